@@ -1,0 +1,74 @@
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { openCheckpoint, readConfig, type CheckpointReader } from '../checkpoint/index.js';
+import type { ModelDims } from './dims.js';
+import { matchCheckpoint, type CheckpointMatch } from './match.js';
+import { resolveArchitecture } from './resolve.js';
+import type { ArchitectureDescription } from './types.js';
+
+/** A checkpoint directory opened and checked against its architecture; tensors are read on demand. */
+export interface OpenedModel {
+  dir: string;
+  config: Record<string, unknown>;
+  description: ArchitectureDescription;
+  dims: ModelDims;
+  match: CheckpointMatch;
+  reader: CheckpointReader;
+  /** Reads one tensor by canonical name as float32. */
+  readFloat32(name: string): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+export async function openModel(dir: string): Promise<OpenedModel> {
+  const config = await readConfig(dir);
+  const { description, dims } = resolveArchitecture(config, path.join(dir, 'config.json'));
+  const reader = await openCheckpoint(dir);
+  try {
+    const match = matchCheckpoint(description, dims, reader.entries, path.join(dir, reader.files.length === 1 ? reader.files[0] : 'model.safetensors.index.json'));
+    return {
+      dir,
+      config,
+      description,
+      dims,
+      match,
+      reader,
+      readFloat32: (name) => {
+        const source = match.sourceNames.get(name);
+        if (source === undefined) throw new Error(`no tensor "${name}" in ${dir}`);
+        return reader.readFloat32(source);
+      },
+      close: () => reader.close(),
+    };
+  } catch (error) {
+    await reader.close();
+    throw error;
+  }
+}
+
+/** A model held in memory as float32 tfjs tensors keyed by canonical name. */
+export interface LoadedModel {
+  dir: string;
+  config: Record<string, unknown>;
+  description: ArchitectureDescription;
+  dims: ModelDims;
+  match: CheckpointMatch;
+  weights: Map<string, tf.Tensor>;
+  dispose(): void;
+}
+
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const opened = await openModel(dir);
+  const weights = new Map<string, tf.Tensor>();
+  try {
+    for (const spec of opened.match.specs) {
+      weights.set(spec.name, tf.tensor(await opened.readFloat32(spec.name), spec.shape, 'float32'));
+    }
+  } catch (error) {
+    for (const t of weights.values()) t.dispose();
+    throw error;
+  } finally {
+    await opened.close();
+  }
+  const { config, description, dims, match } = opened;
+  return { dir, config, description, dims, match, weights, dispose: () => weights.forEach((t) => t.dispose()) };
+}

@@ -1,0 +1,49 @@
+import { CheckpointError, UnsupportedError } from '../errors.js';
+import { bert } from './bert.js';
+import type { ModelDims } from './dims.js';
+import { gpt2 } from './gpt2.js';
+import { llama } from './llama.js';
+import type { ArchitectureDescription } from './types.js';
+
+export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama];
+
+export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.flatMap((a) => a.modelTypes);
+
+export interface ResolvedArchitecture {
+  description: ArchitectureDescription;
+  dims: ModelDims;
+}
+
+/** config.json -> the family description and normalized dimensions, with consistency checks. */
+export function resolveArchitecture(config: Record<string, unknown>, file = 'config.json'): ResolvedArchitecture {
+  const modelType = config.model_type;
+  if (typeof modelType !== 'string') {
+    throw new CheckpointError(`${file}: missing "model_type" (expected one of ${SUPPORTED_MODEL_TYPES.join(', ')})`, { file });
+  }
+  const description = ARCHITECTURES.find((a) => a.modelTypes.includes(modelType));
+  if (!description) {
+    throw new UnsupportedError(`${file}: model_type "${modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`, {
+      file,
+      actual: modelType,
+    });
+  }
+  const dims = description.readDims(config, file);
+  checkDims(dims, file);
+  return { description, dims };
+}
+
+/** Shape rules every family shares; violations name the config fields involved. */
+export function checkDims(dims: ModelDims, file: string): void {
+  const fail = (message: string): never => {
+    throw new CheckpointError(`${file}: ${message}`, { file });
+  };
+  if (!Number.isInteger(dims.headDim) || dims.headDim <= 0) {
+    fail(`hidden size ${dims.hiddenSize} is not divisible by ${dims.numHeads} attention heads`);
+  }
+  if (dims.numHeads % dims.numKvHeads !== 0) {
+    fail(`${dims.numHeads} attention heads are not divisible by ${dims.numKvHeads} key/value heads`);
+  }
+  if (dims.family === 'llama' && dims.headDim % 2 !== 0) {
+    fail(`head_dim ${dims.headDim} is odd; RoPE rotates pairs of dimensions and needs an even head_dim`);
+  }
+}

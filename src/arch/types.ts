@@ -1,0 +1,75 @@
+import type { ModelDims, Family } from './dims.js';
+
+/**
+ * What an axis of a tensor means. Sizes come from ModelDims:
+ * width = hidden size (residual stream), q = heads x head_dim, k / v = KV heads x head_dim,
+ * ffn = intermediate size, vocab, positions, types = token types; a number is a fixed size.
+ */
+export type AxisRole = 'width' | 'q' | 'k' | 'v' | 'ffn' | 'vocab' | 'positions' | 'types';
+
+/**
+ * `out`: the axis produces this dimension (rows of nn.Linear, biases, norm gains, embeddings):
+ * growing it copies. `in`: the axis consumes it (columns of nn.Linear): growing it splits,
+ * so that sums over it are unchanged.
+ */
+export type AxisSide = 'out' | 'in';
+
+export interface AxisSegment {
+  role: AxisRole;
+  side: AxisSide;
+}
+
+/** One axis: a single role, several roles concatenated (GPT-2's fused q|k|v), or a fixed size. */
+export type Axis = AxisSegment | AxisSegment[] | number;
+
+/** Which depth operator mixes a per-layer tensor across layers. */
+export type LayerGroup = 'attn' | 'mlp' | 'norm';
+
+export interface TensorTemplate {
+  /** Canonical name; per-layer names contain `{i}`. */
+  name: string;
+  axes: Axis[];
+  /** Per-layer tensors have a depth group; global tensors have none. */
+  group?: LayerGroup;
+  /** Present only when this returns true (biases that depend on config switches, untied heads). */
+  when?: (dims: ModelDims) => boolean;
+  /** Kept when the source checkpoint has it (BERT pooler, NSP head), not required. */
+  optional?: boolean;
+  /** How a fresh tensor is initialized by the `random` method and for norms. */
+  init: 'normal' | 'zeros' | 'ones';
+}
+
+/** A rewrite from names found in checkpoints to canonical names, tried in order. */
+export interface NameAlias {
+  from: RegExp;
+  to: string;
+}
+
+export interface ArchitectureDescription {
+  family: Family;
+  /** config.json `model_type` values served by this description. */
+  modelTypes: readonly string[];
+  /** config.json field names of each dimension, for writing a grown config. */
+  configFields: Partial<Record<keyof ModelDims, string>>;
+  /** Residual stream normalized before each sublayer (GPT-2, Llama) or after (BERT). */
+  preNorm: boolean;
+  tensors: readonly TensorTemplate[];
+  aliases: readonly NameAlias[];
+  /** Names of buffers that checkpoints may carry and we ignore (causal masks, position ids). */
+  ignored: readonly RegExp[];
+  /** Tied copies that may appear in a file and equal another tensor; ignored on load, not written. */
+  tiedAliases: readonly string[];
+  readDims(config: Record<string, unknown>, file: string): ModelDims;
+}
+
+/** A template made concrete for one model size and layer. */
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  template: TensorTemplate;
+  /** Layer index for per-layer tensors. */
+  layer?: number;
+}
+
+export const out = (role: AxisRole): AxisSegment => ({ role, side: 'out' });
+export const inp = (role: AxisRole): AxisSegment => ({ role, side: 'in' });

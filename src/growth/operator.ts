@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerGroup } from '../arch/types.js';
+import { copyMatrix, depthMatrix, splitMatrix, type DepthInit } from './init.js';
+import { kron } from './kron.js';
+import type { GrowthPlan, WidthOperatorSpec } from './plan.js';
+import type { AxisSide } from '../arch/types.js';
+
+export interface OperatorInit {
+  depth: DepthInit;
+  /** Standard deviation of Gaussian noise added to every operator entry (breaks symmetry for learning). */
+  noise: number;
+  /** Uniform numbers in [0, 1) for the noise; a seeded generator makes output reproducible. */
+  random: () => number;
+}
+
+/** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.head_dim` for the head_dim factor. */
+const mainName = (id: string, side: AxisSide): string => `${id}.${side}`;
+const headDimName = (id: string, side: AxisSide): string => `${id}.${side}.head_dim`;
+const depthName = (group: LayerGroup): string => `depth.${group}`;
+
+function headDimFactorShape(op: WidthOperatorSpec): [number, number] | undefined {
+  if (!op.heads || op.heads.headDimSmall === op.heads.headDimLarge) return undefined;
+  const { headDimSmall, headDimLarge, rotary } = op.heads;
+  return rotary ? [headDimLarge / 2, headDimSmall / 2] : [headDimLarge, headDimSmall];
+}
+
+function mainShape(op: WidthOperatorSpec): [number, number] {
+  return op.heads ? [op.heads.large, op.heads.small] : [op.large, op.small];
+}
+
+function gaussian(random: () => number): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/**
+ * The LiGO operator: width expansions per growth dimension and depth mixing per layer group,
+ * held as tf.Variables so autodiff can train them.
+ */
+export class GrowthOperator {
+  private constructor(
+    readonly plan: GrowthPlan,
+    readonly params: Map<string, tf.Variable>,
+  ) {}
+
+  static initialize(plan: GrowthPlan, init: OperatorInit): GrowthOperator {
+    const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
+    for (const op of plan.width) {
+      const [rows, cols] = mainShape(op);
+      values.set(mainName(op.id, 'out'), { data: copyMatrix(rows, cols), shape: [rows, cols] });
+      values.set(mainName(op.id, 'in'), { data: splitMatrix(rows, cols), shape: [rows, cols] });
+      const hd = headDimFactorShape(op);
+      if (hd) {
+        values.set(headDimName(op.id, 'out'), { data: copyMatrix(hd[0], hd[1]), shape: hd });
+        values.set(headDimName(op.id, 'in'), { data: splitMatrix(hd[0], hd[1]), shape: hd });
+      }
+    }
+    for (const d of plan.depth) {
+      values.set(depthName(d.group), { data: depthMatrix(init.depth, d.large, d.small), shape: [d.large, d.small] });
+    }
+    const params = new Map<string, tf.Variable>();
+    for (const [name, { data, shape }] of values) {
+      if (init.noise > 0) for (let i = 0; i < data.length; i++) data[i] += init.noise * gaussian(init.random);
+      params.set(name, tf.variable(tf.tensor2d(data, shape), true, `ligo/${name}`));
+    }
+    return new GrowthOperator(plan, params);
+  }
+
+  /** Rebuilds an operator from saved tensors; every expected parameter must be present with its shape. */
+  static fromTensors(plan: GrowthPlan, tensors: ReadonlyMap<string, { data: Float32Array; shape: number[] }>): GrowthOperator {
+    const template = GrowthOperator.initialize(plan, { depth: 'stack', noise: 0, random: Math.random });
+    const params = new Map<string, tf.Variable>();
+    try {
+      for (const [name, variable] of template.params) {
+        const saved = tensors.get(name);
+        if (!saved || saved.shape.length !== 2 || saved.shape.some((d, i) => d !== variable.shape[i])) {
+          throw new Error(`operator tensor "${name}" is ${saved ? `[${saved.shape.join(', ')}]` : 'missing'}, expected [${variable.shape.join(', ')}]`);
+        }
+        params.set(name, tf.variable(tf.tensor2d(saved.data, saved.shape as [number, number]), true, `ligo/${name}`));
+      }
+    } finally {
+      template.dispose();
+    }
+    return new GrowthOperator(plan, params);
+  }
+
+  get variables(): tf.Variable[] {
+    return [...this.params.values()];
+  }
+
+  private param(name: string): tf.Variable {
+    const p = this.params.get(name);
+    if (!p) throw new Error(`growth operator has no parameter "${name}"`);
+    return p;
+  }
+
+  /** The full (D_large x D_small) matrix of a width operator on one side. */
+  widthMatrix(id: string, side: AxisSide): tf.Tensor2D {
+    const op = this.plan.width.find((w) => w.id === id);
+    if (!op) throw new Error(`growth plan has no width operator "${id}"`);
+    const main = this.param(mainName(id, side)) as tf.Tensor2D;
+    if (!op.heads) return main;
+    const hd = headDimFactorShape(op);
+    const headDimMatrix = hd
+      ? op.heads.rotary
+        ? kron(tf.eye(2) as tf.Tensor2D, this.param(headDimName(id, side)) as tf.Tensor2D) // keeps (i, i + hd/2) pairs
+        : (this.param(headDimName(id, side)) as tf.Tensor2D)
+      : (tf.eye(op.heads.headDimSmall) as tf.Tensor2D);
+    return kron(main, headDimMatrix);
+  }
+
+  depthMatrix(group: LayerGroup): tf.Tensor2D {
+    return this.param(depthName(group)) as tf.Tensor2D;
+  }
+
+  /** Parameters as plain arrays, for writing ligo_operator.safetensors. */
+  async toArrays(): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
+    const out: { name: string; shape: number[]; data: Float32Array }[] = [];
+    for (const [name, v] of this.params) out.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+  }
+}

@@ -1,0 +1,116 @@
+import { UsageError } from '../errors.js';
+import { checkDims } from '../arch/resolve.js';
+import type { ModelDims } from '../arch/dims.js';
+import type { ArchitectureDescription } from '../arch/types.js';
+
+/** Target dimensions a user may ask for; unspecified ones scale with the source. */
+export interface TargetOptions {
+  layers?: number;
+  hiddenSize?: number;
+  heads?: number;
+  kvHeads?: number;
+  headDim?: number;
+  intermediateSize?: number;
+}
+
+const FLAGS: Record<keyof TargetOptions, string> = {
+  layers: '--layers',
+  hiddenSize: '--hidden-size',
+  heads: '--heads',
+  kvHeads: '--kv-heads',
+  headDim: '--head-dim',
+  intermediateSize: '--intermediate-size',
+};
+
+function integer(value: number, flag: string, what: string): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new UsageError(`${flag}: ${what} is ${value}, expected a positive integer`, { flag });
+  }
+  return value;
+}
+
+/** Reads the target dims a --target-config file asks for, in the same terms as the flags. */
+export function targetOptionsFromDims(dims: ModelDims): TargetOptions {
+  return {
+    layers: dims.numLayers,
+    hiddenSize: dims.hiddenSize,
+    heads: dims.numHeads,
+    kvHeads: dims.numKvHeads,
+    headDim: dims.headDim,
+    intermediateSize: dims.intermediateSize,
+  };
+}
+
+/**
+ * Resolves the grown model's dims. Width flags scale together: by default head_dim is kept and
+ * heads, KV heads and the FFN grow in proportion to the hidden size, which keeps RoPE frequencies
+ * and GQA groups intact and lets width growth preserve the function exactly.
+ */
+export function resolveTarget(source: ModelDims, options: TargetOptions, description: ArchitectureDescription): ModelDims {
+  for (const [key, value] of Object.entries(options) as [keyof TargetOptions, number | undefined][]) {
+    if (value !== undefined) integer(value, FLAGS[key], 'value');
+  }
+  const hiddenSize = options.hiddenSize ?? source.hiddenSize;
+  const scale = hiddenSize / source.hiddenSize;
+  const explicitHeadDim = description.configFields.headDim !== undefined;
+
+  let numHeads: number;
+  let headDim: number;
+  if (explicitHeadDim) {
+    headDim = options.headDim ?? source.headDim;
+    numHeads = options.heads ?? integer(Math.round((source.numHeads * hiddenSize * source.headDim) / (source.hiddenSize * headDim)), '--heads', 'the scaled head count');
+  } else {
+    numHeads = options.heads ?? Math.max(1, Math.round(hiddenSize / source.headDim));
+    headDim = hiddenSize / numHeads;
+    if (options.headDim !== undefined && options.headDim !== headDim) {
+      throw new UsageError(`--head-dim: ${source.modelType} has head_dim = hidden size / heads = ${headDim}; it cannot be set to ${options.headDim}`, { flag: '--head-dim' });
+    }
+  }
+  if (!Number.isInteger(headDim)) {
+    throw new UsageError(`--heads: ${numHeads} heads do not divide --hidden-size ${hiddenSize}`, { flag: '--heads' });
+  }
+  const kvScaled = (source.numKvHeads * numHeads) / source.numHeads;
+  const numKvHeads = options.kvHeads ?? (source.numKvHeads === source.numHeads ? numHeads : Number.isInteger(kvScaled) ? kvScaled : source.numKvHeads);
+  if (description.configFields.numKvHeads === undefined && numKvHeads !== numHeads) {
+    throw new UsageError(`--kv-heads: ${source.modelType} has no grouped-query attention; KV heads must equal heads (${numHeads})`, { flag: '--kv-heads' });
+  }
+  if (numHeads % numKvHeads !== 0) {
+    throw new UsageError(`--kv-heads: ${numKvHeads} KV heads do not divide ${numHeads} attention heads`, { flag: '--kv-heads' });
+  }
+  const target: ModelDims = {
+    ...source,
+    numLayers: options.layers ?? source.numLayers,
+    hiddenSize,
+    numHeads,
+    numKvHeads,
+    headDim,
+    intermediateSize: options.intermediateSize ?? Math.round(source.intermediateSize * scale),
+  };
+  const shrunk = (Object.keys(FLAGS) as (keyof TargetOptions)[]).filter((key) => {
+    const t = targetOptionsFromDims(target)[key] ?? 0;
+    const s = targetOptionsFromDims(source)[key] ?? 0;
+    return t < s;
+  });
+  if (shrunk.length > 0) {
+    const key = shrunk[0];
+    throw new UsageError(
+      `${FLAGS[key]}: target ${targetOptionsFromDims(target)[key]} is smaller than the source's ${targetOptionsFromDims(source)[key]}; ligo only grows models`,
+      { flag: FLAGS[key] },
+    );
+  }
+  checkDims(target, 'target');
+  return target;
+}
+
+/** The grown model's config.json: the source's with the new dimensions written in its own field names. */
+export function targetConfig(sourceConfig: Record<string, unknown>, source: ModelDims, target: ModelDims, description: ArchitectureDescription): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...sourceConfig };
+  for (const [key, field] of Object.entries(description.configFields) as [keyof ModelDims, string][]) {
+    const value = target[key];
+    const unchanged = value === source[key];
+    if (unchanged && (config[field] === undefined || config[field] === null)) continue;
+    if (key === 'headDim' && config[field] === undefined && value === target.hiddenSize / target.numHeads) continue;
+    config[field] = value;
+  }
+  return config;
+}
