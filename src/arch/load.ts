@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { openCheckpoint, readConfig, type CheckpointReader } from '../checkpoint/index.js';
+import { isFloatDType, type DType } from '../checkpoint/dtypes.js';
 import type { ModelDims } from './dims.js';
 import { matchCheckpoint, type CheckpointMatch } from './match.js';
 import { resolveArchitecture } from './resolve.js';
@@ -13,10 +14,21 @@ export interface OpenedModel {
   description: ArchitectureDescription;
   dims: ModelDims;
   match: CheckpointMatch;
+  /** The float dtype most of the weights are stored in; grown models are written in it by default. */
+  storageDtype: DType;
   reader: CheckpointReader;
   /** Reads one tensor by canonical name as float32. */
   readFloat32(name: string): Promise<Float32Array>;
   close(): Promise<void>;
+}
+
+function storageDtype(reader: CheckpointReader, match: CheckpointMatch): DType {
+  const counts = new Map<DType, number>();
+  for (const source of match.sourceNames.values()) {
+    const dtype = reader.entries.get(source)?.dtype;
+    if (dtype && isFloatDType(dtype)) counts.set(dtype, (counts.get(dtype) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
 }
 
 export async function openModel(dir: string): Promise<OpenedModel> {
@@ -31,6 +43,7 @@ export async function openModel(dir: string): Promise<OpenedModel> {
       description,
       dims,
       match,
+      storageDtype: storageDtype(reader, match),
       reader,
       readFloat32: (name) => {
         const source = match.sourceNames.get(name);
@@ -52,6 +65,7 @@ export interface LoadedModel {
   description: ArchitectureDescription;
   dims: ModelDims;
   match: CheckpointMatch;
+  storageDtype: DType;
   weights: Map<string, tf.Tensor>;
   dispose(): void;
 }
@@ -69,6 +83,6 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   } finally {
     await opened.close();
   }
-  const { config, description, dims, match } = opened;
-  return { dir, config, description, dims, match, weights, dispose: () => weights.forEach((t) => t.dispose()) };
+  const { config, description, dims, match, storageDtype } = opened;
+  return { dir, config, description, dims, match, storageDtype, weights, dispose: () => weights.forEach((t) => t.dispose()) };
 }

@@ -42,6 +42,8 @@ export interface PlannedTensor {
   smallShape: number[];
   layer?: number;
   group?: LayerGroup;
+  /** How the `random` baseline initializes it. */
+  init: 'normal' | 'zeros' | 'ones';
   /** Small tensors it is computed from: one global tensor, or the same template in every small layer. */
   sources: string[];
   axes: PlannedSegment[][];
@@ -120,7 +122,7 @@ export function planGrowth(options: {
       spec.layer === undefined
         ? [spec.name]
         : Array.from({ length: source.numLayers }, (_, j) => template.name.replace('{i}', String(j)));
-    return { name: spec.name, shape: spec.shape, smallShape, layer: spec.layer, group: template.group, sources, axes };
+    return { name: spec.name, shape: spec.shape, smallShape, layer: spec.layer, group: template.group, init: template.init, sources, axes };
   });
 
   const groups = [...new Set(targetSpecs.flatMap((s) => (s.template.group ? [s.template.group] : [])))];

@@ -1,0 +1,164 @@
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadModel, type LoadedModel } from '../arch/load.js';
+import { resolveArchitecture } from '../arch/resolve.js';
+import { initBackend } from '../backend/index.js';
+import { readConfig } from '../checkpoint/index.js';
+import { UsageError } from '../errors.js';
+import { evaluateTokens } from '../eval/evaluate.js';
+import { BatchSampler, createRng, heldOutSplit, loadTokenizer, loadTokens } from '../data/index.js';
+import { learnOperator } from '../train/learn.js';
+import { materializeAll } from './materialize.js';
+import { methodRecipe, LIGO_INIT_NOISE } from './methods.js';
+import { GrowthOperator } from './operator.js';
+import { GROW_DEFAULTS, type GrowOptions } from './options.js';
+import { checkOutputDir } from './output_dir.js';
+import { GROWTH_METHODS, planGrowth, type GrowthPlan } from './plan.js';
+import { freshTensor } from './random_init.js';
+import { resolveTarget, targetConfig, targetOptionsFromDims } from './target.js';
+import { writeGrownModel, type GrowthReport } from './write.js';
+
+type Resolved = Required<Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'onProgress' | keyof import('./target.js').TargetOptions>> & GrowOptions;
+
+function withDefaults(options: GrowOptions): Resolved {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o = { ...GROW_DEFAULTS, overwrite: false, ...defined } as Resolved;
+  if (!GROWTH_METHODS.includes(o.method)) {
+    throw new UsageError(`--method: unknown method "${o.method}" (expected one of ${GROWTH_METHODS.join(', ')})`, { flag: '--method' });
+  }
+  const positive: [keyof Resolved, string][] = [['batchSize', '--batch-size'], ['seqLen', '--seq-len'], ['gradAccum', '--grad-accum']];
+  for (const [key, flag] of positive) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UsageError(`${flag}: expected a positive integer, got ${String(v)}`, { flag });
+  }
+  if (!Number.isInteger(o.steps) || o.steps < 0) throw new UsageError(`--steps: expected a non-negative integer, got ${o.steps}`, { flag: '--steps' });
+  if (!(o.heldOut > 0 && o.heldOut < 1)) throw new UsageError(`--held-out: expected a fraction between 0 and 1, got ${o.heldOut}`, { flag: '--held-out' });
+  return o;
+}
+
+/** The source, target and plan of a growth run; no data is read and nothing is written. */
+export async function planFromOptions(options: GrowOptions, source: LoadedModel): Promise<GrowthPlan> {
+  const o = withDefaults(options);
+  let targetOptions: import('./target.js').TargetOptions = options;
+  if (o.targetConfig) {
+    const file = o.targetConfig;
+    const config = await readConfig(path.dirname(file)).catch(() => readConfig(file));
+    const resolved = resolveArchitecture(config, file);
+    if (resolved.description !== source.description) {
+      throw new UsageError(`--target-config: ${file} is a ${resolved.dims.modelType} config but the source is ${source.dims.modelType}`, { flag: '--target-config' });
+    }
+    targetOptions = { ...targetOptionsFromDims(resolved.dims), ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  }
+  const target = resolveTarget(source.dims, targetOptions, source.description);
+  return planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent });
+}
+
+const getter = (weights: ReadonlyMap<string, tf.Tensor>) => (name: string): tf.Tensor => {
+  const t = weights.get(name);
+  if (!t) throw new Error(`no tensor "${name}"`);
+  return t;
+};
+
+/**
+ * Grows a checkpoint: plan, initialize the operator for the method, learn it on data (LiGO),
+ * measure held-out loss before and after, and write the grown model in Hugging Face layout.
+ */
+export async function grow(options: GrowOptions): Promise<GrowthReport> {
+  const o = withDefaults(options);
+  const started = performance.now();
+  const backend = await initBackend({ backend: o.backend });
+  await checkOutputDir(o.out, o.overwrite);
+  const progress = o.onProgress ?? (() => undefined);
+  progress({ phase: 'load', message: `loading ${o.source}` });
+  const small = await loadModel(o.source);
+  let operator: GrowthOperator | undefined;
+  let grown: Map<string, tf.Tensor> | undefined;
+  try {
+    const plan = await planFromOptions(o, small);
+    const recipe = methodRecipe(o.method, small.description, o.init);
+    if (recipe.learns && !o.data) {
+      throw new UsageError('--data: the ligo method learns its operator on text; pass --data <file> (.txt, .jsonl or .bin)', { flag: '--data' });
+    }
+    const tokenizer = o.data && !o.data.endsWith('.bin') ? await loadTokenizer(o.source) : undefined;
+    if (tokenizer && tokenizer.vocabSize > small.dims.vocabSize) {
+      throw new UsageError(`${o.source}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${small.dims.vocabSize}`, { file: o.source });
+    }
+    const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
+    const tokens = o.data ? await loadTokens({ file: o.data, tokenizer, maxTokens: o.maxTokens }) : undefined;
+    const split = tokens ? heldOutSplit(tokens, o.heldOut, seqLen) : undefined;
+    const maskTokenId = tokenizer?.maskTokenId ?? small.dims.vocabSize - 1;
+    const evaluate = async (dims: typeof small.dims, weights: ReadonlyMap<string, tf.Tensor>): Promise<number | undefined> =>
+      split ? (await evaluateTokens({ dims, weights: getter(weights), tokens: split.heldOut, seqLen, batchSize: o.batchSize, maskTokenId })).loss : undefined;
+
+    progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
+    const heldOutSource = await evaluate(small.dims, small.weights);
+    const random = createRng(o.seed);
+    const smallWeights = getter(small.weights);
+    operator = recipe.depth ? GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? LIGO_INIT_NOISE : 0, random }) : undefined;
+    const materialize = (): Map<string, tf.Tensor> =>
+      operator
+        ? materializeAll(plan.tensors, smallWeights, operator)
+        : new Map(plan.tensors.map((t, i) => [t.name, freshTensor(t.init, t.shape, o.seed * 7919 + i)]));
+
+    grown = materialize();
+    progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
+    const heldOutInit = await evaluate(plan.target, grown);
+    let learned: Awaited<ReturnType<typeof learnOperator>> | undefined;
+    if (recipe.learns && operator && split && o.steps > 0) {
+      tf.dispose([...grown.values()]);
+      grown = undefined;
+      const sampler = new BatchSampler(split.train, { batchSize: o.batchSize, seqLen, seed: o.seed });
+      learned = await learnOperator({
+        plan,
+        operator,
+        small: smallWeights,
+        nextBatch: () => tf.tensor2d(sampler.next(), [o.batchSize, seqLen], 'int32'),
+        maskTokenId,
+        options: { ...o, seed: o.seed },
+        onStep: (e) => progress({ phase: 'learn', ...e }),
+      });
+      grown = materialize();
+    }
+    progress({ phase: 'evaluate', message: 'held-out loss of the grown model' });
+    const heldOutGrown = learned ? await evaluate(plan.target, grown) : heldOutInit;
+    const sourceConfig = small.config;
+    const config = targetConfig(sourceConfig, small.dims, plan.target, small.description);
+    const grownWeights = grown;
+    return await writeGrownModel({
+      out: o.out,
+      overwrite: o.overwrite,
+      source: o.source,
+      plan,
+      config,
+      weights: grownWeights,
+      operator,
+      optionalPresent: [...small.match.optionalPresent],
+      sourceDtype: small.storageDtype,
+      dtype: o.dtype,
+      maxShardSize: o.maxShardSize,
+      onProgress: (tensor, done, total) => progress({ phase: 'write', tensor, done, total }),
+      report: {
+        source: o.source,
+        method: o.method,
+        init: recipe.depth ?? 'random',
+        steps: learned ? o.steps : 0,
+        data: o.data ?? null,
+        tokens: tokens?.length ?? 0,
+        seed: o.seed,
+        backend: backend.name,
+        seqLen,
+        batchSize: o.batchSize,
+        lr: o.lr,
+        lossFirstStep: learned?.losses[0] ?? null,
+        lossLastStep: learned?.losses[learned.losses.length - 1] ?? null,
+        heldOut: { source: heldOutSource ?? null, grownAtInit: heldOutInit ?? null, grown: heldOutGrown ?? null, tokens: split?.heldOut.length ?? 0 },
+        learnTokensPerSecond: learned?.tokensPerSecond ?? null,
+        wallSeconds: (performance.now() - started) / 1000,
+      },
+    });
+  } finally {
+    if (grown) tf.dispose([...grown.values()]);
+    operator?.dispose();
+    small.dispose();
+  }
+}

@@ -1,0 +1,61 @@
+import type { DType } from '../checkpoint/dtypes.js';
+import type { DepthInit } from './init.js';
+import type { GrowthMethod } from './plan.js';
+import type { TargetOptions } from './target.js';
+import type { StepEvent } from '../train/learn.js';
+
+/** Progress of a grow or apply run, for progress bars and logs. */
+export type GrowEvent =
+  | { phase: 'load'; message: string }
+  | { phase: 'evaluate'; message: string }
+  | ({ phase: 'learn' } & StepEvent)
+  | { phase: 'write'; tensor: string; done: number; total: number };
+
+/** Options of `grow`; the CLI flags are these, one for one. */
+export interface GrowOptions extends TargetOptions {
+  /** Source model directory. */
+  source: string;
+  /** Output directory (written atomically). */
+  out: string;
+  /** A config.json giving the target dimensions instead of the dimension options. */
+  targetConfig?: string;
+  method?: GrowthMethod;
+  /** Depth initialization of the LiGO operator. */
+  init?: Exclude<DepthInit, 'identity'>;
+  /** Training text for the learning phase and the held-out losses. */
+  data?: string;
+  steps?: number;
+  lr?: number;
+  warmup?: number;
+  weightDecay?: number;
+  clip?: number;
+  batchSize?: number;
+  seqLen?: number;
+  gradAccum?: number;
+  distill?: number;
+  seed?: number;
+  maxTokens?: number;
+  /** Fraction of the tokens held out to measure loss before and after growth. */
+  heldOut?: number;
+  dtype?: DType;
+  maxShardSize?: number;
+  overwrite?: boolean;
+  backend?: string;
+  onProgress?: (event: GrowEvent) => void;
+}
+
+export const GROW_DEFAULTS = {
+  method: 'ligo' as GrowthMethod,
+  init: 'stack' as const,
+  steps: 100,
+  lr: 1e-3,
+  warmup: 10,
+  weightDecay: 0,
+  clip: 1,
+  batchSize: 4,
+  seqLen: 128,
+  gradAccum: 1,
+  distill: 0,
+  seed: 0,
+  heldOut: 0.1,
+};

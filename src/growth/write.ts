@@ -1,0 +1,104 @@
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ModelDims } from '../arch/dims.js';
+import { copyAuxiliaryFiles, createCheckpointWriter } from '../checkpoint/index.js';
+import type { DType } from '../checkpoint/dtypes.js';
+import type { GrowthOperator } from './operator.js';
+import { writeAtomically } from './output_dir.js';
+import type { GrowthPlan } from './plan.js';
+import { writeOperator } from './operator_file.js';
+
+export const REPORT_FILE = 'growth.json';
+
+const WRITABLE: readonly DType[] = ['F32', 'F16', 'BF16'];
+
+export interface GrowthRunInfo {
+  source: string;
+  method: string;
+  init: string;
+  steps: number;
+  data: string | null;
+  tokens: number;
+  seed: number;
+  backend: string;
+  seqLen: number;
+  batchSize: number;
+  lr: number;
+  lossFirstStep: number | null;
+  lossLastStep: number | null;
+  heldOut: { source: number | null; grownAtInit: number | null; grown: number | null; tokens: number };
+  learnTokensPerSecond: number | null;
+  wallSeconds: number;
+}
+
+/** growth.json: what was grown into what, how, and how well. */
+export interface GrowthReport extends GrowthRunInfo {
+  out: string;
+  family: string;
+  sourceDims: ModelDims;
+  targetDims: ModelDims;
+  parameters: GrowthPlan['parameters'];
+  dtype: DType;
+  files: string[];
+}
+
+export interface WriteGrownModelOptions {
+  out: string;
+  overwrite: boolean;
+  source: string;
+  plan: GrowthPlan;
+  config: Record<string, unknown>;
+  weights: ReadonlyMap<string, tf.Tensor>;
+  operator?: GrowthOperator;
+  /** Optional source tensors kept (BERT pooler, NSP head), recorded for `apply`. */
+  optionalPresent: readonly string[];
+  sourceDtype: DType;
+  dtype?: DType;
+  maxShardSize?: number;
+  report: GrowthRunInfo;
+  onProgress?: (tensor: string, done: number, total: number) => void;
+}
+
+/** Writes config, weights, tokenizer files, the operator and growth.json into --out, atomically. */
+export async function writeGrownModel(options: WriteGrownModelOptions): Promise<GrowthReport> {
+  const { plan, weights } = options;
+  const dtype = options.dtype ?? (WRITABLE.includes(options.sourceDtype) ? options.sourceDtype : 'F32');
+  return writeAtomically(options.out, options.overwrite, async (dir) => {
+    const writer = await createCheckpointWriter(
+      dir,
+      plan.tensors.map((t) => ({ name: t.name, dtype, shape: t.shape })),
+      { maxShardSize: options.maxShardSize },
+    );
+    let done = 0;
+    for (const t of plan.tensors) {
+      const tensor = weights.get(t.name);
+      if (!tensor) throw new Error(`grown model has no tensor "${t.name}"`);
+      await writer.write(t.name, (await tensor.data()) as Float32Array);
+      options.onProgress?.(t.name, ++done, plan.tensors.length);
+    }
+    await writer.close();
+    const config = { ...options.config, torch_dtype: torchDtype(dtype) };
+    await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    const auxiliary = await copyAuxiliaryFiles(options.source, dir);
+    const operatorFiles = options.operator ? [await writeOperator(dir, options.operator, options.optionalPresent)] : [];
+    const report: GrowthReport = {
+      ...options.report,
+      out: options.out,
+      family: plan.family,
+      sourceDims: plan.source,
+      targetDims: plan.target,
+      parameters: plan.parameters,
+      dtype,
+      files: ['config.json', ...writer.files, ...auxiliary, ...operatorFiles, REPORT_FILE].sort(),
+    };
+    await writeFile(path.join(dir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
+    return report;
+  });
+}
+
+const TORCH_DTYPES: Partial<Record<DType, string>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+
+export function torchDtype(dtype: DType): string {
+  return TORCH_DTYPES[dtype] ?? 'float32';
+}

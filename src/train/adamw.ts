@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+export const DEFAULT_ADAMW: AdamWOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+
+/** AdamW (decoupled weight decay, Loshchilov & Hutter) over a fixed set of variables. */
+export class AdamW {
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+
+  constructor(
+    private readonly variables: readonly tf.Variable[],
+    private readonly options: AdamWOptions = DEFAULT_ADAMW,
+  ) {
+    for (const p of variables) {
+      this.m.set(p.name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(p.name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /** One update with learning rate `lr`; `grads` by variable name. */
+  step(grads: Readonly<Record<string, tf.Tensor>>, lr: number): void {
+    this.t += 1;
+    const { beta1, beta2, epsilon, weightDecay } = this.options;
+    const correction1 = 1 - beta1 ** this.t;
+    const correction2 = 1 - beta2 ** this.t;
+    tf.tidy(() => {
+      for (const p of this.variables) {
+        const g = grads[p.name];
+        const m = this.m.get(p.name);
+        const v = this.v.get(p.name);
+        if (!g || !m || !v) continue;
+        const mNext = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const vNext = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        m.assign(mNext);
+        v.assign(vNext);
+        const update = tf.div(tf.div(mNext, correction1), tf.add(tf.sqrt(tf.div(vNext, correction2)), epsilon));
+        const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+        p.assign(tf.sub(decayed, tf.mul(update, lr)));
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}
+
+/** Scales gradients so that their global L2 norm is at most maxNorm; returns the norm before clipping. */
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
+  const names = Object.keys(grads);
+  const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar;
+  if (!(maxNorm > 0)) return { grads, norm };
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+  const clipped: Record<string, tf.Tensor> = {};
+  for (const n of names) clipped[n] = tf.mul(grads[n], scale);
+  return { grads: clipped, norm };
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { resolveArchitecture } from '../../src/arch/index.js';
+import { resolveTarget, targetConfig } from '../../src/growth/target.js';
+import { planGrowth } from '../../src/growth/plan.js';
+import { UsageError } from '../../src/errors.js';
+
+const llamaConfig = {
+  model_type: 'llama',
+  hidden_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  intermediate_size: 96,
+  vocab_size: 256,
+  max_position_embeddings: 64,
+};
+const gpt2Config = { model_type: 'gpt2', n_embd: 48, n_layer: 2, n_head: 4, n_inner: null, n_positions: 64, vocab_size: 256 };
+
+describe('resolveTarget', () => {
+  it('keeps head_dim and scales heads, KV heads and FFN with the hidden size', () => {
+    const { description, dims } = resolveArchitecture(llamaConfig);
+    const t = resolveTarget(dims, { hiddenSize: 128, layers: 4 }, description);
+    expect([t.hiddenSize, t.numLayers, t.numHeads, t.numKvHeads, t.headDim, t.intermediateSize]).toEqual([128, 4, 8, 4, 16, 192]);
+  });
+
+  it('derives head_dim from heads for GPT-2 and refuses a conflicting --head-dim', () => {
+    const { description, dims } = resolveArchitecture(gpt2Config);
+    const t = resolveTarget(dims, { hiddenSize: 96, heads: 4 }, description);
+    expect(t.headDim).toBe(24);
+    expect(() => resolveTarget(dims, { hiddenSize: 96, heads: 4, headDim: 12 }, description)).toThrow(/--head-dim/);
+  });
+
+  it('refuses shrinking, heads that do not divide width and KV heads that do not divide heads', () => {
+    const { description, dims } = resolveArchitecture(llamaConfig);
+    expect(() => resolveTarget(dims, { layers: 1 }, description)).toThrow(UsageError);
+    expect(() => resolveTarget(dims, { layers: 1 }, description)).toThrow(/--layers: target 1 is smaller than the source's 2/);
+    expect(() => resolveTarget(dims, { kvHeads: 3, heads: 8, hiddenSize: 128 }, description)).toThrow(/--kv-heads/);
+    const gpt = resolveArchitecture(gpt2Config);
+    expect(() => resolveTarget(gpt.dims, { hiddenSize: 100, heads: 8 }, gpt.description)).toThrow(/--heads/);
+  });
+
+  it('writes the new dimensions under the family\'s own config field names and keeps the rest', () => {
+    const { description, dims } = resolveArchitecture(gpt2Config);
+    const t = resolveTarget(dims, { hiddenSize: 96, layers: 3 }, description);
+    const config = targetConfig({ ...gpt2Config, bos_token_id: 10 }, dims, t, description);
+    expect(config).toMatchObject({ n_embd: 96, n_layer: 3, n_head: 8, n_inner: 384, bos_token_id: 10, model_type: 'gpt2' });
+  });
+});
+
+describe('planGrowth', () => {
+  it('ties one residual operator, and per large layer one FFN and one operator per attention projection', () => {
+    const { description, dims } = resolveArchitecture(llamaConfig);
+    const target = resolveTarget(dims, { hiddenSize: 128, layers: 3 }, description);
+    const plan = planGrowth({ description, source: dims, target, method: 'ligo', optionalPresent: new Set() });
+    const ids = plan.width.map((w) => w.id).sort();
+    const expected = ['width', ...[0, 1, 2].flatMap((l) => [`ffn.${l}`, `k.${l}`, `q.${l}`, `v.${l}`])].sort();
+    expect(ids).toEqual(expected);
+    const q0 = plan.width.find((w) => w.id === 'q.0');
+    expect(q0?.heads).toEqual({ small: 4, large: 8, headDimSmall: 16, headDimLarge: 16, rotary: true });
+    const o = plan.tensors.find((t) => t.name === 'model.layers.2.self_attn.o_proj.weight');
+    expect(o?.axes.map((a) => a.map((s) => `${s.operator}:${s.side}`))).toEqual([['width:out'], ['q.2:in']]);
+    expect(o?.sources).toEqual(['model.layers.0.self_attn.o_proj.weight', 'model.layers.1.self_attn.o_proj.weight']);
+    expect(plan.depth.map((d) => [d.group, d.large, d.small])).toEqual([['norm', 3, 2], ['attn', 3, 2], ['mlp', 3, 2]]);
+  });
+
+  it('splits GPT-2\'s fused c_attn axis into q, k and v segments', () => {
+    const { description, dims } = resolveArchitecture(gpt2Config);
+    const target = resolveTarget(dims, { hiddenSize: 96 }, description);
+    const plan = planGrowth({ description, source: dims, target, method: 'ligo', optionalPresent: new Set() });
+    const cAttn = plan.tensors.find((t) => t.name === 'transformer.h.0.attn.c_attn.weight');
+    expect(cAttn?.shape).toEqual([96, 288]);
+    expect(cAttn?.axes[1].map((s) => [s.operator, s.small, s.large])).toEqual([['q.0', 48, 96], ['k.0', 48, 96], ['v.0', 48, 96]]);
+    expect(cAttn?.axes[0].map((s) => s.side)).toEqual(['in']);
+  });
+});
