@@ -4,6 +4,7 @@ import { copyMatrix, depthMatrix, splitMatrix, type DepthInit } from './init.js'
 import { kron } from './kron.js';
 import type { GrowthPlan, WidthOperatorSpec } from './plan.js';
 import type { AxisSide } from '../arch/types.js';
+import { CheckpointError } from '../errors.js';
 
 export interface OperatorInit {
   depth: DepthInit;
@@ -33,6 +34,27 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
+let instances = 0;
+
+/** Initial operator values by parameter name: copy/split width matrices and the depth matrices. */
+function initialValues(plan: GrowthPlan, depth: DepthInit): Map<string, { data: Float32Array; shape: [number, number] }> {
+  const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
+  for (const op of plan.width) {
+    const [rows, cols] = mainShape(op);
+    values.set(mainName(op.id, 'out'), { data: copyMatrix(rows, cols), shape: [rows, cols] });
+    values.set(mainName(op.id, 'in'), { data: splitMatrix(rows, cols), shape: [rows, cols] });
+    const hd = headDimFactorShape(op);
+    if (hd) {
+      values.set(headDimName(op.id, 'out'), { data: copyMatrix(hd[0], hd[1]), shape: hd });
+      values.set(headDimName(op.id, 'in'), { data: splitMatrix(hd[0], hd[1]), shape: hd });
+    }
+  }
+  for (const d of plan.depth) {
+    values.set(depthName(d.group), { data: depthMatrix(depth, d.large, d.small), shape: [d.large, d.small] });
+  }
+  return values;
+}
+
 /**
  * The LiGO operator: width expansions per growth dimension and depth mixing per layer group,
  * held as tf.Variables so autodiff can train them.
@@ -44,42 +66,33 @@ export class GrowthOperator {
   ) {}
 
   static initialize(plan: GrowthPlan, init: OperatorInit): GrowthOperator {
-    const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
-    for (const op of plan.width) {
-      const [rows, cols] = mainShape(op);
-      values.set(mainName(op.id, 'out'), { data: copyMatrix(rows, cols), shape: [rows, cols] });
-      values.set(mainName(op.id, 'in'), { data: splitMatrix(rows, cols), shape: [rows, cols] });
-      const hd = headDimFactorShape(op);
-      if (hd) {
-        values.set(headDimName(op.id, 'out'), { data: copyMatrix(hd[0], hd[1]), shape: hd });
-        values.set(headDimName(op.id, 'in'), { data: splitMatrix(hd[0], hd[1]), shape: hd });
-      }
-    }
-    for (const d of plan.depth) {
-      values.set(depthName(d.group), { data: depthMatrix(init.depth, d.large, d.small), shape: [d.large, d.small] });
-    }
-    const params = new Map<string, tf.Variable>();
-    for (const [name, { data, shape }] of values) {
+    const values = initialValues(plan, init.depth);
+    for (const { data } of values.values()) {
       if (init.noise > 0) for (let i = 0; i < data.length; i++) data[i] += init.noise * gaussian(init.random);
-      params.set(name, tf.variable(tf.tensor2d(data, shape), true, `ligo/${name}`));
     }
-    return new GrowthOperator(plan, params);
+    return GrowthOperator.fromValues(plan, values);
   }
 
   /** Rebuilds an operator from saved tensors; every expected parameter must be present with its shape. */
   static fromTensors(plan: GrowthPlan, tensors: ReadonlyMap<string, { data: Float32Array; shape: number[] }>): GrowthOperator {
-    const template = GrowthOperator.initialize(plan, { depth: 'stack', noise: 0, random: Math.random });
-    const params = new Map<string, tf.Variable>();
-    try {
-      for (const [name, variable] of template.params) {
-        const saved = tensors.get(name);
-        if (!saved || saved.shape.length !== 2 || saved.shape.some((d, i) => d !== variable.shape[i])) {
-          throw new Error(`operator tensor "${name}" is ${saved ? `[${saved.shape.join(', ')}]` : 'missing'}, expected [${variable.shape.join(', ')}]`);
-        }
-        params.set(name, tf.variable(tf.tensor2d(saved.data, saved.shape as [number, number]), true, `ligo/${name}`));
+    const expected = initialValues(plan, 'stack');
+    for (const [name, { shape }] of expected) {
+      const saved = tensors.get(name);
+      if (!saved || saved.shape.length !== 2 || saved.shape.some((d, i) => d !== shape[i])) {
+        throw new CheckpointError(`operator tensor "${name}" is ${saved ? `[${saved.shape.join(', ')}]` : 'missing'}, expected [${shape.join(', ')}]`, {
+          tensor: name,
+        });
       }
-    } finally {
-      template.dispose();
+    }
+    return GrowthOperator.fromValues(plan, new Map([...expected.keys()].map((name) => [name, tensors.get(name) ?? { data: new Float32Array(), shape: [] }])));
+  }
+
+  private static fromValues(plan: GrowthPlan, values: ReadonlyMap<string, { data: Float32Array; shape: number[] }>): GrowthOperator {
+    // tfjs variable names are global; a per-instance prefix lets several operators coexist.
+    const prefix = `ligo${++instances}`;
+    const params = new Map<string, tf.Variable>();
+    for (const [name, { data, shape }] of values) {
+      params.set(name, tf.variable(tf.tensor2d(data, shape as [number, number]), true, `${prefix}/${name}`));
     }
     return new GrowthOperator(plan, params);
   }

@@ -1,0 +1,50 @@
+/**
+ * LlamaForCausalLM forward, which also serves Mistral and Qwen2 (same graph; they differ only in
+ * switches carried by ModelDims: q/k/v bias, o bias, mlp bias, explicit head_dim, tied head).
+ * Pre-RMSNorm blocks, RoPE on q and k, GQA, SwiGLU MLP.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelDims } from '../arch/dims.js';
+import { attention } from './attention.js';
+import { activate, linear, rmsNorm } from './layers.js';
+import { ropeTables, type RopeTables } from './rope.js';
+import type { ForwardInput, Weights } from './types.js';
+
+function proj(w: Weights, prefix: string, hasBias: boolean, x: tf.Tensor): tf.Tensor {
+  return linear(x, w(`${prefix}.weight`), hasBias ? w(`${prefix}.bias`) : undefined);
+}
+
+function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor, rope: RopeTables): tf.Tensor {
+  const p = `model.layers.${i}`;
+  const a = rmsNorm(x, w(`${p}.input_layernorm.weight`), dims.normEps); // [B, T, C]
+  const q = proj(w, `${p}.self_attn.q_proj`, dims.qkvBias, a); // [B, T, H*hd]
+  const k = proj(w, `${p}.self_attn.k_proj`, dims.qkvBias, a); // [B, T, KV*hd]
+  const v = proj(w, `${p}.self_attn.v_proj`, dims.qkvBias, a); // [B, T, KV*hd]
+  const ctx = attention(q, k, v, {
+    numHeads: dims.numHeads,
+    numKvHeads: dims.numKvHeads,
+    headDim: dims.headDim,
+    causal: true,
+    rope,
+  }); // [B, T, H*hd]
+  const h = tf.add(x, proj(w, `${p}.self_attn.o_proj`, dims.oBias, ctx)); // [B, T, C]
+  const m = rmsNorm(h, w(`${p}.post_attention_layernorm.weight`), dims.normEps); // [B, T, C]
+  const gate = activate(dims.activation, proj(w, `${p}.mlp.gate_proj`, dims.mlpBias, m)); // [B, T, F]
+  const up = proj(w, `${p}.mlp.up_proj`, dims.mlpBias, m); // [B, T, F]
+  return tf.add(h, proj(w, `${p}.mlp.down_proj`, dims.mlpBias, tf.mul(gate, up))); // [B, T, C]
+}
+
+/** Final hidden states after model.norm, [B, T, C]. */
+export function llamaHidden(dims: ModelDims, w: Weights, input: ForwardInput): tf.Tensor3D {
+  const [, T] = input.ids.shape;
+  const rope = ropeTables(T, dims.headDim, dims.ropeTheta);
+  let x: tf.Tensor = tf.gather(w('model.embed_tokens.weight'), input.ids); // [B, T, C]
+  for (let i = 0; i < dims.numLayers; i++) x = layer(dims, w, i, x, rope);
+  return rmsNorm(x, w('model.norm.weight'), dims.normEps) as tf.Tensor3D;
+}
+
+export function llamaForward(dims: ModelDims, w: Weights, input: ForwardInput): tf.Tensor3D {
+  const hidden = llamaHidden(dims, w, input); // [B, T, C]
+  const head = dims.tiedEmbeddings ? w('model.embed_tokens.weight') : w('lm_head.weight'); // [V, C]
+  return linear(hidden, head) as tf.Tensor3D; // [B, T, V]
+}
