@@ -1,0 +1,4 @@
+export { initBackend, currentBackend, BACKEND_CHOICES, BACKEND_ENV_VAR } from './select.js';
+export type { BackendName, BackendChoice, BackendInfo, InitBackendOptions } from './select.js';
+export { registerWasmKernels } from './wasm_kernels.js';
+export { registerMissingGradients } from './gradients.js';

@@ -1,0 +1,164 @@
+// Side effect: registers every op's gradient (the CJS build of @tensorflow/tfjs-core alone has none)
+// and the cpu backend.
+import '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { LigoError, UsageError } from '../errors.js';
+import { registerMissingGradients } from './gradients.js';
+import { registerWasmKernels } from './wasm_kernels.js';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+
+/** What --backend / LIGO_BACKEND accept: one entry per npm package that can provide a backend. */
+const CHOICES = {
+  'tensorflow-gpu': { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' },
+  tensorflow: { name: 'tensorflow', package: '@tensorflow/tfjs-node' },
+  wasm: { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' },
+  cpu: { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu' },
+  webgpu: { name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu' },
+} as const satisfies Record<string, { name: BackendName; package: string }>;
+
+export type BackendChoice = keyof typeof CHOICES;
+export const BACKEND_CHOICES = Object.keys(CHOICES) as BackendChoice[];
+
+/** Fastest first. webgpu is never picked on its own: Node has no navigator.gpu. */
+const AUTO_ORDER: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export const BACKEND_ENV_VAR = 'LIGO_BACKEND';
+
+export interface BackendInfo {
+  name: string;
+  package: string;
+  /** Candidates that failed before `name` was chosen, in order. */
+  tried: { name: string; error: string }[];
+}
+
+export interface InitBackendOptions {
+  /** One of BACKEND_CHOICES or 'auto'; overrides LIGO_BACKEND. */
+  backend?: string;
+  log?: (msg: string) => void;
+  env?: Record<string, string | undefined>;
+  /** wasm only; has an effect only where tfjs can run wasm threads (browsers, not Node). */
+  threads?: number;
+}
+
+/** One selection per request ('auto' or a choice), so asking again returns the same result object. */
+const selections = new Map<string, Promise<BackendInfo>>();
+
+/** Picks, loads and activates a tfjs backend. Repeated calls with the same request share one result. */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const env = options.env ?? process.env;
+  const fromFlag = options.backend !== undefined && options.backend !== '';
+  const requested = fromFlag ? options.backend : env[BACKEND_ENV_VAR];
+  const flag = fromFlag ? '--backend' : BACKEND_ENV_VAR;
+  const forced = parseChoice(requested, flag);
+  const key = forced ?? 'auto';
+
+  let selection = selections.get(key);
+  if (selection === undefined) {
+    selection = select(forced, flag, options);
+    selections.set(key, selection);
+    // A failure is not remembered: the next call tries again.
+    selection.catch(() => selections.delete(key));
+  }
+  const info = await selection;
+  // Someone (a test, a caller) may have switched the global engine since; put ours back.
+  if (tf.getBackend() !== info.name) await tf.setBackend(info.name);
+  return info;
+}
+
+/** The active tfjs backend's name. */
+export function currentBackend(): string {
+  return tf.getBackend();
+}
+
+function parseChoice(value: string | undefined, flag: string): BackendChoice | undefined {
+  if (value === undefined || value === '' || value === 'auto') return undefined;
+  if (value in CHOICES) return value as BackendChoice;
+  throw new UsageError(`${flag} "${value}" is not a backend; use auto, ${BACKEND_CHOICES.join(', ')}`, {
+    flag,
+    expected: ['auto', ...BACKEND_CHOICES].join(' | '),
+    actual: value,
+  });
+}
+
+async function select(
+  forced: BackendChoice | undefined,
+  flag: string,
+  options: InitBackendOptions,
+): Promise<BackendInfo> {
+  const log = options.log ?? (() => {});
+  registerMissingGradients();
+  const tried: BackendInfo['tried'] = [];
+  for (const choice of forced === undefined ? AUTO_ORDER : [forced]) {
+    const { name, package: pkg } = CHOICES[choice];
+    try {
+      await activate(choice, options.threads);
+    } catch (err) {
+      const error = firstLine(err);
+      if (forced !== undefined) {
+        throw new UsageError(`${flag} ${choice}: cannot use ${pkg}: ${error}`, {
+          flag,
+          expected: `a working ${pkg}`,
+          actual: error,
+          hint: hintFor(choice),
+        });
+      }
+      tried.push({ name: choice, error });
+      log(`backend ${choice} (${pkg}) unavailable: ${error}`);
+      continue;
+    }
+    log(`backend: ${await describe(name, pkg)}`);
+    if (name === 'cpu') log(`the cpu backend is slow; ${hintFor('tensorflow')}`);
+    return { name, package: pkg, tried };
+  }
+  throw new LigoError(`No tfjs backend could be initialized: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
+}
+
+async function activate(choice: BackendChoice, threads: number | undefined): Promise<void> {
+  const { name, package: pkg } = CHOICES[choice];
+  if (choice === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmKernels();
+    if (threads !== undefined) wasm.setThreadsCount(threads);
+  } else if (choice !== 'cpu') {
+    await importOptional(pkg);
+  }
+  if (tf.findBackendFactory(name) === undefined) {
+    // Happens when the package brought its own copy of tfjs-core and registered there.
+    throw new Error(`${pkg} loaded but did not register backend '${name}' with @tensorflow/tfjs-core ${tf.version_core}`);
+  }
+  if (!(await tf.setBackend(name))) {
+    throw new Error(`tf.setBackend('${name}') failed (tfjs printed the reason above)`);
+  }
+  await tf.ready();
+}
+
+/** The specifier is a variable so TypeScript does not try to resolve packages that are not installed. */
+async function importOptional(specifier: string): Promise<unknown> {
+  return import(specifier);
+}
+
+async function describe(name: string, pkg: string): Promise<string> {
+  if (name !== 'wasm') return `${name} (${pkg})`;
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
+  // tfjs turns wasm threads off under Node (its pthread workers need blob: URLs, which Node rejects).
+  const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'multi-threaded' : 'single-threaded';
+  return `wasm (${pkg}, ${simd}, ${threads})`;
+}
+
+function hintFor(choice: BackendChoice): string {
+  switch (choice) {
+    case 'tensorflow':
+    case 'tensorflow-gpu':
+      return `npm install ${CHOICES[choice].package} (its install downloads libtensorflow), or use --backend wasm`;
+    case 'webgpu':
+      return `npm install ${CHOICES.webgpu.package}; it needs a runtime with navigator.gpu, or use --backend wasm`;
+    default:
+      return `reinstall ${CHOICES[choice].package}`;
+  }
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0];
+}

@@ -1,0 +1,10 @@
+export { loadTokenizer, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE } from './tokenizer.js';
+export type { TextTokenizer } from './tokenizer.js';
+export { loadTokens, DOCUMENT_SEPARATOR } from './corpus.js';
+export type { LoadTokensOptions } from './corpus.js';
+export { readBinTokens } from './bin_tokens.js';
+export { CHUNK_CHARS, TextChunker, chunkText } from './text_chunks.js';
+export { windows, BatchSampler, heldOutSplit } from './batches.js';
+export type { BatchSamplerOptions, HeldOutSplit } from './batches.js';
+export { createRng, randomInt } from './random.js';
+export type { Rng } from './random.js';
