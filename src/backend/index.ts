@@ -2,3 +2,4 @@ export { initBackend, currentBackend, BACKEND_CHOICES, BACKEND_ENV_VAR } from '.
 export type { BackendName, BackendChoice, BackendInfo, InitBackendOptions } from './select.js';
 export { registerWasmKernels } from './wasm_kernels.js';
 export { registerMissingGradients } from './gradients.js';
+export { registerFastWasmMatMul } from './wasm_matmul.js';

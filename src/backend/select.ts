@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LigoError, UsageError } from '../errors.js';
 import { registerMissingGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm_kernels.js';
+import { registerFastWasmMatMul } from './wasm_matmul.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
@@ -119,6 +120,7 @@ async function activate(choice: BackendChoice, threads: number | undefined): Pro
   if (choice === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     registerWasmKernels();
+    registerFastWasmMatMul();
     if (threads !== undefined) wasm.setThreadsCount(threads);
   } else if (choice !== 'cpu') {
     await importOptional(pkg);
