@@ -5,7 +5,7 @@ import { resolveArchitecture } from '../arch/resolve.js';
 import { initBackend } from '../backend/index.js';
 import { readConfig } from '../checkpoint/index.js';
 import { UsageError } from '../errors.js';
-import { evaluateTokens } from '../eval/evaluate.js';
+import { evaluateTokens, maskTokenIdFor } from '../eval/index.js';
 import { BatchSampler, createRng, heldOutSplit, loadTokenizer, loadTokens } from '../data/index.js';
 import { learnOperator } from '../train/learn.js';
 import { materializeAll } from './materialize.js';
@@ -16,7 +16,7 @@ import { checkOutputDir } from './output_dir.js';
 import { GROWTH_METHODS, planGrowth, type GrowthPlan } from './plan.js';
 import { freshTensor } from './random_init.js';
 import { resolveTarget, targetConfig, targetOptionsFromDims } from './target.js';
-import { writeGrownModel, type GrowthReport } from './write.js';
+import { outputDtype, roundToDtype, writeGrownModel, type GrowthReport } from './write.js';
 
 type Resolved = Required<Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'onProgress' | keyof import('./target.js').TargetOptions>> & GrowOptions;
 
@@ -86,7 +86,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
     const tokens = o.data ? await loadTokens({ file: o.data, tokenizer, maxTokens: o.maxTokens }) : undefined;
     const split = tokens ? heldOutSplit(tokens, o.heldOut, seqLen) : undefined;
-    const maskTokenId = tokenizer?.maskTokenId ?? small.dims.vocabSize - 1;
+    const maskTokenId = small.dims.family === 'bert' ? await maskTokenIdFor(o.source, small.config, tokenizer) : undefined;
     const evaluate = async (dims: typeof small.dims, weights: ReadonlyMap<string, tf.Tensor>): Promise<number | undefined> =>
       split ? (await evaluateTokens({ dims, weights: getter(weights), tokens: split.heldOut, seqLen, batchSize: o.batchSize, maskTokenId })).loss : undefined;
 
@@ -113,30 +113,33 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
         operator,
         small: smallWeights,
         nextBatch: () => tf.tensor2d(sampler.next(), [o.batchSize, seqLen], 'int32'),
-        maskTokenId,
+        maskTokenId: maskTokenId ?? 0,
         options: { ...o, seed: o.seed },
         onStep: (e) => progress({ phase: 'learn', ...e }),
       });
       grown = materialize();
     }
-    progress({ phase: 'evaluate', message: 'held-out loss of the grown model' });
-    const heldOutGrown = learned ? await evaluate(plan.target, grown) : heldOutInit;
+    const dtype = outputDtype(o.dtype, small.storageDtype);
+    grown = await roundToDtype(grown, dtype);
+    progress({ phase: 'evaluate', message: 'held-out loss of the grown model as written' });
+    const heldOutGrown = learned || dtype !== 'F32' ? await evaluate(plan.target, grown) : heldOutInit;
     const sourceConfig = small.config;
     const config = targetConfig(sourceConfig, small.dims, plan.target, small.description);
-    const grownWeights = grown;
+    const grownWeight = getter(grown);
     return await writeGrownModel({
       out: o.out,
       overwrite: o.overwrite,
       source: o.source,
       plan,
       config,
-      weights: grownWeights,
+      tensor: async (t) => tf.clone(grownWeight(t.name)),
       operator,
       optionalPresent: [...small.match.optionalPresent],
       sourceDtype: small.storageDtype,
-      dtype: o.dtype,
+      dtype,
       maxShardSize: o.maxShardSize,
       onProgress: (tensor, done, total) => progress({ phase: 'write', tensor, done, total }),
+      startedAt: started,
       report: {
         source: o.source,
         method: o.method,
@@ -153,7 +156,6 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
         lossLastStep: learned?.losses[learned.losses.length - 1] ?? null,
         heldOut: { source: heldOutSource ?? null, grownAtInit: heldOutInit ?? null, grown: heldOutGrown ?? null, tokens: split?.heldOut.length ?? 0 },
         learnTokensPerSecond: learned?.tokensPerSecond ?? null,
-        wallSeconds: (performance.now() - started) / 1000,
       },
     });
   } finally {

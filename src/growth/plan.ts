@@ -125,6 +125,15 @@ export function planGrowth(options: {
     return { name: spec.name, shape: spec.shape, smallShape, layer: spec.layer, group: template.group, init: template.init, sources, axes };
   });
 
+  // Template-major order (every layer of one kind, then the next kind): streaming writers then
+  // need the small model's tensors of only one kind at a time.
+  const byTemplate = new Map<string, PlannedTensor[]>();
+  for (const [i, t] of tensors.entries()) {
+    const key = targetSpecs[i].template.name;
+    byTemplate.set(key, [...(byTemplate.get(key) ?? []), t]);
+  }
+  const ordered = [...byTemplate.values()].flat();
+
   const groups = [...new Set(targetSpecs.flatMap((s) => (s.template.group ? [s.template.group] : [])))];
   const depth = groups.map((group) => ({ group, small: source.numLayers, large: target.numLayers }));
   const operatorParams =
@@ -136,7 +145,7 @@ export function planGrowth(options: {
     target,
     width: [...width.values()],
     depth,
-    tensors,
+    tensors: ordered,
     parameters: { source: parameterCount(sourceSpecs), target: parameterCount(targetSpecs), operator: operatorParams },
   };
 }

@@ -47,7 +47,8 @@ export function targetOptionsFromDims(dims: ModelDims): TargetOptions {
  * and GQA groups intact and lets width growth preserve the function exactly.
  */
 export function resolveTarget(source: ModelDims, options: TargetOptions, description: ArchitectureDescription): ModelDims {
-  for (const [key, value] of Object.entries(options) as [keyof TargetOptions, number | undefined][]) {
+  for (const key of Object.keys(FLAGS) as (keyof TargetOptions)[]) {
+    const value = options[key];
     if (value !== undefined) integer(value, FLAGS[key], 'value');
   }
   const hiddenSize = options.hiddenSize ?? source.hiddenSize;

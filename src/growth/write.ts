@@ -1,17 +1,34 @@
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
 import { copyAuxiliaryFiles, createCheckpointWriter } from '../checkpoint/index.js';
-import type { DType } from '../checkpoint/dtypes.js';
+import { decodeToFloat32, encodeFromFloat32, type DType } from '../checkpoint/dtypes.js';
 import type { GrowthOperator } from './operator.js';
 import { writeAtomically } from './output_dir.js';
-import type { GrowthPlan } from './plan.js';
+import type { GrowthPlan, PlannedTensor } from './plan.js';
 import { writeOperator } from './operator_file.js';
 
 export const REPORT_FILE = 'growth.json';
 
 const WRITABLE: readonly DType[] = ['F32', 'F16', 'BF16'];
+
+/** --dtype if given, else the source's float dtype when we can write it, else F32. */
+export function outputDtype(requested: DType | undefined, source: DType): DType {
+  return requested ?? (WRITABLE.includes(source) ? source : 'F32');
+}
+
+/** Rounds float32 tensors to what `dtype` can represent, so what we measure is what we write. */
+export async function roundToDtype(weights: Map<string, tf.Tensor>, dtype: DType): Promise<Map<string, tf.Tensor>> {
+  if (dtype !== 'F16' && dtype !== 'BF16') return weights;
+  const rounded = new Map<string, tf.Tensor>();
+  for (const [name, t] of weights) {
+    const values = decodeToFloat32(encodeFromFloat32((await t.data()) as Float32Array, dtype), dtype);
+    rounded.set(name, tf.tensor(values, t.shape, 'float32'));
+    t.dispose();
+  }
+  return rounded;
+}
 
 export interface GrowthRunInfo {
   source: string;
@@ -49,21 +66,24 @@ export interface WriteGrownModelOptions {
   source: string;
   plan: GrowthPlan;
   config: Record<string, unknown>;
-  weights: ReadonlyMap<string, tf.Tensor>;
+  /** Produces one grown tensor (the caller's to dispose after writing); called in plan order. */
+  tensor: (planned: PlannedTensor) => Promise<tf.Tensor>;
   operator?: GrowthOperator;
   /** Optional source tensors kept (BERT pooler, NSP head), recorded for `apply`. */
   optionalPresent: readonly string[];
   sourceDtype: DType;
   dtype?: DType;
   maxShardSize?: number;
-  report: GrowthRunInfo;
+  report: Omit<GrowthRunInfo, 'wallSeconds'>;
+  /** performance.now() when the run began, for wallSeconds. */
+  startedAt: number;
   onProgress?: (tensor: string, done: number, total: number) => void;
 }
 
 /** Writes config, weights, tokenizer files, the operator and growth.json into --out, atomically. */
 export async function writeGrownModel(options: WriteGrownModelOptions): Promise<GrowthReport> {
-  const { plan, weights } = options;
-  const dtype = options.dtype ?? (WRITABLE.includes(options.sourceDtype) ? options.sourceDtype : 'F32');
+  const { plan } = options;
+  const dtype = outputDtype(options.dtype, options.sourceDtype);
   return writeAtomically(options.out, options.overwrite, async (dir) => {
     const writer = await createCheckpointWriter(
       dir,
@@ -72,9 +92,12 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
     );
     let done = 0;
     for (const t of plan.tensors) {
-      const tensor = weights.get(t.name);
-      if (!tensor) throw new Error(`grown model has no tensor "${t.name}"`);
-      await writer.write(t.name, (await tensor.data()) as Float32Array);
+      const tensor = await options.tensor(t);
+      try {
+        await writer.write(t.name, (await tensor.data()) as Float32Array);
+      } finally {
+        tensor.dispose();
+      }
       options.onProgress?.(t.name, ++done, plan.tensors.length);
     }
     await writer.close();
@@ -84,6 +107,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
     const operatorFiles = options.operator ? [await writeOperator(dir, options.operator, options.optionalPresent)] : [];
     const report: GrowthReport = {
       ...options.report,
+      wallSeconds: (performance.now() - options.startedAt) / 1000,
       out: options.out,
       family: plan.family,
       sourceDims: plan.source,

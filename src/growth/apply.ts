@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { openModel, type OpenedModel } from '../arch/load.js';
+import { initBackend } from '../backend/index.js';
+import type { DType } from '../checkpoint/dtypes.js';
+import { UsageError } from '../errors.js';
+import { materializeTensor } from './materialize.js';
+import { GrowthOperator } from './operator.js';
+import { readOperator } from './operator_file.js';
+import type { GrowEvent } from './options.js';
+import { checkOutputDir } from './output_dir.js';
+import { planGrowth, type GrowthMethod, type PlannedTensor } from './plan.js';
+import { targetConfig } from './target.js';
+import { writeGrownModel, type GrowthReport } from './write.js';
+
+export interface ApplyOptions {
+  source: string;
+  /** ligo_operator.safetensors, or a grown directory holding one. */
+  operator: string;
+  out: string;
+  dtype?: DType;
+  maxShardSize?: number;
+  overwrite?: boolean;
+  backend?: string;
+  onProgress?: (event: GrowEvent) => void;
+}
+
+const DIM_KEYS = ['family', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim', 'intermediateSize'] as const;
+
+/**
+ * Keeps the small model's tensors of one kind (all its layers) in memory, read on demand. Tensors
+ * are written kind by kind, so peak memory is one kind of the small model plus one grown tensor.
+ */
+class SourceWindow {
+  private readonly held = new Map<string, tf.Tensor>();
+  constructor(private readonly model: OpenedModel) {}
+
+  async hold(names: readonly string[]): Promise<void> {
+    const wanted = new Set(names);
+    for (const [name, t] of this.held) {
+      if (!wanted.has(name)) {
+        t.dispose();
+        this.held.delete(name);
+      }
+    }
+    for (const name of names) {
+      if (this.held.has(name)) continue;
+      const shape = this.model.match.specs.find((s) => s.name === name)?.shape;
+      this.held.set(name, tf.tensor(await this.model.readFloat32(name), shape, 'float32'));
+    }
+  }
+
+  get = (name: string): tf.Tensor => {
+    const t = this.held.get(name);
+    if (!t) throw new Error(`source tensor "${name}" was not read`);
+    return t;
+  };
+
+  dispose(): void {
+    for (const t of this.held.values()) t.dispose();
+    this.held.clear();
+  }
+}
+
+/** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
+export async function apply(options: ApplyOptions): Promise<GrowthReport> {
+  const started = performance.now();
+  const backend = await initBackend({ backend: options.backend });
+  await checkOutputDir(options.out, options.overwrite ?? false);
+  const saved = await readOperator(options.operator);
+  const source = await openModel(options.source);
+  const window = new SourceWindow(source);
+  let operator: GrowthOperator | undefined;
+  try {
+    for (const key of DIM_KEYS) {
+      if (saved.metadata.source[key] !== source.dims[key]) {
+        throw new UsageError(
+          `--operator: ${options.operator} was learned for a source with ${key} ${saved.metadata.source[key]}, but ${options.source} has ${source.dims[key]}`,
+          { flag: '--operator', file: options.operator },
+        );
+      }
+    }
+    const plan = planGrowth({
+      description: source.description,
+      source: source.dims,
+      target: saved.metadata.target,
+      method: saved.metadata.method as GrowthMethod,
+      optionalPresent: source.match.optionalPresent,
+    });
+    operator = GrowthOperator.fromTensors(plan, saved.tensors);
+    const op = operator;
+    const produce = async (t: PlannedTensor): Promise<tf.Tensor> => {
+      await window.hold(t.sources);
+      return materializeTensor(t, window.get, op);
+    };
+    return await writeGrownModel({
+      out: options.out,
+      overwrite: options.overwrite ?? false,
+      source: options.source,
+      plan,
+      config: targetConfig(source.config, source.dims, plan.target, source.description),
+      tensor: produce,
+      operator,
+      optionalPresent: [...source.match.optionalPresent],
+      sourceDtype: source.storageDtype,
+      dtype: options.dtype,
+      maxShardSize: options.maxShardSize,
+      onProgress: (tensor, done, total) => options.onProgress?.({ phase: 'write', tensor, done, total }),
+      startedAt: started,
+      report: {
+        source: options.source,
+        method: `${saved.metadata.method} (applied from ${options.operator})`,
+        init: 'saved operator',
+        steps: 0,
+        data: null,
+        tokens: 0,
+        seed: 0,
+        backend: backend.name,
+        seqLen: 0,
+        batchSize: 0,
+        lr: 0,
+        lossFirstStep: null,
+        lossLastStep: null,
+        heldOut: { source: null, grownAtInit: null, grown: null, tokens: 0 },
+        learnTokensPerSecond: null,
+      },
+    });
+  } finally {
+    window.dispose();
+    operator?.dispose();
+    await source.close();
+  }
+}
