@@ -19,8 +19,8 @@ const OUT = 'fixtures/tiny-gpt2';
 const CORPUS = 'fixtures/text/corpus.txt';
 const TOKENIZER_DIR = 'test/data/golden/gpt2-prefixed';
 const STEPS = Number(process.argv[process.argv.indexOf('--steps') + 1]) || 2000;
-const BATCH = 16;
-const SEQ = 64;
+const BATCH = 8;
+const SEQ = 128;
 
 const config = {
   model_type: 'gpt2',

@@ -1,0 +1,60 @@
+import type { Argv, CommandModule } from 'yargs';
+import { inspectModel, type ModelInspection } from '../../inspect/index.js';
+import { bytes, grid, table, thousands } from '../format.js';
+import { createOutput, type CliIO } from '../output.js';
+import { withOutputOptions, type ArgsOf } from '../options.js';
+
+const builder = (y: Argv) =>
+  withOutputOptions(y)
+    .positional('dir', { type: 'string', demandOption: true, describe: 'model directory (config.json + safetensors)' })
+    .option('tensors', { type: 'boolean', default: false, describe: 'also list every tensor: name, dtype, shape, file' })
+    .example('$0 inspect ./gpt2', 'family, sizes, parameters, dtypes, shards')
+    .example('$0 inspect ./gpt2 --tensors', 'the same, plus one line per tensor')
+    .example('$0 inspect ./gpt2 --json | jq .parameters', 'the report as JSON for scripts');
+
+export const inspectCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
+  command: 'inspect <dir>',
+  describe: 'Show a checkpoint\'s architecture, size and storage (reads headers only)',
+  builder,
+  handler: async (args) => {
+    const out = createOutput(args, io);
+    const report = await inspectModel(args.dir, { tensors: args.tensors });
+    out.result(report, () => render(report));
+  },
+});
+
+function family(r: ModelInspection): string {
+  const details = [r.modelType === r.family ? '' : `model_type ${r.modelType}`, r.architectures.join(', ')].filter((s) => s !== '');
+  return details.length === 0 ? r.family : `${r.family} (${details.join('; ')})`;
+}
+
+function render(r: ModelInspection): string {
+  const d = r.dims;
+  const heads = d.numKvHeads === d.numHeads ? `${d.numHeads}` : `${d.numHeads} (${d.numKvHeads} key/value)`;
+  const dtypes = Object.entries(r.dtypes).map(([dtype, n]) => `${dtype} x ${n}`).join(', ');
+  const rows: [string, string][] = [
+    ['model', r.dir],
+    ['family', family(r)],
+    ['layers', `${d.numLayers}`],
+    ['hidden size', `${d.hiddenSize}`],
+    ['heads', heads],
+    ['head dim', `${d.headDim}`],
+    ['ffn size', `${d.intermediateSize}`],
+    ['vocab', thousands(d.vocabSize)],
+    ['positions', thousands(d.maxPositions)],
+    ['parameters', thousands(r.parameters)],
+    ['dtypes', dtypes],
+    ['tied embeddings', r.tiedEmbeddings ? 'yes' : 'no'],
+    ['size', `${bytes(r.totalBytes)} in ${r.files.length} file${r.files.length === 1 ? '' : 's'}`],
+  ];
+  if (r.optionalTensors.length > 0) rows.push(['optional', r.optionalTensors.join(', ')]);
+  if (r.ignoredTensors.length > 0) rows.push(['ignored', `${r.ignoredTensors.length} buffer(s), e.g. ${r.ignoredTensors[0]}`]);
+  const sections = [table(rows)];
+  if (r.files.length > 1) {
+    sections.push(grid([['shard', 'size', 'tensors'], ...r.files.map((f) => [f.file, bytes(f.bytes), thousands(f.tensors)])]));
+  }
+  if (r.tensors) {
+    sections.push(grid([['tensor', 'dtype', 'shape', 'file'], ...r.tensors.map((t) => [t.name, t.dtype, `[${t.shape.join(', ')}]`, t.file])]));
+  }
+  return sections.join('\n\n');
+}

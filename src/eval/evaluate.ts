@@ -1,0 +1,108 @@
+import * as path from 'node:path';
+import type { ModelDims } from '../arch/dims.js';
+import { loadModel } from '../arch/load.js';
+import { resolveArchitecture } from '../arch/resolve.js';
+import { initBackend } from '../backend/index.js';
+import { readConfig } from '../checkpoint/index.js';
+import { loadTokenizer, loadTokens } from '../data/index.js';
+import { maskTokenIdFor } from './mask_token.js';
+import { checkBatchSize, checkSeqLen, defaultBatchSize, defaultSeqLen, evaluateTokens } from './evaluate_tokens.js';
+
+export { evaluateTokens, type EvalModel, type EvaluateTokensOptions, type TokenEvalResult } from './evaluate_tokens.js';
+
+export interface EvaluateOptions {
+  /** Model directory (config.json, safetensors weights, tokenizer.json). */
+  model: string;
+  /** Text, .jsonl (a `text` field per line) or pre-tokenized .bin file. */
+  data: string;
+  /** Window length T; default min(256, the model's positions). */
+  seqLen?: number;
+  /** Use only the first N tokens of the data. */
+  maxTokens?: number;
+  /** Windows per forward pass; default 8, fewer when the logits would be large. */
+  batchSize?: number;
+  /** A tfjs backend (see initBackend); default LIGO_BACKEND, else the fastest available. */
+  backend?: string;
+  /** Masking seed for BERT (masked-LM) evaluation; default 0. */
+  seed?: number;
+  log?: (message: string) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalResult {
+  /** Mean cross-entropy in nats over all predicted tokens. */
+  loss: number;
+  perplexity: number;
+  /** Tokens predicted: windows x (seqLen - 1), or the masked positions for BERT. */
+  tokens: number;
+  windows: number;
+  seqLen: number;
+  batchSize: number;
+  /** `causal` for GPT-2 and the Llama family, `mlm` (seeded masked-LM loss) for BERT. */
+  objective: 'causal' | 'mlm';
+  backend: string;
+  model: string;
+  modelType: string;
+  seconds: number;
+  tokensPerSecond: number;
+}
+
+/**
+ * Loss and perplexity of a checkpoint on a data file (the contract of `ligo eval`): the data
+ * is tokenized without special tokens, cut to maxTokens, split into full windows of seqLen,
+ * and each window predicts its tokens 1..T-1 from its own prefix. For BERT the loss is the
+ * masked-LM loss under a seeded 15% masking (seed 0), so runs are comparable.
+ */
+export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
+  const backend = await initBackend({ backend: options.backend, log: options.log });
+  const config = await readConfig(options.model);
+  const { description, dims } = resolveArchitecture(config, path.join(options.model, 'config.json'));
+  const seqLen = options.seqLen ?? defaultSeqLen(dims);
+  checkSeqLen(seqLen, dims, description.configFields.maxPositions);
+  const batchSize = options.batchSize ?? defaultBatchSize(dims, seqLen);
+  checkBatchSize(batchSize);
+
+  const { tokens, maskTokenId } = await readData(options, config, dims);
+  const model = await loadModel(options.model);
+  try {
+    const result = await evaluateTokens({
+      dims: model.dims,
+      weights: model.weights,
+      tokens,
+      seqLen,
+      batchSize,
+      maskTokenId,
+      maskSeed: options.seed,
+      onProgress: options.onProgress,
+    });
+    return {
+      loss: result.loss,
+      perplexity: result.perplexity,
+      tokens: result.tokens,
+      windows: result.windows,
+      seqLen,
+      batchSize,
+      objective: result.objective,
+      backend: backend.name,
+      model: options.model,
+      modelType: dims.modelType,
+      seconds: result.seconds,
+      tokensPerSecond: result.tokensPerSecond,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Tokens of the data file, and BERT's [MASK] id; tokenizer.json is read only when needed. */
+async function readData(
+  options: EvaluateOptions,
+  config: Record<string, unknown>,
+  dims: ModelDims,
+): Promise<{ tokens: Int32Array; maskTokenId?: number }> {
+  const pretokenized = path.extname(options.data).toLowerCase() === '.bin';
+  const tokenizer = pretokenized ? undefined : await loadTokenizer(options.model);
+  const tokens = await loadTokens({ file: options.data, tokenizer, maxTokens: options.maxTokens });
+  if (dims.family !== 'bert') return { tokens };
+  return { tokens, maskTokenId: await maskTokenIdFor(options.model, config, tokenizer) };
+}

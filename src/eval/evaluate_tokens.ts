@@ -1,0 +1,184 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelDims } from '../arch/dims.js';
+import { DataError, LigoError, UsageError } from '../errors.js';
+import { causalLmLoss, forward, IGNORE_INDEX, maskTokens, mlmLoss, type Weights } from '../models/index.js';
+
+/** A model in memory: what loadModel returns, or weights the grow code materialized itself. */
+export interface EvalModel {
+  dims: ModelDims;
+  weights: Weights | ReadonlyMap<string, tf.Tensor>;
+}
+
+export interface EvaluateTokensOptions extends EvalModel {
+  /** Token ids, e.g. from loadTokens; every full window of seqLen is evaluated. */
+  tokens: Int32Array;
+  /** Window length T (2 .. the model's positions). */
+  seqLen: number;
+  /** Windows per forward pass; default DEFAULT_BATCH_SIZE, fewer when the logits would be large. */
+  batchSize?: number;
+  /** BERT only, required there: evaluation is the masked-LM loss. */
+  maskTokenId?: number;
+  /** BERT masking seed; default 0, so runs are comparable. */
+  maskSeed?: number;
+  /** Called after every batch with windows done and windows in all. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface TokenEvalResult {
+  /** Mean cross-entropy (nats) over all predicted tokens. */
+  loss: number;
+  perplexity: number;
+  /** Tokens predicted: windows x (seqLen - 1) for causal LMs, masked positions for BERT. */
+  tokens: number;
+  windows: number;
+  seqLen: number;
+  batchSize: number;
+  objective: 'causal' | 'mlm';
+  backend: string;
+  seconds: number;
+  tokensPerSecond: number;
+}
+
+export const DEFAULT_SEQ_LEN = 256;
+export const DEFAULT_BATCH_SIZE = 8;
+/**
+ * Cap on the float32 logits of one batch (B x T x V), 32M values = 128 MB: with a 50k
+ * vocabulary and T = 256 this keeps the default batch at 2 windows instead of 8 (400 MB).
+ */
+export const MAX_BATCH_LOGITS = 32 * 1024 * 1024;
+
+export function defaultSeqLen(dims: ModelDims): number {
+  return Math.min(DEFAULT_SEQ_LEN, dims.maxPositions);
+}
+
+/** The batch size used when none is given: DEFAULT_BATCH_SIZE, fewer when logits would be large. */
+export function defaultBatchSize(dims: ModelDims, seqLen: number): number {
+  const fit = Math.floor(MAX_BATCH_LOGITS / (seqLen * dims.vocabSize));
+  return Math.max(1, Math.min(DEFAULT_BATCH_SIZE, fit));
+}
+
+function requireInt(value: number, flag: string, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new UsageError(`${flag} must be an integer >= ${min}, got ${value}`, { flag, actual: String(value) });
+  }
+}
+
+/** Checks --seq-len against the model before anything large is loaded. */
+export function checkSeqLen(seqLen: number, dims: ModelDims, positionsField?: string): void {
+  requireInt(seqLen, '--seq-len', 2);
+  if (seqLen > dims.maxPositions) {
+    const source = positionsField === undefined ? '' : ` (${positionsField} in config.json)`;
+    throw new UsageError(`--seq-len ${seqLen} exceeds the model's ${dims.maxPositions} positions${source}`, {
+      flag: '--seq-len',
+      expected: `<= ${dims.maxPositions}`,
+      actual: String(seqLen),
+      hint: `use --seq-len ${dims.maxPositions} or less`,
+    });
+  }
+}
+
+export function checkBatchSize(batchSize: number): void {
+  requireInt(batchSize, '--batch-size', 1);
+}
+
+function checkTokens(tokens: Int32Array, seqLen: number, vocabSize: number): void {
+  if (tokens.length < seqLen) {
+    throw new DataError(`the data has ${tokens.length} tokens, fewer than one window of --seq-len ${seqLen}`, {
+      expected: `>= ${seqLen} tokens`,
+      actual: String(tokens.length),
+      hint: 'use more text or a smaller --seq-len',
+    });
+  }
+  const bad = tokens.findIndex((id) => id < 0 || id >= vocabSize);
+  if (bad >= 0) {
+    throw new DataError(`token ${bad} of the data has id ${tokens[bad]}, outside the model's vocabulary of ${vocabSize}`, {
+      hint: 'the tokenizer (or .bin file) does not belong to this model',
+    });
+  }
+}
+
+function weightLookup(weights: EvalModel['weights']): Weights {
+  if (typeof weights === 'function') return weights;
+  return (name) => {
+    const t = weights.get(name);
+    if (t === undefined) throw new LigoError(`no weight "${name}" in the model being evaluated`, { tensor: name });
+    return t;
+  };
+}
+
+/** Inputs and labels for every window, masked once so the loss does not depend on the batch size. */
+function maskAll(ids: Int32Array, windows: number, seqLen: number, dims: ModelDims, maskTokenId: number, seed: number) {
+  const all = tf.tensor2d(ids, [windows, seqLen], 'int32');
+  const masked = maskTokens(all, { vocabSize: dims.vocabSize, maskTokenId, seed });
+  const inputs = masked.inputIds.dataSync() as Int32Array;
+  const labels = masked.labels.dataSync() as Int32Array;
+  tf.dispose([all, masked.inputIds, masked.labels]);
+  return { inputs, labels };
+}
+
+/**
+ * Loss of a model on a token stream, following the eval contract: window i is
+ * tokens[i*T, (i+1)*T) for every full window. Causal LMs predict tokens 1..T-1 of each window
+ * from its own prefix; BERT predicts the positions masked with a seeded 15% draw (80/10/10).
+ * The loss is the mean over all predicted tokens, summed across batches in float64.
+ */
+export async function evaluateTokens(options: EvaluateTokensOptions): Promise<TokenEvalResult> {
+  const { dims, tokens, seqLen } = options;
+  checkSeqLen(seqLen, dims);
+  const batchSize = options.batchSize ?? defaultBatchSize(dims, seqLen);
+  checkBatchSize(batchSize);
+  checkTokens(tokens, seqLen, dims.vocabSize);
+  if (dims.family === 'bert' && options.maskTokenId === undefined) {
+    throw new LigoError('evaluating a BERT model needs the [MASK] token id (maskTokenId)');
+  }
+  const w = weightLookup(options.weights);
+  const windows = Math.floor(tokens.length / seqLen);
+  const used = tokens.subarray(0, windows * seqLen);
+  const started = performance.now();
+  const mlm =
+    dims.family === 'bert' && options.maskTokenId !== undefined
+      ? maskAll(used, windows, seqLen, dims, options.maskTokenId, options.maskSeed ?? 0)
+      : undefined;
+
+  let lossSum = 0;
+  let predicted = 0;
+  for (let first = 0; first < windows; first += batchSize) {
+    const b = Math.min(batchSize, windows - first);
+    const range: [number, number] = [first * seqLen, (first + b) * seqLen];
+    const count = mlm ? countLabels(mlm.labels.subarray(...range)) : b * (seqLen - 1);
+    const loss = tf.tidy(() => {
+      const ids = tf.tensor2d((mlm ? mlm.inputs : used).subarray(...range), [b, seqLen], 'int32'); // [B, T]
+      const logits = forward(dims, w, { ids }); // [B, T, V]
+      if (!mlm) return causalLmLoss(logits, ids);
+      return mlmLoss(logits, tf.tensor2d(mlm.labels.subarray(...range), [b, seqLen], 'int32'));
+    });
+    const [value] = await loss.data();
+    loss.dispose();
+    lossSum += value * count;
+    predicted += count;
+    options.onProgress?.(first + b, windows);
+  }
+  if (predicted === 0) {
+    throw new DataError(`no position was masked in ${windows} window(s) of ${seqLen} tokens`, { hint: 'use more data' });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const loss = lossSum / predicted;
+  return {
+    loss,
+    perplexity: Math.exp(loss),
+    tokens: predicted,
+    windows,
+    seqLen,
+    batchSize,
+    objective: mlm ? 'mlm' : 'causal',
+    backend: tf.getBackend(),
+    seconds,
+    tokensPerSecond: seconds > 0 ? predicted / seconds : 0,
+  };
+}
+
+function countLabels(labels: Int32Array): number {
+  let n = 0;
+  for (const l of labels) if (l !== IGNORE_INDEX) n++;
+  return n;
+}
