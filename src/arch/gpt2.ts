@@ -33,8 +33,8 @@ export const gpt2: ArchitectureDescription = {
     { name: layer('mlp.c_fc.bias'), axes: [out('ffn')], group: 'mlp', init: 'zeros' },
     { name: layer('mlp.c_proj.weight'), axes: [inp('ffn'), out('width')], group: 'mlp', init: 'normal' },
     { name: layer('mlp.c_proj.bias'), axes: [out('width')], group: 'mlp', init: 'zeros' },
-    { name: 'transformer.ln_f.weight', axes: [out('width')], init: 'ones' },
-    { name: 'transformer.ln_f.bias', axes: [out('width')], init: 'zeros' },
+    { name: 'transformer.ln_f.weight', axes: [out('width')], init: 'ones', feedsTiedHead: true },
+    { name: 'transformer.ln_f.bias', axes: [out('width')], init: 'zeros', feedsTiedHead: true },
   ],
   // The original gpt2 repo stores keys without the `transformer.` prefix.
   aliases: [{ from: /^(wte|wpe|h\.\d+|ln_f)\./, to: 'transformer.$1.' }],

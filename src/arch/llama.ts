@@ -37,7 +37,7 @@ export const llama: ArchitectureDescription = {
     { name: layer('mlp.up_proj.bias'), axes: [out('ffn')], group: 'mlp', init: 'zeros', when: (d) => d.mlpBias },
     { name: layer('mlp.down_proj.weight'), axes: [out('width'), inp('ffn')], group: 'mlp', init: 'normal' },
     { name: layer('mlp.down_proj.bias'), axes: [out('width')], group: 'mlp', init: 'zeros', when: (d) => d.mlpBias },
-    { name: 'model.norm.weight', axes: [out('width')], init: 'ones' },
+    { name: 'model.norm.weight', axes: [out('width')], init: 'ones', feedsTiedHead: true },
     { name: 'lm_head.weight', axes: [out('vocab'), inp('width')], init: 'normal', when: (d) => !d.tiedEmbeddings },
   ],
   aliases: [],

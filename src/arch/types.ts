@@ -33,6 +33,12 @@ export interface TensorTemplate {
   group?: LayerGroup;
   /** Present only when this returns true (biases that depend on config switches, untied heads). */
   when?: (dims: ModelDims) => boolean;
+  /**
+   * The final norm whose output feeds a tied LM head. With tied embeddings its width axis grows
+   * like an `in` axis (split, not copied), so the head's sum over the copied embedding columns
+   * is unchanged and the logits are preserved.
+   */
+  feedsTiedHead?: boolean;
   /** Kept when the source checkpoint has it (BERT pooler, NSP head), not required. */
   optional?: boolean;
   /** How a fresh tensor is initialized by the `random` method and for norms. */

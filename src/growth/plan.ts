@@ -65,9 +65,9 @@ export function operatorId(role: AxisRole, layer: number | undefined): string {
   return role === 'width' || layer === undefined ? role : `${role}.${layer}`;
 }
 
-function segmentsOf(axis: Axis): { role: AxisRole | null; side: AxisSide; fixed?: number }[] {
+function segmentsOf(axis: Axis, splitWidth: boolean): { role: AxisRole | null; side: AxisSide; fixed?: number }[] {
   if (typeof axis === 'number') return [{ role: null, side: 'out', fixed: axis }];
-  return (Array.isArray(axis) ? axis : [axis]).map((s) => ({ role: s.role, side: s.side }));
+  return (Array.isArray(axis) ? axis : [axis]).map((s) => ({ role: s.role, side: splitWidth && s.role === 'width' ? 'in' : s.side }));
 }
 
 function widthOperatorParams(op: WidthOperatorSpec): number {
@@ -92,8 +92,9 @@ export function planGrowth(options: {
 
   const tensors = targetSpecs.map((spec): PlannedTensor => {
     const template = spec.template;
+    const splitWidth = template.feedsTiedHead === true && target.tiedEmbeddings;
     const axes = template.axes.map((axis) =>
-      segmentsOf(axis).map((seg): PlannedSegment => {
+      segmentsOf(axis, splitWidth).map((seg): PlannedSegment => {
         if (seg.role === null) return { operator: null, side: seg.side, small: seg.fixed ?? 0, large: seg.fixed ?? 0 };
         const small = roleSize(seg.role, source);
         const large = roleSize(seg.role, target);
