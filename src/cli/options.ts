@@ -83,3 +83,42 @@ export function withDataOptions<T>(y: Argv<T>) {
     }),
   );
 }
+
+/** --token and --hub-url: how to reach the Hub (defaults from HF_TOKEN / the token file and HF_ENDPOINT). */
+export function withHubOptions<T>(y: Argv<T>) {
+  return y
+    .option('token', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Hugging Face token [default: HF_TOKEN, else $HF_HOME/token from `huggingface-cli login`]; never printed',
+    })
+    .option('hub-url', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'Hub endpoint [default: HF_ENDPOINT, else https://huggingface.co]',
+    });
+}
+
+/** The Hub options plus --revision and --offline, for commands whose source may be `owner/name[@revision]`. */
+export function withHubSourceOptions<T>(y: Argv<T>) {
+  return withHubOptions(y)
+    .option('revision', {
+      type: 'string',
+      requiresArg: true,
+      describe: 'branch, tag or commit of a Hub source (same as owner/name@revision) [default: main]',
+    })
+    .option('offline', {
+      type: 'boolean',
+      describe: 'use the Hugging Face cache only, as HF_HUB_OFFLINE=1 does',
+    });
+}
+
+/** Library options from the Hub flags; the environment is the CLI's, so tests can pass their own. */
+export function hubConnection(args: { token?: string; hubUrl?: string }, env: Record<string, string | undefined>) {
+  return { token: args.token, hubUrl: args.hubUrl, env };
+}
+
+/** hubConnection plus what resolveModelSource takes from --revision and --offline. */
+export function hubSource(args: { token?: string; hubUrl?: string; revision?: string; offline?: boolean }, env: Record<string, string | undefined>) {
+  return { ...hubConnection(args, env), revision: args.revision, offline: args.offline };
+}

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadModel, type LoadedModel } from '../arch/load.js';
+import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
 import { initBackend } from '../backend/index.js';
 import { readConfig } from '../checkpoint/index.js';
@@ -37,7 +37,7 @@ function withDefaults(options: GrowOptions): Resolved {
 }
 
 /** The source, target and plan of a growth run; no data is read and nothing is written. */
-export async function planFromOptions(options: GrowOptions, source: LoadedModel): Promise<GrowthPlan> {
+export async function planFromOptions(options: GrowOptions, source: Pick<LoadedModel, 'description' | 'dims' | 'match'>): Promise<GrowthPlan> {
   const o = withDefaults(options);
   let targetOptions: import('./target.js').TargetOptions = options;
   if (o.targetConfig) {
@@ -53,11 +53,29 @@ export async function planFromOptions(options: GrowOptions, source: LoadedModel)
   return planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent });
 }
 
+/** Held-out loss is measured three times per run; this many tokens give a stable number quickly. */
+export const MAX_HELD_OUT_TOKENS = 16_384;
+
+function capHeldOut(split: { train: Int32Array; heldOut: Int32Array }, seqLen: number): { train: Int32Array; heldOut: Int32Array } {
+  const limit = Math.max(seqLen, Math.floor(MAX_HELD_OUT_TOKENS / seqLen) * seqLen);
+  return { train: split.train, heldOut: split.heldOut.subarray(0, Math.min(split.heldOut.length, limit)) };
+}
+
 const getter = (weights: ReadonlyMap<string, tf.Tensor>) => (name: string): tf.Tensor => {
   const t = weights.get(name);
   if (!t) throw new Error(`no tensor "${name}"`);
   return t;
 };
+
+/** What `grow` would do (`--dry-run`): the plan, from config.json and tensor headers only. */
+export async function planGrow(options: GrowOptions): Promise<GrowthPlan> {
+  const source = await openModel(options.source);
+  try {
+    return await planFromOptions(options, source);
+  } finally {
+    await source.close();
+  }
+}
 
 /**
  * Grows a checkpoint: plan, initialize the operator for the method, learn it on data (LiGO),
@@ -85,7 +103,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     }
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
     const tokens = o.data ? await loadTokens({ file: o.data, tokenizer, maxTokens: o.maxTokens }) : undefined;
-    const split = tokens ? heldOutSplit(tokens, o.heldOut, seqLen) : undefined;
+    const split = tokens ? capHeldOut(heldOutSplit(tokens, o.heldOut, seqLen, { file: o.data }), seqLen) : undefined;
     const maskTokenId = small.dims.family === 'bert' ? await maskTokenIdFor(o.source, small.config, tokenizer) : undefined;
     const evaluate = async (dims: typeof small.dims, weights: ReadonlyMap<string, tf.Tensor>): Promise<number | undefined> =>
       split ? (await evaluateTokens({ dims, weights: getter(weights), tokens: split.heldOut, seqLen, batchSize: o.batchSize, maskTokenId })).loss : undefined;

@@ -1,0 +1,42 @@
+import type { Argv, CommandModule } from 'yargs';
+import { apply, type GrowthReport } from '../../growth/index.js';
+import { createOutput, type CliIO } from '../output.js';
+import { withBackendOption, withOutputOptions, type ArgsOf } from '../options.js';
+import { renderReport } from './grow_render.js';
+import { withWriteOptions } from './grow_options.js';
+
+const builder = (y: Argv) =>
+  withBackendOption(withOutputOptions(withWriteOptions(y)))
+    .positional('source', { type: 'string', demandOption: true, describe: 'small model directory the operator was learned for' })
+    .option('operator', { type: 'string', demandOption: true, requiresArg: true, describe: 'ligo_operator.safetensors, or a grown directory holding one' })
+    .example('$0 apply ./gpt2 --operator ./gpt2-grown --out ./again', 'rebuild a grown model from its operator')
+    .example('$0 apply ./llama-ckpt-2 --operator op.safetensors --out big --dtype bf16', 'reuse an operator on another checkpoint of the same shape')
+    .epilogue('Streams: reads the source one tensor kind at a time and writes shards as it goes, so memory stays near one kind of the small model plus one grown tensor.');
+
+export const applyCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
+  command: 'apply <source>',
+  describe: 'Materialize a saved growth operator onto a source checkpoint (no training)',
+  builder,
+  handler: async (args) => {
+    const out = createOutput(args, io);
+    const writing = out.progress('write', 'tensors');
+    let report: GrowthReport;
+    try {
+      report = await apply({
+        source: args.source,
+        operator: args.operator,
+        out: args.out,
+        dtype: args.dtype,
+        maxShardSize: args.maxShardSize,
+        overwrite: args.overwrite,
+        backend: args.backend,
+        onProgress: (e) => {
+          if (e.phase === 'write') writing.update(e.done, e.total);
+        },
+      });
+    } finally {
+      writing.stop();
+    }
+    out.result(report, () => renderReport(report));
+  },
+});

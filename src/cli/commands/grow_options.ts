@@ -1,0 +1,73 @@
+import type { Argv } from 'yargs';
+import { parseDType } from '../../checkpoint/dtypes.js';
+import { parseSize } from '../../checkpoint/size.js';
+import { UsageError } from '../../errors.js';
+import { GROW_DEFAULTS, GROWTH_METHODS } from '../../growth/index.js';
+import { numberArg } from '../options.js';
+
+const dtypeArg = (value: unknown) => {
+  const dtype = typeof value === 'string' ? parseDType(value) : undefined;
+  if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
+    throw new UsageError(`--dtype expects f32, f16 or bf16, got ${JSON.stringify(value)}`, { flag: '--dtype' });
+  }
+  return dtype;
+};
+
+/** The grown model's dimensions; unspecified ones scale with --hidden-size (head_dim is kept). */
+export function withTargetOptions<T>(y: Argv<T>) {
+  const dim = (flag: string, describe: string) => ({ coerce: numberArg(flag), requiresArg: true, describe, group: 'Target:' });
+  return y
+    .option('layers', dim('--layers', 'number of layers'))
+    .option('hidden-size', dim('--hidden-size', 'model width (residual stream)'))
+    .option('heads', dim('--heads', 'attention heads [default: scaled with the width, head_dim kept]'))
+    .option('kv-heads', dim('--kv-heads', 'key/value heads (GQA) [default: scaled with the heads]'))
+    .option('head-dim', dim('--head-dim', 'per-head size (Llama family) [default: the source\'s]'))
+    .option('intermediate-size', dim('--intermediate-size', 'FFN size [default: scaled with the width]'))
+    .option('target-config', { type: 'string', requiresArg: true, group: 'Target:', describe: 'a config.json with the target dimensions (flags override it)' });
+}
+
+/** How the operator is made and learned. */
+export function withMethodOptions<T>(y: Argv<T>) {
+  const num = (flag: string, describe: string, value?: number) => ({
+    coerce: numberArg(flag),
+    requiresArg: true,
+    describe: value === undefined ? describe : `${describe} [default: ${value}]`,
+    group: 'Learning phase:',
+  });
+  return y
+    .option('method', {
+      type: 'string',
+      choices: GROWTH_METHODS,
+      default: GROW_DEFAULTS.method,
+      group: 'Method:',
+      describe: 'ligo learns the operator; net2net (function-preserving), stack, interlace and random are baselines without learning',
+    })
+    .option('init', { type: 'string', choices: ['stack', 'interlace'], default: GROW_DEFAULTS.init, group: 'Method:', describe: 'depth initialization of the LiGO operator' })
+    .option('data', { type: 'string', requiresArg: true, group: 'Learning phase:', describe: 'training text: .txt, .jsonl (a "text" field per line) or .bin (uint16 token ids)' })
+    .option('steps', num('--steps', 'operator training steps', GROW_DEFAULTS.steps))
+    .option('lr', num('--lr', 'peak learning rate (AdamW)', GROW_DEFAULTS.lr))
+    .option('warmup', num('--warmup', 'linear warmup steps, then cosine decay', GROW_DEFAULTS.warmup))
+    .option('weight-decay', num('--weight-decay', 'AdamW decoupled weight decay on the operator', GROW_DEFAULTS.weightDecay))
+    .option('clip', num('--clip', 'max global gradient norm, 0 = off', GROW_DEFAULTS.clip))
+    .option('batch-size', num('--batch-size', 'sequences per step', GROW_DEFAULTS.batchSize))
+    .option('seq-len', num('--seq-len', 'tokens per sequence (capped at the model\'s positions)', GROW_DEFAULTS.seqLen))
+    .option('grad-accum', num('--grad-accum', 'micro-batches per step', GROW_DEFAULTS.gradAccum))
+    .option('distill', num('--distill', 'weight of a KL term to the small model\'s next-token distribution', GROW_DEFAULTS.distill))
+    .option('seed', num('--seed', 'seed for batches, noise and masking (same seed, same bytes)', GROW_DEFAULTS.seed))
+    .option('max-tokens', num('--max-tokens', 'use only the first N tokens of --data'))
+    .option('held-out', num('--held-out', 'fraction of the data held out for the loss before/after', GROW_DEFAULTS.heldOut));
+}
+
+/** Where and how the grown checkpoint is written. */
+export function withWriteOptions<T>(y: Argv<T>) {
+  return y
+    .option('out', { type: 'string', demandOption: true, requiresArg: true, group: 'Output:', describe: 'output directory (written atomically)' })
+    .option('dtype', { coerce: dtypeArg, requiresArg: true, group: 'Output:', describe: 'weight dtype: f32, f16 or bf16 [default: the source\'s]' })
+    .option('max-shard-size', {
+      coerce: (v: unknown) => parseSize(typeof v === 'number' ? v : String(v)),
+      requiresArg: true,
+      group: 'Output:',
+      describe: 'largest safetensors shard, decimal units like Hugging Face [default: 5GB]',
+    })
+    .option('overwrite', { type: 'boolean', default: false, group: 'Output:', describe: 'replace an existing --out (only once the new one is complete)' });
+}

@@ -1,0 +1,62 @@
+import type { Argv, CommandModule } from 'yargs';
+import { pushToHub, type PushResult } from '../../hub/index.js';
+import { bytes, table } from '../format.js';
+import { createOutput, type CliIO } from '../output.js';
+import { hubConnection, withHubOptions, withOutputOptions, type ArgsOf } from '../options.js';
+
+const builder = (y: Argv) =>
+  withHubOptions(withOutputOptions(y))
+    .positional('dir', { type: 'string', demandOption: true, describe: 'directory to upload (what ligo grow wrote)' })
+    .positional('repo', { type: 'string', demandOption: true, describe: 'Hub model repo, owner/name (created when missing)' })
+    .option('private', { type: 'boolean', default: false, describe: 'create the repo private (an existing repo keeps its visibility)' })
+    .option('branch', { type: 'string', requiresArg: true, describe: 'branch to commit to, created when missing [default: main]' })
+    .option('commit-message', { type: 'string', requiresArg: true, describe: 'commit title [default: "Upload N files with ligo"]' })
+    .example('$0 push ./grown alice/grown', 'upload every file of ./grown to alice/grown')
+    .example('$0 push ./grown alice/grown --private', 'create the repo private')
+    .example('$0 push ./grown alice/grown --json', 'end with {"repo", "commitUrl", "files"}')
+    .epilogue(
+      [
+        'Token: --token, else HF_TOKEN, else $HF_HOME/token (from `huggingface-cli login`);',
+        'it needs write access and is never printed.',
+        'Endpoint: --hub-url, else HF_ENDPOINT, else https://huggingface.co.',
+        'Large files go through LFS. Transient failures (5xx, network) are retried',
+        'LIGO_HUB_RETRIES times (default 3), backing off from LIGO_HUB_RETRY_DELAY_MS (1000).',
+        'A failed push leaves the directory untouched; running it again completes the upload',
+        'without sending again what already arrived.',
+      ].join('\n'),
+    );
+
+export const pushCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
+  command: 'push <dir> <repo>',
+  describe: 'Upload a grown model directory to a Hugging Face Hub repo',
+  builder,
+  handler: async (args) => {
+    const out = createOutput(args, io);
+    const progress = out.progress('push', 'files');
+    let result: PushResult;
+    try {
+      result = await pushToHub({
+        dir: args.dir,
+        repo: args.repo,
+        private: args.private,
+        branch: args.branch,
+        commitMessage: args.commitMessage,
+        ...hubConnection(args, io.env),
+        log: out.log,
+        onProgress: (p) => progress.update(p.filesDone, p.filesTotal, `${p.phase}, ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)}`),
+      });
+    } finally {
+      progress.stop();
+    }
+    out.result(result, () => render(result));
+  },
+});
+
+function render(r: PushResult): string {
+  return table([
+    ['repo', r.repo],
+    ['branch', r.branch],
+    ['commit', r.commitUrl],
+    ['files', `${r.files.length}: ${r.files.join(', ')}`],
+  ]);
+}

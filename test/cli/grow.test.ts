@@ -1,0 +1,87 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOLDEN, LLAMA_DIR, lastJson, ligo, ligoProcess } from './helpers.js';
+
+let work: string;
+let data: string;
+
+describe('ligo grow / apply', () => {
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(tmpdir(), 'ligo-cli-grow-'));
+    data = path.join(work, 'text.txt');
+    await writeFile(data, (await readFile('fixtures/text/corpus.txt', 'utf8')).slice(0, 8000));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('grows with --json: one summary object on the last stdout line, files on disk, loss recorded', async () => {
+    const out = path.join(work, 'llama-grown');
+    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--layers', '3', '--data', data, '--steps', '3',
+      '--batch-size', '2', '--seq-len', '32', '--out', out, '--json', '--backend', 'wasm']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = lastJson(run);
+    expect(report).toMatchObject({ method: 'ligo', steps: 3, out, backend: 'wasm' });
+    expect((report.targetDims as Record<string, unknown>).numKvHeads).toBe(4);
+    expect(await readdir(out)).toContain('ligo_operator.safetensors');
+    const config = JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toMatchObject({ hidden_size: 128, num_hidden_layers: 3, num_attention_heads: 8, num_key_value_heads: 4, rope_theta: 500000 });
+  });
+
+  it('--dry-run prints the plan and writes nothing', async () => {
+    const out = path.join(work, 'dry');
+    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--dry-run', '--out', out, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const plan = lastJson(run);
+    expect((plan.parameters as Record<string, number>).target).toBeGreaterThan((plan.parameters as Record<string, number>).source);
+    await expect(readdir(out)).rejects.toThrow();
+  });
+
+  it('apply rebuilds a grown model from its operator', async () => {
+    const grown = path.join(work, 'llama-grown');
+    const again = path.join(work, 'applied');
+    const run = await ligo(['apply', LLAMA_DIR, '--operator', grown, '--out', again, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const a = await readFile(path.join(grown, 'model.safetensors'));
+    const b = await readFile(path.join(again, 'model.safetensors'));
+    expect(a.equals(b)).toBe(true);
+  });
+
+  it.each([
+    [['--layers', '1'], /--layers: target 1 is smaller than the source's 2/],
+    [['--hidden-size', '128', '--heads', '8', '--kv-heads', '3'], /--kv-heads: 3 KV heads do not divide 8/],
+    [['--layers', '4', '--method', 'magic'], /method/],
+    [['--layers', '4'], /--data/],
+    [[], /give the target size/],
+  ])('usage errors exit 2 with one line: %s', async (flags, message) => {
+    const run = await ligo(['grow', LLAMA_DIR, '--out', path.join(work, 'never'), ...flags]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n').filter((l) => l.startsWith('ligo:'))).toHaveLength(1);
+    await expect(readdir(path.join(work, 'never'))).rejects.toThrow();
+  });
+
+  it('GPT-2 heads must divide the width (exit 2)', async () => {
+    const run = await ligo(['grow', path.join(GOLDEN, 'gpt2-prefixed'), '--hidden-size', '100', '--heads', '8', '--out', path.join(work, 'never')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--heads: 8 heads do not divide --hidden-size 100/);
+  });
+
+  it('a non-empty --out is refused (exit 2) unless --overwrite', async () => {
+    const run = await ligo(['grow', LLAMA_DIR, '--layers', '3', '--method', 'stack', '--out', path.join(work, 'llama-grown')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/already exists/);
+    expect(run.stderr).toMatch(/--overwrite/);
+  });
+
+  it('data shorter than one window is a clear runtime error (exit 1) and leaves nothing behind', async () => {
+    const tiny = path.join(work, 'tiny.txt');
+    await writeFile(tiny, 'too short');
+    const run = await ligoProcess(['grow', path.join(GOLDEN, 'gpt2-prefixed'), '--layers', '3', '--data', tiny, '--seq-len', '32', '--out', path.join(work, 'short')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/tiny\.txt/);
+    expect((await readdir(work)).filter((f) => f.includes('short'))).toEqual([]);
+  });
+});
