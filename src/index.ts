@@ -43,3 +43,25 @@ export {
   type TokenEvalResult,
 } from './eval/index.js';
 export { inspectModel, type ModelInspection, type InspectOptions, type ShardInfo, type TensorInfo } from './inspect/index.js';
+
+// Growth: the LiGO operator and the baselines, planned, learned, applied and written.
+export {
+  grow,
+  planGrow,
+  apply,
+  planGrowth,
+  resolveTarget,
+  GrowthOperator,
+  GROWTH_METHODS,
+  GROW_DEFAULTS,
+  OPERATOR_FILE,
+  REPORT_FILE,
+  type GrowOptions,
+  type GrowEvent,
+  type ApplyOptions,
+  type GrowthMethod,
+  type GrowthPlan,
+  type GrowthReport,
+  type TargetOptions,
+} from './growth/index.js';
+export { BUNDLED_FIXTURE } from './fixture.js';

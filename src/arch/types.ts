@@ -23,7 +23,12 @@ export interface AxisSegment {
 export type Axis = AxisSegment | AxisSegment[] | number;
 
 /** Which depth operator mixes a per-layer tensor across layers. */
-export type LayerGroup = 'attn' | 'mlp' | 'norm';
+/**
+ * `attn_out` / `mlp_out` are the projections writing back into the residual stream; they get
+ * their own depth coefficients so a new layer can start as an exact identity (outputs zeroed)
+ * while its other weights are copies that still receive gradient.
+ */
+export type LayerGroup = 'attn' | 'attn_out' | 'mlp' | 'mlp_out' | 'norm';
 
 export interface TensorTemplate {
   /** Canonical name; per-layer names contain `{i}`. */

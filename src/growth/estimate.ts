@@ -49,7 +49,7 @@ export const ACTIVATION_COEFFICIENTS: Readonly<Record<Family, { hidden: number; 
 export const LOGIT_COPIES = 8;
 
 /** Each materialization intermediate is saved for backprop and gets a gradient of its own size. */
-export const MATERIALIZE_COPIES = 2;
+export const MATERIALIZE_COPIES = 1;
 
 export interface LearningShape {
   /** Sequences per micro-batch (--batch-size). */
@@ -75,29 +75,33 @@ export interface MemoryEstimate {
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**
- * Floats materializeTensor allocates besides the grown tensor itself: the depth stack
- * [L_small, N] and its mix, the split parts of fused axes, the Kronecker width matrices of
- * attention operators, and each axis's grown result except the last one.
+ * Floats one materializeTensor call leaves alive through backprop, besides the grown tensor and
+ * its gradient: the depth stack [L_small, N] (saved for the depth matrix's gradient), the mixed
+ * tensor and each half-grown result (saved, plus a gradient each), split parts and concat outputs
+ * of fused axes, and per use of a width matrix the gradient of that use ([large, small]; tfjs keeps
+ * every partial gradient until the backward pass ends) plus, for attention operators, the
+ * Kronecker product built for the use.
  */
 function tensorIntermediates(t: PlannedTensor, headOperators: ReadonlySet<string>): number {
   let shape = [...t.smallShape];
   let floats = 0;
-  if (t.layer !== undefined && t.group !== undefined) floats += (t.sources.length + 1) * product(shape);
+  if (t.layer !== undefined && t.group !== undefined) floats += (t.sources.length + 2) * product(shape);
   let grew = false;
   t.axes.forEach((segments, axis) => {
     if (segments.every((s) => s.operator === null)) return;
     const before = product(shape);
     shape = shape.map((d, i) => (i === axis ? segments.reduce((sum, s) => sum + s.large, 0) : d));
     const after = product(shape);
-    if (segments.length > 1) floats += before + after; // split parts, then the concat
+    if (segments.length > 1) floats += 2 * before + 2 * after; // split parts and concat output, each with a gradient
     for (const s of segments) {
-      if (s.operator !== null && headOperators.has(s.operator)) floats += s.large * s.small; // kron(heads, head_dim)
+      if (s.operator === null) continue;
+      floats += (headOperators.has(s.operator) ? 2 : 1) * s.large * s.small;
     }
-    floats += after;
+    floats += 2 * after;
     grew = true;
   });
-  // The last grown result is the large tensor, counted in the model itself.
-  return grew ? floats - product(t.shape) : floats;
+  // The last grown result is the large tensor and its gradient, counted with the model.
+  return grew ? floats - 2 * product(t.shape) : floats;
 }
 
 /** Floats of materialization intermediates over the whole plan (M in the formula above). */

@@ -10,6 +10,7 @@ import { BatchSampler, createRng, heldOutSplit, loadTokenizer, loadTokens } from
 import { learnOperator } from '../train/learn.js';
 import { materializeAll } from './materialize.js';
 import { methodRecipe, LIGO_INIT_NOISE } from './methods.js';
+import { describeDepthInit } from './init.js';
 import { GrowthOperator } from './operator.js';
 import { GROW_DEFAULTS, type GrowOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
@@ -161,7 +162,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
       report: {
         source: o.source,
         method: o.method,
-        init: recipe.depth ?? 'random',
+        init: recipe.depth ? describeDepthInit(recipe.depth) : 'random',
         steps: learned ? o.steps : 0,
         data: o.data ?? null,
         tokens: tokens?.length ?? 0,

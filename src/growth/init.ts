@@ -21,22 +21,39 @@ export function splitMatrix(large: number, small: number): Float32Array {
   return m;
 }
 
-export type DepthInit = 'stack' | 'interlace' | 'identity';
+export type DepthPattern = 'stack' | 'interlace';
 
 /**
+ * Which small layer each large layer starts from, and whether repeats start as identities.
  * stack: large layer l copies small layer l mod L_small (StackBERT);
- * interlace: each small layer is repeated in place (l -> floor(l * L_small / L_large));
- * identity: the first L_small layers are the small model's and the new ones are all-zero, which
- * in a pre-norm network adds nothing to the residual stream (Net2Net's deeper identity).
+ * interlace: each small layer is repeated in place (l -> floor(l * L_small / L_large)).
+ * preserve: every repeat of a small layer has its output projections (attn_out, mlp_out) zeroed,
+ * so in a pre-norm network it adds nothing to the residual stream and the grown model computes
+ * the small model's function exactly, while its other weights are real copies that train.
  */
-export function depthMatrix(init: DepthInit, large: number, small: number): Float32Array {
+export interface DepthInit {
+  pattern: DepthPattern;
+  preserve: boolean;
+}
+
+export function sourceLayer(pattern: DepthPattern, layer: number, large: number, small: number): number {
+  return pattern === 'stack' ? layer % small : Math.floor((layer * small) / large);
+}
+
+export function depthMatrix(pattern: DepthPattern, large: number, small: number, zeroRepeats: boolean): Float32Array {
   const m = new Float32Array(large * small);
+  const seen = new Set<number>();
   for (let l = 0; l < large; l++) {
-    if (init === 'stack') m[l * small + (l % small)] = 1;
-    else if (init === 'interlace') m[l * small + Math.floor((l * small) / large)] = 1;
-    else if (l < small) m[l * small + l] = 1;
+    const j = sourceLayer(pattern, l, large, small);
+    if (!(zeroRepeats && seen.has(j))) m[l * small + j] = 1;
+    seen.add(j);
   }
   return m;
 }
 
-export const DEPTH_GROUPS: readonly LayerGroup[] = ['attn', 'mlp', 'norm'];
+/** Depth groups whose repeated layers are zeroed by `preserve`. */
+export const OUTPUT_GROUPS: readonly LayerGroup[] = ['attn_out', 'mlp_out'];
+
+export function describeDepthInit(init: DepthInit): string {
+  return init.preserve ? `${init.pattern}, repeated layers start as identities` : init.pattern;
+}

@@ -1,5 +1,5 @@
 import type { ArchitectureDescription } from '../arch/types.js';
-import type { DepthInit } from './init.js';
+import type { DepthInit, DepthPattern } from './init.js';
 import type { GrowthMethod } from './plan.js';
 
 /** How each --method sets up the operator: all but `random` go through the same operator code. */
@@ -13,18 +13,19 @@ export interface MethodRecipe {
 /** Noise on operator entries at the start of learning, small next to the 0/1 copy entries. */
 export const LIGO_INIT_NOISE = 1e-3;
 
-export function methodRecipe(method: GrowthMethod, description: ArchitectureDescription, ligoDepthInit: DepthInit): MethodRecipe {
+export function methodRecipe(method: GrowthMethod, description: ArchitectureDescription, ligoPattern: DepthPattern): MethodRecipe {
+  // Repeats start as identities only where that is exact: each sublayer adds to a residual stream
+  // that is normalized later (pre-norm). Post-norm BERT keeps plain copies.
+  const preserve = description.preNorm;
   switch (method) {
     case 'ligo':
-      return { learns: true, depth: ligoDepthInit };
+      return { learns: true, depth: { pattern: ligoPattern, preserve } };
     case 'net2net':
-      // All-zero new layers are an identity only when each sublayer adds to a residual stream
-      // that is normalized later (pre-norm); post-norm BERT gets interlaced copies instead.
-      return { learns: false, depth: description.preNorm ? 'identity' : 'interlace' };
+      return { learns: false, depth: { pattern: 'stack', preserve } };
     case 'stack':
-      return { learns: false, depth: 'stack' };
+      return { learns: false, depth: { pattern: 'stack', preserve: false } };
     case 'interlace':
-      return { learns: false, depth: 'interlace' };
+      return { learns: false, depth: { pattern: 'interlace', preserve: false } };
     case 'random':
       return { learns: false };
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../arch/types.js';
-import { copyMatrix, depthMatrix, splitMatrix, type DepthInit } from './init.js';
+import { copyMatrix, depthMatrix, OUTPUT_GROUPS, splitMatrix, type DepthInit } from './init.js';
 import { kron } from './kron.js';
 import type { GrowthPlan, WidthOperatorSpec } from './plan.js';
 import type { AxisSide } from '../arch/types.js';
@@ -50,7 +50,8 @@ function initialValues(plan: GrowthPlan, depth: DepthInit): Map<string, { data: 
     }
   }
   for (const d of plan.depth) {
-    values.set(depthName(d.group), { data: depthMatrix(depth, d.large, d.small), shape: [d.large, d.small] });
+    const zeroRepeats = depth.preserve && OUTPUT_GROUPS.includes(d.group);
+    values.set(depthName(d.group), { data: depthMatrix(depth.pattern, d.large, d.small, zeroRepeats), shape: [d.large, d.small] });
   }
   return values;
 }
@@ -75,7 +76,7 @@ export class GrowthOperator {
 
   /** Rebuilds an operator from saved tensors; every expected parameter must be present with its shape. */
   static fromTensors(plan: GrowthPlan, tensors: ReadonlyMap<string, { data: Float32Array; shape: number[] }>): GrowthOperator {
-    const expected = initialValues(plan, 'stack');
+    const expected = initialValues(plan, { pattern: 'stack', preserve: false });
     for (const [name, { shape }] of expected) {
       const saved = tensors.get(name);
       if (!saved || saved.shape.length !== 2 || saved.shape.some((d, i) => d !== shape[i])) {

@@ -1,5 +1,5 @@
 import type { DType } from '../checkpoint/dtypes.js';
-import type { DepthInit } from './init.js';
+import type { DepthPattern } from './init.js';
 import type { GrowthMethod } from './plan.js';
 import type { TargetOptions } from './target.js';
 import type { StepEvent } from '../train/learn.js';
@@ -21,7 +21,7 @@ export interface GrowOptions extends TargetOptions {
   targetConfig?: string;
   method?: GrowthMethod;
   /** Depth initialization of the LiGO operator. */
-  init?: Exclude<DepthInit, 'identity'>;
+  init?: DepthPattern;
   /** Training text for the learning phase and the held-out losses. */
   data?: string;
   steps?: number;

@@ -47,7 +47,7 @@ describe('head-aware attention growth', () => {
     const kvPick = [1, 0, 0, 1];
     const qPick = (j: number) => 2 * kvPick[Math.floor(j / 2)] + ((j + 1) % 2);
     const tensors = new Map<string, { data: Float32Array; shape: number[] }>();
-    const template = GrowthOperator.initialize(plan, { depth: 'stack', noise: 0, random: Math.random });
+    const template = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: false }, noise: 0, random: Math.random });
     for (const [name, v] of template.params) tensors.set(name, { data: (await v.data()) as Float32Array, shape: v.shape });
     template.dispose();
     tensors.set('q.0.out', { data: selection(8, 4, qPick), shape: [8, 4] });

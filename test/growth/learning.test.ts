@@ -21,7 +21,7 @@ async function setup(name: string, target: TargetOptions): Promise<{ model: Load
   const plan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'ligo', optionalPresent: model.match.optionalPresent });
   let state = 1;
   const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
-  const op = GrowthOperator.initialize(plan, { depth: 'stack', noise: 1e-2, random });
+  const op = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: true }, noise: 1e-2, random });
   return { model, plan, op };
 }
 

@@ -19,7 +19,7 @@ async function logitsBeforeAndAfter(name: string, target: TargetOptions): Promis
   const dims = resolveTarget(model.dims, target, model.description);
   const plan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'net2net', optionalPresent: model.match.optionalPresent });
   const recipe = methodRecipe('net2net', model.description, 'stack');
-  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? 'identity', noise: 0, random: Math.random });
+  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random });
   const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');
   try {
     const grown = materializeAll(plan.tensors, weightsFrom(model.weights), operator);

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { copyMatrix, depthMatrix, splitMatrix } from '../../src/growth/init.js';
+
+const rows = (m: Float32Array, cols: number): number[][] => Array.from({ length: m.length / cols }, (_, r) => Array.from(m.slice(r * cols, (r + 1) * cols)));
+
+describe('operator initializations', () => {
+  it('copy selects unit i mod small; split divides each copy by its multiplicity', () => {
+    expect(rows(copyMatrix(5, 2), 2)).toEqual([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]]);
+    // unit 0 has 3 copies, unit 1 has 2: columns of the split matrix sum to 1
+    const split = rows(splitMatrix(5, 2), 2);
+    expect(split.map((r) => r.map((v) => Number(v.toFixed(4))))).toEqual([[0.3333, 0], [0, 0.5], [0.3333, 0], [0, 0.5], [0.3333, 0]]);
+  });
+
+  it('stack and interlace pick source layers; preserve zeroes every repeat', () => {
+    expect(rows(depthMatrix('stack', 5, 2, false), 2)).toEqual([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]]);
+    expect(rows(depthMatrix('interlace', 5, 2, false), 2)).toEqual([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1]]);
+    expect(rows(depthMatrix('stack', 5, 2, true), 2)).toEqual([[1, 0], [0, 1], [0, 0], [0, 0], [0, 0]]);
+    expect(rows(depthMatrix('interlace', 4, 2, true), 2)).toEqual([[1, 0], [0, 0], [0, 1], [0, 0]]);
+  });
+});
