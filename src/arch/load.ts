@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { CheckpointError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { openCheckpoint, readConfig, type CheckpointReader } from '../checkpoint/index.js';
 import { isFloatDType, type DType } from '../checkpoint/dtypes.js';
@@ -32,6 +34,13 @@ function storageDtype(reader: CheckpointReader, match: CheckpointMatch): DType {
 }
 
 export async function openModel(dir: string): Promise<OpenedModel> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new CheckpointError(`${dir}: ${info ? 'not a directory' : 'no such model directory'}`, {
+      file: dir,
+      hint: 'pass a directory with config.json and safetensors weights',
+    });
+  }
   const config = await readConfig(dir);
   const { description, dims } = resolveArchitecture(config, path.join(dir, 'config.json'));
   const reader = await openCheckpoint(dir);
@@ -67,6 +76,8 @@ export interface LoadedModel {
   match: CheckpointMatch;
   storageDtype: DType;
   weights: Map<string, tf.Tensor>;
+  /** The tensor of a canonical name; throws if there is none (the forward passes' `Weights`). */
+  weight(name: string): tf.Tensor;
   dispose(): void;
 }
 
@@ -84,5 +95,10 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     await opened.close();
   }
   const { config, description, dims, match, storageDtype } = opened;
-  return { dir, config, description, dims, match, storageDtype, weights, dispose: () => weights.forEach((t) => t.dispose()) };
+  const weight = (name: string): tf.Tensor => {
+    const t = weights.get(name);
+    if (!t) throw new Error(`${dir} has no tensor "${name}"`);
+    return t;
+  };
+  return { dir, config, description, dims, match, storageDtype, weights, weight, dispose: () => weights.forEach((t) => t.dispose()) };
 }

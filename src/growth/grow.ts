@@ -112,7 +112,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
     const heldOutSource = await evaluate(small.dims, small.weights);
     const random = createRng(o.seed);
-    const smallWeights = getter(small.weights);
+    const smallWeights = small.weight;
     operator = recipe.depth ? GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? LIGO_INIT_NOISE : 0, random }) : undefined;
     const materialize = (): Map<string, tf.Tensor> =>
       operator

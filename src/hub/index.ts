@@ -1,0 +1,26 @@
+export { resolveModelSource, fetchModelSnapshot, type ResolveSourceOptions, type DownloadProgress, type ModelSnapshot } from './source.js';
+export { pushToHub, type PushOptions, type PushProgress, type PushResult } from './push.js';
+export {
+  renderModelCard,
+  readLicense,
+  licenseOfCard,
+  formatCommand,
+  asModelCardReport,
+  repoIdFromCachePath,
+  type ModelCardReport,
+  type ModelCardOptions,
+} from './model_card.js';
+export { resolveToken, tokenFilePath, type ResolvedToken, type TokenSource } from './token.js';
+export {
+  DEFAULT_HUB_URL,
+  DEFAULT_RETRIES,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  hubCacheDir,
+  hubUrlFrom,
+  isOffline,
+  type Env,
+  type HubConnectionOptions,
+  type RetryOptions,
+} from './settings.js';
+export { parseRepoRef, requireRepoId, type RepoRef } from './repo_id.js';
+export { README_FILE, OPTIONAL_SOURCE_FILES } from './files.js';

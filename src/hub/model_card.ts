@@ -1,0 +1,180 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { ModelDims } from '../arch/dims.js';
+import type { GrowthReport } from '../growth/write.js';
+import { README_FILE } from './files.js';
+import { parseRepoRef } from './repo_id.js';
+
+/** The parts of growth.json a model card shows; the rest are optional so older reports still render. */
+export type ModelCardReport = Pick<GrowthReport, 'family' | 'sourceDims' | 'targetDims' | 'parameters' | 'method' | 'steps' | 'data' | 'heldOut'> &
+  Partial<Pick<GrowthReport, 'source' | 'init' | 'tokens' | 'dtype' | 'seqLen' | 'batchSize' | 'lr' | 'seed'>>;
+
+export interface ModelCardOptions {
+  /** The source: a repo id (`owner/name[@rev]`) or a local path. */
+  baseModel: string;
+  /** The source card's license (see readLicense). */
+  license?: string;
+  /** The exact command that reproduces the model (see formatCommand). */
+  command?: string;
+  /** Heading; default "<family> grown with ligo". */
+  title?: string;
+}
+
+/** What the Hub's widget and search call each family's task. */
+const PIPELINE_TAG: Record<string, string> = { gpt2: 'text-generation', llama: 'text-generation', bert: 'fill-mask' };
+
+/** The repo id inside a Hugging Face cache path (…/models--owner--name/snapshots/<commit>), if it is one. */
+export function repoIdFromCachePath(dir: string): string | undefined {
+  const match = /(?:^|[\\/])models--([^\\/]+?)--([^\\/]+)[\\/]snapshots[\\/][0-9a-f]{40}[\\/]?$/.exec(dir);
+  return match === null ? undefined : `${match[1]}/${match[2]}`;
+}
+
+/**
+ * base_model must be a Hub model id: the Hub rejects a card whose base_model is anything else
+ * (a local path), so a path is named in the body only, unless it is a cache snapshot of a repo.
+ */
+function hubBaseModel(source: string): string | undefined {
+  return parseRepoRef(source)?.repo ?? repoIdFromCachePath(source);
+}
+
+/** A YAML scalar: plain when unambiguous, else double-quoted (a JSON string is a valid YAML one). */
+function yamlScalar(value: string): string {
+  return /^[A-Za-z0-9][\w./-]*$/.test(value) && !/^(true|false|null|yes|no|on|off|~|[\d.]+)$/i.test(value) ? value : JSON.stringify(value);
+}
+
+/** The README.md of a grown model: Hub metadata in YAML front matter, then the growth report. */
+export function renderModelCard(report: ModelCardReport, options: ModelCardOptions): string {
+  const base = hubBaseModel(options.baseModel);
+  const meta: string[] = ['---'];
+  if (base !== undefined) meta.push(`base_model: ${yamlScalar(base)}`);
+  meta.push('library_name: transformers');
+  if (options.license !== undefined && options.license.trim() !== '') meta.push(`license: ${yamlScalar(options.license.trim())}`);
+  const task = PIPELINE_TAG[report.family];
+  if (task !== undefined) meta.push(`pipeline_tag: ${task}`);
+  meta.push('tags:', '- ligo', '- model-growth', '---');
+  const sourceLink = base !== undefined ? `[\`${options.baseModel}\`](https://huggingface.co/${base})` : `\`${options.baseModel}\``;
+  const body = [
+    `# ${options.title ?? `${report.family} grown with ligo`}`,
+    '',
+    `Grown from ${sourceLink} with ligo (LiGO: learned linear growth operators), which maps the small model's weights into a larger model's and learns that map briefly before writing the result.`,
+    '',
+    '## Shapes',
+    '',
+    ...shapeTable(report.sourceDims, report.targetDims, report.parameters),
+    '',
+    '## Growth',
+    '',
+    ...growthLines(report),
+    '',
+    '## Held-out loss',
+    '',
+    ...lossTable(report),
+  ];
+  if (options.command !== undefined) body.push('', '## Reproduce', '', '```sh', options.command, '```');
+  return `${meta.join('\n')}\n\n${body.join('\n')}\n`;
+}
+
+const count = (n: number): string => new Intl.NumberFormat('en-US').format(n);
+
+function shapeTable(s: ModelDims, t: ModelDims, parameters: ModelCardReport['parameters']): string[] {
+  const heads = (d: ModelDims): string => (d.numKvHeads === d.numHeads ? `${d.numHeads}` : `${d.numHeads} (${d.numKvHeads} key/value)`);
+  const rows: [string, string, string][] = [
+    ['layers', `${s.numLayers}`, `${t.numLayers}`],
+    ['hidden size', `${s.hiddenSize}`, `${t.hiddenSize}`],
+    ['heads', heads(s), heads(t)],
+    ['head dim', `${s.headDim}`, `${t.headDim}`],
+    ['ffn size', `${s.intermediateSize}`, `${t.intermediateSize}`],
+    ['vocab', count(s.vocabSize), count(t.vocabSize)],
+    ['positions', count(s.maxPositions), count(t.maxPositions)],
+    ['parameters', count(parameters.source), count(parameters.target)],
+  ];
+  return ['| | source | grown |', '|---|---:|---:|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+function growthLines(r: ModelCardReport): string[] {
+  const lines = [`- method: \`${r.method}\`${r.init !== undefined ? ` (depth init \`${r.init}\`)` : ''}`];
+  lines.push(`- operator-learning steps: ${r.steps}${r.lr !== undefined ? `, learning rate ${r.lr}` : ''}`);
+  if (r.seqLen !== undefined && r.batchSize !== undefined) lines.push(`- batches: ${r.batchSize} windows of ${r.seqLen} tokens`);
+  const tokens = r.tokens !== undefined && r.tokens > 0 ? ` (${count(r.tokens)} tokens)` : '';
+  lines.push(`- data: ${r.data === null ? 'none' : `\`${r.data}\``}${tokens}`);
+  lines.push(`- growth operator parameters: ${count(r.parameters.operator)}`);
+  if (r.dtype !== undefined) lines.push(`- weights dtype: ${r.dtype}`);
+  if (r.seed !== undefined) lines.push(`- seed: ${r.seed}`);
+  return lines;
+}
+
+function lossTable(r: ModelCardReport): string[] {
+  const loss = (v: number | null): string => (v === null || !Number.isFinite(v) ? 'n/a' : v.toFixed(4));
+  const tokens = r.heldOut.tokens > 0 ? `, on ${count(r.heldOut.tokens)} held-out tokens` : '';
+  return [
+    `Mean cross-entropy in nats per predicted token${tokens}.`,
+    '',
+    '| model | held-out loss |',
+    '|---|---:|',
+    `| source | ${loss(r.heldOut.source)} |`,
+    `| grown, before operator learning | ${loss(r.heldOut.grownAtInit)} |`,
+    `| grown, after operator learning | ${loss(r.heldOut.grown)} |`,
+  ];
+}
+
+/** The `license:` of a README.md's YAML front matter, or undefined when there is none. */
+export function licenseOfCard(text: string): string | undefined {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  if (lines[0]?.trim() !== '---') return undefined;
+  for (const line of lines.slice(1)) {
+    if (line.trim() === '---') return undefined;
+    const match = /^license:\s*(.*?)\s*(?:#.*)?$/.exec(line);
+    if (match === null) continue;
+    const value = match[1].replace(/^(["'])(.*)\1$/, '$2').trim();
+    return value === '' ? undefined : value;
+  }
+  return undefined;
+}
+
+/** The license of the model in `dir` from its README.md front matter (undefined when unknown). */
+export async function readLicense(dir: string): Promise<string | undefined> {
+  try {
+    return licenseOfCard(await readFile(path.join(dir, README_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Flags whose value is a secret: dropped from a reproduce command, which ends up public. */
+const SECRET_FLAGS = ['--token'];
+
+/** argv as one shell line (`ligo grow ...`), quoted where needed and without the token. */
+export function formatCommand(argv: readonly string[], program = 'ligo'): string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (SECRET_FLAGS.includes(arg)) {
+      i++;
+      continue;
+    }
+    if (SECRET_FLAGS.some((f) => arg.startsWith(`${f}=`))) continue;
+    kept.push(arg);
+  }
+  const quote = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return [program, ...kept.map(quote)].join(' ');
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** growth.json as a ModelCardReport when it has what a card shows; undefined for anything else. */
+export function asModelCardReport(json: unknown): ModelCardReport | undefined {
+  if (!isObject(json)) return undefined;
+  const { family, sourceDims, targetDims, parameters, heldOut, method, steps } = json;
+  const ok =
+    typeof family === 'string' &&
+    isObject(sourceDims) &&
+    isObject(targetDims) &&
+    isObject(parameters) &&
+    typeof parameters.source === 'number' &&
+    typeof parameters.target === 'number' &&
+    isObject(heldOut) &&
+    typeof method === 'string' &&
+    typeof steps === 'number';
+  // A report ligo wrote itself; the checks above keep a hand-edited file from crashing a push.
+  return ok ? (json as unknown as ModelCardReport) : undefined;
+}

@@ -1,0 +1,168 @@
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { commitIter, createBranch, createRepo, HubApiError, type CommitOperation, type CommitProgressEvent } from '@huggingface/hub';
+import { HubError } from '../errors.js';
+import { toHubError } from './failure.js';
+import { README_FILE } from './files.js';
+import { listLocalFiles, type LocalFile } from './local_files.js';
+import { asModelCardReport, renderModelCard } from './model_card.js';
+import { requireRepoId } from './repo_id.js';
+import { withRetries } from './retry.js';
+import { hubUrlFrom, retrySettings, type HubConnectionOptions } from './settings.js';
+import { resolveToken } from './token.js';
+
+export interface PushOptions extends HubConnectionOptions {
+  /** The directory to upload (a grown model); only read, never changed. */
+  dir: string;
+  /** `owner/name`; created when missing. */
+  repo: string;
+  /** Create the repo private (an existing repo keeps its visibility). */
+  private?: boolean;
+  /** Branch to commit to, created from the default branch when missing; default main. */
+  branch?: string;
+  commitMessage?: string;
+  onProgress?: (event: PushProgress) => void;
+}
+
+export interface PushProgress {
+  phase: 'preuploading' | 'hashing' | 'uploading' | 'committing' | 'done';
+  file?: string;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface PushResult {
+  repo: string;
+  branch: string;
+  commitUrl: string;
+  commit: string;
+  /** Repo paths uploaded, sorted. */
+  files: string[];
+}
+
+const GROWTH_REPORT_FILE = 'growth.json';
+
+/**
+ * A model card for a grown directory without one, built in memory from growth.json: uploaded,
+ * never written into `dir` (a push only reads the directory).
+ */
+async function generatedCard(files: readonly LocalFile[]): Promise<Blob | undefined> {
+  if (files.some((f) => f.path === README_FILE)) return undefined;
+  const report = files.find((f) => f.path === GROWTH_REPORT_FILE);
+  if (report === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(report.file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const card = asModelCardReport(json);
+  if (card === undefined) return undefined;
+  const source = isRecord(json) && typeof json.source === 'string' ? json.source : 'unknown';
+  return new Blob([renderModelCard(card, { baseModel: source })]);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Runs `step`, treating the Hub's 409 (the repo or branch exists already) as success. */
+async function existingIsFine(step: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await step();
+    return true;
+  } catch (err) {
+    if (err instanceof HubApiError && err.statusCode === 409) return false;
+    throw err;
+  }
+}
+
+/**
+ * Uploads every file of `dir` to the root of `repo` in one commit (large files through LFS, as
+ * @huggingface/hub decides with the Hub), creating the repo and branch when missing. Transient
+ * failures are retried; after a failure a new push completes the upload (LFS objects already
+ * on the Hub are not sent again).
+ */
+export async function pushToHub(options: PushOptions): Promise<PushResult> {
+  const repo = requireRepoId(options.repo);
+  const branch = options.branch ?? 'main';
+  const hubUrl = hubUrlFrom(options);
+  const token = (await resolveToken(options))?.token;
+  if (token === undefined) {
+    throw new HubError(`pushing to ${repo} needs a Hugging Face token`, {
+      hint: 'pass --token, set HF_TOKEN, or run `huggingface-cli login` (it writes $HF_HOME/token); the token needs write access',
+    });
+  }
+  const local = await listLocalFiles(options.dir);
+  const card = await generatedCard(local);
+  const operations: CommitOperation[] = local.map((f) => ({ operation: 'addOrUpdate', path: f.path, content: pathToFileURL(f.file) }));
+  if (card !== undefined) {
+    operations.push({ operation: 'addOrUpdate', path: README_FILE, content: card });
+    options.log?.(`no ${README_FILE} in ${options.dir}: uploading a model card made from ${GROWTH_REPORT_FILE}`);
+  }
+  const sizes = new Map(local.map((f) => [f.path, f.size]));
+  if (card !== undefined) sizes.set(README_FILE, card.size);
+  const retry = retrySettings(options);
+  const log = options.log;
+  const common = {
+    hubUrl,
+    accessToken: token,
+    fetch: withRetries(options.fetch ?? globalThis.fetch, retry, (what, n) => log?.(`hub: ${what}, retry ${n} of ${retry.retries}`)),
+  };
+  try {
+    const created = await existingIsFine(() => createRepo({ repo, visibility: options.private ? 'private' : undefined, ...common }));
+    log?.(created ? `created ${repo}${options.private ? ' (private)' : ''}` : `${repo} exists; adding a commit`);
+    if (branch !== 'main' && (await existingIsFine(() => createBranch({ repo, branch, ...common })))) log?.(`created branch ${branch}`);
+    const progress = tracker(sizes, options.onProgress);
+    const iterator = commitIter({
+      repo,
+      branch,
+      operations,
+      title: options.commitMessage ?? `Upload ${sizes.size} files with ligo`,
+      ...common,
+    });
+    let step = await iterator.next();
+    while (step.done !== true) {
+      progress.event(step.value);
+      step = await iterator.next();
+    }
+    const output = step.value;
+    if (output === undefined) throw new HubError(`the Hub answered the commit to ${repo} without a commit id`, { url: hubUrl });
+    progress.finish();
+    return { repo, branch, commitUrl: output.commit.url, commit: output.commit.oid, files: [...sizes.keys()].sort() };
+  } catch (err) {
+    throw toHubError(err, { action: 'push', ref: { repo, revision: branch === 'main' ? undefined : branch }, hubUrl, attempts: retry.retries + 1 });
+  }
+}
+
+/** Folds commitIter's events into totals: files done and bytes uploaded, by file size. */
+function tracker(sizes: ReadonlyMap<string, number>, onProgress: PushOptions['onProgress']) {
+  const uploaded = new Map<string, number>();
+  const bytesTotal = [...sizes.values()].reduce((a, b) => a + b, 0);
+  const report = (phase: PushProgress['phase'], file?: string): void => {
+    let bytesDone = 0;
+    let filesDone = 0;
+    for (const [p, fraction] of uploaded) {
+      bytesDone += (sizes.get(p) ?? 0) * fraction;
+      if (fraction >= 1) filesDone++;
+    }
+    onProgress?.({ phase, file, filesDone, filesTotal: sizes.size, bytesDone: Math.round(bytesDone), bytesTotal });
+  };
+  return {
+    event(e: CommitProgressEvent): void {
+      if (e.event === 'phase') {
+        report(e.phase === 'uploadingLargeFiles' ? 'uploading' : e.phase);
+      } else if (e.state === 'hashing') {
+        report('hashing', e.path);
+      } else if (e.state === 'uploading') {
+        uploaded.set(e.path, Math.min(1, e.progress));
+        report('uploading', e.path);
+      }
+    },
+    finish(): void {
+      // Small files travel inside the commit request itself: they are done when it is.
+      for (const p of sizes.keys()) uploaded.set(p, 1);
+      report('done');
+    },
+  };
+}

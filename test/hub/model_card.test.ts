@@ -1,0 +1,94 @@
+import { writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { asModelCardReport, formatCommand, licenseOfCard, readLicense, renderModelCard, repoIdFromCachePath } from '../../src/hub/index.js';
+import { REPORT, tempDir } from './helpers.js';
+
+/** The front matter as key -> value (lists as arrays), checking every line is YAML we understand. */
+function frontMatter(card: string): Record<string, string | string[]> {
+  const lines = card.split('\n');
+  expect(lines[0]).toBe('---');
+  const end = lines.indexOf('---', 1);
+  expect(end).toBeGreaterThan(0);
+  const out: Record<string, string | string[]> = {};
+  let list: string[] | undefined;
+  for (const line of lines.slice(1, end)) {
+    const item = /^- (\S.*)$/.exec(line);
+    if (item && list) {
+      list.push(item[1]);
+      continue;
+    }
+    const pair = /^([a-z_]+):(?: (.+))?$/.exec(line);
+    expect(pair, `not a YAML key line: ${line}`).not.toBeNull();
+    if (pair === null) continue;
+    const value = pair[2];
+    if (value === undefined) out[pair[1]] = list = [];
+    else {
+      out[pair[1]] = value.startsWith('"') ? (JSON.parse(value) as string) : value;
+      list = undefined;
+    }
+  }
+  return out;
+}
+
+describe('renderModelCard', () => {
+  it('writes Hub metadata and the growth report', () => {
+    const command = formatCommand(['grow', 'openai-community/gpt2', '--out', 'grown', '--layers', '24', '--data', 'my text.txt', '--token', 'hf_secret']);
+    const card = renderModelCard(REPORT, { baseModel: 'openai-community/gpt2@main', license: 'mit', command });
+    expect(frontMatter(card)).toEqual({
+      base_model: 'openai-community/gpt2',
+      library_name: 'transformers',
+      license: 'mit',
+      pipeline_tag: 'text-generation',
+      tags: ['ligo', 'model-growth'],
+    });
+    for (const text of ['| layers | 12 | 24 |', '| hidden size | 768 | 1024 |', '| parameters | 124,439,808 | 354,823,168 |', '- method: `ligo` (depth init `stack`)']) {
+      expect(card).toContain(text);
+    }
+    expect(card).toContain('- operator-learning steps: 100, learning rate 0.001');
+    expect(card).toContain('- data: `fixtures/text.txt` (12,345 tokens)');
+    expect(card).toContain('| source | 3.2109 |');
+    expect(card).toContain('| grown, before operator learning | 3.3456 |');
+    expect(card).toContain('| grown, after operator learning | 2.9876 |');
+    expect(card).toContain("```sh\nligo grow openai-community/gpt2 --out grown --layers 24 --data 'my text.txt'\n```");
+    expect(card).not.toContain('hf_secret');
+  });
+
+  it('picks the pipeline tag by family, leaves out unknown licenses and local-path base models', () => {
+    const bert = renderModelCard({ ...REPORT, family: 'bert', heldOut: { source: null, grownAtInit: null, grown: null, tokens: 0 } }, { baseModel: '/models/bert-small' });
+    const meta = frontMatter(bert);
+    expect(meta.pipeline_tag).toBe('fill-mask');
+    // The Hub rejects a base_model that is not a model id; the path is named in the body instead.
+    expect(meta.base_model).toBeUndefined();
+    expect(meta.license).toBeUndefined();
+    expect(bert).toContain('Grown from `/models/bert-small`');
+    expect(bert).toContain('| grown, after operator learning | n/a |');
+    const cached = renderModelCard(REPORT, { baseModel: `/home/u/.cache/huggingface/hub/models--meta-llama--Llama-3.2-1B/snapshots/${'a'.repeat(40)}` });
+    expect(frontMatter(cached).base_model).toBe('meta-llama/Llama-3.2-1B');
+    expect(frontMatter(renderModelCard(REPORT, { baseModel: 'a/b', license: 'other: see LICENSE' })).license).toBe('other: see LICENSE');
+  });
+
+  it('accepts growth.json and rejects what is not one', () => {
+    expect(asModelCardReport(JSON.parse(JSON.stringify(REPORT)))).toEqual(REPORT);
+    expect(asModelCardReport({ family: 'gpt2' })).toBeUndefined();
+    expect(asModelCardReport([])).toBeUndefined();
+  });
+});
+
+describe('licenses and commands', () => {
+  it('reads license from README front matter only', async () => {
+    expect(licenseOfCard('---\nlanguage: en\nlicense: apache-2.0\ntags:\n- x\n---\n# Model\nlicense: not-this')).toBe('apache-2.0');
+    expect(licenseOfCard('---\nlicense: "llama3.2"  # see LICENSE\n---\n')).toBe('llama3.2');
+    expect(licenseOfCard('# Model\nlicense: mit\n')).toBeUndefined();
+    expect(licenseOfCard('---\ntags: []\n---\nlicense: mit')).toBeUndefined();
+    const dir = await tempDir();
+    expect(await readLicense(dir)).toBeUndefined();
+    await writeFile(path.join(dir, 'README.md'), '\uFEFF---\r\nlicense: mit\r\n---\r\n');
+    expect(await readLicense(dir)).toBe('mit');
+  });
+
+  it('formats argv as a shell line without the token', () => {
+    expect(formatCommand(['push', 'dir', 'a/b', '--token=hf_x', '--commit-message', "it's done"])).toBe("ligo push dir a/b --commit-message 'it'\\''s done'");
+    expect(repoIdFromCachePath('/tmp/x')).toBeUndefined();
+  });
+});
