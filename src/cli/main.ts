@@ -75,7 +75,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       .version(version())
       .wrap(Math.min(110, process.stdout.columns ?? 100))
       .epilogue('Exit codes: 0 success, 1 failure, 2 usage error. LIGO_DEBUG=1 prints stack traces.'),
-    io,
+    { ...io, argv },
   )
     .fail((message, err) => {
       throw usageFailure(message, err, argv);

@@ -5,6 +5,8 @@ export interface CliIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;
+  /** The arguments of this run (without node and the script), for the reproduce line of model cards. */
+  argv?: readonly string[];
 }
 
 export const processIO = (): CliIO => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });

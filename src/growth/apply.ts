@@ -21,6 +21,9 @@ export interface ApplyOptions {
   maxShardSize?: number;
   overwrite?: boolean;
   backend?: string;
+  /** How the source is named in growth.json and the model card; default `source`. */
+  sourceLabel?: string;
+  command?: string;
   onProgress?: (event: GrowEvent) => void;
 }
 
@@ -106,8 +109,9 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       maxShardSize: options.maxShardSize,
       onProgress: (tensor, done, total) => options.onProgress?.({ phase: 'write', tensor, done, total }),
       startedAt: started,
+      command: options.command,
       report: {
-        source: options.source,
+        source: options.sourceLabel ?? options.source,
         method: `${saved.metadata.method} (applied from ${options.operator})`,
         init: 'saved operator',
         steps: 0,

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import type { Family } from '../arch/dims.js';
 import type { GrowthPlan, PlannedTensor } from './plan.js';
 
@@ -5,51 +6,62 @@ import type { GrowthPlan, PlannedTensor } from './plan.js';
  * Memory of the LiGO learning phase, estimated from the plan before anything is allocated, so a
  * run that cannot fit fails in a second instead of after minutes of loading.
  *
- * Everything in the learning phase is float32 (4 bytes) whatever the checkpoint's dtype:
+ * Everything in the learning phase is float32 (4 bytes) whatever the checkpoint's dtype. In floats:
  *
- *   source     = P_small                              the small model, loaded whole (loadModel)
- *   operator   = P_op                                 width and depth matrices (tf.Variables)
- *   optimizer  = P_op * (2 + G)                       AdamW m and v, plus G gradient buffers:
- *                                                     G = 2 (the step's gradients and the clipped
- *                                                     copy), 3 with --grad-accum > 1 (the running
- *                                                     sum, the new micro-batch's, their sum)
- *   grown      = 2 * P_large + 2 * M                  the materialized large model and its
- *                                                     gradient, plus M floats of materialization
- *                                                     intermediates (depth stacks [L_small, N],
- *                                                     half-grown tensors, Kronecker width
- *                                                     matrices; materializationElements), each
- *                                                     kept for backprop and given a gradient
+ *   source      = P_small              the small model, loaded whole (loadModel)
+ *   operator    = P_op                 width and depth matrices (tf.Variables)
+ *   optimizer   = P_op * (2 + G)       AdamW m and v, plus G gradient buffers: 2 (the step's
+ *                                      gradients and their accumulated copy), 3 with
+ *                                      --grad-accum > 1 (running sum, new micro-batch, their sum)
+ *   grown       = 2 * P_large + 2 * M  the materialized large model and its gradient, plus M floats
+ *                                      of materialization intermediates (materializationElements),
+ *                                      counted twice for the tensors tfjs keeps besides them
  *   activations = B*T * (L * (a_C*C + a_F*F + a_S*H*T) + a_V*V)
+ *   update      = 16 * P_op            clipping and AdamW temporaries (AdamW.step runs one tidy over
+ *                                      all variables, so every variable's ~14 temporaries coexist)
  *
- * with B = --batch-size (one micro-batch: --grad-accum adds steps, not activations), T = --seq-len,
- * and the large model's L layers, width C, FFN width F, H query heads and vocabulary V. The a_*
- * count [B,T,C]-, [B,T,F]-, [B,H,T,T]- and [B,T,V]-sized tensors alive at the peak of one
- * forward+backward. They are high because tfjs keeps every forward intermediate until the forward
- * ends, and every gradient until the backward ends (engine.gradients runs each half in one tidy),
- * so the peak holds the forward's saved tensors and one gradient per intermediate at once. The
- * values are calibrated against the wasm backend's live buffer bytes (bench/learn.ts prints
- * estimate and measurement side by side) and rounded up.
+ *   total = source + operator + optimizer + max(grown + activations, update)
+ *
+ * The update runs after the forward/backward has freed the grown model and the activations, hence
+ * the max. B = --batch-size (one micro-batch: --grad-accum adds passes, not activations), T =
+ * --seq-len, and L, C, F, H, V are the large model's layers, width, FFN width, query heads and
+ * vocabulary. The a_* count [B,T,C]-, [B,T,F]-, [B,H,T,T]- and [B,T,V]-sized tensors alive at the
+ * peak of one forward+backward. They are large because tfjs keeps every forward intermediate until
+ * the forward ends and every partial gradient until the backward ends (engine.gradients runs each
+ * half in a single tidy). They were fitted to the wasm backend's live buffer bytes over 72 random
+ * GPT-2, Llama and BERT growth plans (1-6 layers, 96-384 wide, B 1-8, T 16-256, V 256-3000) and
+ * rounded up: estimate / measured was 0.85-1.21, median 1.1. bench/learn.ts prints both again.
  */
 
 /** The learning phase computes in float32 whatever the checkpoint's dtype. */
 export const FLOAT32_BYTES = 4;
 
 /**
- * Per layer and token, floats alive at the peak of forward+backward in units of C, F and H*T
- * (see the formula above). GPT-2's gelu_new is nine elementwise ops on [B,T,F], hence its larger F
- * term; BERT's post-LN blocks are GPT-2's ops in another order; Llama's SwiGLU is five.
+ * Per layer and token, floats alive at the peak of forward+backward in units of C, F and H*T.
+ * GPT-2's gelu_new is nine elementwise ops on [B,T,F] (Llama's SwiGLU five); BERT's post-LN blocks
+ * carry more LayerNorms and biases on [B,T,C].
  */
 export const ACTIVATION_COEFFICIENTS: Readonly<Record<Family, { hidden: number; ffn: number; scores: number }>> = {
-  gpt2: { hidden: 60, ffn: 26, scores: 10 },
-  bert: { hidden: 60, ffn: 26, scores: 10 },
-  llama: { hidden: 60, ffn: 18, scores: 10 },
+  gpt2: { hidden: 75, ffn: 32, scores: 11 },
+  bert: { hidden: 115, ffn: 28, scores: 8 },
+  llama: { hidden: 80, ffn: 14, scores: 11 },
 };
 
-/** [B,T,V] tensors at the loss: logits, their slice, the gradient's softmax, one-hot (int32 and float), difference, product. */
-export const LOGIT_COPIES = 8;
+/** [B,T,V] tensors per token at the loss: logits, their slice, softmax, one-hot, difference, gradients. */
+export const LOGIT_COPIES = 12;
 
-/** Each materialization intermediate is saved for backprop and gets a gradient of its own size. */
-export const MATERIALIZE_COPIES = 1;
+/** Materialization intermediates are counted twice (fitted; tfjs keeps clones and partial sums too). */
+export const MATERIALIZE_COPIES = 2;
+
+/** Floats per operator parameter alive only during gradient clipping and the AdamW update (measured). */
+export const UPDATE_TEMPORARIES = 16;
+
+/**
+ * The wasm backend's heap cannot grow past 4 GiB (wasm32; emscripten's getHeapMax). Past it, tfjs
+ * 4.22's wasm allocator returns offset 0 and tfjs writes there anyway: tensors silently overwrite
+ * each other rather than fail, so this limit must be checked before the run.
+ */
+export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3 - 64 * 1024;
 
 export interface LearningShape {
   /** Sequences per micro-batch (--batch-size). */
@@ -64,11 +76,14 @@ export interface MemoryEstimate {
   sourceBytes: number;
   /** Operator parameters only. */
   operatorBytes: number;
-  /** AdamW m and v plus gradient buffers of the operator. */
+  /** AdamW m and v plus the operator's gradient buffers. */
   optimizerBytes: number;
   /** The materialized large model, its gradient and the materialization intermediates. */
   grownBytes: number;
   activationBytes: number;
+  /** Temporaries of clipping and the AdamW update; they replace grown + activations at their peak. */
+  updateBytes: number;
+  /** source + operator + optimizer + max(grown + activations, update). */
   totalBytes: number;
 }
 
@@ -122,14 +137,27 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
   const grownBytes = FLOAT32_BYTES * (2 * plan.parameters.target + MATERIALIZE_COPIES * materializationElements(plan));
   const perToken = L * (a.hidden * C + a.ffn * F + a.scores * H * T) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;
+  const updateBytes = FLOAT32_BYTES * UPDATE_TEMPORARIES * plan.parameters.operator;
   return {
     sourceBytes,
     operatorBytes,
     optimizerBytes,
     grownBytes,
     activationBytes,
-    totalBytes: sourceBytes + operatorBytes + optimizerBytes + grownBytes + activationBytes,
+    updateBytes,
+    totalBytes: sourceBytes + operatorBytes + optimizerBytes + Math.max(grownBytes + activationBytes, updateBytes),
   };
+}
+
+/**
+ * What the learning phase may use: the memory the OS reports available, and on the wasm backend
+ * no more than its heap limit (WASM_HEAP_LIMIT_BYTES), whichever is smaller.
+ */
+export function learningMemoryLimit(backend: string, availableBytes: number = os.freemem()): { bytes: number; reason: string } {
+  if (backend === 'wasm' && WASM_HEAP_LIMIT_BYTES < availableBytes) {
+    return { bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' };
+  }
+  return { bytes: availableBytes, reason: 'available memory' };
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;

@@ -157,10 +157,11 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
       sourceDtype: small.storageDtype,
       dtype,
       maxShardSize: o.maxShardSize,
+      command: o.command,
       onProgress: (tensor, done, total) => progress({ phase: 'write', tensor, done, total }),
       startedAt: started,
       report: {
-        source: o.source,
+        source: o.sourceLabel ?? o.source,
         method: o.method,
         init: recipe.depth ? describeDepthInit(recipe.depth) : 'random',
         steps: learned ? o.steps : 0,

@@ -22,7 +22,8 @@ function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: Gr
 
 /** Depth: the large layer's tensor is a learned combination of the small layers' tensors of its kind. */
 function mixDepth(tensor: PlannedTensor, small: SmallWeights, op: GrowthOperator): tf.Tensor {
-  if (tensor.layer === undefined || tensor.group === undefined) return small(tensor.sources[0]);
+  // A clone, even when nothing grows: the caller disposes what we return, never the small model's own tensor.
+  if (tensor.layer === undefined || tensor.group === undefined) return tf.clone(small(tensor.sources[0]));
   const count = tensor.smallShape.reduce((a, b) => a * b, 1);
   const stacked = tf.stack(tensor.sources.map((name) => tf.reshape(small(name), [count]))); // [L_small, N]
   const row = tf.slice(op.depthMatrix(tensor.group), [tensor.layer, 0], [1, tensor.sources.length]); // [1, L_small]

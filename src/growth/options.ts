@@ -41,6 +41,10 @@ export interface GrowOptions extends TargetOptions {
   maxShardSize?: number;
   overwrite?: boolean;
   backend?: string;
+  /** How the source is named in growth.json and the model card (a Hub repo id); default `source`. */
+  sourceLabel?: string;
+  /** The command line that reproduces the run, for the model card. */
+  command?: string;
   onProgress?: (event: GrowEvent) => void;
 }
 

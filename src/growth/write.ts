@@ -8,6 +8,8 @@ import type { GrowthOperator } from './operator.js';
 import { writeAtomically } from './output_dir.js';
 import type { GrowthPlan, PlannedTensor } from './plan.js';
 import { writeOperator } from './operator_file.js';
+import { readLicense, renderModelCard } from '../hub/model_card.js';
+import { README_FILE } from '../hub/files.js';
 
 export const REPORT_FILE = 'growth.json';
 
@@ -77,6 +79,8 @@ export interface WriteGrownModelOptions {
   report: Omit<GrowthRunInfo, 'wallSeconds'>;
   /** performance.now() when the run began, for wallSeconds. */
   startedAt: number;
+  /** The command line that reproduces this model, for the model card. */
+  command?: string;
   onProgress?: (tensor: string, done: number, total: number) => void;
 }
 
@@ -114,8 +118,10 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       targetDims: plan.target,
       parameters: plan.parameters,
       dtype,
-      files: ['config.json', ...writer.files, ...auxiliary, ...operatorFiles, REPORT_FILE].sort(),
+      files: ['config.json', ...writer.files, ...auxiliary, ...operatorFiles, README_FILE, REPORT_FILE].sort(),
     };
+    const card = renderModelCard(report, { baseModel: options.report.source, license: await readLicense(options.source), command: options.command });
+    await writeFile(path.join(dir, README_FILE), card);
     await writeFile(path.join(dir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
     return report;
   });

@@ -51,7 +51,7 @@ describe('grow and apply end to end', () => {
 
   it('writes a Hugging Face model directory whose every tensor has the target shape and is finite', async () => {
     const files = await readdir(report.out);
-    expect(files.sort()).toEqual(['config.json', 'growth.json', 'ligo_operator.safetensors', 'model.safetensors', 'tokenizer.json']);
+    expect(files.sort()).toEqual(['README.md', 'config.json', 'growth.json', 'ligo_operator.safetensors', 'model.safetensors', 'tokenizer.json']);
     const config = JSON.parse(await readFile(path.join(report.out, 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({ n_embd: 64, n_layer: 3, n_head: 4, torch_dtype: 'bfloat16', bos_token_id: 10 });
     // openModel checks every tensor's name and shape against config.json.
@@ -98,6 +98,12 @@ describe('grow and apply end to end', () => {
     const first = (await weightBytes(report.out)).get('model.safetensors');
     expect((await weightBytes(again.out)).get('model.safetensors')?.equals(first ?? Buffer.alloc(0))).toBe(true);
     expect((await weightBytes(other.out)).get('model.safetensors')?.equals(first ?? Buffer.alloc(0))).toBe(false);
+  });
+
+  it('grows in depth only (global tensors pass through unchanged) without touching the source tensors', async () => {
+    const report = await grow(base('depth-only', { hiddenSize: undefined, layers: 4, steps: 2 }));
+    expect(report.targetDims.numLayers).toBe(4);
+    expect(report.heldOut.grown).not.toBeNull();
   });
 
   it('refuses an existing --out without --overwrite and leaves it untouched', async () => {

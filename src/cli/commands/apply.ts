@@ -1,12 +1,14 @@
 import type { Argv, CommandModule } from 'yargs';
 import { apply, type GrowthReport } from '../../growth/index.js';
 import { createOutput, type CliIO } from '../output.js';
-import { withBackendOption, withOutputOptions, type ArgsOf } from '../options.js';
+import { withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { localSource } from '../source.js';
+import { formatCommand } from '../../hub/index.js';
 import { renderReport } from './grow_render.js';
 import { withWriteOptions } from './grow_options.js';
 
 const builder = (y: Argv) =>
-  withBackendOption(withOutputOptions(withWriteOptions(y)))
+  withHubSourceOptions(withBackendOption(withOutputOptions(withWriteOptions(y))))
     .positional('source', { type: 'string', demandOption: true, describe: 'small model directory the operator was learned for' })
     .option('operator', { type: 'string', demandOption: true, requiresArg: true, describe: 'ligo_operator.safetensors, or a grown directory holding one' })
     .example('$0 apply ./gpt2 --operator ./gpt2-grown --out ./again', 'rebuild a grown model from its operator')
@@ -19,12 +21,16 @@ export const applyCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof bui
   builder,
   handler: async (args) => {
     const out = createOutput(args, io);
+    const source = await localSource(args.source, args, io.env, out);
+    const operator = args.operator.endsWith('.safetensors') ? args.operator : await localSource(args.operator, args, io.env, out);
     const writing = out.progress('write', 'tensors');
     let report: GrowthReport;
     try {
       report = await apply({
-        source: args.source,
-        operator: args.operator,
+        source,
+        sourceLabel: args.source,
+        command: formatCommand(io.argv ?? []),
+        operator,
         out: args.out,
         dtype: args.dtype,
         maxShardSize: args.maxShardSize,

@@ -2,11 +2,12 @@ import type { Argv, CommandModule } from 'yargs';
 import { evaluate, type EvalResult } from '../../eval/index.js';
 import { table, thousands } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
-import { numberArg, withBackendOption, withDataOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { numberArg, withBackendOption, withDataOptions, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { localSource } from '../source.js';
 
 const builder = (y: Argv) =>
-  withDataOptions(withBackendOption(withOutputOptions(y)))
-    .positional('dir', { type: 'string', demandOption: true, describe: 'model directory (config.json, safetensors, tokenizer.json)' })
+  withHubSourceOptions(withDataOptions(withBackendOption(withOutputOptions(y))))
+    .positional('dir', { type: 'string', demandOption: true, describe: 'model directory, or a Hub repo owner/name[@revision]' })
     .option('seed', { coerce: numberArg('--seed'), default: 0, describe: 'masking seed for BERT (masked-LM loss)' })
     .example('$0 eval ./gpt2 --data wiki.txt', 'loss and perplexity on a text file')
     .example('$0 eval ./gpt2 --data wiki.jsonl --seq-len 128', 'windows of 128 tokens')
@@ -26,11 +27,12 @@ export const evalCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
   builder,
   handler: async (args) => {
     const out = createOutput(args, io);
+    const dir = await localSource(args.dir, args, io.env, out);
     const progress = out.progress('eval', 'windows');
     let result: EvalResult;
     try {
       result = await evaluate({
-        model: args.dir,
+        model: dir,
         data: args.data,
         seqLen: args.seqLen,
         maxTokens: args.maxTokens,

@@ -3,19 +3,28 @@ import { UsageError } from '../../errors.js';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
 import { grow, planGrow, type GrowOptions, type GrowthMethod, type GrowthReport, type TargetOptions } from '../../growth/index.js';
 import { createOutput, type CliIO } from '../output.js';
-import { withBackendOption, withOutputOptions, type ArgsOf } from '../options.js';
+import { hubConnection, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { localSource } from '../source.js';
+import { formatCommand, pushToHub, requireRepoId, resolveToken, type PushResult } from '../../hub/index.js';
+import { HubError } from '../../errors.js';
+import { bytes } from '../format.js';
 import { renderPlan, renderReport } from './grow_render.js';
 import { withMethodOptions, withTargetOptions, withWriteOptions } from './grow_options.js';
 
 const builder = (y: Argv) =>
-  withBackendOption(withOutputOptions(withWriteOptions(withMethodOptions(withTargetOptions(y)))))
-    .positional('source', { type: 'string', describe: 'small model directory [default: the bundled fixture model and text]' })
+  withHubSourceOptions(withBackendOption(withOutputOptions(withWriteOptions(withMethodOptions(withTargetOptions(y))))))
+    .positional('source', { type: 'string', describe: 'small model directory or Hub repo owner/name[@revision] [default: the bundled fixture model and text]' })
+    .option('push-to-hub', { type: 'string', requiresArg: true, group: 'Hub:', describe: 'upload the grown model to this Hub repo (owner/name), created when missing' })
+    .option('private', { type: 'boolean', default: false, group: 'Hub:', describe: 'with --push-to-hub: create the repo private' })
+    .option('branch', { type: 'string', requiresArg: true, group: 'Hub:', describe: 'with --push-to-hub: branch to commit to [default: main]' })
+    .option('commit-message', { type: 'string', requiresArg: true, group: 'Hub:', describe: 'with --push-to-hub: commit title' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the growth plan (shapes, parameters, operators) and exit' })
     .example('$0 grow --out grown', 'grow the bundled fixture (2x64 GPT-2) to 4 layers x 128 on the bundled text')
     .example('$0 grow ./gpt2 --layers 24 --hidden-size 1024 --data wiki.txt --out gpt2-grown', 'LiGO, 100 steps')
     .example('$0 grow ./llama --hidden-size 4096 --kv-heads 8 --data c4.jsonl --out big --dtype bf16', 'Llama with GQA')
     .example('$0 grow ./bert --target-config large.json --method net2net --out bert-large', 'a baseline, no data needed')
     .example('$0 grow ./gpt2 --layers 24 --dry-run', 'show the plan only')
+    .example('$0 grow openai-community/gpt2 --layers 24 --data wiki.txt --out g --push-to-hub me/gpt2-24l', 'from the Hub and back')
     .epilogue(
       [
         'LiGO (Wang et al., ICLR 2023) writes every grown tensor as a learned linear map of the small ones:',
@@ -38,9 +47,18 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
     if (!bundled && Object.keys(target).length === 0 && !args.targetConfig) {
       throw new UsageError('grow: give the target size (--layers, --hidden-size, ...) or --target-config', { flag: '--layers' });
     }
+    // Check what a push needs before a long run, not after it.
+    if (args.pushToHub !== undefined) {
+      requireRepoId(args.pushToHub, '--push-to-hub');
+      if ((await resolveToken(hubConnection(args, io.env))) === undefined) {
+        throw new HubError('--push-to-hub needs a Hugging Face token with write access', { hint: 'pass --token, set HF_TOKEN, or run `huggingface-cli login`' });
+      }
+    }
     const options: GrowOptions = {
       ...(bundled && Object.keys(target).length === 0 ? BUNDLED_FIXTURE.target : target),
-      source: args.source ?? BUNDLED_FIXTURE.model,
+      source: args.source === undefined ? BUNDLED_FIXTURE.model : await localSource(args.source, args, io.env, out),
+      sourceLabel: args.source,
+      command: formatCommand(io.argv ?? []),
       data: args.data ?? (bundled ? BUNDLED_FIXTURE.data : undefined),
       out: args.out,
       targetConfig: args.targetConfig,
@@ -85,6 +103,32 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
       steps.stop();
       writing.stop();
     }
-    out.result(report, () => renderReport(report));
+    const push = args.pushToHub === undefined ? undefined : await pushGrown(report.out, args.pushToHub, args, io, out);
+    const result = push ? { ...report, push: { repo: push.repo, commitUrl: push.commitUrl, files: push.files } } : report;
+    out.result(result, () => renderReport(report) + (push ? `\npushed         ${push.commitUrl}` : ''));
   },
 });
+
+async function pushGrown(
+  dir: string,
+  repo: string,
+  args: { private: boolean; branch?: string; commitMessage?: string; token?: string; hubUrl?: string },
+  io: CliIO,
+  out: ReturnType<typeof createOutput>,
+): Promise<PushResult> {
+  const bar = out.progress('push', 'files');
+  try {
+    return await pushToHub({
+      dir,
+      repo,
+      private: args.private,
+      branch: args.branch,
+      commitMessage: args.commitMessage,
+      ...hubConnection(args, io.env),
+      log: out.log,
+      onProgress: (p) => bar.update(p.filesDone, p.filesTotal, `${p.phase}, ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)}`),
+    });
+  } finally {
+    bar.stop();
+  }
+}

@@ -2,11 +2,12 @@ import type { Argv, CommandModule } from 'yargs';
 import { inspectModel, type ModelInspection } from '../../inspect/index.js';
 import { bytes, grid, table, thousands } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
-import { withOutputOptions, type ArgsOf } from '../options.js';
+import { withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { localSource } from '../source.js';
 
 const builder = (y: Argv) =>
-  withOutputOptions(y)
-    .positional('dir', { type: 'string', demandOption: true, describe: 'model directory (config.json + safetensors)' })
+  withHubSourceOptions(withOutputOptions(y))
+    .positional('dir', { type: 'string', demandOption: true, describe: 'model directory, or a Hub repo owner/name[@revision]' })
     .option('tensors', { type: 'boolean', default: false, describe: 'also list every tensor: name, dtype, shape, file' })
     .example('$0 inspect ./gpt2', 'family, sizes, parameters, dtypes, shards')
     .example('$0 inspect ./gpt2 --tensors', 'the same, plus one line per tensor')
@@ -18,7 +19,7 @@ export const inspectCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof b
   builder,
   handler: async (args) => {
     const out = createOutput(args, io);
-    const report = await inspectModel(args.dir, { tensors: args.tensors });
+    const report = await inspectModel(await localSource(args.dir, args, io.env, out), { tensors: args.tensors });
     out.result(report, () => render(report));
   },
 });
