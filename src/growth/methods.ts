@@ -11,7 +11,7 @@ export interface MethodRecipe {
 }
 
 /** Noise on operator entries at the start of learning, small next to the 0/1 copy entries. */
-export const LIGO_INIT_NOISE = 1e-3;
+export const LIGO_INIT_NOISE = 1e-4;
 
 export function methodRecipe(method: GrowthMethod, description: ArchitectureDescription, ligoPattern: DepthPattern): MethodRecipe {
   // Repeats start as identities only where that is exact: each sublayer adds to a residual stream

@@ -52,7 +52,7 @@ export const GROW_DEFAULTS = {
   method: 'ligo' as GrowthMethod,
   init: 'stack' as const,
   steps: 100,
-  lr: 1e-3,
+  lr: 5e-5,
   warmup: 10,
   weightDecay: 0,
   clip: 1,
