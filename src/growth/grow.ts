@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
@@ -37,13 +37,31 @@ function withDefaults(options: GrowOptions): Resolved {
   return o;
 }
 
+/** --target-config: a config.json file, or a model directory holding one. */
+async function readTargetConfig(file: string): Promise<Record<string, unknown>> {
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) return readConfig(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--target-config: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { flag: '--target-config', file });
+  }
+  try {
+    const json: unknown = JSON.parse(text);
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--target-config: ${file} is not a JSON object (expected a config.json)`, { flag: '--target-config', file });
+}
+
 /** The source, target and plan of a growth run; no data is read and nothing is written. */
 export async function planFromOptions(options: GrowOptions, source: Pick<LoadedModel, 'description' | 'dims' | 'match'>): Promise<GrowthPlan> {
   const o = withDefaults(options);
   let targetOptions: import('./target.js').TargetOptions = options;
   if (o.targetConfig) {
     const file = o.targetConfig;
-    const config = await readConfig(path.dirname(file)).catch(() => readConfig(file));
+    const config = await readTargetConfig(file);
     const resolved = resolveArchitecture(config, file);
     if (resolved.description !== source.description) {
       throw new UsageError(`--target-config: ${file} is a ${resolved.dims.modelType} config but the source is ${source.dims.modelType}`, { flag: '--target-config' });

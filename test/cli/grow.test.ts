@@ -39,6 +39,18 @@ describe('ligo grow / apply', () => {
     await expect(readdir(out)).rejects.toThrow();
   });
 
+  it('--target-config takes the dimensions from a config.json, flags override it', async () => {
+    const target = path.join(work, 'target.json');
+    await writeFile(target, JSON.stringify({ model_type: 'llama', hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 4, intermediate_size: 192, vocab_size: 256 }));
+    const run = await ligo(['grow', LLAMA_DIR, '--target-config', target, '--layers', '5', '--dry-run', '--out', path.join(work, 'x'), '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastJson(run).target).toMatchObject({ hiddenSize: 128, numLayers: 5, numHeads: 8, numKvHeads: 4, intermediateSize: 192 });
+    await writeFile(target, '[1, 2]');
+    const bad = await ligo(['grow', LLAMA_DIR, '--target-config', target, '--dry-run', '--out', path.join(work, 'x')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--target-config: .*target\.json is not a JSON object/);
+  });
+
   it('apply rebuilds a grown model from its operator', async () => {
     const grown = path.join(work, 'llama-grown');
     const again = path.join(work, 'applied');
