@@ -1,30 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { openModel, type OpenedModel } from '../arch/load.js';
 import { initBackend } from '../backend/index.js';
-import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
 import { materializeTensor } from './materialize.js';
 import { GrowthOperator } from './operator.js';
 import { readOperator } from './operator_file.js';
-import type { GrowEvent } from './options.js';
+import type { GrownOutputOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
 import { planGrowth, type GrowthMethod, type PlannedTensor } from './plan.js';
 import { targetConfig } from './target.js';
 import { writeGrownModel, type GrowthReport } from './write.js';
 
-export interface ApplyOptions {
-  source: string;
+export interface ApplyOptions extends GrownOutputOptions {
   /** ligo_operator.safetensors, or a grown directory holding one. */
   operator: string;
-  out: string;
-  dtype?: DType;
-  maxShardSize?: number;
-  overwrite?: boolean;
-  backend?: string;
-  /** How the source is named in growth.json and the model card; default `source`. */
-  sourceLabel?: string;
-  command?: string;
-  onProgress?: (event: GrowEvent) => void;
 }
 
 const DIM_KEYS = ['family', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim', 'intermediateSize'] as const;

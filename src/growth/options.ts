@@ -11,12 +11,25 @@ export type GrowEvent =
   | ({ phase: 'learn' } & StepEvent)
   | { phase: 'write'; tensor: string; done: number; total: number };
 
-/** Options of `grow`; the CLI flags are these, one for one. */
-export interface GrowOptions extends TargetOptions {
+/** What `grow` and `apply` share: the source, and where and how the grown model is written. */
+export interface GrownOutputOptions {
   /** Source model directory. */
   source: string;
   /** Output directory (written atomically). */
   out: string;
+  dtype?: DType;
+  maxShardSize?: number;
+  overwrite?: boolean;
+  backend?: string;
+  /** How the source is named in growth.json and the model card (a Hub repo id); default `source`. */
+  sourceLabel?: string;
+  /** The command line that reproduces the run, for the model card. */
+  command?: string;
+  onProgress?: (event: GrowEvent) => void;
+}
+
+/** Options of `grow`; the CLI flags are these, one for one. */
+export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   /** A config.json giving the target dimensions instead of the dimension options. */
   targetConfig?: string;
   method?: GrowthMethod;
@@ -37,15 +50,6 @@ export interface GrowOptions extends TargetOptions {
   maxTokens?: number;
   /** Fraction of the tokens held out to measure loss before and after growth. */
   heldOut?: number;
-  dtype?: DType;
-  maxShardSize?: number;
-  overwrite?: boolean;
-  backend?: string;
-  /** How the source is named in growth.json and the model card (a Hub repo id); default `source`. */
-  sourceLabel?: string;
-  /** The command line that reproduces the run, for the model card. */
-  command?: string;
-  onProgress?: (event: GrowEvent) => void;
 }
 
 export const GROW_DEFAULTS = {

@@ -8,6 +8,7 @@
  * pass would keep a float [N, V] mask alive until backprop.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '../data/random.js';
 
 /** Label value that CrossEntropyLoss (and HF's MLM collator) skips. */
 export const IGNORE_INDEX = -100;
@@ -100,17 +101,7 @@ export interface MaskedBatch {
   labels: tf.Tensor2D;
 }
 
-/** mulberry32: tiny, fast, and the same sequence on every platform for a given seed. */
-function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 const REPLACE_WITH_MASK = 0.8;
 /** Of the selected positions not turned into [MASK], half get a random id, half stay. */
@@ -127,7 +118,7 @@ export function maskTokens(ids: tf.Tensor2D, opts: MaskTokensOptions): MaskedBat
   const source = ids.dataSync();
   const inputs = new Int32Array(source.length);
   const labels = new Int32Array(source.length).fill(IGNORE_INDEX);
-  const uniform = seededUniform(opts.seed);
+  const uniform = createRng(opts.seed);
   for (let n = 0; n < source.length; n++) {
     const id = source[n];
     inputs[n] = id;
