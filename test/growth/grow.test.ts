@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,19 @@ describe('grow and apply end to end', () => {
     const report = await grow(base('depth-only', { hiddenSize: undefined, layers: 4, steps: 2 }));
     expect(report.targetDims.numLayers).toBe(4);
     expect(report.heldOut.grown).not.toBeNull();
+  });
+
+  it('grows BERT with the masked-LM objective (post-norm, pooler kept)', async () => {
+    const bert = path.join(work, 'bert-src');
+    await cp(path.join(GOLDEN_DIR, 'bert-mlm'), bert, { recursive: true });
+    const config = JSON.parse(await readFile(path.join(bert, 'config.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(bert, 'config.json'), JSON.stringify({ ...config, mask_token_id: 4 }));
+    const report = await grow(base('bert-grown', { source: bert, hiddenSize: 96, layers: 3, steps: 3 }));
+    expect(report.family).toBe('bert');
+    expect(report.lossFirstStep).not.toBeNull();
+    const model = await openModel(report.out);
+    expect(model.match.optionalPresent.has('bert.pooler.dense.weight')).toBe(true);
+    await model.close();
   });
 
   it('refuses an existing --out without --overwrite and leaves it untouched', async () => {
