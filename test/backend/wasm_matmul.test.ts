@@ -48,6 +48,16 @@ describe('transpose-first BatchMatMul on wasm', () => {
     tf.dispose([a, b]);
   });
 
+  it('broadcasts a batch of one against a batch of three, as before', async () => {
+    const a = tf.randomNormal([1, 5, 7], 0, 1, 'float32', 5);
+    const b = tf.randomNormal([3, 7, 4], 0, 1, 'float32', 6);
+    const product = tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
+    const aa = (await a.array()) as number[][][];
+    const expected = reference([aa[0], aa[0], aa[0]], (await b.array()) as number[][][], false, false).flat(2);
+    Array.from(await product.data()).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 4));
+    tf.dispose([a, b, product]);
+  });
+
   it('leaves matMul gradients (which use the transpose flags) correct', async () => {
     const a = tf.variable(tf.randomNormal([4, 6], 0, 1, 'float32', 3));
     const b = tf.randomNormal([6, 3], 0, 1, 'float32', 4);
