@@ -13,9 +13,12 @@ import type { GrowthPlan, PlannedTensor } from './plan.js';
  *   optimizer   = P_op * (2 + G)       AdamW m and v, plus G gradient buffers: 2 (the step's
  *                                      gradients and their accumulated copy), 3 with
  *                                      --grad-accum > 1 (running sum, new micro-batch, their sum)
- *   grown       = 2 * P_large + 2 * M  the materialized large model and its gradient, plus M floats
- *                                      of materialization intermediates (materializationElements),
- *                                      counted twice for the tensors tfjs keeps besides them
+ *   grown       = 2 * P_large          the materialized large model and its gradient,
+ *                 + S + 2 * M          the depth stacks S (each large layer stacks its kind's tensor
+ *                                      from every small layer: L_large x the small per-layer
+ *                                      weights) and M other materialization intermediates
+ *                                      (materializationElements), counted twice for the clones and
+ *                                      partial sums tfjs keeps besides them
  *   activations = B*T * (L * (a_C*C + a_F*F + a_S*H*T) + a_V*V)
  *   update      = 16 * P_op            clipping and AdamW temporaries (AdamW.step runs one tidy over
  *                                      all variables, so every variable's ~14 temporaries coexist)
@@ -28,9 +31,10 @@ import type { GrowthPlan, PlannedTensor } from './plan.js';
  * vocabulary. The a_* count [B,T,C]-, [B,T,F]-, [B,H,T,T]- and [B,T,V]-sized tensors alive at the
  * peak of one forward+backward. They are large because tfjs keeps every forward intermediate until
  * the forward ends and every partial gradient until the backward ends (engine.gradients runs each
- * half in a single tidy). They were fitted to the wasm backend's live buffer bytes over 72 random
- * GPT-2, Llama and BERT growth plans (1-6 layers, 96-384 wide, B 1-8, T 16-256, V 256-3000) and
- * rounded up: estimate / measured was 0.85-1.21, median 1.1. bench/learn.ts prints both again.
+ * half in a single tidy). They were fitted to the wasm backend's live buffer bytes over 71 random
+ * GPT-2, Llama and BERT growth plans (1-6 source layers grown up to 2x in depth and 1.5-2x in
+ * width, 96-256 wide, B 1-8, T 16-256, V 256-3000) and rounded up: estimate / measured was
+ * 0.93-1.22, median 1.07. bench/learn.ts prints both again for its configuration.
  */
 
 /** The learning phase computes in float32 whatever the checkpoint's dtype. */
@@ -50,7 +54,7 @@ export const ACTIVATION_COEFFICIENTS: Readonly<Record<Family, { hidden: number; 
 /** [B,T,V] tensors per token at the loss: logits, their slice, softmax, one-hot, difference, gradients. */
 export const LOGIT_COPIES = 12;
 
-/** Materialization intermediates are counted twice (fitted; tfjs keeps clones and partial sums too). */
+/** Materialization intermediates other than depth stacks are counted twice (fitted; tfjs keeps clones and partial sums too). */
 export const MATERIALIZE_COPIES = 2;
 
 /** Floats per operator parameter alive only during gradient clipping and the AdamW update (measured). */
@@ -91,38 +95,54 @@ const product = (shape: readonly number[]): number => shape.reduce((a, b) => a *
 
 /**
  * Floats one materializeTensor call leaves alive through backprop, besides the grown tensor and
- * its gradient: the depth stack [L_small, N] (saved for the depth matrix's gradient), the mixed
- * tensor and each half-grown result (saved, plus a gradient each), split parts and concat outputs
- * of fused axes, and per use of a width matrix the gradient of that use ([large, small]; tfjs keeps
- * every partial gradient until the backward pass ends) plus, for attention operators, the
- * Kronecker product built for the use.
+ * its gradient. `stack`: the depth stack [L_small, N] of a per-layer tensor, saved for the depth
+ * matrix's gradient and given none (the small weights are constants). `other`: the mixed tensor and
+ * each half-grown result (saved, plus a gradient each), split parts and concat outputs of fused
+ * axes, and per use of a width matrix the gradient of that use ([large, small]; tfjs keeps every
+ * partial gradient until the backward pass ends) plus, for attention operators, the Kronecker
+ * product built for the use.
  */
-function tensorIntermediates(t: PlannedTensor, headOperators: ReadonlySet<string>): number {
+function tensorIntermediates(t: PlannedTensor, headOperators: ReadonlySet<string>): { stack: number; other: number } {
   let shape = [...t.smallShape];
-  let floats = 0;
-  if (t.layer !== undefined && t.group !== undefined) floats += (t.sources.length + 2) * product(shape);
+  let stack = 0;
+  let other = 0;
+  if (t.layer !== undefined && t.group !== undefined) {
+    stack = t.sources.length * product(shape);
+    other += 2 * product(shape);
+  }
   let grew = false;
   t.axes.forEach((segments, axis) => {
     if (segments.every((s) => s.operator === null)) return;
     const before = product(shape);
     shape = shape.map((d, i) => (i === axis ? segments.reduce((sum, s) => sum + s.large, 0) : d));
     const after = product(shape);
-    if (segments.length > 1) floats += 2 * before + 2 * after; // split parts and concat output, each with a gradient
+    if (segments.length > 1) other += 2 * before + 2 * after; // split parts and concat output, each with a gradient
     for (const s of segments) {
       if (s.operator === null) continue;
-      floats += (headOperators.has(s.operator) ? 2 : 1) * s.large * s.small;
+      other += (headOperators.has(s.operator) ? 2 : 1) * s.large * s.small;
     }
-    floats += 2 * after;
+    other += 2 * after;
     grew = true;
   });
   // The last grown result is the large tensor and its gradient, counted with the model.
-  return grew ? floats - 2 * product(t.shape) : floats;
+  return { stack, other: grew ? other - 2 * product(t.shape) : other };
 }
 
-/** Floats of materialization intermediates over the whole plan (M in the formula above). */
-export function materializationElements(plan: GrowthPlan): number {
+/**
+ * Floats of materialization intermediates over the whole plan: the depth stacks (each large
+ * layer stacks every small layer of its kind: L_large x the small model's per-layer weights) and
+ * everything else materializeTensor keeps for backprop.
+ */
+export function materializationElements(plan: GrowthPlan): { stack: number; other: number } {
   const headOperators = new Set(plan.width.filter((w) => w.heads !== undefined).map((w) => w.id));
-  return plan.tensors.reduce((sum, t) => sum + tensorIntermediates(t, headOperators), 0);
+  let stack = 0;
+  let other = 0;
+  for (const t of plan.tensors) {
+    const e = tensorIntermediates(t, headOperators);
+    stack += e.stack;
+    other += e.other;
+  }
+  return { stack, other };
 }
 
 /** Peak float32 memory of the learning phase for this plan at B x T (see the formula above). */
@@ -134,7 +154,8 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
   const sourceBytes = FLOAT32_BYTES * plan.parameters.source;
   const operatorBytes = FLOAT32_BYTES * plan.parameters.operator;
   const optimizerBytes = FLOAT32_BYTES * plan.parameters.operator * (2 + gradientBuffers);
-  const grownBytes = FLOAT32_BYTES * (2 * plan.parameters.target + MATERIALIZE_COPIES * materializationElements(plan));
+  const m = materializationElements(plan);
+  const grownBytes = FLOAT32_BYTES * (2 * plan.parameters.target + m.stack + MATERIALIZE_COPIES * m.other);
   const perToken = L * (a.hidden * C + a.ffn * F + a.scores * H * T) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;
   const updateBytes = FLOAT32_BYTES * UPDATE_TEMPORARIES * plan.parameters.operator;

@@ -7,85 +7,108 @@ import {
   materializationElements,
   WASM_HEAP_LIMIT_BYTES,
 } from '../../src/growth/estimate.js';
-import { planGrowth, type GrowthPlan } from '../../src/growth/plan.js';
+import { planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
 
+/** A tiny Llama: 1 layer x 4 wide (2 heads of 2, 1 KV head, FFN 6, vocab 10, untied head). */
+const { description, dims: small } = resolveArchitecture({
+  model_type: 'llama',
+  hidden_size: 4,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
+  intermediate_size: 6,
+  vocab_size: 10,
+  max_position_embeddings: 16,
+});
+/** Grown to 2 layers x 8 wide: 4 heads, 2 KV heads, FFN 12. */
+const large = resolveTarget(small, { hiddenSize: 8, layers: 2 }, description);
+
+const seg = (operator: string | null, side: 'in' | 'out', s: number, l: number): PlannedSegment[] => [{ operator, side, small: s, large: l }];
+
 /**
- * A tiny Llama, 1 layer x 4 wide (2 heads of 2, 1 KV head, FFN 6, vocab 10, untied head), grown
- * to 2 layers x 8 wide (4 heads, 2 KV heads, FFN 12). Every number below is worked out by hand.
+ * Written out by hand so the numbers below do not move with the architecture descriptions: one
+ * layer's q_proj [4,4] -> [8,8] (heads operator on rows, width on columns) and the embedding
+ * [10,4] -> [10,8]. The parameter counts are given, not derived.
  */
-function tinyPlan(): GrowthPlan {
-  const { description, dims } = resolveArchitecture({
-    model_type: 'llama',
-    hidden_size: 4,
-    num_hidden_layers: 1,
-    num_attention_heads: 2,
-    num_key_value_heads: 1,
-    intermediate_size: 6,
-    vocab_size: 10,
-    max_position_embeddings: 16,
+const handPlan: GrowthPlan = {
+  family: 'llama',
+  method: 'ligo',
+  source: small,
+  target: large,
+  width: [
+    { id: 'width', role: 'width', small: 4, large: 8 },
+    { id: 'q.0', role: 'q', layer: 0, small: 4, large: 8, heads: { small: 2, large: 4, headDimSmall: 2, headDimLarge: 2, rotary: true } },
+  ],
+  depth: [{ group: 'attn', small: 1, large: 2 }],
+  tensors: [
+    { name: 'embed', shape: [10, 8], smallShape: [10, 4], init: 'normal', sources: ['embed'], axes: [seg(null, 'out', 10, 10), seg('width', 'out', 4, 8)] },
+    { name: 'q0', shape: [8, 8], smallShape: [4, 4], layer: 0, group: 'attn', init: 'normal', sources: ['q0'], axes: [seg('q.0', 'out', 4, 8), seg('width', 'in', 4, 8)] },
+  ],
+  parameters: { source: 56, target: 144, operator: 82 },
+};
+
+describe('materializationElements', () => {
+  it('counts what one materialization keeps through backprop, tensor by tensor', () => {
+    // embed: no depth mix; columns 4 -> 8: width-matrix gradient 8*4, the result 2*80, less the
+    // grown tensor and its gradient 2*80 -> 32.
+    // q0: depth stack 1 x 16; mix and its gradient 2*16; rows: Kronecker product and its gradient
+    // 2*8*4 = 64, half-grown [8,4] and its gradient 2*32 = 64; columns: width gradient 32, result
+    // 2*64 = 128; less 2*64 -> 32 + 64 + 64 + 32 + 128 - 128 = 192.
+    expect(materializationElements(handPlan)).toEqual({ stack: 16, other: 32 + 192 });
   });
-  const target = resolveTarget(dims, { hiddenSize: 8, layers: 2 }, description);
-  return planGrowth({ description, source: dims, target, method: 'ligo', optionalPresent: new Set() });
-}
+
+  it('gives the same per-tensor counts inside a real plan', () => {
+    const plan = planGrowth({ description, source: small, target: large, method: 'ligo', optionalPresent: new Set() });
+    expect(plan.parameters.source).toBe(212); // embed 40 + layer (4+4 + 16+8+8+16 + 3*24) + norm 4 + lm_head 40
+    expect(plan.parameters.target).toBe(1160); // embed 80 + 2 x (8+8 + 64+32+32+64 + 3*96) + norm 8 + lm_head 80
+    // Stacks: each large layer stacks the one small layer's tensors, 128 floats.
+    // Other: embed, lm_head and the final norm 32 each; per large layer: norms 40 each (2*4 + 32),
+    // q and o 192, k and v 96 (2*8 + Kronecker 2*4*2 + 2*16 + 32 + 2*32 - 2*32), gate, up and down
+    // 248 (2*24 + ffn 12*6 + width 32 + half-grown 2*48 + 2*96 - 2*96): 1400 per layer.
+    expect(materializationElements(plan)).toEqual({ stack: 2 * 128, other: 3 * 32 + 2 * 1400 });
+  });
+});
 
 describe('estimateLearningMemory', () => {
-  const plan = tinyPlan();
-
-  it('counts parameters as the plan does', () => {
-    // source: embed 10x4 + layer (norms 4+4, q 16, k 8, v 8, o 16, gate/up/down 24 each) + norm 4 + lm_head 40
-    // target: embed 10x8 + 2 x (norms 8+8, q 64, k 32, v 32, o 64, gate/up/down 96 each) + norm 8 + lm_head 80
-    // operator: width 2*8*4 + 2 layers x (q 2*4*2 + k 2*2*1 + v 2*2*1 + ffn 2*12*6) + depth 3 groups x 2x1
-    expect(plan.parameters).toEqual({ source: 212, target: 1160, operator: 406 });
-  });
-
-  it('counts materialization intermediates tensor by tensor', () => {
-    // embed, lm_head: width-matrix gradient 8*4 each; norm: the same 32.
-    // Per large layer: norms 44 each (depth 3*4 + 32), q and o 208 (depth 48 + Kronecker 2*8*4 +
-    // width 32 + half-grown 2*32), k and v 104, gate/up/down 272 (depth 72 + ffn 72 + width 32 +
-    // half-grown 2*48): 1528 per layer, 3056 for two.
-    expect(materializationElements(plan)).toBe(32 + 32 + 32 + 2 * 1528);
-  });
-
-  it('adds up source, operator, optimizer, grown model and activations', () => {
-    const e = estimateLearningMemory(plan, { batchSize: 2, seqLen: 3, gradAccum: 1 });
-    expect(e.sourceBytes).toBe(4 * 212);
-    expect(e.operatorBytes).toBe(4 * 406);
-    expect(e.optimizerBytes).toBe(4 * 406 * 4); // m, v, gradients, accumulated copy
-    expect(e.grownBytes).toBe(4 * (2 * 1160 + 2 * 3152));
+  it('adds source, operator, optimizer, grown model and activations', () => {
+    const e = estimateLearningMemory(handPlan, { batchSize: 2, seqLen: 3, gradAccum: 1 });
+    expect(e.sourceBytes).toBe(4 * 56);
+    expect(e.operatorBytes).toBe(4 * 82);
+    expect(e.optimizerBytes).toBe(4 * 82 * 4); // m, v, gradients, accumulated copy
+    expect(e.grownBytes).toBe(4 * (2 * 144 + 16 + 2 * 224)); // model + gradient, stack once, other intermediates twice
     // per token: L=2 x (80*C=8 + 14*F=12 + 11*H=4*T=3) + 12*V=10 = 2 x 940 + 120 = 2000 floats; B*T = 6
     expect(e.activationBytes).toBe(4 * 6 * 2000);
-    expect(e.updateBytes).toBe(4 * 16 * 406);
-    expect(e.totalBytes).toBe(848 + 1624 + 6496 + 34496 + 48000);
+    expect(e.updateBytes).toBe(4 * 16 * 82);
+    expect(e.totalBytes).toBe(224 + 328 + 1312 + 3008 + 48000);
   });
 
   it('keeps a third gradient buffer with gradient accumulation, and no more activations', () => {
-    const one = estimateLearningMemory(plan, { batchSize: 2, seqLen: 3, gradAccum: 1 });
-    const four = estimateLearningMemory(plan, { batchSize: 2, seqLen: 3, gradAccum: 4 });
-    expect(four.optimizerBytes).toBe(4 * 406 * 5);
+    const one = estimateLearningMemory(handPlan, { batchSize: 2, seqLen: 3, gradAccum: 1 });
+    const four = estimateLearningMemory(handPlan, { batchSize: 2, seqLen: 3, gradAccum: 4 });
+    expect(four.optimizerBytes).toBe(4 * 82 * 5);
     expect(four.activationBytes).toBe(one.activationBytes);
-    expect(four.totalBytes - one.totalBytes).toBe(4 * 406);
+    expect(four.totalBytes - one.totalBytes).toBe(4 * 82);
   });
 
   it('takes the optimizer update instead of the forward/backward when that is larger', () => {
-    const heavy: GrowthPlan = { ...plan, tensors: [], parameters: { source: 0, target: 0, operator: 1000 } };
+    const heavy: GrowthPlan = { ...handPlan, tensors: [], parameters: { source: 0, target: 0, operator: 1000 } };
     const e = estimateLearningMemory(heavy, { batchSize: 1, seqLen: 1, gradAccum: 1 });
     // activations 4 x (2 x (640 + 168 + 44) + 120) = 7296 bytes < update 4 x 16 x 1000
     expect(e.activationBytes).toBe(7296);
     expect(e.totalBytes).toBe(4000 + 16000 + 64000);
   });
 
-  it('grows with batch size and quadratically in sequence length through attention scores', () => {
-    const base = estimateLearningMemory(plan, { batchSize: 1, seqLen: 8, gradAccum: 1 }).activationBytes;
-    expect(estimateLearningMemory(plan, { batchSize: 4, seqLen: 8, gradAccum: 1 }).activationBytes).toBe(4 * base);
-    const longer = estimateLearningMemory(plan, { batchSize: 1, seqLen: 16, gradAccum: 1 }).activationBytes;
-    expect(longer).toBeGreaterThan(2 * base);
+  it('is linear in batch size and superlinear in sequence length (attention scores)', () => {
+    const at = (batchSize: number, seqLen: number): number => estimateLearningMemory(handPlan, { batchSize, seqLen, gradAccum: 1 }).activationBytes;
+    expect(at(4, 8)).toBe(4 * at(1, 8));
+    expect(at(1, 16)).toBeGreaterThan(2 * at(1, 8));
   });
 });
 
 describe('learningMemoryLimit', () => {
   it('caps the wasm backend at its 4 GiB heap, other backends at available memory', () => {
-    expect(learningMemoryLimit('wasm', 16 * 1024 ** 3).bytes).toBe(WASM_HEAP_LIMIT_BYTES);
+    expect(learningMemoryLimit('wasm', 16 * 1024 ** 3)).toEqual({ bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' });
     expect(learningMemoryLimit('wasm', 1024 ** 3)).toEqual({ bytes: 1024 ** 3, reason: 'available memory' });
     expect(learningMemoryLimit('tensorflow', 16 * 1024 ** 3).bytes).toBe(16 * 1024 ** 3);
   });

@@ -1,0 +1,450 @@
+/**
+ * apply / write throughput benchmark (`npm run bench:apply`), the scale test of issue 5.
+ *
+ * 1. Writes a synthetic ~350M-parameter Llama-shaped source in BF16 (random weights, streamed
+ *    tensor by tensor through the checkpoint writer): hidden 1024, 24 layers, 16 heads, 8 KV heads,
+ *    FFN 2816, vocab 32000, untied head.
+ * 2. Plans a net2net growth to hidden 2048, 25 layers (32 heads, 16 KV heads, FFN 5632): ~1.31B
+ *    parameters; initializes that operator and saves it with writeOperator.
+ * 3. Runs `apply` in a child process (bench/apply_child.ts), so the peak RSS is its own: sampled
+ *    every 50 ms from inside (process.memoryUsage().rss) and from here (/proc/<pid>/status), and
+ *    VmHWM at the end.
+ * 4. Copies the written shards with `cp` and with a Node read/write loop into fresh files (ext4
+ *    has no reflinks, and a fresh destination defeats any copy-on-write shortcut), 3 times each,
+ *    for the disk's ceiling in the same run.
+ * 5. Replays apply's pipeline for one tensor of each kind with a timer per phase (another child)
+ *    and scales it to the whole model: where the time goes.
+ * 6. Writes the same grown model through the selection prototype of bench/lib/selection.ts
+ *    (gathers instead of dense matMuls, operator read one matrix at a time) in a child measured
+ *    like apply's, and compares the two outputs byte for byte.
+ *
+ * Prints a table and writes bench/results/apply.json. Options:
+ *   --quick         2 -> 3 layers at the same widths (a smoke run of about a minute)
+ *   --cpu-prof      run the apply child under `node --cpu-prof` and print the top self-time functions
+ *   --no-breakdown  skip step 5
+ *   --no-gather     skip step 6
+ *   --keep          keep the temporary directory (printed)
+ */
+import { execFile, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
+import { initBackend } from '../src/backend/index.js';
+import { createCheckpointWriter } from '../src/checkpoint/index.js';
+import { methodRecipe } from '../src/growth/methods.js';
+import { GrowthOperator } from '../src/growth/operator.js';
+import { writeOperator, OPERATOR_FILE } from '../src/growth/operator_file.js';
+import { planGrowth, type GrowthPlan } from '../src/growth/plan.js';
+import { resolveTarget } from '../src/growth/target.js';
+import type { ApplyChildResult, BreakdownChildResult, PhaseTimes, VerifyChildResult } from './apply_child.js';
+import { summarizeCpuProfile, type ProfileEntry } from './lib/cpuprofile.js';
+import { materializeFlops } from './lib/flops.js';
+import { fmt, GIB, hasFlag, machine, MB, median, printTable, writeResult } from './lib/report.js';
+
+const QUICK = hasFlag('--quick');
+const CPU_PROF = hasFlag('--cpu-prof');
+const BREAKDOWN = !hasFlag('--no-breakdown');
+const GATHER = !hasFlag('--no-gather');
+const KEEP = hasFlag('--keep');
+
+const SOURCE_CONFIG = {
+  model_type: 'llama',
+  architectures: ['LlamaForCausalLM'],
+  hidden_size: 1024,
+  num_hidden_layers: QUICK ? 2 : 24,
+  num_attention_heads: 16,
+  num_key_value_heads: 8,
+  intermediate_size: 2816,
+  vocab_size: 32000,
+  max_position_embeddings: 2048,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000,
+  hidden_act: 'silu',
+  tie_word_embeddings: false,
+  torch_dtype: 'bfloat16',
+};
+const TARGET = { hiddenSize: 2048, layers: QUICK ? 3 : 25 };
+const METHOD = 'net2net';
+/** Issue 5's bars: peak RSS under 2 GB, apply at least half the plain-copy throughput. */
+const TARGET_PEAK_RSS_BYTES = 2e9;
+const TARGET_COPY_RATIO = 0.5;
+const COPY_REPEATS = 3;
+/** Node copy loop buffer: large enough that syscall count does not matter. */
+const COPY_CHUNK_BYTES = 64 * 1024 * 1024;
+/** Parent-side RSS sampling period (ms), matching the child's. */
+const SAMPLE_MS = 50;
+/** BF16 1.0, for norm gains. */
+const BF16_ONE = 0x3f80;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const log = (m: string): void => void process.stderr.write(`${m}\n`);
+
+/**
+ * Random BF16 weights without a float pass: random sign and mantissa, exponent 2^-9..2^-4, so
+ * values look like a trained model's (|w| ~ 0.002-0.06). xorshift32, seeded per tensor.
+ */
+function randomBf16(count: number, seed: number): Uint8Array {
+  const out = new Uint16Array(count);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const r = s >>> 0;
+    const exponent = 118 + (r % 6); // biased: 2^-9 .. 2^-4
+    out[i] = ((r >>> 31) << 15) | (exponent << 7) | ((r >>> 8) & 0x7f);
+  }
+  return new Uint8Array(out.buffer);
+}
+
+async function writeSource(dir: string): Promise<{ parameters: number; bytes: number; seconds: number }> {
+  const start = performance.now();
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'config.json'), JSON.stringify(SOURCE_CONFIG, null, 2));
+  const { description, dims } = resolveArchitecture(SOURCE_CONFIG);
+  const specs = tensorSpecs(description, dims);
+  const writer = await createCheckpointWriter(dir, specs.map((s) => ({ name: s.name, dtype: 'BF16' as const, shape: s.shape })));
+  let parameters = 0;
+  for (const [i, spec] of specs.entries()) {
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    parameters += n;
+    const data = spec.template.init === 'ones' ? new Uint8Array(new Uint16Array(n).fill(BF16_ONE).buffer) : randomBf16(n, 0x9e3779b9 ^ (i * 2654435761));
+    await writer.write(spec.name, data);
+  }
+  await writer.close();
+  return { parameters, bytes: await safetensorsBytes(dir), seconds: (performance.now() - start) / 1000 };
+}
+
+function planBenchGrowth(): GrowthPlan {
+  const { description, dims } = resolveArchitecture(SOURCE_CONFIG);
+  const target = resolveTarget(dims, TARGET, description);
+  return planGrowth({ description, source: dims, target, method: METHOD, optionalPresent: new Set() });
+}
+
+/** The net2net operator (copy/split width matrices, stacked depth) saved as apply reads it. */
+async function writeNet2NetOperator(plan: GrowthPlan, dir: string): Promise<string> {
+  // The cpu backend keeps tensors in JS arrays, which are garbage-collected once disposed; the wasm
+  // heap would keep this process at the operator's size (GBs) for the rest of the run.
+  await initBackend({ backend: 'cpu' });
+  const { description } = resolveArchitecture(SOURCE_CONFIG);
+  const recipe = methodRecipe(METHOD, description, 'stack');
+  if (!recipe.depth) throw new Error(`${METHOD} has no operator`);
+  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: 0, random: () => 0 });
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeOperator(dir, operator, []);
+  } finally {
+    operator.dispose();
+  }
+  return path.join(dir, OPERATOR_FILE);
+}
+
+/** The model's weight files (the operator file apply also writes is counted apart). */
+async function safetensorsFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir))
+    .filter((f) => f.endsWith('.safetensors') && f !== OPERATOR_FILE)
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+async function fileBytes(file: string): Promise<number> {
+  return stat(file).then((s) => s.size, () => 0);
+}
+
+async function safetensorsBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await safetensorsFiles(dir)) n += (await stat(f)).size;
+  return n;
+}
+
+function procStatusBytes(pid: number, field: string): number {
+  try {
+    const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? 0 : Number(kb) * 1024;
+  } catch {
+    return 0; // the child has exited
+  }
+}
+
+/** Runs bench/apply_child.ts in a fresh Node process and returns its one IPC message. */
+function runChild<T>(args: string[], cpuProfDir?: string): Promise<{ result: T; parentSampledPeakBytes: number }> {
+  const execArgv = ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])];
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(here, 'apply_child.ts'), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result: T | undefined;
+    let peak = 0;
+    const pid = child.pid;
+    const timer = setInterval(() => {
+      if (pid !== undefined) peak = Math.max(peak, procStatusBytes(pid, 'VmRSS'));
+    }, SAMPLE_MS);
+    child.on('message', (m) => {
+      result = m as T;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      if (code === 0 && result !== undefined) resolve({ result, parentSampledPeakBytes: peak });
+      else reject(new Error(`apply_child ${args[0]} exited with ${code}`));
+    });
+  });
+}
+
+const execFileAsync = promisify(execFile);
+
+/** fsync each file: what is still only in the page cache goes to the disk. */
+async function fsyncFiles(files: string[]): Promise<number> {
+  const start = performance.now();
+  for (const f of files) {
+    const h = await open(f, 'r+');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  }
+  return (performance.now() - start) / 1000;
+}
+
+/** `cp` into a fresh directory: seconds to the page cache, and seconds until fsync returns (the disk). */
+async function timeCp(files: string[], destDir: string): Promise<{ cached: number; synced: number }> {
+  await rm(destDir, { recursive: true, force: true });
+  await mkdir(destDir, { recursive: true });
+  const start = performance.now();
+  for (const f of files) await execFileAsync('cp', [f, path.join(destDir, path.basename(f))]);
+  const cached = (performance.now() - start) / 1000;
+  await fsyncFiles(files.map((f) => path.join(destDir, path.basename(f))));
+  return { cached, synced: (performance.now() - start) / 1000 };
+}
+
+/** A plain userland copy, the way the checkpoint writer does its I/O (FileHandle reads and writes). */
+async function timeNodeCopy(files: string[], destDir: string): Promise<number> {
+  await rm(destDir, { recursive: true, force: true });
+  await mkdir(destDir, { recursive: true });
+  const buffer = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
+  const start = performance.now();
+  for (const f of files) {
+    const src = await open(f, 'r');
+    const dst = await open(path.join(destDir, path.basename(f)), 'w');
+    try {
+      let position = 0;
+      for (;;) {
+        const { bytesRead } = await src.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) break;
+        let written = 0;
+        while (written < bytesRead) written += (await dst.write(buffer, written, bytesRead - written, position + written)).bytesWritten;
+        position += bytesRead;
+      }
+    } finally {
+      await src.close();
+      await dst.close();
+    }
+  }
+  return (performance.now() - start) / 1000;
+}
+
+const kindOf = (name: string): string => name.replace(/\.\d+\./, '.{i}.');
+
+/** Seconds apply spent per tensor kind, from the times each tensor finished writing. */
+function secondsByKind(written: ApplyChildResult['written']): Map<string, number> {
+  const out = new Map<string, number>();
+  let last = 0;
+  for (const w of written) {
+    out.set(kindOf(w.tensor), (out.get(kindOf(w.tensor)) ?? 0) + (w.at - last));
+    last = w.at;
+  }
+  return out;
+}
+
+async function bench(): Promise<void> {
+  const tmp = os.tmpdir();
+  const work = await mkdtemp(path.join(tmp, 'ligo-bench-apply-'));
+  const sourceDir = path.join(work, 'source');
+  const out = path.join(work, 'grown');
+  const copyDir = path.join(work, 'copy');
+  const profDir = path.join(work, 'profile');
+  const gatheredDir = path.join(work, 'gathered');
+  try {
+    const plan = planBenchGrowth();
+    // Source (BF16) + operator (F32) + output (BF16) + a copy of it + the prototype's output, with a 10% margin.
+    const needed = 1.1 * (2 * plan.parameters.source + 4 * plan.parameters.operator + 6 * plan.parameters.target);
+    const fsStat = await statfs(tmp);
+    const free = fsStat.bavail * fsStat.bsize;
+    if (free < needed) throw new Error(`${tmp} has ${fmt(free / GIB, 1)} GiB free; this benchmark needs ${fmt(needed / GIB, 1)} GiB (set TMPDIR elsewhere)`);
+    log(`work dir ${work} (${fmt(free / GIB, 1)} GiB free, needs ${fmt(needed / GIB, 1)} GiB)`);
+
+    log(`writing the synthetic source: ${fmt(plan.parameters.source / 1e6)}M parameters, BF16`);
+    const source = await writeSource(sourceDir);
+    log(`  ${fmt(source.bytes / MB)} MB in ${fmt(source.seconds, 1)} s`);
+    const operatorFile = await writeNet2NetOperator(plan, path.join(work, 'operator'));
+    log(`operator (${METHOD}) for ${fmt(plan.parameters.target / 1e6)}M parameters: ${fmt(plan.parameters.operator / 1e6)}M entries`);
+
+    log('apply (child process)...');
+    const applied = await runChild<ApplyChildResult>(['apply', sourceDir, operatorFile, out], CPU_PROF ? profDir : undefined);
+    const a = applied.result;
+    const files = await safetensorsFiles(out);
+    const outputBytes = await safetensorsBytes(out);
+    const operatorFileBytes = await fileBytes(path.join(out, OPERATOR_FILE));
+    const peakRss = Math.max(a.vmHwmBytes, a.rssSampledPeakBytes, applied.parentSampledPeakBytes);
+    // apply does not fsync; whatever of its output the kernel has not written back yet is flushed here.
+    const applySyncSeconds = await fsyncFiles([...files, path.join(out, OPERATOR_FILE)]);
+    log(`  ${fmt(outputBytes / MB)} MB of weights (+ ${fmt(operatorFileBytes / MB)} MB operator file) in ${fmt(a.seconds, 1)} s, peak RSS ${fmt(peakRss / MB)} MB`);
+
+    log(`plain copies of the ${files.length} output shard(s), ${COPY_REPEATS} times each...`);
+    const cpSeconds: number[] = [];
+    const cpSyncedSeconds: number[] = [];
+    const nodeSeconds: number[] = [];
+    for (let i = 0; i < COPY_REPEATS; i++) {
+      const cp = await timeCp(files, copyDir);
+      cpSeconds.push(cp.cached);
+      cpSyncedSeconds.push(cp.synced);
+      nodeSeconds.push(await timeNodeCopy(files, copyDir));
+    }
+    await rm(copyDir, { recursive: true, force: true });
+
+    let breakdown: BreakdownChildResult | undefined;
+    if (BREAKDOWN) {
+      log('phase breakdown (one tensor per kind, scaled)...');
+      breakdown = (await runChild<BreakdownChildResult>(['breakdown', sourceDir, operatorFile, work])).result;
+    }
+    let gathered: { run: ApplyChildResult; peakRss: number; verify: VerifyChildResult } | undefined;
+    if (GATHER) {
+      log('selection prototype (child process)...');
+      const g = await runChild<ApplyChildResult>(['gather', sourceDir, operatorFile, gatheredDir]);
+      log('  comparing its output with apply\'s...');
+      const verify = (await runChild<VerifyChildResult>(['verify', out, gatheredDir, '-'])).result;
+      gathered = { run: g.result, peakRss: Math.max(g.result.vmHwmBytes, g.result.rssSampledPeakBytes, g.parentSampledPeakBytes), verify };
+      await rm(gatheredDir, { recursive: true, force: true });
+    }
+    let profile: { file: string; top: ProfileEntry[]; totalSeconds: number } | undefined;
+    if (CPU_PROF) {
+      const prof = (await readdir(profDir)).find((f) => f.endsWith('.cpuprofile'));
+      if (prof) profile = { file: prof, ...summarizeCpuProfile(readFileSync(path.join(profDir, prof), 'utf8'), 15) };
+    }
+
+    const applyMBps = outputBytes / MB / (a.seconds + applySyncSeconds);
+    const cpMBps = outputBytes / MB / median(cpSeconds);
+    const cpSyncedMBps = outputBytes / MB / median(cpSyncedSeconds);
+    const nodeMBps = outputBytes / MB / median(nodeSeconds);
+    // The bar is the disk's ceiling: cp until fsync returns; apply is timed until its output is synced too.
+    const ratio = applyMBps / cpSyncedMBps;
+    const flops = materializeFlops(plan);
+    const byKind = secondsByKind(a.written);
+    const report = {
+      benchmark: 'apply',
+      date: new Date().toISOString(),
+      ...machine(),
+      backend: 'wasm',
+      quick: QUICK,
+      method: METHOD,
+      source: { config: SOURCE_CONFIG, parameters: source.parameters, bytes: source.bytes, dtype: 'BF16', writeSeconds: source.seconds },
+      target: { dims: plan.target, parameters: plan.parameters.target, operatorParameters: plan.parameters.operator },
+      apply: {
+        seconds: a.seconds,
+        fsyncSeconds: applySyncSeconds,
+        outputBytes,
+        shards: files.length,
+        operatorFileBytes,
+        MBps: applyMBps,
+        peakRssBytes: peakRss,
+        vmHwmBytes: a.vmHwmBytes,
+        rssSampledPeakBytes: a.rssSampledPeakBytes,
+        parentSampledPeakBytes: applied.parentSampledPeakBytes,
+        rssBeforeBytes: a.rssBeforeBytes,
+        wasmHeapBytes: a.wasmHeapBytes,
+        materializeGflop: flops / 1e9,
+        materializeGflopPerSecond: flops / 1e9 / a.seconds,
+        secondsByKind: Object.fromEntries(byKind),
+      },
+      copy: { repeats: COPY_REPEATS, cpSeconds, cpSyncedSeconds, nodeSeconds, cpMBps, cpSyncedMBps, nodeMBps },
+      ratio,
+      ratioToPageCacheCp: (outputBytes / MB / a.seconds) / cpMBps,
+      targets: {
+        peakRssBytes: TARGET_PEAK_RSS_BYTES,
+        copyRatio: TARGET_COPY_RATIO,
+        peakRssMet: peakRss < TARGET_PEAK_RSS_BYTES,
+        throughputMet: ratio >= TARGET_COPY_RATIO,
+      },
+      breakdown: breakdown?.kinds,
+      gatherPrototype: gathered && {
+        seconds: gathered.run.seconds,
+        MBps: outputBytes / MB / gathered.run.seconds,
+        ratioToCpSynced: outputBytes / MB / gathered.run.seconds / cpSyncedMBps,
+        ratioToCp: outputBytes / MB / gathered.run.seconds / cpMBps,
+        peakRssBytes: gathered.peakRss,
+        vmHwmBytes: gathered.run.vmHwmBytes,
+        wasmHeapBytes: gathered.run.wasmHeapBytes,
+        sameValuesAsApply: gathered.verify.different.length === 0,
+        verify: gathered.verify,
+      },
+      profile,
+    };
+    const written = await writeResult('apply', report);
+
+    console.log(
+      `apply on wasm: synthetic Llama ${fmt(source.parameters / 1e6)}M BF16 (${SOURCE_CONFIG.num_hidden_layers} x ${SOURCE_CONFIG.hidden_size}) -> ` +
+        `${fmt(plan.parameters.target / 1e6)}M (${plan.target.numLayers} x ${plan.target.hiddenSize}), ${METHOD}`,
+    );
+    console.log(`MB/s are grown weights (${fmt(outputBytes / MB)} MB BF16) per second; apply also writes the ${fmt(operatorFileBytes / MB)} MB operator file into the output, in its time.`);
+    const pct = (mbps: number, of: number): string => `${fmt((100 * mbps) / of, mbps / of < 0.1 ? 1 : 0)}%`;
+    const gatherMBps = gathered ? outputBytes / MB / gathered.run.seconds : 0;
+    printTable([
+      ['', 'weights MB', 'seconds', 'MB/s', 'vs cp+fsync', 'vs cp', 'peak RSS MB'],
+      ['apply (+ fsync of its output)', fmt(outputBytes / MB), `${fmt(a.seconds, 1)} + ${fmt(applySyncSeconds, 1)}`, fmt(applyMBps, 1), pct(applyMBps, cpSyncedMBps), pct(applyMBps, cpMBps), fmt(peakRss / MB)],
+      ['cp + fsync (disk)', fmt(outputBytes / MB), fmt(median(cpSyncedSeconds), 2), fmt(cpSyncedMBps), '100%', pct(cpSyncedMBps, cpMBps), ''],
+      ['cp (page cache)', fmt(outputBytes / MB), fmt(median(cpSeconds), 2), fmt(cpMBps), pct(cpMBps, cpSyncedMBps), '100%', ''],
+      ['node read/write copy', fmt(outputBytes / MB), fmt(median(nodeSeconds), 2), fmt(nodeMBps), pct(nodeMBps, cpSyncedMBps), pct(nodeMBps, cpMBps), ''],
+      ...(gathered
+        ? [['gather prototype', fmt(outputBytes / MB), fmt(gathered.run.seconds, 1), fmt(gatherMBps, 1), pct(gatherMBps, cpSyncedMBps), pct(gatherMBps, cpMBps), fmt(gathered.peakRss / MB)]]
+        : []),
+    ]);
+    console.log(`copies: median of ${COPY_REPEATS}; peak RSS: max of VmHWM and RSS sampled every ${SAMPLE_MS} ms`);
+    if (gathered) {
+      const v = gathered.verify;
+      console.log(
+        `apply vs gather prototype: ${v.identical} of ${v.tensors} tensors byte-identical, ${v.signedZerosOnly} equal up to the sign of zeros, ${v.different.length} different` +
+          (v.different.length > 0
+            ? `; differing: ${v.different.slice(0, 5).map((d) => `${d.tensor} (max |diff| ${d.maxAbsDiff.toExponential(2)}${d.nonFinite > 0 ? `, ${d.nonFinite} non-finite` : ''})`).join(', ')}${v.different.length > 5 ? ', ...' : ''}`
+            : ''),
+      );
+    }
+    console.log(
+      `targets: peak RSS < ${fmt(TARGET_PEAK_RSS_BYTES / MB)} MB ${report.targets.peakRssMet ? 'met' : 'MISSED'}; ` +
+        `apply >= ${TARGET_COPY_RATIO * 100}% of cp+fsync throughput ${report.targets.throughputMet ? 'met' : 'MISSED'}`,
+    );
+    console.log(
+      `materialize: ${fmt(flops / 1e9)} GFLOP of dense matMul -> ${fmt(flops / 1e9 / a.seconds, 1)} GFLOP/s over the whole apply; ` +
+        `wasm heap ${fmt(a.wasmHeapBytes / MB)} MB, RSS before apply ${fmt(a.rssBeforeBytes / MB)} MB`,
+    );
+    if (breakdown) {
+      const total = (p: keyof PhaseTimes): number => breakdown.kinds.reduce((s, k) => s + k.seconds[p], 0);
+      const phases: (keyof PhaseTimes)[] = ['read', 'upload', 'materialize', 'download', 'encode', 'write'];
+      const all = phases.reduce((s, p) => s + total(p), 0);
+      console.log('where the time goes (one tensor per kind timed, scaled to the model):');
+      printTable([
+        ['kind', 'tensors', 'apply s', ...phases.map((p) => `${p} s`), 'GFLOP/s'],
+        ...breakdown.kinds.map((k) => [
+          k.kind,
+          String(k.tensors),
+          fmt(byKind.get(k.kind) ?? 0, 1),
+          ...phases.map((p) => fmt(k.seconds[p], 1)),
+          k.materializeGflop > 0 ? fmt(k.materializeGflop / k.seconds.materialize, 1) : '',
+        ]),
+        ['total', String(plan.tensors.length), fmt(a.seconds, 1), ...phases.map((p) => `${fmt(total(p), 1)} (${fmt((100 * total(p)) / all)}%)`), fmt(flops / 1e9 / total('materialize'), 1)],
+      ]);
+    }
+    if (profile) {
+      console.log(`cpu profile of the apply child (${profile.file}), top self time of ${fmt(profile.totalSeconds, 1)} s:`);
+      printTable([['function', 'self s', '%'], ...profile.top.map((e) => [e.name, fmt(e.selfSeconds, 1), fmt(e.percent, 1)])]);
+    }
+    console.log(`wrote ${written}`);
+  } finally {
+    if (KEEP) log(`kept ${work}`);
+    else await rm(work, { recursive: true, force: true });
+  }
+}
+
+await bench();

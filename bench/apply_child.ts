@@ -1,0 +1,273 @@
+/**
+ * The measured side of bench/apply.ts, run in its own process so that its resident memory is the
+ * apply's alone. Modes:
+ *   apply <source> <operator> <out>      time `apply` as the CLI runs it; report RSS and per-tensor times
+ *   breakdown <source> <operator> <out>  replay apply's pipeline for one tensor of each kind with a
+ *                                        timer per phase (read+decode, upload, materialize,
+ *                                        download, encode BF16, write) and scale by tensor count
+ *   gather <source> <operator> <out>     the same output through the selection prototype
+ *                                        (bench/lib/selection.ts): gathers instead of matMuls, the
+ *                                        operator read one matrix at a time
+ *   verify <a> <b> -                     compare two checkpoints tensor by tensor, byte for byte
+ * The result goes to the parent over IPC as one message.
+ */
+import { open, readFile, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelDims } from '../src/arch/dims.js';
+import { openModel } from '../src/arch/load.js';
+import { initBackend } from '../src/backend/index.js';
+import { createCheckpointWriter, openCheckpoint, SafetensorsFile } from '../src/checkpoint/index.js';
+import { encodeFromFloat32 } from '../src/checkpoint/dtypes.js';
+import { writeFully } from '../src/checkpoint/io.js';
+import { apply } from '../src/growth/apply.js';
+import { materializeTensor } from '../src/growth/materialize.js';
+import { GrowthOperator } from '../src/growth/operator.js';
+import { readOperator } from '../src/growth/operator_file.js';
+import { planGrowth, type GrowthMethod, type PlannedTensor } from '../src/growth/plan.js';
+import { materializeTensorFlops } from './lib/flops.js';
+import { materializeBf16BySelection, materializeBySelection, SelectionOperator } from './lib/selection.js';
+
+/** RSS sampling period asked for by the benchmark (ms). */
+const SAMPLE_MS = 50;
+
+export interface ApplyChildResult {
+  mode: 'apply' | 'gather';
+  seconds: number;
+  rssBeforeBytes: number;
+  /** Highest process.memoryUsage().rss seen by a 50 ms timer (misses spans where wasm blocks the event loop). */
+  rssSampledPeakBytes: number;
+  /** /proc/self/status VmHWM at the end: the kernel's own peak RSS. */
+  vmHwmBytes: number;
+  /** The wasm heap at the end (it never shrinks, so this is its peak). */
+  wasmHeapBytes: number;
+  /** Seconds from the start of apply until each tensor was written, in write order. */
+  written: { tensor: string; at: number }[];
+}
+
+export interface PhaseTimes {
+  read: number;
+  upload: number;
+  materialize: number;
+  download: number;
+  encode: number;
+  write: number;
+}
+
+export interface BreakdownKind {
+  kind: string;
+  tensors: number;
+  sources: number;
+  /** Seconds for the whole model: read/upload once per kind, the rest once per target tensor. */
+  seconds: PhaseTimes;
+  materializeGflop: number;
+}
+
+export interface VerifyChildResult {
+  mode: 'verify';
+  tensors: number;
+  identical: number;
+  /** Tensors whose bytes differ only in the sign of zeros (0 * negative is -0 in a product, +0 in a copy). */
+  signedZerosOnly: number;
+  /** Tensors whose values differ, with the largest absolute difference. */
+  different: { tensor: string; maxAbsDiff: number; nonFinite: number }[];
+}
+
+export interface BreakdownChildResult {
+  mode: 'breakdown';
+  kinds: BreakdownKind[];
+}
+
+const kindOf = (name: string): string => name.replace(/\.\d+\./, '.{i}.');
+
+async function vmHwm(): Promise<number> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+  return kb === undefined ? 0 : Number(kb) * 1024;
+}
+
+function wasmHeap(): number {
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.buffer.byteLength ?? 0;
+}
+
+/** Runs `work` with RSS sampled every 50 ms and per-tensor completion times recorded. */
+async function measured(mode: 'apply' | 'gather', work: (wrote: (tensor: string) => void) => Promise<void>): Promise<ApplyChildResult> {
+  const rssBeforeBytes = process.memoryUsage().rss;
+  let rssSampledPeakBytes = rssBeforeBytes;
+  const timer = setInterval(() => {
+    rssSampledPeakBytes = Math.max(rssSampledPeakBytes, process.memoryUsage().rss);
+  }, SAMPLE_MS);
+  const written: { tensor: string; at: number }[] = [];
+  const start = performance.now();
+  try {
+    await work((tensor) => written.push({ tensor, at: (performance.now() - start) / 1000 }));
+  } finally {
+    clearInterval(timer);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  rssSampledPeakBytes = Math.max(rssSampledPeakBytes, process.memoryUsage().rss);
+  // The gather prototype never starts a tfjs backend; asking for one would start the default.
+  const wasmHeapBytes = mode === 'apply' ? wasmHeap() : 0;
+  return { mode, seconds, rssBeforeBytes, rssSampledPeakBytes, vmHwmBytes: await vmHwm(), wasmHeapBytes, written };
+}
+
+function runApply(source: string, operator: string, out: string): Promise<ApplyChildResult> {
+  return measured('apply', async (wrote) => {
+    await apply({ source, operator, out, backend: 'wasm', onProgress: (e) => e.phase === 'write' && wrote(e.tensor) });
+  });
+}
+
+/** The selection prototype end to end: read, gather, write BF16, tensor by tensor. */
+function runGather(sourceDir: string, operatorFile: string, out: string): Promise<ApplyChildResult> {
+  return measured('gather', async (wrote) => {
+    const file = await SafetensorsFile.open(operatorFile);
+    const source = await openModel(sourceDir);
+    try {
+      const meta = file.metadata ?? {};
+      const plan = planGrowth({
+        description: source.description,
+        source: source.dims,
+        target: JSON.parse(meta.ligo_target ?? 'null') as ModelDims,
+        method: (meta.ligo_method ?? 'net2net') as GrowthMethod,
+        optionalPresent: source.match.optionalPresent,
+      });
+      const op = new SelectionOperator(plan, file);
+      const writer = await createCheckpointWriter(out, plan.tensors.map((t) => ({ name: t.name, dtype: 'BF16' as const, shape: t.shape })));
+      const raw = (name: string): Promise<Uint8Array> => {
+        const stored = source.match.sourceNames.get(name);
+        if (stored === undefined) throw new Error(`no tensor "${name}" in ${sourceDir}`);
+        return source.reader.readBytes(stored);
+      };
+      // Each tensor is computed while the previous one is being written (the write runs on libuv's
+      // thread pool), so disk time hides behind compute.
+      let pending: Promise<void> = Promise.resolve();
+      for (const t of plan.tensors) {
+        // BF16 in and out: gather the bits; otherwise through float32.
+        const grown = source.storageDtype === 'BF16' ? await materializeBf16BySelection(t, op, raw) : await materializeBySelection(t, op, (name) => source.readFloat32(name));
+        if (!grown) throw new Error(`${t.name}: the operator is not a selection; the prototype covers copy/split operators only`);
+        await pending;
+        pending = writer.write(t.name, grown).then(() => wrote(t.name));
+      }
+      await pending;
+      await writer.close();
+    } finally {
+      await file.close();
+      await source.close();
+    }
+  });
+}
+
+async function runVerify(a: string, b: string): Promise<VerifyChildResult> {
+  const left = await openCheckpoint(a);
+  const right = await openCheckpoint(b);
+  const different: VerifyChildResult['different'] = [];
+  let identical = 0;
+  let signedZerosOnly = 0;
+  try {
+    for (const name of left.entries.keys()) {
+      const x = await left.readBytes(name);
+      const y = await right.readBytes(name);
+      if (Buffer.compare(x, y) === 0) {
+        identical++;
+        continue;
+      }
+      const fx = await left.readFloat32(name);
+      const fy = await right.readFloat32(name);
+      let maxAbsDiff = 0;
+      let nonFinite = 0;
+      for (let i = 0; i < fx.length; i++) {
+        if (!Number.isFinite(fx[i])) nonFinite++;
+        maxAbsDiff = Math.max(maxAbsDiff, Math.abs(fx[i] - fy[i]));
+      }
+      if (maxAbsDiff === 0 && nonFinite === 0) signedZerosOnly++;
+      else different.push({ tensor: name, maxAbsDiff, nonFinite });
+    }
+  } finally {
+    await left.close();
+    await right.close();
+  }
+  return { mode: 'verify', tensors: left.entries.size, identical, signedZerosOnly, different };
+}
+
+const seconds = (since: number): number => (performance.now() - since) / 1000;
+
+async function runBreakdown(sourceDir: string, operatorFile: string, out: string): Promise<BreakdownChildResult> {
+  await initBackend({ backend: 'wasm' });
+  const saved = await readOperator(operatorFile);
+  const source = await openModel(sourceDir);
+  const plan = planGrowth({
+    description: source.description,
+    source: source.dims,
+    target: saved.metadata.target,
+    method: saved.metadata.method as GrowthMethod,
+    optionalPresent: source.match.optionalPresent,
+  });
+  const op = GrowthOperator.fromTensors(plan, saved.tensors);
+  const scratch = path.join(out, 'breakdown.bin');
+  const handle = await open(scratch, 'w');
+  const byKind = new Map<string, PlannedTensor[]>();
+  for (const t of plan.tensors) byKind.set(kindOf(t.name), [...(byKind.get(kindOf(t.name)) ?? []), t]);
+  const kinds: BreakdownKind[] = [];
+  try {
+    let offset = 0;
+    for (const [kind, tensors] of byKind) {
+      const t = tensors[0];
+      let since = performance.now();
+      const arrays: Float32Array[] = [];
+      for (const name of t.sources) arrays.push(await source.readFloat32(name));
+      const read = seconds(since);
+      since = performance.now();
+      const shapes = new Map(source.match.specs.map((s) => [s.name, s.shape]));
+      const held = new Map(t.sources.map((name, i) => [name, tf.tensor(arrays[i], shapes.get(name), 'float32')]));
+      const upload = seconds(since);
+      since = performance.now();
+      // The wasm backend runs kernels synchronously: when this returns, the products are computed.
+      const grown = materializeTensor(t, (name) => {
+        const x = held.get(name);
+        if (!x) throw new Error(`breakdown: "${name}" not held`);
+        return x;
+      }, op);
+      const materialize = seconds(since);
+      since = performance.now();
+      const data = (await grown.data()) as Float32Array;
+      const download = seconds(since);
+      since = performance.now();
+      const bytes = encodeFromFloat32(data, 'BF16');
+      const encode = seconds(since);
+      since = performance.now();
+      await writeFully(handle, bytes, offset);
+      offset += bytes.byteLength;
+      const write = seconds(since);
+      grown.dispose();
+      tf.dispose([...held.values()]);
+      const n = tensors.length;
+      kinds.push({
+        kind,
+        tensors: n,
+        sources: t.sources.length,
+        seconds: { read, upload, materialize: materialize * n, download: download * n, encode: encode * n, write: write * n },
+        materializeGflop: tensors.reduce((sum, x) => sum + materializeTensorFlops(x), 0) / 1e9,
+      });
+    }
+  } finally {
+    await handle.close();
+    await rm(scratch, { force: true });
+    op.dispose();
+    await source.close();
+  }
+  return { mode: 'breakdown', kinds };
+}
+
+const [mode, sourceDir, operatorFile, out] = process.argv.slice(2);
+if (sourceDir === undefined || operatorFile === undefined || out === undefined) throw new Error('usage: apply_child.ts apply|breakdown|gather <source> <operator> <out> | verify <a> <b> -');
+const result =
+  mode === 'breakdown'
+    ? await runBreakdown(sourceDir, operatorFile, out)
+    : mode === 'gather'
+      ? await runGather(sourceDir, operatorFile, out)
+      : mode === 'verify'
+        ? await runVerify(sourceDir, operatorFile)
+        : await runApply(sourceDir, operatorFile, out);
+if (process.send) process.send(result);
+else console.log(JSON.stringify(result));
