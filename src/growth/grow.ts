@@ -4,7 +4,8 @@ import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
 import { initBackend } from '../backend/index.js';
 import { readConfig } from '../checkpoint/index.js';
-import { UsageError } from '../errors.js';
+import { LigoError, UsageError } from '../errors.js';
+import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape } from './estimate.js';
 import { evaluateTokens, maskTokenIdFor } from '../eval/index.js';
 import { BatchSampler, createRng, heldOutSplit, loadTokenizer, loadTokens } from '../data/index.js';
 import { learnOperator } from '../train/learn.js';
@@ -12,7 +13,7 @@ import { materializeAll } from './materialize.js';
 import { methodRecipe, LIGO_INIT_NOISE } from './methods.js';
 import { describeDepthInit } from './init.js';
 import { GrowthOperator } from './operator.js';
-import { GROW_DEFAULTS, type GrowOptions } from './options.js';
+import { GROW_DEFAULTS, type GrowEvent, type GrowOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
 import { GROWTH_METHODS, planGrowth, type GrowthPlan } from './plan.js';
 import { freshTensor } from './random_init.js';
@@ -86,6 +87,20 @@ const getter = (weights: ReadonlyMap<string, tf.Tensor>) => (name: string): tf.T
   return t;
 };
 
+/** Says what the learning phase will need and refuses to start one that cannot fit. */
+function checkLearningMemory(plan: GrowthPlan, shape: LearningShape, backend: string, progress: (e: GrowEvent) => void): void {
+  const estimate = estimateLearningMemory(plan, shape);
+  const limit = learningMemoryLimit(backend);
+  const parts = `source ${formatBytes(estimate.sourceBytes)}, operator ${formatBytes(estimate.operatorBytes)}, optimizer ${formatBytes(estimate.optimizerBytes)}, grown model ${formatBytes(estimate.grownBytes)}, activations ${formatBytes(estimate.activationBytes)}`;
+  progress({ phase: 'load', message: `learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts})` });
+  if (estimate.totalBytes > limit.bytes) {
+    throw new LigoError(
+      `the learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts}), more than ${formatBytes(limit.bytes)} (${limit.reason})`,
+      { hint: `lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) and raise --grad-accum to keep tokens per step, or use the tensorflow backend` },
+    );
+  }
+}
+
 /** What `grow` would do (`--dry-run`): the plan, from config.json and tensor headers only. */
 export async function planGrow(options: GrowOptions): Promise<GrowthPlan> {
   const source = await openModel(options.source);
@@ -121,6 +136,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
       throw new UsageError(`${o.source}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${small.dims.vocabSize}`, { file: o.source });
     }
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
+    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum }, backend.name, progress);
     const tokens = o.data ? await loadTokens({ file: o.data, tokenizer, maxTokens: o.maxTokens }) : undefined;
     const split = tokens ? capHeldOut(heldOutSplit(tokens, o.heldOut, seqLen, { file: o.data }), seqLen) : undefined;
     const maskTokenId = small.dims.family === 'bert' ? await maskTokenIdFor(o.source, small.config, tokenizer) : undefined;

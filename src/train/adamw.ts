@@ -19,10 +19,13 @@ export class AdamW {
     private readonly variables: readonly tf.Variable[],
     private readonly options: AdamWOptions = DEFAULT_ADAMW,
   ) {
-    for (const p of variables) {
-      this.m.set(p.name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(p.name, tf.variable(tf.zerosLike(p), false));
-    }
+    // tidy frees the zeros the variables were made from; variables themselves survive it.
+    tf.tidy(() => {
+      for (const p of variables) {
+        this.m.set(p.name, tf.variable(tf.zerosLike(p), false));
+        this.v.set(p.name, tf.variable(tf.zerosLike(p), false));
+      }
+    });
   }
 
   /** One update with learning rate `lr`; `grads` by variable name. */
@@ -31,12 +34,13 @@ export class AdamW {
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     const correction1 = 1 - beta1 ** this.t;
     const correction2 = 1 - beta2 ** this.t;
-    tf.tidy(() => {
-      for (const p of this.variables) {
+    for (const p of this.variables) {
+      // One tidy per variable: temporaries of one update are freed before the next one starts.
+      tf.tidy(() => {
         const g = grads[p.name];
         const m = this.m.get(p.name);
         const v = this.v.get(p.name);
-        if (!g || !m || !v) continue;
+        if (!g || !m || !v) return;
         const mNext = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const vNext = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         m.assign(mNext);
@@ -44,8 +48,8 @@ export class AdamW {
         const update = tf.div(tf.div(mNext, correction1), tf.add(tf.sqrt(tf.div(vNext, correction2)), epsilon));
         const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
         p.assign(tf.sub(decayed, tf.mul(update, lr)));
-      }
-    });
+      });
+    }
   }
 
   dispose(): void {

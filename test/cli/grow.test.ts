@@ -81,6 +81,14 @@ describe('ligo grow / apply', () => {
     expect(run.stderr).toMatch(/--heads: 8 heads do not divide --hidden-size 100/);
   });
 
+  it('a learning phase that cannot fit fails before it starts, with the estimate and a hint (exit 1)', async () => {
+    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--data', data, '--batch-size', '20000', '--seq-len', '64',
+      '--out', path.join(work, 'never'), '--backend', 'wasm']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/ligo: the learning phase needs about [\d.]+ GiB \(source .*activations .*\), more than 4\.0 GiB \(the wasm backend heap limit\)/);
+    expect(run.stderr).toMatch(/hint: lower --batch-size \(20000\)/);
+  });
+
   it('a non-empty --out is refused (exit 2) unless --overwrite', async () => {
     const run = await ligo(['grow', LLAMA_DIR, '--layers', '3', '--method', 'stack', '--out', path.join(work, 'llama-grown')]);
     expect(run.code).toBe(2);
