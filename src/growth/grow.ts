@@ -5,7 +5,7 @@ import { resolveArchitecture } from '../arch/resolve.js';
 import { initBackend } from '../backend/index.js';
 import { readConfig } from '../checkpoint/index.js';
 import { LigoError, UsageError } from '../errors.js';
-import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape } from './estimate.js';
+import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape, type MemoryEstimate } from './estimate.js';
 import { evaluateTokens, maskTokenIdFor } from '../eval/index.js';
 import { BatchSampler, createRng, heldOutSplit, loadTokenizer, loadTokens } from '../data/index.js';
 import { learnOperator } from '../train/learn.js';
@@ -101,11 +101,18 @@ function checkLearningMemory(plan: GrowthPlan, shape: LearningShape, backend: st
   }
 }
 
+/** The plan, plus for LiGO what its learning phase needs in memory. */
+export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate };
+
 /** What `grow` would do (`--dry-run`): the plan, from config.json and tensor headers only. */
-export async function planGrow(options: GrowOptions): Promise<GrowthPlan> {
+export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
+  const o = withDefaults(options);
   const source = await openModel(options.source);
   try {
-    return await planFromOptions(options, source);
+    const plan = await planFromOptions(options, source);
+    if (!methodRecipe(o.method, source.description, o.init).learns) return plan;
+    const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum };
+    return { ...plan, learningMemory: estimateLearningMemory(plan, shape) };
   } finally {
     await source.close();
   }

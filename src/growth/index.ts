@@ -1,4 +1,5 @@
-export { grow, planGrow } from './grow.js';
+export { grow, planGrow, type GrowthDryRun } from './grow.js';
+export { estimateLearningMemory, formatBytes, type MemoryEstimate } from './estimate.js';
 export { apply, type ApplyOptions } from './apply.js';
 export { GROW_DEFAULTS, type GrowOptions, type GrowEvent } from './options.js';
 export { GROWTH_METHODS, planGrowth, type GrowthMethod, type GrowthPlan, type PlannedTensor, type WidthOperatorSpec } from './plan.js';

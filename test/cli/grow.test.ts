@@ -36,6 +36,7 @@ describe('ligo grow / apply', () => {
     expect(run.code, run.stderr).toBe(0);
     const plan = lastJson(run);
     expect((plan.parameters as Record<string, number>).target).toBeGreaterThan((plan.parameters as Record<string, number>).source);
+    expect((plan.learningMemory as Record<string, number>).totalBytes).toBeGreaterThan(0);
     await expect(readdir(out)).rejects.toThrow();
   });
 

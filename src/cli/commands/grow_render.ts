@@ -1,5 +1,5 @@
 import type { ModelDims } from '../../arch/dims.js';
-import type { GrowthPlan, GrowthReport } from '../../growth/index.js';
+import { formatBytes, type GrowthDryRun, type GrowthReport } from '../../growth/index.js';
 import { grid, table, thousands } from '../format.js';
 
 const shape = (d: ModelDims): string =>
@@ -7,7 +7,7 @@ const shape = (d: ModelDims): string =>
 
 const loss = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
 
-export function renderPlan(plan: GrowthPlan): string {
+export function renderPlan(plan: GrowthDryRun): string {
   const operators = grid([
     ['operator', 'large x small', 'head-aware'],
     ...plan.width.map((w) => [w.id, `${w.large} x ${w.small}`, w.heads ? `${w.heads.large} x ${w.heads.small} heads` : '']),
@@ -21,6 +21,7 @@ export function renderPlan(plan: GrowthPlan): string {
       ['target', `${shape(plan.target)} (${thousands(plan.parameters.target)} parameters)`],
       ['operator', `${thousands(plan.parameters.operator)} parameters in ${plan.width.length} width and ${plan.depth.length} depth operators`],
       ['tensors', `${plan.tensors.length} to write`],
+      ...(plan.learningMemory ? [['learning', `about ${formatBytes(plan.learningMemory.totalBytes)} of memory (activations ${formatBytes(plan.learningMemory.activationBytes)})`] as const] : []),
     ]),
     '',
     operators,
