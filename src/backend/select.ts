@@ -6,6 +6,7 @@ import { LigoError, UsageError } from '../errors.js';
 import { registerMissingGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 import { registerFastWasmMatMul } from './wasm_matmul.js';
+import { installWasmHeapGuard } from './wasm_heap_guard.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
@@ -105,7 +106,8 @@ async function select(
         });
       }
       tried.push({ name: choice, error });
-      log(`backend ${choice} (${pkg}) unavailable: ${error}`);
+      // A package that is simply not installed is the normal case; only a broken one is news.
+      if (!/Cannot find (package|module)/.test(error)) log(`backend ${choice} (${pkg}) unavailable: ${error}`);
       continue;
     }
     log(`backend: ${await describe(name, pkg)}`);
@@ -133,6 +135,7 @@ async function activate(choice: BackendChoice, threads: number | undefined): Pro
     throw new Error(`tf.setBackend('${name}') failed (tfjs printed the reason above)`);
   }
   await tf.ready();
+  if (name === 'wasm') installWasmHeapGuard(tf.findBackend('wasm'));
 }
 
 /** The specifier is a variable so TypeScript does not try to resolve packages that are not installed. */
