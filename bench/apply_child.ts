@@ -23,7 +23,7 @@ import { writeFully } from '../src/checkpoint/io.js';
 import { apply } from '../src/growth/apply.js';
 import { materializeTensor } from '../src/growth/materialize.js';
 import { GrowthOperator } from '../src/growth/operator.js';
-import { readOperator } from '../src/growth/operator_file.js';
+import { openOperator, readOperator } from '../src/growth/operator_file.js';
 import { planGrowth, type GrowthMethod, type PlannedTensor } from '../src/growth/plan.js';
 import { materializeTensorFlops } from './lib/flops.js';
 import { materializeBf16BySelection, materializeBySelection, SelectionOperator } from './lib/selection.js';
@@ -121,18 +121,18 @@ function runApply(source: string, operator: string, out: string): Promise<ApplyC
 /** The selection prototype end to end: read, gather, write BF16, tensor by tensor. */
 function runGather(sourceDir: string, operatorFile: string, out: string): Promise<ApplyChildResult> {
   return measured('gather', async (wrote) => {
-    const file = await SafetensorsFile.open(operatorFile);
+    const opened = await openOperator(operatorFile);
+    const file = opened.file;
     const source = await openModel(sourceDir);
     try {
-      const meta = file.metadata ?? {};
       const plan = planGrowth({
         description: source.description,
         source: source.dims,
-        target: JSON.parse(meta.ligo_target ?? 'null') as ModelDims,
-        method: (meta.ligo_method ?? 'net2net') as GrowthMethod,
+        target: opened.metadata.target,
+        method: opened.metadata.method as GrowthMethod,
         optionalPresent: source.match.optionalPresent,
       });
-      const op = new SelectionOperator(plan, file);
+      const op = new SelectionOperator(plan, opened);
       const writer = await createCheckpointWriter(out, plan.tensors.map((t) => ({ name: t.name, dtype: 'BF16' as const, shape: t.shape })));
       const raw = (name: string): Promise<Uint8Array> => {
         const stored = source.match.sourceNames.get(name);

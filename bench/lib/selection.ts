@@ -8,7 +8,7 @@
  * operator never has to fit in memory whole. bench/apply.ts times this next to `apply` and checks
  * that both write the same values.
  */
-import type { SafetensorsFile } from '../../src/checkpoint/index.js';
+import type { OpenedOperator } from '../../src/growth/operator_file.js';
 import type { GrowthPlan, PlannedTensor, WidthOperatorSpec } from '../../src/growth/plan.js';
 
 export interface Selection {
@@ -41,13 +41,14 @@ export class SelectionOperator {
 
   constructor(
     private readonly plan: GrowthPlan,
-    private readonly file: SafetensorsFile,
+    private readonly file: Pick<OpenedOperator, 'readMatrix'>,
   ) {}
 
   private async matrix(name: string): Promise<Selection | undefined> {
     if (this.cache.has(name)) return this.cache.get(name);
-    const shape = this.file.entry(name).shape;
-    const selection = asSelection(await this.file.readFloat32(name), shape[0], shape[1]);
+    // Compact operator files store selections as index + scale already.
+    const m = await this.file.readMatrix(name);
+    const selection = 'index' in m ? { index: m.index, scale: m.scale } : asSelection(m.data, m.shape[0], m.shape[1]);
     this.cache.set(name, selection);
     return selection;
   }

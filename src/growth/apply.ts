@@ -3,11 +3,12 @@ import { openModel, type OpenedModel } from '../arch/load.js';
 import { initBackend } from '../backend/index.js';
 import { UsageError } from '../errors.js';
 import { materializeTensor } from './materialize.js';
-import { GrowthOperator } from './operator.js';
-import { readOperator } from './operator_file.js';
+import { checkOperatorShapes, GrowthOperator } from './operator.js';
+import { openOperator } from './operator_file.js';
 import type { GrownOutputOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
 import { planGrowth, type GrowthMethod, type PlannedTensor } from './plan.js';
+import { materializeBySelection, SelectionOperator } from './selection.js';
 import { targetConfig } from './target.js';
 import { writeGrownModel, type GrowthReport } from './write.js';
 
@@ -58,11 +59,15 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
   const backend = await initBackend({ backend: options.backend });
   await checkOutputDir(options.out, options.overwrite ?? false);
-  const saved = await readOperator(options.operator);
-  const source = await openModel(options.source);
-  const window = new SourceWindow(source);
+  const saved = await openOperator(options.operator);
   let operator: GrowthOperator | undefined;
+  let source: OpenedModel | undefined;
+  let window: SourceWindow | undefined;
   try {
+    source = await openModel(options.source);
+    const model = source;
+    const held = new SourceWindow(model);
+    window = held;
     for (const key of DIM_KEYS) {
       if (saved.metadata.source[key] !== source.dims[key]) {
         throw new UsageError(
@@ -78,11 +83,23 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       method: saved.metadata.method as GrowthMethod,
       optionalPresent: source.match.optionalPresent,
     });
-    operator = GrowthOperator.fromTensors(plan, saved.tensors);
-    const op = operator;
-    const produce = async (t: PlannedTensor): Promise<tf.Tensor> => {
-      await window.hold(t.sources);
-      return materializeTensor(t, window.get, op);
+    checkOperatorShapes(plan, saved.shape);
+    // Copy/scale operators (net2net, stack, an unlearned LiGO) are gathered in JS, matrix by
+    // matrix from the file; only a learned (dense) operator is loaded whole into tfjs.
+    const selection = new SelectionOperator(plan, saved.readMatrix);
+    const dense = async (): Promise<GrowthOperator> => {
+      operator ??= GrowthOperator.fromTensors(plan, await saved.readAll());
+      return operator;
+    };
+    const produce = async (t: PlannedTensor): Promise<tf.Tensor | Float32Array> => {
+      const fast = await materializeBySelection(t, selection, (name) => model.readFloat32(name));
+      if (fast) {
+        await held.hold([]);
+        return fast;
+      }
+      const op = await dense();
+      await held.hold(t.sources);
+      return materializeTensor(t, held.get, op);
     };
     return await writeGrownModel({
       out: options.out,
@@ -91,7 +108,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       plan,
       config: targetConfig(source.config, source.dims, plan.target, source.description),
       tensor: produce,
-      operator,
+      operatorFile: saved.path,
       optionalPresent: [...source.match.optionalPresent],
       sourceDtype: source.storageDtype,
       dtype: options.dtype,
@@ -118,8 +135,9 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       },
     });
   } finally {
-    window.dispose();
+    window?.dispose();
     operator?.dispose();
-    await source.close();
+    await source?.close();
+    await saved.file.close();
   }
 }

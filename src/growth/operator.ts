@@ -36,6 +36,37 @@ function gaussian(random: () => number): number {
 
 let instances = 0;
 
+/** Every operator parameter's name and [rows, cols], from the plan alone (no values built). */
+export function operatorShapes(plan: GrowthPlan): Map<string, [number, number]> {
+  const shapes = new Map<string, [number, number]>();
+  for (const op of plan.width) {
+    const main = mainShape(op);
+    shapes.set(mainName(op.id, 'out'), main);
+    shapes.set(mainName(op.id, 'in'), main);
+    const hd = headDimFactorShape(op);
+    if (hd) {
+      shapes.set(headDimName(op.id, 'out'), hd);
+      shapes.set(headDimName(op.id, 'in'), hd);
+    }
+  }
+  for (const d of plan.depth) shapes.set(depthName(d.group), [d.large, d.small]);
+  return shapes;
+}
+
+/** Throws unless every parameter the plan needs is present (shapeOf) with its shape; returns the expected shapes. */
+export function checkOperatorShapes(plan: GrowthPlan, shapeOf: (name: string) => readonly number[] | undefined): Map<string, [number, number]> {
+  const expected = operatorShapes(plan);
+  for (const [name, shape] of expected) {
+    const saved = shapeOf(name);
+    if (!saved || saved.length !== 2 || saved.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError(`operator tensor "${name}" is ${saved ? `[${saved.join(', ')}]` : 'missing'}, expected [${shape.join(', ')}]`, {
+        tensor: name,
+      });
+    }
+  }
+  return expected;
+}
+
 /** Initial operator values by parameter name: copy/split width matrices and the depth matrices. */
 function initialValues(plan: GrowthPlan, depth: DepthInit): Map<string, { data: Float32Array; shape: [number, number] }> {
   const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
@@ -76,15 +107,7 @@ export class GrowthOperator {
 
   /** Rebuilds an operator from saved tensors; every expected parameter must be present with its shape. */
   static fromTensors(plan: GrowthPlan, tensors: ReadonlyMap<string, { data: Float32Array; shape: number[] }>): GrowthOperator {
-    const expected = initialValues(plan, { pattern: 'stack', preserve: false });
-    for (const [name, { shape }] of expected) {
-      const saved = tensors.get(name);
-      if (!saved || saved.shape.length !== 2 || saved.shape.some((d, i) => d !== shape[i])) {
-        throw new CheckpointError(`operator tensor "${name}" is ${saved ? `[${saved.shape.join(', ')}]` : 'missing'}, expected [${shape.join(', ')}]`, {
-          tensor: name,
-        });
-      }
-    }
+    const expected = checkOperatorShapes(plan, (name) => tensors.get(name)?.shape);
     return GrowthOperator.fromValues(plan, new Map([...expected.keys()].map((name) => [name, tensors.get(name) ?? { data: new Float32Array(), shape: [] }])));
   }
 

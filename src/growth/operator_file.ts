@@ -1,12 +1,23 @@
-import { writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import * as path from 'node:path';
-import { SafetensorsFile, serializeSafetensors } from '../checkpoint/index.js';
-import { encodeFromFloat32 } from '../checkpoint/dtypes.js';
+import { SafetensorsFile } from '../checkpoint/index.js';
+import { decodeToInt32 } from '../checkpoint/dtypes.js';
+import { writeFully } from '../checkpoint/io.js';
+import { encodeHeader } from '../checkpoint/safetensors.js';
 import type { ModelDims } from '../arch/dims.js';
 import { CheckpointError } from '../errors.js';
 import type { GrowthOperator } from './operator.js';
+import { asSelection, type Selection } from './selection.js';
 
 export const OPERATOR_FILE = 'ligo_operator.safetensors';
+
+/**
+ * __metadata__ key listing the parameters stored in selection form: `{ "<name>": [rows, cols] }`.
+ * A matrix with at most one nonzero per row (copy, split and depth matrices before learning) is
+ * saved as `<name>.index` (I32 [rows]) and `<name>.scale` (F32 [rows]) instead of a dense F32
+ * [rows, cols]: 8 bytes per row instead of 4 * cols. Files without the key are all dense.
+ */
+export const SELECTIONS_KEY = 'ligo_selections';
 
 /** What `apply` needs besides the matrices to rebuild the plan the operator was trained for. */
 export interface OperatorMetadata {
@@ -17,8 +28,42 @@ export interface OperatorMetadata {
   optionalPresent: string[];
 }
 
+export type OperatorMatrix = { data: Float32Array; shape: number[] };
+
+/** The selection form when it reproduces the matrix exactly (no -0, no NaN entries), else undefined. */
+function exactSelection(data: Float32Array, rows: number, cols: number): Selection | undefined {
+  for (let i = 0; i < data.length; i++) if (Object.is(data[i], -0)) return undefined;
+  return asSelection(data, rows, cols);
+}
+
+/**
+ * Writes ligo_operator.safetensors one matrix at a time (the operator is never serialized whole
+ * in memory): a first pass finds which matrices are selections, then the header and each
+ * matrix's bytes are written at their offsets.
+ */
 export async function writeOperator(dir: string, operator: GrowthOperator, optionalPresent: readonly string[] = []): Promise<string> {
-  const arrays = await operator.toArrays();
+  type Planned = { name: string; shape: [number, number]; selection?: Selection };
+  const planned: Planned[] = [];
+  for (const [name, v] of operator.params) {
+    const [rows, cols] = v.shape as [number, number];
+    const selection = exactSelection((await v.data()) as Float32Array, rows, cols);
+    planned.push({ name, shape: [rows, cols], selection });
+  }
+  const selections: Record<string, [number, number]> = {};
+  const layout: { name: string; dtype: 'F32' | 'I32'; shape: number[]; begin: number; end: number }[] = [];
+  let offset = 0;
+  const add = (name: string, dtype: 'F32' | 'I32', shape: number[]): void => {
+    const bytes = shape.reduce((a, b) => a * b, 4);
+    layout.push({ name, dtype, shape, begin: offset, end: offset + bytes });
+    offset += bytes;
+  };
+  for (const p of planned) {
+    if (p.selection) {
+      selections[p.name] = p.shape;
+      add(`${p.name}.index`, 'I32', [p.shape[0]]);
+      add(`${p.name}.scale`, 'F32', [p.shape[0]]);
+    } else add(p.name, 'F32', p.shape);
+  }
   const metadata: Record<string, string> = {
     ligo_family: operator.plan.family,
     ligo_method: operator.plan.method,
@@ -26,35 +71,138 @@ export async function writeOperator(dir: string, operator: GrowthOperator, optio
     ligo_target: JSON.stringify(operator.plan.target),
     ligo_optional: JSON.stringify(optionalPresent),
   };
-  const bytes = serializeSafetensors(
-    arrays.map((a) => ({ name: a.name, dtype: 'F32', shape: a.shape, data: encodeFromFloat32(a.data, 'F32') })),
-    metadata,
-  );
-  await writeFile(path.join(dir, OPERATOR_FILE), bytes);
+  if (Object.keys(selections).length > 0) metadata[SELECTIONS_KEY] = JSON.stringify(selections);
+  const header = encodeHeader(layout, metadata);
+  const handle = await open(path.join(dir, OPERATOR_FILE), 'w');
+  try {
+    await writeFully(handle, header, 0);
+    let at = header.byteLength;
+    const put = async (bytes: Uint8Array): Promise<void> => {
+      await writeFully(handle, bytes, at);
+      at += bytes.byteLength;
+    };
+    for (const p of planned) {
+      if (p.selection) {
+        await put(new Uint8Array(p.selection.index.buffer, p.selection.index.byteOffset, p.selection.index.byteLength));
+        await put(new Uint8Array(p.selection.scale.buffer, p.selection.scale.byteOffset, p.selection.scale.byteLength));
+      } else {
+        const v = operator.params.get(p.name);
+        if (!v) throw new Error(`growth operator has no parameter "${p.name}"`);
+        const data = (await v.data()) as Float32Array; // one dense matrix at a time
+        await put(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      }
+    }
+  } finally {
+    await handle.close();
+  }
   return OPERATOR_FILE;
 }
 
-export async function readOperator(fileOrDir: string): Promise<{ metadata: OperatorMetadata; tensors: Map<string, { data: Float32Array; shape: number[] }> }> {
-  const file = fileOrDir.endsWith('.safetensors') ? fileOrDir : path.join(fileOrDir, OPERATOR_FILE);
+export function operatorPath(fileOrDir: string): string {
+  return fileOrDir.endsWith('.safetensors') ? fileOrDir : path.join(fileOrDir, OPERATOR_FILE);
+}
+
+function parseMetadata(file: string, st: SafetensorsFile): OperatorMetadata {
+  const meta = st.metadata ?? {};
+  const field = (key: string): string => {
+    const value = meta[key];
+    if (value === undefined) throw new CheckpointError(`${file}: not a ligo operator (no "${key}" in __metadata__)`, { file });
+    return value;
+  };
+  return {
+    family: field('ligo_family'),
+    method: field('ligo_method'),
+    source: JSON.parse(field('ligo_source')) as ModelDims,
+    target: JSON.parse(field('ligo_target')) as ModelDims,
+    optionalPresent: JSON.parse(meta.ligo_optional ?? '[]') as string[],
+  };
+}
+
+function parseSelections(file: string, st: SafetensorsFile): Map<string, [number, number]> {
+  const raw = st.metadata?.[SELECTIONS_KEY];
+  const out = new Map<string, [number, number]>();
+  if (raw === undefined) return out;
+  const parsed = JSON.parse(raw) as Record<string, unknown>;
+  for (const [name, shape] of Object.entries(parsed)) {
+    const rows = st.entries.get(`${name}.index`);
+    const scale = st.entries.get(`${name}.scale`);
+    const ok =
+      Array.isArray(shape) && shape.length === 2 && shape.every((d) => Number.isInteger(d) && d >= 0) &&
+      rows?.dtype === 'I32' && scale?.dtype === 'F32' && rows.shape[0] === shape[0] && scale.shape[0] === shape[0];
+    if (!ok) throw new CheckpointError(`${file}: operator tensor "${name}" in ${SELECTIONS_KEY} lacks a matching .index (I32) / .scale (F32) pair`, { file, tensor: name });
+    out.set(name, [shape[0] as number, shape[1] as number]);
+  }
+  return out;
+}
+
+/** A saved operator opened for positioned reads: matrices are read one at a time, on demand. The caller closes `file`. */
+export interface OpenedOperator {
+  path: string;
+  metadata: OperatorMetadata;
+  file: SafetensorsFile;
+  /** Parameter names (selection pairs count once). */
+  names: string[];
+  shape(name: string): number[] | undefined;
+  /** One matrix: its selection form when saved as one, else float32 data with its shape. */
+  readMatrix(name: string): Promise<Selection | OperatorMatrix>;
+  /** One matrix as dense float32 with its shape. */
+  read(name: string): Promise<OperatorMatrix>;
+  /** Every matrix, dense (what a learned operator needs). */
+  readAll(): Promise<Map<string, OperatorMatrix>>;
+}
+
+export async function openOperator(fileOrDir: string): Promise<OpenedOperator> {
+  const file = operatorPath(fileOrDir);
   const st = await SafetensorsFile.open(file);
   try {
-    const meta = st.metadata ?? {};
-    const field = (key: string): string => {
-      const value = meta[key];
-      if (value === undefined) throw new CheckpointError(`${file}: not a ligo operator (no "${key}" in __metadata__)`, { file });
-      return value;
+    const metadata = parseMetadata(file, st);
+    const selections = parseSelections(file, st);
+    const pairParts = new Set([...selections.keys()].flatMap((n) => [`${n}.index`, `${n}.scale`]));
+    const names = [...[...st.entries.keys()].filter((n) => !pairParts.has(n)), ...selections.keys()];
+    const readMatrix = async (name: string): Promise<Selection | OperatorMatrix> => {
+      const sel = selections.get(name);
+      if (!sel) return { data: await st.readFloat32(name), shape: st.entry(name).shape };
+      const index = decodeToInt32(await st.readBytes(`${name}.index`), 'I32');
+      const scale = await st.readFloat32(`${name}.scale`);
+      for (const i of index) {
+        if (i < 0 || i >= sel[1]) throw new CheckpointError(`${file}: "${name}.index" has ${i}, outside [0, ${sel[1]})`, { file, tensor: name });
+      }
+      return { index, scale, cols: sel[1] };
     };
-    const metadata: OperatorMetadata = {
-      family: field('ligo_family'),
-      method: field('ligo_method'),
-      source: JSON.parse(field('ligo_source')) as ModelDims,
-      target: JSON.parse(field('ligo_target')) as ModelDims,
-      optionalPresent: JSON.parse(meta.ligo_optional ?? '[]') as string[],
+    const read = async (name: string): Promise<OperatorMatrix> => {
+      const m = await readMatrix(name);
+      if (!('index' in m)) return m;
+      const rows = m.index.length;
+      const data = new Float32Array(rows * m.cols);
+      for (let r = 0; r < rows; r++) data[r * m.cols + m.index[r]] = m.scale[r];
+      return { data, shape: [rows, m.cols] };
     };
-    const tensors = new Map<string, { data: Float32Array; shape: number[] }>();
-    for (const [name, entry] of st.entries) tensors.set(name, { data: await st.readFloat32(name), shape: entry.shape });
-    return { metadata, tensors };
-  } finally {
+    return {
+      path: file,
+      metadata,
+      file: st,
+      names,
+      shape: (name) => selections.get(name) ?? st.entries.get(name)?.shape,
+      readMatrix,
+      read,
+      readAll: async () => {
+        const tensors = new Map<string, OperatorMatrix>();
+        for (const name of names) tensors.set(name, await read(name));
+        return tensors;
+      },
+    };
+  } catch (err) {
     await st.close();
+    throw err;
+  }
+}
+
+/** Every matrix of a saved operator, dense, in memory (small operators, tests); `apply` uses openOperator. */
+export async function readOperator(fileOrDir: string): Promise<{ metadata: OperatorMetadata; tensors: Map<string, OperatorMatrix> }> {
+  const opened = await openOperator(fileOrDir);
+  try {
+    return { metadata: opened.metadata, tensors: await opened.readAll() };
+  } finally {
+    await opened.file.close();
   }
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
@@ -7,7 +7,7 @@ import { decodeToFloat32, encodeFromFloat32, type DType } from '../checkpoint/dt
 import type { GrowthOperator } from './operator.js';
 import { writeAtomically } from './output_dir.js';
 import type { GrowthPlan, PlannedTensor } from './plan.js';
-import { writeOperator } from './operator_file.js';
+import { OPERATOR_FILE, writeOperator } from './operator_file.js';
 import { readLicense, renderModelCard } from '../hub/model_card.js';
 import { README_FILE } from '../hub/files.js';
 
@@ -68,9 +68,11 @@ export interface WriteGrownModelOptions {
   source: string;
   plan: GrowthPlan;
   config: Record<string, unknown>;
-  /** Produces one grown tensor (the caller's to dispose after writing); called in plan order. */
-  tensor: (planned: PlannedTensor) => Promise<tf.Tensor>;
+  /** Produces one grown tensor (a tf.Tensor is the caller's to dispose after writing); called in plan order. */
+  tensor: (planned: PlannedTensor) => Promise<tf.Tensor | Float32Array>;
   operator?: GrowthOperator;
+  /** A saved ligo_operator.safetensors to copy as is (apply), instead of serializing `operator`. */
+  operatorFile?: string;
   /** Optional source tensors kept (BERT pooler, NSP head), recorded for `apply`. */
   optionalPresent: readonly string[];
   sourceDtype: DType;
@@ -97,10 +99,13 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
     let done = 0;
     for (const t of plan.tensors) {
       const tensor = await options.tensor(t);
-      try {
-        await writer.write(t.name, (await tensor.data()) as Float32Array);
-      } finally {
-        tensor.dispose();
+      if (tensor instanceof Float32Array) await writer.write(t.name, tensor);
+      else {
+        try {
+          await writer.write(t.name, (await tensor.data()) as Float32Array);
+        } finally {
+          tensor.dispose();
+        }
       }
       options.onProgress?.(t.name, ++done, plan.tensors.length);
     }
@@ -108,7 +113,11 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
     const config = { ...options.config, torch_dtype: torchDtype(dtype) };
     await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     const auxiliary = await copyAuxiliaryFiles(options.source, dir);
-    const operatorFiles = options.operator ? [await writeOperator(dir, options.operator, options.optionalPresent)] : [];
+    const operatorFiles = options.operatorFile
+      ? [await copyFile(options.operatorFile, path.join(dir, OPERATOR_FILE)).then(() => OPERATOR_FILE)]
+      : options.operator
+        ? [await writeOperator(dir, options.operator, options.optionalPresent)]
+        : [];
     const report: GrowthReport = {
       ...options.report,
       wallSeconds: (performance.now() - options.startedAt) / 1000,

@@ -1,0 +1,227 @@
+/**
+ * Materialization for operators that only copy and scale (net2net, stack, interlace, and LiGO
+ * before it has learned). When every row of a width matrix B [large, small] has at most one
+ * nonzero, B x is a gather of x plus a per-row scale: O(output) work in plain typed arrays instead
+ * of a dense matMul in the (4 GiB-capped) wasm heap. Results are bit-identical to materialize.ts:
+ * each scaled entry is one float32 product, as the matMul's single nonzero term is, and `+ 0`
+ * (after rounding to float32, so underflows count) turns -0 into +0 as the matMul's sum does. Learned (dense) operators use materialize.ts.
+ */
+import type { AxisSide, LayerGroup } from '../arch/types.js';
+import type { GrowthPlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from './plan.js';
+
+/** A matrix with at most one nonzero per row: row r is scale[r] times unit vector index[r]. */
+export interface Selection {
+  index: Int32Array;
+  scale: Float32Array;
+  /** Columns of the matrix it stands for. */
+  cols: number;
+}
+
+/** The selection form of a row-major [rows, cols] matrix, or undefined if a row has two nonzeros. */
+export function asSelection(m: Float32Array, rows: number, cols: number): Selection | undefined {
+  const index = new Int32Array(rows);
+  const scale = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let found = -1;
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const v = m[base + c];
+      if (v === 0) continue;
+      // NaN rows cannot be reproduced by a gather (the matMul spreads them); leave them to it.
+      if (found >= 0 || Number.isNaN(v)) return undefined;
+      found = c;
+    }
+    index[r] = Math.max(found, 0);
+    scale[r] = found >= 0 ? m[base + found] : 0;
+  }
+  return { index, scale, cols };
+}
+
+export function identitySelection(n: number): Selection {
+  return { index: Int32Array.from({ length: n }, (_, i) => i), scale: new Float32Array(n).fill(1), cols: n };
+}
+
+/** kron(A, B) of two selections; the scales multiply in float32, as kron.ts's tf.mul does. */
+export function kronSelection(a: Selection, b: Selection): Selection {
+  const rows = a.index.length * b.index.length;
+  const index = new Int32Array(rows);
+  const scale = new Float32Array(rows);
+  for (let i = 0; i < a.index.length; i++) {
+    for (let k = 0; k < b.index.length; k++) {
+      index[i * b.index.length + k] = a.index[i] * b.cols + b.index[k];
+      scale[i * b.index.length + k] = a.scale[i] * b.scale[k];
+    }
+  }
+  return { index, scale, cols: a.cols * b.cols };
+}
+
+/** Where operator matrices come from: (name) -> a selection, or row-major float32 data and shape. */
+export type OperatorMatrixReader = (name: string) => Promise<Selection | { data: Float32Array; shape: readonly number[] }>;
+
+/**
+ * Operator matrices read on demand, one at a time, kept only in selection form (a few bytes per
+ * large index); a dense matrix is remembered as "not a selection" and its data dropped.
+ */
+export class SelectionOperator {
+  private readonly matrices = new Map<string, Promise<Selection | undefined>>();
+  private readonly widths = new Map<string, Promise<Selection | undefined>>();
+
+  constructor(
+    private readonly plan: GrowthPlan,
+    private readonly read: OperatorMatrixReader,
+  ) {}
+
+  private matrix(name: string): Promise<Selection | undefined> {
+    let hit = this.matrices.get(name);
+    if (!hit) {
+      hit = this.read(name).then((m) => ('index' in m ? m : asSelection(m.data, m.shape[0], m.shape[1])));
+      this.matrices.set(name, hit);
+    }
+    return hit;
+  }
+
+  /** The full [large, small] width matrix of operator `id` on `side`, as GrowthOperator.widthMatrix builds it. */
+  width(id: string, side: AxisSide): Promise<Selection | undefined> {
+    const key = `${id}.${side}`;
+    let hit = this.widths.get(key);
+    if (!hit) {
+      hit = this.buildWidth(id, side);
+      this.widths.set(key, hit);
+    }
+    return hit;
+  }
+
+  private async buildWidth(id: string, side: AxisSide): Promise<Selection | undefined> {
+    const op: WidthOperatorSpec | undefined = this.plan.width.find((w) => w.id === id);
+    if (!op) throw new Error(`growth plan has no width operator "${id}"`);
+    const main = await this.matrix(`${id}.${side}`);
+    if (!main || !op.heads) return main;
+    const { headDimSmall, headDimLarge, rotary } = op.heads;
+    let headDim: Selection | undefined;
+    if (headDimSmall === headDimLarge) headDim = identitySelection(headDimSmall);
+    else {
+      const factor = await this.matrix(`${id}.${side}.head_dim`);
+      if (!factor) return undefined;
+      headDim = rotary ? kronSelection(identitySelection(2), factor) : factor;
+    }
+    return kronSelection(main, headDim);
+  }
+
+  /** The depth matrix of `group`, when each large layer takes (a multiple of) one small layer. */
+  depth(group: LayerGroup): Promise<Selection | undefined> {
+    return this.matrix(`depth.${group}`);
+  }
+}
+
+/** One axis as a gather: per large index, the small index, its scale, and whether it is copied untouched. */
+interface AxisGather {
+  index: Int32Array;
+  scale: Float32Array;
+  /** 1 where the segment has no operator: copied as is (no product, no -0 normalization). */
+  raw: Uint8Array;
+}
+
+async function axisGather(segments: readonly PlannedSegment[], op: SelectionOperator): Promise<AxisGather | undefined | null> {
+  if (segments.every((s) => s.operator === null)) return null;
+  const large = segments.reduce((n, s) => n + s.large, 0);
+  const gather: AxisGather = { index: new Int32Array(large), scale: new Float32Array(large), raw: new Uint8Array(large) };
+  let offSmall = 0;
+  let offLarge = 0;
+  for (const s of segments) {
+    const sel = s.operator === null ? undefined : await op.width(s.operator, s.side);
+    if (s.operator !== null && !sel) return undefined;
+    for (let i = 0; i < s.large; i++) {
+      gather.index[offLarge + i] = offSmall + (sel ? sel.index[i] : i);
+      gather.scale[offLarge + i] = sel ? sel.scale[i] : 1;
+      gather.raw[offLarge + i] = sel ? 0 : 1;
+    }
+    offSmall += s.small;
+    offLarge += s.large;
+  }
+  return gather;
+}
+
+/** x [cols] gathered (rank 1). */
+function gather1(x: Float32Array, g: AxisGather): Float32Array {
+  const { index, scale, raw } = g;
+  const out = new Float32Array(index.length);
+  for (let i = 0; i < index.length; i++) out[i] = raw[i] ? x[index[i]] : Math.fround(x[index[i]] * scale[i]) + 0;
+  return out;
+}
+
+/**
+ * x [rows, cols] gathered along axis 0 by `rowsG` and then axis 1 by `colsG` (null: unchanged), in
+ * one pass over the output. Each step rounds as its own matMul would: the row product is rounded
+ * to float32 (and -0 made +0) before the column product.
+ */
+function gather2(x: Float32Array, rows: number, cols: number, rowsG: AxisGather | null, colsG: AxisGather | null): Float32Array {
+  const outRows = rowsG ? rowsG.index.length : rows;
+  const outCols = colsG ? colsG.index.length : cols;
+  const out = new Float32Array(outRows * outCols);
+  for (let r = 0; r < outRows; r++) {
+    const from = (rowsG ? rowsG.index[r] : r) * cols;
+    const to = r * outCols;
+    const rowRaw = rowsG ? rowsG.raw[r] === 1 : true;
+    const sr = rowsG ? rowsG.scale[r] : 1;
+    if (!colsG) {
+      if (rowRaw) out.set(x.subarray(from, from + cols), to);
+      else if (sr === 1) for (let c = 0; c < cols; c++) out[to + c] = x[from + c] + 0;
+      else for (let c = 0; c < cols; c++) out[to + c] = Math.fround(x[from + c] * sr) + 0;
+      continue;
+    }
+    const { index, scale, raw } = colsG;
+    if (rowRaw) {
+      for (let j = 0; j < outCols; j++) {
+        const v = x[from + index[j]];
+        out[to + j] = raw[j] ? v : Math.fround(v * scale[j]) + 0;
+      }
+    } else if (sr === 1) {
+      // x * 1 is x; only the -0 -> +0 of the row step remains, and the column step's + 0 covers it.
+      for (let j = 0; j < outCols; j++) {
+        const v = x[from + index[j]] + 0;
+        out[to + j] = raw[j] ? v : Math.fround(v * scale[j]) + 0;
+      }
+    } else {
+      for (let j = 0; j < outCols; j++) {
+        const v = Math.fround(x[from + index[j]] * sr) + 0;
+        out[to + j] = raw[j] ? v : Math.fround(v * scale[j]) + 0;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The grown tensor by gathers, or undefined when some operator it needs is not a selection (or
+ * the tensor has rank > 2): the caller then uses materializeTensor. `read` returns a small tensor
+ * by canonical name as float32 in a fresh array the caller may overwrite. Runs in plain JS: no
+ * tfjs, no wasm heap.
+ */
+export async function materializeBySelection(
+  t: PlannedTensor,
+  op: SelectionOperator,
+  read: (name: string) => Promise<Float32Array>,
+): Promise<Float32Array | undefined> {
+  if (t.smallShape.length > 2) return undefined;
+  let source = t.sources[0];
+  let depthScale: number | undefined;
+  if (t.layer !== undefined && t.group !== undefined) {
+    const d = await op.depth(t.group);
+    if (!d) return undefined;
+    source = t.sources[d.index[t.layer]];
+    depthScale = d.scale[t.layer];
+  }
+  const gathers: (AxisGather | null)[] = [];
+  for (const segments of t.axes) {
+    const g = await axisGather(segments, op);
+    if (g === undefined) return undefined;
+    gathers.push(g);
+  }
+  let x = await read(source);
+  // The depth matMul's one nonzero term: one product and a +0.
+  if (depthScale !== undefined) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i] * depthScale) + 0;
+  if (t.smallShape.length === 1) return gathers[0] ? gather1(x, gathers[0]) : x;
+  const [rowsG, colsG] = gathers;
+  if (!rowsG && !colsG) return x;
+  return gather2(x, t.smallShape[0], t.smallShape[1], rowsG, colsG);
+}
