@@ -115,9 +115,12 @@ export class GrowthOperator {
     // tfjs variable names are global; a per-instance prefix lets several operators coexist.
     const prefix = `ligo${++instances}`;
     const params = new Map<string, tf.Variable>();
-    for (const [name, { data, shape }] of values) {
-      params.set(name, tf.variable(tf.tensor2d(data, shape as [number, number]), true, `${prefix}/${name}`));
-    }
+    // tidy frees the tensors the variables are made from; variables survive it.
+    tf.tidy(() => {
+      for (const [name, { data, shape }] of values) {
+        params.set(name, tf.variable(tf.tensor2d(data, shape as [number, number]), true, `${prefix}/${name}`));
+      }
+    });
     return new GrowthOperator(plan, params);
   }
 

@@ -88,4 +88,20 @@ describe('the LiGO operator is trainable', () => {
     op.dispose();
     model.dispose();
   });
+
+  it('an operator and a learning run leave no tensors behind once disposed', async () => {
+    const before = tf.memory().numTensors;
+    const { model, plan, op } = await setup('llama-gqa-untied', { hiddenSize: 128, layers: 3 });
+    await learnOperator({
+      plan,
+      operator: op,
+      small: weightsFrom(model.weights),
+      nextBatch: () => tf.tensor2d(ids(2, 12, 0), [2, 12], 'int32'),
+      maskTokenId: 0,
+      options: { steps: 2, lr: 1e-3, warmup: 0, weightDecay: 0.1, clip: 1, gradAccum: 1, distill: 0, seed: 0 },
+    });
+    op.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
