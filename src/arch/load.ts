@@ -9,8 +9,8 @@ import { matchCheckpoint, type CheckpointMatch } from './match.js';
 import { resolveArchitecture } from './resolve.js';
 import type { ArchitectureDescription } from './types.js';
 
-/** A checkpoint directory opened and checked against its architecture; tensors are read on demand. */
-export interface OpenedModel {
+/** What is known of a model directory once config.json and the tensor headers are checked. */
+export interface ModelHeader {
   dir: string;
   config: Record<string, unknown>;
   description: ArchitectureDescription;
@@ -18,6 +18,10 @@ export interface OpenedModel {
   match: CheckpointMatch;
   /** The float dtype most of the weights are stored in; grown models are written in it by default. */
   storageDtype: DType;
+}
+
+/** A checkpoint directory opened and checked against its architecture; tensors are read on demand. */
+export interface OpenedModel extends ModelHeader {
   reader: CheckpointReader;
   /** Reads one tensor by canonical name as float32. */
   readFloat32(name: string): Promise<Float32Array>;
@@ -68,13 +72,7 @@ export async function openModel(dir: string): Promise<OpenedModel> {
 }
 
 /** A model held in memory as float32 tfjs tensors keyed by canonical name. */
-export interface LoadedModel {
-  dir: string;
-  config: Record<string, unknown>;
-  description: ArchitectureDescription;
-  dims: ModelDims;
-  match: CheckpointMatch;
-  storageDtype: DType;
+export interface LoadedModel extends ModelHeader {
   weights: Map<string, tf.Tensor>;
   /** The tensor of a canonical name; throws if there is none (the forward passes' `Weights`). */
   weight(name: string): tf.Tensor;
