@@ -93,7 +93,7 @@ function view<T>(
 let halfTable: Float32Array | undefined;
 
 /** All 65536 half-precision values, built once (256 KiB) so decoding is one lookup each. */
-function halfToFloatTable(): Float32Array {
+export function halfToFloatTable(): Float32Array {
   if (halfTable) return halfTable;
   const table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
@@ -188,7 +188,7 @@ export function decodeToInt32(bytes: Uint8Array, dtype: DType): Int32Array {
 }
 
 /** float32 bit pattern -> bfloat16 bit pattern, round to nearest, ties to even. */
-function floatBitsToBf16(x: number): number {
+export function floatBitsToBf16(x: number): number {
   if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) {
     // Truncating a NaN could clear every mantissa bit and give Inf; force the quiet bit.
     return (x >>> 16) | 0x40;
@@ -205,7 +205,7 @@ function roundShift(value: number, shift: number): number {
 }
 
 /** float32 bit pattern -> IEEE half bit pattern, round to nearest, ties to even. */
-function floatBitsToHalf(x: number): number {
+export function floatBitsToHalf(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   const mant = x & 0x7fffff;
@@ -229,7 +229,14 @@ export function encodeFromFloat32(values: Float32Array, dtype: 'F32' | 'F16' | '
   if (dtype === 'F32') return new Uint8Array(values.slice().buffer);
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  const convert = dtype === 'BF16' ? floatBitsToBf16 : floatBitsToHalf;
-  for (let i = 0; i < bits.length; i++) out[i] = convert(bits[i]);
+  // Two monomorphic loops: the BF16 one is floatBitsToBf16 inlined.
+  if (dtype === 'BF16') {
+    for (let i = 0; i < bits.length; i++) {
+      const x = bits[i];
+      out[i] = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0 ? (x >>> 16) | 0x40 : ((x >>> 0) + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+    }
+  } else {
+    for (let i = 0; i < bits.length; i++) out[i] = floatBitsToHalf(bits[i]);
+  }
   return new Uint8Array(out.buffer);
 }

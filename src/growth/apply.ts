@@ -8,9 +8,9 @@ import { openOperator } from './operator_file.js';
 import type { GrownOutputOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
 import { planGrowth, type GrowthMethod, type PlannedTensor } from './plan.js';
-import { materializeBySelection, SelectionOperator } from './selection.js';
+import { materializeBitsBySelection, materializeBySelection, SelectionOperator } from './selection.js';
 import { targetConfig } from './target.js';
-import { writeGrownModel, type GrowthReport } from './write.js';
+import { outputDtype, writeGrownModel, type GrowthReport } from './write.js';
 
 export interface ApplyOptions extends GrownOutputOptions {
   /** ligo_operator.safetensors, or a grown directory holding one. */
@@ -91,7 +91,25 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       operator ??= GrowthOperator.fromTensors(plan, await saved.readAll());
       return operator;
     };
-    const produce = async (t: PlannedTensor): Promise<tf.Tensor | Float32Array> => {
+    const dtype = outputDtype(options.dtype, source.storageDtype);
+    // Stored in the output dtype (BF16 -> BF16, F16 -> F16): gathered as raw 16-bit words, no float round trip.
+    const rawSource = {
+      dtypeOf: (name: string) => {
+        const stored = model.match.sourceNames.get(name);
+        return stored === undefined ? undefined : model.reader.entries.get(stored)?.dtype;
+      },
+      readBytes: (name: string) => {
+        const stored = model.match.sourceNames.get(name);
+        if (stored === undefined) throw new Error(`no tensor "${name}" in ${model.dir}`);
+        return model.reader.readBytes(stored);
+      },
+    };
+    const produce = async (t: PlannedTensor): Promise<tf.Tensor | Float32Array | Uint8Array> => {
+      const bits = await materializeBitsBySelection(t, selection, dtype, rawSource);
+      if (bits) {
+        await held.hold([]);
+        return bits;
+      }
       const fast = await materializeBySelection(t, selection, (name) => model.readFloat32(name));
       if (fast) {
         await held.hold([]);
@@ -111,7 +129,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       operatorFile: saved.path,
       optionalPresent: [...source.match.optionalPresent],
       sourceDtype: source.storageDtype,
-      dtype: options.dtype,
+      dtype,
       maxShardSize: options.maxShardSize,
       onProgress: (tensor, done, total) => options.onProgress?.({ phase: 'write', tensor, done, total }),
       startedAt: started,

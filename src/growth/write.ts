@@ -68,8 +68,12 @@ export interface WriteGrownModelOptions {
   source: string;
   plan: GrowthPlan;
   config: Record<string, unknown>;
-  /** Produces one grown tensor (a tf.Tensor is the caller's to dispose after writing); called in plan order. */
-  tensor: (planned: PlannedTensor) => Promise<tf.Tensor | Float32Array>;
+  /**
+   * Produces one grown tensor (a tf.Tensor is the caller's to dispose after writing; a Uint8Array is
+   * raw little-endian bytes of the output dtype); called in plan order, the next one while the
+   * previous one is being written.
+   */
+  tensor: (planned: PlannedTensor) => Promise<tf.Tensor | Float32Array | Uint8Array>;
   operator?: GrowthOperator;
   /** A saved ligo_operator.safetensors to copy as is (apply), instead of serializing `operator`. */
   operatorFile?: string;
@@ -97,9 +101,8 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       { maxShardSize: options.maxShardSize },
     );
     let done = 0;
-    for (const t of plan.tensors) {
-      const tensor = await options.tensor(t);
-      if (tensor instanceof Float32Array) await writer.write(t.name, tensor);
+    const writeOne = async (t: PlannedTensor, tensor: tf.Tensor | Float32Array | Uint8Array): Promise<void> => {
+      if (tensor instanceof Float32Array || tensor instanceof Uint8Array) await writer.write(t.name, tensor);
       else {
         try {
           await writer.write(t.name, (await tensor.data()) as Float32Array);
@@ -108,7 +111,29 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
         }
       }
       options.onProgress?.(t.name, ++done, plan.tensors.length);
+    };
+    // One tensor of lookahead: tensor i+1 is produced while tensor i's bytes go to the file, so at
+    // most two grown tensors are held at once.
+    let writing: Promise<void> = Promise.resolve();
+    for (const t of plan.tensors) {
+      let tensor: tf.Tensor | Float32Array | Uint8Array;
+      try {
+        tensor = await options.tensor(t);
+      } catch (error) {
+        await writing.catch(() => undefined);
+        throw error;
+      }
+      try {
+        await writing;
+      } catch (error) {
+        if (!(tensor instanceof Float32Array || tensor instanceof Uint8Array)) tensor.dispose();
+        throw error;
+      }
+      writing = writeOne(t, tensor);
+      // Its failure is rethrown by the next `await writing`; until then it must not count as unhandled.
+      writing.catch(() => undefined);
     }
+    await writing;
     await writer.close();
     const config = { ...options.config, torch_dtype: torchDtype(dtype) };
     await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
