@@ -14,10 +14,9 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelDims } from '../src/arch/dims.js';
 import { openModel } from '../src/arch/load.js';
 import { initBackend } from '../src/backend/index.js';
-import { createCheckpointWriter, openCheckpoint, SafetensorsFile } from '../src/checkpoint/index.js';
+import { createCheckpointWriter, openCheckpoint } from '../src/checkpoint/index.js';
 import { encodeFromFloat32 } from '../src/checkpoint/dtypes.js';
 import { writeFully } from '../src/checkpoint/io.js';
 import { apply } from '../src/growth/apply.js';

@@ -1,16 +1,9 @@
 import { rmSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { UsageError } from '../errors.js';
+import { exists } from '../util/exists.js';
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Refuses an existing non-empty --out unless overwriting; run before any long work. */
 export async function checkOutputDir(out: string, overwrite: boolean): Promise<void> {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { downloadFileToCacheDir, listFiles, modelInfo } from '@huggingface/hub';
 import { CheckpointError, HubError, UsageError } from '../errors.js';
@@ -9,6 +9,7 @@ import { COMMIT_HASH, describeRef, parseRepoRef, type RepoRef } from './repo_id.
 import { withRetries } from './retry.js';
 import { hubCacheDir, hubUrlFrom, isOffline, retrySettings, type HubConnectionOptions } from './settings.js';
 import { resolveToken } from './token.js';
+import { exists } from '../util/exists.js';
 
 export interface ResolveSourceOptions extends HubConnectionOptions {
   /** Branch, tag or commit; `owner/name@revision` says the same. Default main. */
@@ -38,14 +39,6 @@ export interface ModelSnapshot {
   files: string[];
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A model directory for `source`: an existing local path as is; else `owner/name[@revision]`
