@@ -89,9 +89,15 @@ function checkTokens(tokens: Int32Array, seqLen: number, vocabSize: number): voi
       hint: 'use more text or a smaller --seq-len',
     });
   }
+  checkTokenIds(tokens, vocabSize);
+}
+
+/** Every id must index the embedding: out-of-range ids would read garbage, not fail, on some backends. */
+export function checkTokenIds(tokens: Int32Array, vocabSize: number, file?: string): void {
   const bad = tokens.findIndex((id) => id < 0 || id >= vocabSize);
   if (bad >= 0) {
-    throw new DataError(`token ${bad} of the data has id ${tokens[bad]}, outside the model's vocabulary of ${vocabSize}`, {
+    throw new DataError(`${file ? `${file}: ` : ''}token ${bad} of the data has id ${tokens[bad]}, outside the model's vocabulary of ${vocabSize}`, {
+      file,
       hint: 'the tokenizer (or .bin file) does not belong to this model',
     });
   }

@@ -7,6 +7,7 @@ import { readConfig } from '../checkpoint/index.js';
 import { LigoError, UsageError } from '../errors.js';
 import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape, type MemoryEstimate } from './estimate.js';
 import { evaluateTokens, maskTokenIdFor } from '../eval/index.js';
+import { checkTokenIds } from '../eval/evaluate_tokens.js';
 import { BatchSampler, createRng, heldOutSplit, loadTokenizer, loadTokens } from '../data/index.js';
 import { learnOperator } from '../train/learn.js';
 import { materializeAll } from './materialize.js';
@@ -145,6 +146,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
     if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum }, backend.name, progress);
     const tokens = o.data ? await loadTokens({ file: o.data, tokenizer, maxTokens: o.maxTokens }) : undefined;
+    if (tokens && o.data) checkTokenIds(tokens, small.dims.vocabSize, o.data);
     const split = tokens ? capHeldOut(heldOutSplit(tokens, o.heldOut, seqLen, { file: o.data }), seqLen) : undefined;
     const maskTokenId = small.dims.family === 'bert' ? await maskTokenIdFor(o.source, small.config, tokenizer) : undefined;
     const evaluate = async (dims: typeof small.dims, weights: ReadonlyMap<string, tf.Tensor>): Promise<number | undefined> =>

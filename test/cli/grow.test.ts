@@ -90,6 +90,16 @@ describe('ligo grow / apply', () => {
     expect(run.stderr).toMatch(/hint: lower --batch-size \(20000\)/);
   });
 
+  it('a .bin with ids outside the vocabulary is refused before training (exit 1)', async () => {
+    const bin = path.join(work, 'ids.bin');
+    const ids = new Uint16Array(200).fill(7);
+    ids[150] = 300; // the golden models have 256 tokens
+    await writeFile(bin, Buffer.from(ids.buffer));
+    const run = await ligo(['grow', LLAMA_DIR, '--layers', '3', '--data', bin, '--seq-len', '16', '--out', path.join(work, 'never')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/ids\.bin: token 150 of the data has id 300, outside the model's vocabulary of 256/);
+  });
+
   it('a non-empty --out is refused (exit 2) unless --overwrite', async () => {
     const run = await ligo(['grow', LLAMA_DIR, '--layers', '3', '--method', 'stack', '--out', path.join(work, 'llama-grown')]);
     expect(run.code).toBe(2);
