@@ -94,8 +94,12 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
       report = await grow({
         ...options,
         onProgress: (e) => {
-          if (e.phase === 'learn') steps.update(e.step, e.steps, `loss ${e.loss.toFixed(3)}, ${Math.round(e.tokensPerSecond)} tok/s`);
-          else if (e.phase === 'write') writing.update(e.done, e.total);
+          if (e.phase === 'learn') {
+            steps.update(e.step, e.steps, `loss ${e.loss.toFixed(3)}, ${Math.round(e.tokensPerSecond)} tok/s`);
+            return;
+          }
+          steps.stop(); // learning is over: log lines must not land inside its bar
+          if (e.phase === 'write') writing.update(e.done, e.total);
           else out.log(e.message);
         },
       });
