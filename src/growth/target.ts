@@ -76,7 +76,11 @@ export function resolveTarget(source: ModelDims, options: TargetOptions, descrip
     throw new UsageError(`--kv-heads: ${source.modelType} has no grouped-query attention; KV heads must equal heads (${numHeads})`, { flag: '--kv-heads' });
   }
   if (numHeads % numKvHeads !== 0) {
-    throw new UsageError(`--kv-heads: ${numKvHeads} KV heads do not divide ${numHeads} attention heads`, { flag: '--kv-heads' });
+    const derived = [options.heads === undefined ? 'heads' : '', options.kvHeads === undefined ? 'KV heads' : ''].filter((w) => w !== '');
+    throw new UsageError(`--kv-heads: ${numKvHeads} KV heads do not divide ${numHeads} attention heads`, {
+      flag: '--kv-heads',
+      hint: derived.length > 0 ? `the ${derived.join(' and ')} were derived from the other sizes; give --heads and --kv-heads explicitly` : undefined,
+    });
   }
   const target: ModelDims = {
     ...source,
