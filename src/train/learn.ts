@@ -40,6 +40,69 @@ export interface LearnResult {
  * Trains only the operator: each step materializes the large model from the frozen small one,
  * runs it on a batch and backpropagates into the width and depth matrices.
  */
+interface MicroBatch {
+  /** The micro-batch's share of the step loss for the grown model's weights. */
+  loss: (weight: (name: string) => tf.Tensor) => tf.Scalar;
+  dispose(): void;
+}
+
+const lookup = (tensors: ReadonlyMap<string, tf.Tensor>) => (name: string): tf.Tensor => {
+  const t = tensors.get(name);
+  if (!t) throw new Error(`grown model has no tensor "${name}"`);
+  return t;
+};
+
+/** One micro-batch: materialize and backpropagate through model and operator in one tape. */
+async function directGradients(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator, batch: MicroBatch): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
+  const { value, grads } = tf.variableGrads(() => batch.loss(lookup(materializeAll(plan.tensors, small, operator))), operator.variables);
+  const loss = (await value.data())[0];
+  value.dispose();
+  batch.dispose();
+  return { loss, grads };
+}
+
+/**
+ * Several micro-batches: materialize once, sum the gradients with respect to the grown weights
+ * over the micro-batches, then backpropagate that sum through the operator once, instead of
+ * materializing and backpropagating through the operator for every micro-batch.
+ */
+async function accumulatedGradients(
+  plan: GrowthPlan,
+  small: SmallWeights,
+  operator: GrowthOperator,
+  count: number,
+  micro: (index: number) => MicroBatch,
+): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
+  const names = plan.tensors.map((t) => t.name);
+  const grown = tf.tidy(() => {
+    const all = materializeAll(plan.tensors, small, operator);
+    return names.map((n) => lookup(all)(n));
+  });
+  let sums: tf.Tensor[] | undefined;
+  let loss = 0;
+  try {
+    for (let index = 0; index < count; index++) {
+      const batch = micro(index);
+      const { value, grads } = tf.valueAndGrads((...weights: tf.Tensor[]) => batch.loss(lookup(new Map(names.map((n, i) => [n, weights[i]])))))(grown);
+      loss += (await value.data())[0];
+      const previous = sums;
+      sums = previous ? grads.map((g, i) => tf.tidy(() => tf.add(previous[i], g))) : grads.map((g) => tf.clone(g));
+      tf.dispose([value, ...grads, ...(previous ?? [])]);
+      batch.dispose();
+    }
+  } finally {
+    tf.dispose(grown);
+  }
+  const upstream = sums ?? [];
+  // d/d(operator) of sum(grown * upstream) is the operator's share of the summed gradient.
+  const { value, grads } = tf.variableGrads(() => {
+    const all = materializeAll(plan.tensors, small, operator);
+    return tf.addN(names.map((n, i) => tf.sum(tf.mul(lookup(all)(n), upstream[i])))) as tf.Scalar;
+  }, operator.variables);
+  tf.dispose([value, ...upstream]);
+  return { loss, grads };
+}
+
 export async function learnOperator(args: {
   plan: GrowthPlan;
   operator: GrowthOperator;
@@ -58,38 +121,26 @@ export async function learnOperator(args: {
   try {
     for (let step = 0; step < options.steps; step++) {
       const lr = learningRate(step, options);
-      let accumulated: Record<string, tf.Tensor> = {};
-      let stepLoss = 0;
-      for (let micro = 0; micro < options.gradAccum; micro++) {
+      const micro = (index: number) => {
         const ids = nextBatch();
         tokens += ids.size;
-        const batch = objective.prepare(ids, options.seed * 1_000_003 + step * 97 + micro);
-        const teacher =
-          options.distill > 0 ? tf.tidy(() => logits(plan.source, small, batch.inputIds)) : undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const large = materializeAll(plan.tensors, small, operator);
-          const weight = (name: string): tf.Tensor => {
-            const t = large.get(name);
-            if (!t) throw new Error(`grown model has no tensor "${name}"`);
-            return t;
-          };
+        const batch = objective.prepare(ids, options.seed * 1_000_003 + step * 97 + index);
+        const teacher = options.distill > 0 ? tf.tidy(() => logits(plan.source, small, batch.inputIds)) : undefined;
+        const loss = (weight: (name: string) => tf.Tensor): tf.Scalar => {
           const out = logits(plan.target, weight, batch.inputIds);
-          let loss = batch.loss(out);
-          if (teacher) loss = tf.add(loss, tf.mul(distillationLoss(out, teacher), options.distill));
-          return tf.div(loss, options.gradAccum) as tf.Scalar;
-        }, operator.variables);
-        stepLoss += (await value.data())[0];
-        const previous = accumulated;
-        accumulated = tf.tidy(() => {
-          const sum: Record<string, tf.Tensor> = {};
-          for (const name of Object.keys(grads)) sum[name] = previous[name] ? tf.add(previous[name], grads[name]) : tf.clone(grads[name]);
-          return sum;
-        });
-        tf.dispose([value, ...Object.values(grads), ...Object.values(previous)]);
-        teacher?.dispose();
-        batch.dispose();
-        ids.dispose();
-      }
+          let value = batch.loss(out);
+          if (teacher) value = tf.add(value, tf.mul(distillationLoss(out, teacher), options.distill));
+          return tf.div(value, options.gradAccum) as tf.Scalar;
+        };
+        const dispose = (): void => {
+          teacher?.dispose();
+          batch.dispose();
+          ids.dispose();
+        };
+        return { loss, dispose };
+      };
+      const { loss: stepLoss, grads: accumulated } =
+        options.gradAccum === 1 ? await directGradients(plan, small, operator, micro(0)) : await accumulatedGradients(plan, small, operator, options.gradAccum, micro);
       const gradNorm = tf.tidy(() => {
         const { grads, norm } = clipByGlobalNorm(accumulated, options.clip);
         optimizer.step(grads, lr);

@@ -89,6 +89,32 @@ describe('the LiGO operator is trainable', () => {
     model.dispose();
   });
 
+  it('gradient accumulation over two micro-batches equals one step on both batches at once', async () => {
+    const run = async (gradAccum: number, batchSize: number): Promise<{ loss: number; gradNorm: number }> => {
+      const { model, plan, op } = await setup('gpt2-prefixed', { hiddenSize: 96, layers: 3 });
+      const rows = ids(2, 16, 3);
+      let call = 0;
+      let seen = { loss: NaN, gradNorm: NaN };
+      await learnOperator({
+        plan,
+        operator: op,
+        small: weightsFrom(model.weights),
+        nextBatch: () => tf.tensor2d(batchSize === 2 ? rows : [rows[call++]], [batchSize, 16], 'int32'),
+        maskTokenId: 0,
+        options: { steps: 1, lr: 1e-3, warmup: 0, weightDecay: 0, clip: 0, gradAccum, distill: 0, seed: 0 },
+        onStep: (e) => (seen = { loss: e.loss, gradNorm: e.gradNorm }),
+      });
+      op.dispose();
+      model.dispose();
+      return seen;
+    };
+    const whole = await run(1, 2);
+    const accumulated = await run(2, 1);
+    expect(accumulated.loss).toBeCloseTo(whole.loss, 5);
+    expect(Math.abs(accumulated.gradNorm - whole.gradNorm) / whole.gradNorm).toBeLessThan(1e-4);
+    expect(whole.gradNorm).toBeGreaterThan(0);
+  });
+
   it('an operator and a learning run leave no tensors behind once disposed', async () => {
     const before = tf.memory().numTensors;
     const { model, plan, op } = await setup('llama-gqa-untied', { hiddenSize: 128, layers: 3 });
