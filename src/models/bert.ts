@@ -48,7 +48,10 @@ function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor): tf.Tensor 
 /** Encoder output (last hidden state), [B, T, C]. */
 export function bertHidden(dims: ModelDims, w: Weights, input: ForwardInput): tf.Tensor3D {
   let x = embeddings(dims, w, input);
-  for (let i = 0; i < dims.numLayers; i++) x = layer(dims, w, i, x);
+  for (let i = 0; i < dims.numLayers; i++) {
+    const input = x;
+    x = tf.tidy(() => layer(dims, w, i, input)); // frees the layer's intermediates (the tape keeps what backprop needs)
+  }
   return x as tf.Tensor3D;
 }
 

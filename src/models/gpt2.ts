@@ -33,7 +33,10 @@ export function gpt2Hidden(dims: ModelDims, w: Weights, input: ForwardInput): tf
   const tok = tf.gather(w('transformer.wte.weight'), input.ids); // [B, T, C]
   const pos = tf.gather(w('transformer.wpe.weight'), positionIds(T, dims.maxPositions)); // [T, C]
   let x: tf.Tensor = tf.add(tok, pos); // [B, T, C]
-  for (let i = 0; i < dims.numLayers; i++) x = block(dims, w, i, x);
+  for (let i = 0; i < dims.numLayers; i++) {
+    const input = x;
+    x = tf.tidy(() => block(dims, w, i, input)); // frees the block's intermediates (the tape keeps what backprop needs)
+  }
   return layerNorm(x, w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), dims.normEps) as tf.Tensor3D;
 }
 

@@ -39,7 +39,10 @@ export function llamaHidden(dims: ModelDims, w: Weights, input: ForwardInput): t
   const [, T] = input.ids.shape;
   const rope = ropeTables(T, dims.headDim, dims.ropeTheta);
   let x: tf.Tensor = tf.gather(w('model.embed_tokens.weight'), input.ids); // [B, T, C]
-  for (let i = 0; i < dims.numLayers; i++) x = layer(dims, w, i, x, rope);
+  for (let i = 0; i < dims.numLayers; i++) {
+    const input = x;
+    x = tf.tidy(() => layer(dims, w, i, input, rope)); // frees the layer's intermediates (the tape keeps what backprop needs)
+  }
   return rmsNorm(x, w('model.norm.weight'), dims.normEps) as tf.Tensor3D;
 }
 
