@@ -87,6 +87,8 @@ export const bert: ArchitectureDescription = {
       qkvBias: true,
       oBias: true,
       mlpBias: true,
+      objective: 'masked',
+      rotary: false,
     };
   },
 };

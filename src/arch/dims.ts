@@ -32,4 +32,8 @@ export interface ModelDims {
   oBias: boolean;
   /** llama mlp_bias. */
   mlpBias: boolean;
+  /** What the model is trained and evaluated on: next-token (causal) or masked-token prediction. */
+  objective: 'causal' | 'masked';
+  /** Positions enter through RoPE on q and k (rotate_half pairs i and i + head_dim/2). */
+  rotary: boolean;
 }

@@ -70,6 +70,8 @@ export const gpt2: ArchitectureDescription = {
       qkvBias: true,
       oBias: true,
       mlpBias: true,
+      objective: 'causal',
+      rotary: false,
     };
   },
 };

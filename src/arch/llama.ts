@@ -80,6 +80,8 @@ export const llama: ArchitectureDescription = {
       qkvBias: isQwen2 || attentionBias,
       oBias: !isQwen2 && attentionBias,
       mlpBias: c.bool('mlp_bias', false),
+      objective: 'causal',
+      rotary: true,
     };
   },
 };

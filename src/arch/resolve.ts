@@ -43,7 +43,7 @@ export function checkDims(dims: ModelDims, file: string): void {
   if (dims.numHeads % dims.numKvHeads !== 0) {
     fail(`${dims.numHeads} attention heads are not divisible by ${dims.numKvHeads} key/value heads`);
   }
-  if (dims.family === 'llama' && dims.headDim % 2 !== 0) {
+  if (dims.rotary && dims.headDim % 2 !== 0) {
     fail(`head_dim ${dims.headDim} is odd; RoPE rotates pairs of dimensions and needs an even head_dim`);
   }
 }

@@ -103,6 +103,6 @@ async function readData(
   const pretokenized = path.extname(options.data).toLowerCase() === '.bin';
   const tokenizer = pretokenized ? undefined : await loadTokenizer(options.model);
   const tokens = await loadTokens({ file: options.data, tokenizer, maxTokens: options.maxTokens });
-  if (dims.family !== 'bert') return { tokens };
+  if (dims.objective !== 'masked') return { tokens };
   return { tokens, maskTokenId: await maskTokenIdFor(options.model, config, tokenizer) };
 }

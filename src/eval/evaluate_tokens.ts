@@ -134,7 +134,7 @@ export async function evaluateTokens(options: EvaluateTokensOptions): Promise<To
   const batchSize = options.batchSize ?? defaultBatchSize(dims, seqLen);
   checkBatchSize(batchSize);
   checkTokens(tokens, seqLen, dims.vocabSize);
-  if (dims.family === 'bert' && options.maskTokenId === undefined) {
+  if (dims.objective === 'masked' && options.maskTokenId === undefined) {
     throw new LigoError('evaluating a BERT model needs the [MASK] token id (maskTokenId)');
   }
   const w = weightLookup(options.weights);
@@ -142,7 +142,7 @@ export async function evaluateTokens(options: EvaluateTokensOptions): Promise<To
   const used = tokens.subarray(0, windows * seqLen);
   const started = performance.now();
   const mlm =
-    dims.family === 'bert' && options.maskTokenId !== undefined
+    dims.objective === 'masked' && options.maskTokenId !== undefined
       ? maskAll(used, windows, seqLen, dims, options.maskTokenId, options.maskSeed ?? 0)
       : undefined;
 

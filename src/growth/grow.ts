@@ -148,7 +148,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const tokens = o.data ? await loadTokens({ file: o.data, tokenizer, maxTokens: o.maxTokens }) : undefined;
     if (tokens && o.data) checkTokenIds(tokens, small.dims.vocabSize, o.data);
     const split = tokens ? capHeldOut(heldOutSplit(tokens, o.heldOut, seqLen, { file: o.data }), seqLen) : undefined;
-    const maskTokenId = small.dims.family === 'bert' ? await maskTokenIdFor(o.source, small.config, tokenizer) : undefined;
+    const maskTokenId = small.dims.objective === 'masked' ? await maskTokenIdFor(o.source, small.config, tokenizer) : undefined;
     const evaluate = async (dims: typeof small.dims, weights: ReadonlyMap<string, tf.Tensor>): Promise<number | undefined> =>
       split ? (await evaluateTokens({ dims, weights: getter(weights), tokens: split.heldOut, seqLen, batchSize: o.batchSize, maskTokenId })).loss : undefined;
 

@@ -88,7 +88,7 @@ export function planGrowth(options: {
   const sourceSpecs = tensorSpecs(description, source, optionalPresent);
   const targetSpecs = tensorSpecs(description, target, optionalPresent);
   const width = new Map<string, WidthOperatorSpec>();
-  const rotary = description.family === 'llama';
+  const rotary = source.rotary;
 
   const tensors = targetSpecs.map((spec): PlannedTensor => {
     const template = spec.template;

@@ -9,7 +9,7 @@ export interface Objective {
 }
 
 export function objectiveFor(dims: ModelDims, maskTokenId: number): Objective {
-  if (dims.family === 'bert') {
+  if (dims.objective === 'masked') {
     return {
       prepare(ids, seed) {
         const { inputIds, labels } = maskTokens(ids, { vocabSize: dims.vocabSize, maskTokenId, seed });

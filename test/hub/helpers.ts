@@ -85,6 +85,8 @@ function dims(numLayers: number, hiddenSize: number, numHeads: number, intermedi
     qkvBias: true,
     oBias: true,
     mlpBias: true,
+    objective: 'causal',
+    rotary: false,
   };
 }
 
