@@ -6,7 +6,7 @@ import { initBackend } from '../backend/index.js';
 import { readConfig } from '../checkpoint/index.js';
 import { loadTokenizer, loadTokens } from '../data/index.js';
 import { maskTokenIdFor } from './mask_token.js';
-import { checkBatchSize, checkSeqLen, defaultBatchSize, defaultSeqLen, evaluateTokens } from './evaluate_tokens.js';
+import { checkBatchSize, checkSeqLen, defaultBatchSize, defaultSeqLen, evaluateTokens, type TokenEvalResult } from './evaluate_tokens.js';
 
 export { evaluateTokens, type EvalModel, type EvaluateTokensOptions, type TokenEvalResult } from './evaluate_tokens.js';
 
@@ -29,22 +29,10 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface EvalResult {
-  /** Mean cross-entropy in nats over all predicted tokens. */
-  loss: number;
-  perplexity: number;
-  /** Tokens predicted: windows x (seqLen - 1), or the masked positions for BERT. */
-  tokens: number;
-  windows: number;
-  seqLen: number;
-  batchSize: number;
-  /** `causal` for GPT-2 and the Llama family, `mlm` (seeded masked-LM loss) for BERT. */
-  objective: 'causal' | 'mlm';
-  backend: string;
+/** What `ligo eval --json` prints: the token-level result plus which model it was. */
+export interface EvalResult extends TokenEvalResult {
   model: string;
   modelType: string;
-  seconds: number;
-  tokensPerSecond: number;
 }
 
 /**
@@ -75,20 +63,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       maskSeed: options.seed,
       onProgress: options.onProgress,
     });
-    return {
-      loss: result.loss,
-      perplexity: result.perplexity,
-      tokens: result.tokens,
-      windows: result.windows,
-      seqLen,
-      batchSize,
-      objective: result.objective,
-      backend: backend.name,
-      model: options.model,
-      modelType: dims.modelType,
-      seconds: result.seconds,
-      tokensPerSecond: result.tokensPerSecond,
-    };
+    return { ...result, backend: backend.name, model: options.model, modelType: dims.modelType };
   } finally {
     model.dispose();
   }
