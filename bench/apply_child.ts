@@ -22,8 +22,8 @@ import { writeFully } from '../src/checkpoint/io.js';
 import { apply } from '../src/growth/apply.js';
 import { materializeTensor } from '../src/growth/materialize.js';
 import { GrowthOperator } from '../src/growth/operator.js';
-import { openOperator, readOperator } from '../src/growth/operator_file.js';
-import { planGrowth, type GrowthMethod, type PlannedTensor } from '../src/growth/plan.js';
+import { openOperator, planForOperator, readOperator } from '../src/growth/operator_file.js';
+import type { PlannedTensor } from '../src/growth/plan.js';
 import { materializeTensorFlops } from './lib/flops.js';
 import { materializeBf16BySelection, materializeBySelection, SelectionOperator } from './lib/selection.js';
 
@@ -124,13 +124,7 @@ function runGather(sourceDir: string, operatorFile: string, out: string): Promis
     const file = opened.file;
     const source = await openModel(sourceDir);
     try {
-      const plan = planGrowth({
-        description: source.description,
-        source: source.dims,
-        target: opened.metadata.target,
-        method: opened.metadata.method as GrowthMethod,
-        optionalPresent: source.match.optionalPresent,
-      });
+      const plan = planForOperator(source, opened.metadata);
       const op = new SelectionOperator(plan, opened);
       const writer = await createCheckpointWriter(out, plan.tensors.map((t) => ({ name: t.name, dtype: 'BF16' as const, shape: t.shape })));
       const raw = (name: string): Promise<Uint8Array> => {
@@ -195,13 +189,7 @@ async function runBreakdown(sourceDir: string, operatorFile: string, out: string
   await initBackend({ backend: 'wasm' });
   const saved = await readOperator(operatorFile);
   const source = await openModel(sourceDir);
-  const plan = planGrowth({
-    description: source.description,
-    source: source.dims,
-    target: saved.metadata.target,
-    method: saved.metadata.method as GrowthMethod,
-    optionalPresent: source.match.optionalPresent,
-  });
+  const plan = planForOperator(source, saved.metadata);
   const op = GrowthOperator.fromTensors(plan, saved.tensors);
   const scratch = path.join(out, 'breakdown.bin');
   const handle = await open(scratch, 'w');

@@ -9,31 +9,11 @@
  * that both write the same values.
  */
 import type { OpenedOperator } from '../../src/growth/operator_file.js';
+import { asSelection, type Selection } from '../../src/growth/selection.js';
 import type { GrowthPlan, PlannedTensor, WidthOperatorSpec } from '../../src/growth/plan.js';
 
-export interface Selection {
-  /** For each large index, the small index it copies. */
-  index: Int32Array;
-  /** For each large index, the factor it is scaled by (0 for a zero row). */
-  scale: Float32Array;
-}
-
-/** The index form of a row-major [rows, cols] matrix, or undefined if some row has two nonzeros. */
-export function asSelection(m: Float32Array, rows: number, cols: number): Selection | undefined {
-  const index = new Int32Array(rows);
-  const scale = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let found = -1;
-    for (let c = 0; c < cols; c++) {
-      if (m[r * cols + c] === 0) continue;
-      if (found >= 0) return undefined;
-      found = c;
-    }
-    index[r] = Math.max(found, 0);
-    scale[r] = found >= 0 ? m[r * cols + found] : 0;
-  }
-  return { index, scale };
-}
+// The index form of copy/scale matrices is the library's; the gather below is this prototype's own.
+export type { Selection } from '../../src/growth/selection.js';
 
 /** Reads operator matrices on demand and keeps their index form (a few bytes per large index). */
 export class SelectionOperator {
@@ -48,7 +28,7 @@ export class SelectionOperator {
     if (this.cache.has(name)) return this.cache.get(name);
     // Compact operator files store selections as index + scale already.
     const m = await this.file.readMatrix(name);
-    const selection = 'index' in m ? { index: m.index, scale: m.scale } : asSelection(m.data, m.shape[0], m.shape[1]);
+    const selection = 'index' in m ? m : asSelection(m.data, m.shape[0], m.shape[1]);
     this.cache.set(name, selection);
     return selection;
   }
@@ -70,7 +50,7 @@ export class SelectionOperator {
         scale[h * hd + d] = main.scale[h];
       }
     }
-    return { index, scale };
+    return { index, scale, cols: spec.small };
   }
 
   async depth(group: string, layer: number): Promise<{ source: number; scale: number } | undefined> {

@@ -4,10 +4,10 @@ import { initBackend } from '../backend/index.js';
 import { UsageError } from '../errors.js';
 import { materializeTensor } from './materialize.js';
 import { checkOperatorShapes, GrowthOperator } from './operator.js';
-import { openOperator } from './operator_file.js';
+import { openOperator, planForOperator } from './operator_file.js';
 import type { GrownOutputOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
-import { planGrowth, type GrowthMethod, type PlannedTensor } from './plan.js';
+import type { PlannedTensor } from './plan.js';
 import { materializeBitsBySelection, materializeBySelection, SelectionOperator } from './selection.js';
 import { targetConfig } from './target.js';
 import { outputDtype, writeGrownModel, type GrowthReport } from './write.js';
@@ -76,13 +76,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
         );
       }
     }
-    const plan = planGrowth({
-      description: source.description,
-      source: source.dims,
-      target: saved.metadata.target,
-      method: saved.metadata.method as GrowthMethod,
-      optionalPresent: source.match.optionalPresent,
-    });
+    const plan = planForOperator(source, saved.metadata);
     checkOperatorShapes(plan, saved.shape);
     // Copy/scale operators (net2net, stack, an unlearned LiGO) are gathered in JS, matrix by
     // matrix from the file; only a learned (dense) operator is loaded whole into tfjs.

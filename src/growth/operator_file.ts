@@ -7,6 +7,8 @@ import { encodeHeader } from '../checkpoint/safetensors.js';
 import type { ModelDims } from '../arch/dims.js';
 import { CheckpointError } from '../errors.js';
 import type { GrowthOperator } from './operator.js';
+import type { ModelHeader } from '../arch/load.js';
+import { planGrowth, type GrowthMethod, type GrowthPlan } from './plan.js';
 import { asSelection, type Selection } from './selection.js';
 
 export const OPERATOR_FILE = 'ligo_operator.safetensors';
@@ -26,6 +28,17 @@ export interface OperatorMetadata {
   source: ModelDims;
   target: ModelDims;
   optionalPresent: string[];
+}
+
+/** The plan a saved operator was made for, rebuilt on a source of the same shape. */
+export function planForOperator(source: Pick<ModelHeader, 'description' | 'dims' | 'match'>, metadata: OperatorMetadata): GrowthPlan {
+  return planGrowth({
+    description: source.description,
+    source: source.dims,
+    target: metadata.target,
+    method: metadata.method as GrowthMethod,
+    optionalPresent: source.match.optionalPresent,
+  });
 }
 
 export type OperatorMatrix = { data: Float32Array; shape: number[] };
