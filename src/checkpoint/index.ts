@@ -14,6 +14,7 @@ export { SafetensorsFile, serializeSafetensors } from './safetensors.js';
 export type { SerializableTensor } from './safetensors.js';
 export { INDEX_FILE, SINGLE_FILE, openCheckpoint } from './checkpoint.js';
 export type { CheckpointReader } from './checkpoint.js';
+export { BufferPool, isChunkStream, type ByteChunk, type ChunkStream } from './chunks.js';
 export { DEFAULT_MAX_SHARD_BYTES, createCheckpointWriter, planShards } from './writer.js';
 export type { CheckpointWriter, CheckpointWriterOptions, PlannedTensor } from './writer.js';
 export { parseSize } from './size.js';

@@ -2,6 +2,7 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointError, UsageError } from '../errors.js';
+import { isChunkStream, type ChunkStream } from './chunks.js';
 import { encodeFromFloat32, isDType } from './dtypes.js';
 import type { DType } from './dtypes.js';
 import { INDEX_FILE, SINGLE_FILE } from './checkpoint.js';
@@ -24,11 +25,18 @@ export interface CheckpointWriterOptions {
 export interface CheckpointWriter {
   /** safetensors file names (relative to dir) this writer produces, in shard order */
   readonly files: string[];
-  write(name: string, data: Float32Array | Uint8Array): Promise<void>;
+  /**
+   * Writes the next planned tensor: float32 values (encoded to the planned dtype), its raw bytes,
+   * or its raw bytes in consecutive chunks (written as they arrive, several in flight).
+   */
+  write(name: string, data: Float32Array | Uint8Array | ChunkStream): Promise<void>;
   close(): Promise<void>;
 }
 
 export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
+
+/** Chunk writes of one tensor in flight at once: the kernel copies one while the next is queued. */
+const CHUNKS_IN_FLIGHT = 4;
 
 interface Slot extends PlannedTensor {
   bytes: number;
@@ -104,7 +112,7 @@ class StreamedWriter implements CheckpointWriter {
     this.files = shards.map((s) => s.file);
   }
 
-  async write(name: string, data: Float32Array | Uint8Array): Promise<void> {
+  async write(name: string, data: Float32Array | Uint8Array | ChunkStream): Promise<void> {
     const slot = this.order[this.next];
     if (this.closed || this.busy || !slot || slot.name !== name) {
       const why = this.closed
@@ -123,12 +131,15 @@ class StreamedWriter implements CheckpointWriter {
         actual: name,
       });
     }
-    const bytes = this.encode(slot, data);
+    const shard = this.shards[slot.shard];
+    const position = shard.header.byteLength + slot.begin;
+    const chunks = isChunkStream(data) ? data : undefined;
+    const bytes = isChunkStream(data) ? undefined : this.encode(slot, data);
     this.busy = true;
     try {
-      const shard = this.shards[slot.shard];
       const handle = shard.handle ?? (await this.openShard(shard));
-      await writeFully(handle, bytes, shard.header.byteLength + slot.begin);
+      if (chunks) await this.writeChunks(slot, chunks, handle, position);
+      else if (bytes) await writeFully(handle, bytes, position);
       this.next++;
       if (--shard.remaining === 0) {
         shard.handle = undefined;
@@ -137,6 +148,39 @@ class StreamedWriter implements CheckpointWriter {
     } finally {
       this.busy = false;
     }
+  }
+
+  private async writeChunks(slot: Slot, chunks: ChunkStream, handle: FileHandle, position: number): Promise<void> {
+    const inFlight: Promise<void>[] = [];
+    let written = 0;
+    try {
+      for await (const chunk of chunks) {
+        if (written + chunk.bytes.byteLength > slot.bytes) {
+          chunk.release?.();
+          this.sizeMismatch(slot, `more than ${slot.bytes} bytes`);
+        }
+        const write = writeFully(handle, chunk.bytes, position + written).finally(() => chunk.release?.());
+        // Awaited below; until then a failure must not count as unhandled.
+        write.catch(() => undefined);
+        inFlight.push(write);
+        written += chunk.bytes.byteLength;
+        if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
+      }
+      await Promise.all(inFlight.splice(0));
+    } finally {
+      await Promise.allSettled(inFlight);
+    }
+    if (written !== slot.bytes) this.sizeMismatch(slot, `${written} bytes`);
+  }
+
+  private sizeMismatch(slot: Slot, actual: string): never {
+    const file = path.join(this.dir, this.shards[slot.shard].file);
+    throw new CheckpointError(`${file}: tensor "${slot.name}" got ${actual} but the plan needs ${slot.bytes} bytes of ${slot.dtype}`, {
+      file,
+      tensor: slot.name,
+      expected: `${slot.bytes} bytes`,
+      actual,
+    });
   }
 
   private encode(slot: Slot, data: Float32Array | Uint8Array): Uint8Array {

@@ -8,14 +8,20 @@ import { openOperator, planForOperator } from './operator_file.js';
 import type { GrownOutputOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
 import type { PlannedTensor } from './plan.js';
-import { materializeBitsBySelection, materializeBySelection, SelectionOperator } from './selection.js';
+import { materializeBySelection, SelectionOperator } from './selection.js';
+import { bitsChunks, planBitsGather } from './selection_bits.js';
 import { targetConfig } from './target.js';
-import { outputDtype, writeGrownModel, type GrowthReport } from './write.js';
+import { outputDtype, writeGrownModel, type GrownTensor, type GrowthReport } from './write.js';
+import { BufferPool } from '../checkpoint/index.js';
 
 export interface ApplyOptions extends GrownOutputOptions {
   /** ligo_operator.safetensors, or a grown directory holding one. */
   operator: string;
 }
+
+/** Gathered tensors are built and written in blocks of rows this big, through this many reused buffers. */
+const CHUNK_BYTES = 8 << 20;
+const CHUNK_BUFFERS = 4;
 
 const DIM_KEYS = ['family', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim', 'intermediateSize'] as const;
 
@@ -98,11 +104,12 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
         return model.reader.readBytes(stored);
       },
     };
-    const produce = async (t: PlannedTensor): Promise<tf.Tensor | Float32Array | Uint8Array> => {
-      const bits = await materializeBitsBySelection(t, selection, dtype, rawSource);
+    const pool = new BufferPool(CHUNK_BUFFERS, CHUNK_BYTES);
+    const produce = async (t: PlannedTensor): Promise<GrownTensor> => {
+      const bits = await planBitsGather(t, selection, dtype, rawSource);
       if (bits) {
         await held.hold([]);
-        return bits;
+        return bitsChunks(bits, pool, CHUNK_BYTES);
       }
       const fast = await materializeBySelection(t, selection, (name) => model.readFloat32(name));
       if (fast) {

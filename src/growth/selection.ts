@@ -7,7 +7,6 @@
  * (after rounding to float32, so underflows count) turns -0 into +0 as the matMul's sum does. Learned (dense) operators use materialize.ts.
  */
 import type { AxisSide, LayerGroup } from '../arch/types.js';
-import { floatBitsToBf16, floatBitsToHalf, halfToFloatTable, type DType } from '../checkpoint/dtypes.js';
 import type { GrowthPlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from './plan.js';
 
 /** A matrix with at most one nonzero per row: row r is scale[r] times unit vector index[r]. */
@@ -115,7 +114,7 @@ export class SelectionOperator {
 }
 
 /** One axis as a gather: per large index, the small index, its scale, and whether it is copied untouched. */
-interface AxisGather {
+export interface AxisGather {
   index: Int32Array;
   scale: Float32Array;
   /** 1 where the segment has no operator: copied as is (no product, no -0 normalization). */
@@ -193,13 +192,13 @@ function gather2(x: Float32Array, rows: number, cols: number, rowsG: AxisGather 
 }
 
 /** Where a tensor's gathers start: the small tensor it reads, its depth scale, and one gather per axis. */
-interface TensorGather {
+export interface TensorGather {
   source: string;
   depthScale: number | undefined;
   gathers: (AxisGather | null)[];
 }
 
-async function tensorGather(t: PlannedTensor, op: SelectionOperator): Promise<TensorGather | undefined> {
+export async function tensorGather(t: PlannedTensor, op: SelectionOperator): Promise<TensorGather | undefined> {
   if (t.smallShape.length > 2) return undefined;
   let source = t.sources[0];
   let depthScale: number | undefined;
@@ -239,199 +238,4 @@ export async function materializeBySelection(
   const [rowsG, colsG] = gathers;
   if (!rowsG && !colsG) return x;
   return gather2(x, t.smallShape[0], t.smallShape[1], rowsG, colsG);
-}
-
-/** Raw 16-bit formats the bit-level gather handles: where the exponent field is and its unit. */
-const HALF_FORMATS = {
-  BF16: { expMask: 0x7f80, unit: 0x80 },
-  F16: { expMask: 0x7c00, unit: 0x400 },
-} as const;
-
-/** k when s is exactly 2^-k (0 for 1), or -1: scaling by 2^-k is an exponent decrement when the result stays normal. */
-function shiftOf(s: number): number {
-  if (s === 1) return 0;
-  if (!(s > 0 && s < 1)) return -1;
-  const k = -Math.log2(s);
-  return Number.isInteger(k) && k <= 64 && 2 ** -k === s ? k : -1;
-}
-
-/** A shift no exponent field exceeds: the element goes to the slow path. */
-const SLOW = 0x10000;
-
-/**
- * One output row: out[to + j] = src[from + index[j]] with its exponent field lowered by
- * shift[j] + pre; the columns where that is not the exact answer (the result would not be a
- * normal number, or the word is Inf/NaN, or a shift is SLOW) are appended to `pending` from
- * `slowAt` on for the slow path. Returns the new count. A small monomorphic loop.
- */
-function gatherRow(
-  src: Uint16Array,
-  from: number,
-  index: Int32Array,
-  shift: Int32Array,
-  pre: number,
-  expMask: number,
-  out: Uint16Array,
-  to: number,
-  j0: number,
-  j1: number,
-  pending: Int32Array,
-  slowAt: number,
-): number {
-  let slow = slowAt;
-  for (let j = j0; j < j1; j++) {
-    const w = src[from + index[j]];
-    const sh = shift[j] + pre;
-    const e = w & expMask;
-    out[to + j] = w - sh;
-    if (e <= sh || e === expMask) pending[slow++] = j;
-  }
-  return slow;
-}
-
-/**
- * A contiguous run of 2-word pairs with one shift: both words of each pair lowered at once.
- * Returns false (the caller redoes the run word by word) when some word needs the slow path.
- */
-function shiftRun32(src: Uint32Array, from: number, out: Uint32Array, to: number, n: number, sh: number, expMask: number): boolean {
-  const sh2 = (sh | (sh << 16)) >>> 0;
-  let bad = 0;
-  for (let j = 0; j < n; j++) {
-    const u = src[from + j];
-    const lo = u & expMask;
-    const hi = (u >>> 16) & expMask;
-    out[to + j] = u - sh2;
-    bad |= lo <= sh || lo === expMask || hi <= sh || hi === expMask ? 1 : 0;
-  }
-  return bad === 0;
-}
-
-/** True when every word of src[from, from + n) is a normal number (copied as is, it is the exact answer). */
-function allNormal(src: Uint16Array, from: number, n: number, expMask: number): boolean {
-  let bad = 0;
-  for (let j = from; j < from + n; j++) {
-    const e = src[j] & expMask;
-    bad |= e === 0 || e === expMask ? 1 : 0;
-  }
-  return bad === 0;
-}
-
-const scratchF32 = new Float32Array(1);
-const scratchU32 = new Uint32Array(scratchF32.buffer);
-
-/**
- * One element exactly as the float32 path computes it: decode, the depth product, the row step,
- * the column step (each a float32 product and a +0 unless raw), encode. Used for the elements the
- * exponent shortcut does not cover (zeros, subnormals, Inf, NaN, scales that are not powers of two).
- */
-function slowElement(
-  w: number,
-  half: Float32Array | undefined,
-  depth: number | undefined,
-  rowRaw: boolean,
-  sr: number,
-  colRaw: boolean,
-  sc: number,
-): number {
-  let x: number;
-  if (half) x = half[w];
-  else {
-    scratchU32[0] = w << 16;
-    x = scratchF32[0];
-  }
-  if (depth !== undefined) x = Math.fround(x * depth) + 0;
-  if (!rowRaw) x = sr === 1 ? x + 0 : Math.fround(x * sr) + 0;
-  if (!colRaw) x = Math.fround(x * sc) + 0;
-  scratchF32[0] = x;
-  return half ? floatBitsToHalf(scratchU32[0]) : floatBitsToBf16(scratchU32[0]);
-}
-
-/**
- * The grown tensor as raw little-endian bytes of `dtype` (BF16 or F16), gathered as 16-bit words
- * straight from the source's bytes, when the source tensor is stored in that same dtype; else (or
- * when materializeBySelection would give undefined) undefined. Bit-identical to encoding
- * materializeBySelection's result: a product by 1 or by 2^-k of a value that stays normal is exact
- * in float32 and in the 16-bit format, so it is the word itself with its exponent field lowered by
- * k; every other element (zeros, subnormals, Inf, NaN, other scales) takes the float32 path.
- */
-export async function materializeBitsBySelection(
-  t: PlannedTensor,
-  op: SelectionOperator,
-  dtype: DType,
-  source: { dtypeOf: (name: string) => DType | undefined; readBytes: (name: string) => Promise<Uint8Array> },
-): Promise<Uint8Array | undefined> {
-  if (dtype !== 'BF16' && dtype !== 'F16') return undefined;
-  const plan = await tensorGather(t, op);
-  if (!plan || source.dtypeOf(plan.source) !== dtype) return undefined;
-  let bytes = await source.readBytes(plan.source);
-  if (bytes.byteOffset % 2 !== 0) bytes = bytes.slice();
-  const src = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1);
-  const { expMask, unit } = HALF_FORMATS[dtype];
-  const half = dtype === 'F16' ? halfToFloatTable() : undefined;
-  const { depthScale, gathers } = plan;
-  // Rank 1 is one row whose columns are gathered; a missing gather is the identity, copied raw.
-  const rank1 = t.smallShape.length === 1;
-  const rows = rank1 ? 1 : t.smallShape[0];
-  const cols = rank1 ? t.smallShape[0] : t.smallShape[1];
-  const rowsG = rank1 ? null : gathers[0];
-  const colsG = rank1 ? gathers[0] : gathers[1];
-  const outRows = rowsG ? rowsG.index.length : rows;
-  const outCols = colsG ? colsG.index.length : cols;
-  const cIndex = colsG ? colsG.index : Int32Array.from({ length: cols }, (_, j) => j);
-  const cRaw = colsG ? colsG.raw : new Uint8Array(cols).fill(1);
-  const cScale = colsG ? colsG.scale : new Float32Array(cols).fill(1);
-  // Per column: its exponent decrement in units of the exponent field, or SLOW (never taken) for the slow path.
-  const cShift = new Int32Array(outCols);
-  for (let j = 0; j < outCols; j++) {
-    const k = cRaw[j] ? 0 : shiftOf(cScale[j]);
-    cShift[j] = k < 0 ? SLOW : k * unit;
-  }
-  const depthShift = depthScale === undefined ? 0 : shiftOf(depthScale);
-  // Runs of columns that read consecutive source columns with one shift: copied (shift 0) or
-  // shifted in bulk, then checked; everything else goes word by word.
-  const runStart: number[] = [];
-  const runEnd: number[] = [];
-  for (let j = 0; j < outCols; ) {
-    let k = j + 1;
-    if (cShift[j] !== SLOW) while (k < outCols && cIndex[k] === cIndex[k - 1] + 1 && cShift[k] === cShift[j]) k++;
-    runStart.push(j);
-    runEnd.push(k);
-    j = k;
-  }
-  const out = new Uint16Array(outRows * outCols);
-  const src32 = src.byteOffset % 4 === 0 ? new Uint32Array(src.buffer, src.byteOffset, src.length >>> 1) : undefined;
-  const out32 = new Uint32Array(out.buffer, 0, out.length >>> 1);
-  const pending = new Int32Array(outCols);
-  for (let r = 0; r < outRows; r++) {
-    const from = (rowsG ? rowsG.index[r] : r) * cols;
-    const to = r * outCols;
-    const rowRaw = rowsG ? rowsG.raw[r] === 1 : true;
-    const sr = rowsG ? rowsG.scale[r] : 1;
-    const rowShift = rowRaw ? 0 : shiftOf(sr);
-    const pre = depthShift < 0 || rowShift < 0 ? SLOW : (depthShift + rowShift) * unit;
-    let slow = 0;
-    for (let q = 0; q < runStart.length; q++) {
-      const j0 = runStart[q];
-      const j1 = runEnd[q];
-      const n = j1 - j0;
-      const sh = cShift[j0] + pre;
-      const at = from + cIndex[j0];
-      if (n >= 16 && sh < SLOW) {
-        if (sh === 0) {
-          if (allNormal(src, at, n, expMask)) {
-            out.set(src.subarray(at, at + n), to + j0);
-            continue;
-          }
-        } else if (src32 && at % 2 === 0 && (to + j0) % 2 === 0 && n % 2 === 0) {
-          if (shiftRun32(src32, at >>> 1, out32, (to + j0) >>> 1, n >>> 1, sh, expMask)) continue;
-        }
-      }
-      slow = gatherRow(src, from, cIndex, cShift, pre, expMask, out, to, j0, j1, pending, slow);
-    }
-    for (let i = 0; i < slow; i++) {
-      const j = pending[i];
-      out[to + j] = slowElement(src[from + cIndex[j]], half, depthScale, rowRaw, sr, cRaw[j] === 1, cScale[j]);
-    }
-  }
-  return new Uint8Array(out.buffer);
 }

@@ -2,7 +2,7 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
-import { copyAuxiliaryFiles, createCheckpointWriter } from '../checkpoint/index.js';
+import { copyAuxiliaryFiles, createCheckpointWriter, type ChunkStream } from '../checkpoint/index.js';
 import { decodeToFloat32, encodeFromFloat32, type DType } from '../checkpoint/dtypes.js';
 import type { GrowthOperator } from './operator.js';
 import { writeAtomically } from './output_dir.js';
@@ -62,6 +62,10 @@ export interface GrowthReport extends GrowthRunInfo {
   files: string[];
 }
 
+export type GrownTensor = tf.Tensor | Float32Array | Uint8Array | ChunkStream;
+
+const isTfTensor = (t: GrownTensor): t is tf.Tensor => t instanceof tf.Tensor;
+
 export interface WriteGrownModelOptions {
   out: string;
   overwrite: boolean;
@@ -70,10 +74,10 @@ export interface WriteGrownModelOptions {
   config: Record<string, unknown>;
   /**
    * Produces one grown tensor (a tf.Tensor is the caller's to dispose after writing; a Uint8Array is
-   * raw little-endian bytes of the output dtype); called in plan order, the next one while the
-   * previous one is being written.
+   * raw little-endian bytes of the output dtype, a ChunkStream the same bytes in pieces built as
+   * they are written); called in plan order, the next one while the previous one is being written.
    */
-  tensor: (planned: PlannedTensor) => Promise<tf.Tensor | Float32Array | Uint8Array>;
+  tensor: (planned: PlannedTensor) => Promise<GrownTensor>;
   operator?: GrowthOperator;
   /** A saved ligo_operator.safetensors to copy as is (apply), instead of serializing `operator`. */
   operatorFile?: string;
@@ -101,8 +105,8 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       { maxShardSize: options.maxShardSize },
     );
     let done = 0;
-    const writeOne = async (t: PlannedTensor, tensor: tf.Tensor | Float32Array | Uint8Array): Promise<void> => {
-      if (tensor instanceof Float32Array || tensor instanceof Uint8Array) await writer.write(t.name, tensor);
+    const writeOne = async (t: PlannedTensor, tensor: GrownTensor): Promise<void> => {
+      if (!isTfTensor(tensor)) await writer.write(t.name, tensor);
       else {
         try {
           await writer.write(t.name, (await tensor.data()) as Float32Array);
@@ -116,7 +120,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
     // most two grown tensors are held at once.
     let writing: Promise<void> = Promise.resolve();
     for (const t of plan.tensors) {
-      let tensor: tf.Tensor | Float32Array | Uint8Array;
+      let tensor: GrownTensor;
       try {
         tensor = await options.tensor(t);
       } catch (error) {
@@ -126,7 +130,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       try {
         await writing;
       } catch (error) {
-        if (!(tensor instanceof Float32Array || tensor instanceof Uint8Array)) tensor.dispose();
+        if (isTfTensor(tensor)) tensor.dispose();
         throw error;
       }
       writing = writeOne(t, tensor);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../src/checkpoint/checkpoint.js';
 import { decodeToInt32 } from '../../src/checkpoint/dtypes.js';
 import { SafetensorsFile } from '../../src/checkpoint/safetensors.js';
+import { BufferPool, type ByteChunk } from '../../src/checkpoint/chunks.js';
 import { createCheckpointWriter, planShards } from '../../src/checkpoint/writer.js';
 import type { PlannedTensor } from '../../src/checkpoint/writer.js';
 import { CheckpointError, UsageError } from '../../src/errors.js';
@@ -131,6 +132,52 @@ describe('createCheckpointWriter', () => {
     expect(err).toBeInstanceOf(CheckpointError);
     expect((err as CheckpointError).tensor).toBe('ids');
     expect((err as CheckpointError).message).toMatch(/got a Float32Array but the plan needs raw I64 bytes/);
+  });
+
+  it('writes a tensor given in chunks (several in flight) byte-identical to writing it whole, releasing every chunk', async () => {
+    const bytesOf = (t: (typeof plan)[number]): Uint8Array => {
+      const v = values[t.name as keyof typeof values];
+      if (v instanceof Uint8Array) return v;
+      if (t.dtype === 'F32') return new Uint8Array(v.buffer.slice(0));
+      return new Uint8Array(new Uint16Array([0x3f80, 0xc020, 0x4049]).buffer); // b: 1, -2.5, 3.140625 in BF16
+    };
+    const whole = await tempDir();
+    await writeAll(whole, 24);
+    const dir = await tempDir();
+    const w = await createCheckpointWriter(dir, plan, { maxShardSize: 24, metadata: { grown_from: 'pico' } });
+    const pool = new BufferPool(2, 3);
+    let released = 0;
+    let yielded = 0;
+    for (const t of plan) {
+      const bytes = bytesOf(t);
+      async function* pieces(): AsyncGenerator<ByteChunk> {
+        for (let i = 0; i < bytes.byteLength; i += 3) {
+          const n = Math.min(3, bytes.byteLength - i);
+          const { view, done } = await pool.chunk(n);
+          view.set(bytes.subarray(i, i + n));
+          const chunk = done();
+          yielded++;
+          yield { bytes: chunk.bytes, release: () => (released++, chunk.release?.()) };
+        }
+      }
+      await w.write(t.name, pieces());
+    }
+    await w.close();
+    expect(released).toBe(yielded);
+    expect(yielded).toBeGreaterThan(plan.length);
+    for (const f of w.files) expect(await readFile(path.join(dir, f)), f).toEqual(await readFile(path.join(whole, f)));
+  });
+
+  it('rejects a chunked tensor with too many or too few bytes, naming the tensor', async () => {
+    const chunks = (...sizes: number[]): AsyncIterable<ByteChunk> => ({
+      async *[Symbol.asyncIterator]() {
+        for (const n of sizes) yield { bytes: new Uint8Array(n) };
+      },
+    });
+    const w = await createCheckpointWriter(await tempDir(), plan.slice(0, 2));
+    await expect(w.write('a', chunks(8, 4))).rejects.toThrow(/tensor "a" got 12 bytes but the plan needs 16 bytes of F32/);
+    const v = await createCheckpointWriter(await tempDir(), plan.slice(0, 2));
+    await expect(v.write('a', chunks(8, 8, 2))).rejects.toThrow(/tensor "a" got more than 16 bytes but the plan needs 16 bytes of F32/);
   });
 
   it('rejects a write started before the previous one finished', async () => {

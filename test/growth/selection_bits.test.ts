@@ -3,7 +3,9 @@ import { resolveArchitecture } from '../../src/arch/resolve.js';
 import { decodeToFloat32, encodeFromFloat32 } from '../../src/checkpoint/dtypes.js';
 import { operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan } from '../../src/growth/plan.js';
-import { materializeBitsBySelection, materializeBySelection, SelectionOperator } from '../../src/growth/selection.js';
+import { BufferPool } from '../../src/checkpoint/chunks.js';
+import { materializeBySelection, SelectionOperator } from '../../src/growth/selection.js';
+import { bitsChunks, materializeBitsBySelection, planBitsGather } from '../../src/growth/selection_bits.js';
 import { resolveTarget } from '../../src/growth/target.js';
 
 /** Deterministic uniform numbers in [0, 1). */
@@ -115,6 +117,19 @@ async function check(dtype: 'BF16' | 'F16', seed: number, scales: readonly numbe
     let firstDiff = -1;
     for (let i = 0; i < a.length && firstDiff < 0; i++) if (a[i] !== b[i]) firstDiff = i;
     expect(firstDiff, `${t.name} ${dtype}: first differing word`).toBe(-1);
+    // Streamed in blocks of rows (odd sizes, so blocks split the repeated rows unevenly): the same bytes.
+    const gather = await planBitsGather(t, selection, dtype, { dtypeOf: () => dtype, readBytes });
+    if (!gather) throw new Error(`${t.name}: no gather plan`);
+    const rowBytes = gather.rowWords * 2;
+    const chunkBytes = rowBytes * (1 + (checked % 7)) + 2;
+    const pool = new BufferPool(2, chunkBytes);
+    const pieces: Uint8Array[] = [];
+    for await (const chunk of bitsChunks(gather, pool, chunkBytes)) {
+      expect(chunk.bytes.byteLength % rowBytes, t.name).toBe(0);
+      pieces.push(chunk.bytes.slice());
+      chunk.release?.();
+    }
+    expect(Buffer.compare(Buffer.concat(pieces), viaBits), `${t.name} ${dtype}: streamed bytes`).toBe(0);
     checked++;
   }
   expect(checked).toBe(p.tensors.length);
@@ -131,6 +146,11 @@ describe('bit-level (16-bit word) selection materialization is bit-identical to 
     for (const specialRate of [0, 0.0005, 0.2]) {
       it(`${dtype}: structured copies and splits in runs (bulk copy and pair shift), specials at rate ${specialRate}`, async () => {
         await check(dtype, 31, [1, 0.5, 0.25, 1, 2 ** -20, 1 / 3], true, specialRate);
+      });
+    }
+    for (const scale of [1, 0.5]) {
+      it(`${dtype}: exact doubling at scale ${scale} (repeated rows and column runs are copies), specials at rate 0.2`, async () => {
+        await check(dtype, 47, [scale], true, 0.2);
       });
     }
   }
