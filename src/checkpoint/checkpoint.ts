@@ -11,7 +11,8 @@ export interface CheckpointReader {
   readonly files: string[];
   readonly entries: Map<string, TensorEntry>;
   readonly metadata: Record<string, string> | undefined;
-  readBytes(name: string): Promise<Uint8Array>;
+  /** Raw bytes in a fresh array, or in `into` (reused by the caller; at least the tensor's size). */
+  readBytes(name: string, into?: Uint8Array): Promise<Uint8Array>;
   readFloat32(name: string): Promise<Float32Array>;
   totalBytes(): number;
   close(): Promise<void>;
@@ -47,8 +48,8 @@ class ShardedReader implements CheckpointReader {
     return shard;
   }
 
-  async readBytes(name: string): Promise<Uint8Array> {
-    return this.shardOf(name).readBytes(name);
+  async readBytes(name: string, into?: Uint8Array): Promise<Uint8Array> {
+    return this.shardOf(name).readBytes(name, into);
   }
 
   async readFloat32(name: string): Promise<Float32Array> {

@@ -32,17 +32,25 @@ export class BufferPool {
   }
 
   /**
-   * A view of `bytes` bytes and the chunk that hands it to a writer (and the buffer back to the
-   * pool once written). More bytes than the pool's buffers hold get a buffer of their own.
+   * A view of `bytes` bytes of a pooled buffer and the function that gives the buffer back. More
+   * bytes than the pool's buffers hold get a buffer of their own (nothing to give back).
    */
-  async chunk(bytes: number): Promise<{ view: Uint8Array; done: (length?: number) => ByteChunk }> {
-    if (bytes > this.bytes) {
-      const view = new Uint8Array(bytes);
-      return { view, done: (length = bytes) => ({ bytes: view.subarray(0, length) }) };
-    }
+  async lease(bytes: number): Promise<{ view: Uint8Array; release: () => void }> {
+    if (bytes > this.bytes) return { view: new Uint8Array(bytes), release: () => undefined };
     const buffer = await this.acquire();
-    const view = new Uint8Array(buffer, 0, bytes);
-    return { view, done: (length = bytes) => ({ bytes: view.subarray(0, length), release: () => this.release(buffer) }) };
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.release(buffer);
+    };
+    return { view: new Uint8Array(buffer, 0, bytes), release };
+  }
+
+  /** A leased view and the chunk that hands it to a writer (which gives the buffer back once written). */
+  async chunk(bytes: number): Promise<{ view: Uint8Array; done: (length?: number) => ByteChunk }> {
+    const { view, release } = await this.lease(bytes);
+    return { view, done: (length = bytes) => ({ bytes: view.subarray(0, length), release }) };
   }
 
   private acquire(): Promise<ArrayBuffer> {

@@ -80,13 +80,20 @@ export class SafetensorsFile {
     return e;
   }
 
-  async readBytes(name: string): Promise<Uint8Array> {
+  /**
+   * The tensor's raw bytes, in a fresh array or in `into` (at least that many bytes; the view
+   * returned is its start), so that a caller can reuse one buffer for many reads.
+   */
+  async readBytes(name: string, into?: Uint8Array): Promise<Uint8Array> {
     const e = this.entry(name);
     if (!this.handle) {
       throw new CheckpointError(`${this.path}: tensor "${name}" read after the file was closed`, { file: this.path, tensor: name });
     }
+    if (into && into.byteLength < e.end - e.start) {
+      throw new Error(`${this.path}: tensor "${name}" needs ${e.end - e.start} bytes, the buffer given has ${into.byteLength}`);
+    }
     // A fresh Uint8Array (not a pooled Buffer) starts at offset 0, so every dtype view is aligned.
-    const out = new Uint8Array(e.end - e.start);
+    const out = into ? into.subarray(0, e.end - e.start) : new Uint8Array(e.end - e.start);
     const got = await readFully(this.handle, out, e.start);
     if (got !== out.byteLength) {
       throw new CheckpointError(

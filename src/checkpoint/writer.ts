@@ -27,7 +27,9 @@ export interface CheckpointWriter {
   readonly files: string[];
   /**
    * Writes the next planned tensor: float32 values (encoded to the planned dtype), its raw bytes,
-   * or its raw bytes in consecutive chunks (written as they arrive, several in flight).
+   * or its raw bytes in consecutive chunks. Chunks are written as they arrive, several in flight,
+   * and the last of them may still be in flight when this resolves (so the next tensor's first
+   * chunk is built meanwhile): each chunk's release says when it is written; close() waits for all.
    */
   write(name: string, data: Float32Array | Uint8Array | ChunkStream): Promise<void>;
   close(): Promise<void>;
@@ -35,8 +37,8 @@ export interface CheckpointWriter {
 
 export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
 
-/** Chunk writes of one tensor in flight at once: the kernel copies one while the next is queued. */
-const CHUNKS_IN_FLIGHT = 4;
+/** Chunk writes in flight at once: the kernel copies one while the next is built and queued. */
+const CHUNKS_IN_FLIGHT = 2;
 
 interface Slot extends PlannedTensor {
   bytes: number;
@@ -103,6 +105,10 @@ class StreamedWriter implements CheckpointWriter {
   private next = 0;
   private busy = false;
   private closed = false;
+  /** Chunk writes not yet finished, oldest first (they may span tensors). */
+  private inFlight: Promise<void>[] = [];
+  /** The first chunk write that failed: every later call reports it. */
+  private failure: unknown;
 
   constructor(
     private readonly dir: string,
@@ -137,11 +143,13 @@ class StreamedWriter implements CheckpointWriter {
     const bytes = isChunkStream(data) ? undefined : this.encode(slot, data);
     this.busy = true;
     try {
+      if (this.failure !== undefined) throw this.failure;
       const handle = shard.handle ?? (await this.openShard(shard));
       if (chunks) await this.writeChunks(slot, chunks, handle, position);
       else if (bytes) await writeFully(handle, bytes, position);
       this.next++;
       if (--shard.remaining === 0) {
+        await this.drain();
         shard.handle = undefined;
         await handle.close();
       }
@@ -151,26 +159,29 @@ class StreamedWriter implements CheckpointWriter {
   }
 
   private async writeChunks(slot: Slot, chunks: ChunkStream, handle: FileHandle, position: number): Promise<void> {
-    const inFlight: Promise<void>[] = [];
     let written = 0;
-    try {
-      for await (const chunk of chunks) {
-        if (written + chunk.bytes.byteLength > slot.bytes) {
-          chunk.release?.();
-          this.sizeMismatch(slot, `more than ${slot.bytes} bytes`);
-        }
-        const write = writeFully(handle, chunk.bytes, position + written).finally(() => chunk.release?.());
-        // Awaited below; until then a failure must not count as unhandled.
-        write.catch(() => undefined);
-        inFlight.push(write);
-        written += chunk.bytes.byteLength;
-        if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
+    for await (const chunk of chunks) {
+      if (written + chunk.bytes.byteLength > slot.bytes) {
+        chunk.release?.();
+        this.sizeMismatch(slot, `more than ${slot.bytes} bytes`);
       }
-      await Promise.all(inFlight.splice(0));
-    } finally {
-      await Promise.allSettled(inFlight);
+      const write = writeFully(handle, chunk.bytes, position + written)
+        .catch((error: unknown) => {
+          this.failure ??= error;
+        })
+        .finally(() => chunk.release?.());
+      this.inFlight.push(write);
+      written += chunk.bytes.byteLength;
+      while (this.inFlight.length >= CHUNKS_IN_FLIGHT) await this.inFlight.shift();
+      if (this.failure !== undefined) throw this.failure;
     }
     if (written !== slot.bytes) this.sizeMismatch(slot, `${written} bytes`);
+  }
+
+  /** Waits for every chunk write in flight; throws the first that failed. */
+  private async drain(): Promise<void> {
+    while (this.inFlight.length > 0) await this.inFlight.shift();
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private sizeMismatch(slot: Slot, actual: string): never {
@@ -214,7 +225,11 @@ class StreamedWriter implements CheckpointWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.shards.map((s) => s.handle?.close()));
+    try {
+      await this.drain();
+    } finally {
+      await Promise.all(this.shards.map((s) => s.handle?.close()));
+    }
     const missing = this.order.slice(this.next).map((s) => s.name);
     if (missing.length > 0) {
       const shown = missing.slice(0, 3).map((n) => `"${n}"`).join(', ');
