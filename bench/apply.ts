@@ -14,17 +14,14 @@
  *    Steps 3 and 4 take turns 3 times, each starting with nothing dirty and the previous output
  *    deleted (on this VM, writing into pages just freed is several times faster than into fresh
  *    ones, and dirty pages left over throttle writes), and the medians are compared.
- * 5. Replays apply's pipeline for one tensor of each kind with a timer per phase (another child)
- *    and scales it to the whole model: where the time goes.
- * 6. Writes the same grown model through the selection prototype of bench/lib/selection.ts
+ * 5. Writes the same grown model through the selection prototype of bench/lib/selection.ts
  *    (gathers instead of dense matMuls, operator read one matrix at a time) in a child measured
  *    like apply's, and compares the two outputs byte for byte.
  *
  * Prints a table and writes bench/results/apply.json. Options:
  *   --quick         2 -> 3 layers at the same widths (a smoke run of about a minute)
  *   --cpu-prof      run the apply child under `node --cpu-prof` and print the top self-time functions
- *   --no-breakdown  skip step 5
- *   --no-gather     skip step 6
+ *   --no-gather     skip step 5
  *   --keep          keep the temporary directory (printed)
  */
 import { execFile, fork } from 'node:child_process';
@@ -42,14 +39,13 @@ import { GrowthOperator } from '../src/growth/operator.js';
 import { writeOperator, OPERATOR_FILE } from '../src/growth/operator_file.js';
 import { planGrowth, type GrowthPlan } from '../src/growth/plan.js';
 import { resolveTarget } from '../src/growth/target.js';
-import type { ApplyChildResult, BreakdownChildResult, PhaseTimes, VerifyChildResult } from './apply_child.js';
+import type { ApplyChildResult, VerifyChildResult } from './apply_child.js';
 import { summarizeCpuProfile, type ProfileEntry } from './lib/cpuprofile.js';
 import { materializeFlops } from './lib/flops.js';
 import { fmt, GIB, hasFlag, machine, MB, median, printTable, writeResult } from './lib/report.js';
 
 const QUICK = hasFlag('--quick');
 const CPU_PROF = hasFlag('--cpu-prof');
-const BREAKDOWN = !hasFlag('--no-breakdown');
 const GATHER = !hasFlag('--no-gather');
 const KEEP = hasFlag('--keep');
 
@@ -323,11 +319,6 @@ async function bench(): Promise<void> {
     const outputBytes = await safetensorsBytes(out);
     const operatorFileBytes = await fileBytes(path.join(out, OPERATOR_FILE));
 
-    let breakdown: BreakdownChildResult | undefined;
-    if (BREAKDOWN) {
-      log('phase breakdown (one tensor per kind, scaled)...');
-      breakdown = (await runChild<BreakdownChildResult>(['breakdown', sourceDir, operatorFile, work])).result;
-    }
     let gathered: { run: ApplyChildResult; peakRss: number; verify: VerifyChildResult } | undefined;
     if (GATHER) {
       log('selection prototype (child process)...');
@@ -386,7 +377,6 @@ async function bench(): Promise<void> {
         peakRssMet: peakRss < TARGET_PEAK_RSS_BYTES,
         throughputMet: ratio >= TARGET_COPY_RATIO,
       },
-      breakdown: breakdown?.kinds,
       gatherPrototype: gathered && {
         seconds: gathered.run.seconds,
         MBps: outputBytes / MB / gathered.run.seconds,
@@ -437,23 +427,6 @@ async function bench(): Promise<void> {
       `apply gathers instead of ${fmt(flops / 1e9)} GFLOP of dense operator matMuls; ` +
         `wasm heap ${fmt(a.wasmHeapBytes / MB)} MB, RSS before apply ${fmt(a.rssBeforeBytes / MB)} MB`,
     );
-    if (breakdown) {
-      const total = (p: keyof PhaseTimes): number => breakdown.kinds.reduce((s, k) => s + k.seconds[p], 0);
-      const phases: (keyof PhaseTimes)[] = ['read', 'upload', 'materialize', 'download', 'encode', 'write'];
-      const all = phases.reduce((s, p) => s + total(p), 0);
-      console.log('where the time goes (one tensor per kind timed, scaled to the model):');
-      printTable([
-        ['kind', 'tensors', 'apply s', ...phases.map((p) => `${p} s`), 'GFLOP/s'],
-        ...breakdown.kinds.map((k) => [
-          k.kind,
-          String(k.tensors),
-          fmt(byKind.get(k.kind) ?? 0, 1),
-          ...phases.map((p) => fmt(k.seconds[p], 1)),
-          k.materializeGflop > 0 ? fmt(k.materializeGflop / k.seconds.materialize, 1) : '',
-        ]),
-        ['total', String(plan.tensors.length), fmt(a.seconds, 1), ...phases.map((p) => `${fmt(total(p), 1)} (${fmt((100 * total(p)) / all)}%)`), fmt(flops / 1e9 / total('materialize'), 1)],
-      ]);
-    }
     if (profile) {
       console.log(`cpu profile of the apply child (${profile.file}), top self time of ${fmt(profile.totalSeconds, 1)} s:`);
       printTable([['function', 'self s', '%'], ...profile.top.map((e) => [e.name, fmt(e.selfSeconds, 1), fmt(e.percent, 1)])]);

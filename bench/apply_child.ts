@@ -2,29 +2,18 @@
  * The measured side of bench/apply.ts, run in its own process so that its resident memory is the
  * apply's alone. Modes:
  *   apply <source> <operator> <out>      time `apply` as the CLI runs it; report RSS and per-tensor times
- *   breakdown <source> <operator> <out>  replay apply's pipeline for one tensor of each kind with a
- *                                        timer per phase (read+decode, upload, materialize,
- *                                        download, encode BF16, write) and scale by tensor count
  *   gather <source> <operator> <out>     the same output through the selection prototype
  *                                        (bench/lib/selection.ts): gathers instead of matMuls, the
  *                                        operator read one matrix at a time
  *   verify <a> <b> -                     compare two checkpoints tensor by tensor, byte for byte
  * The result goes to the parent over IPC as one message.
  */
-import { open, readFile, rm } from 'node:fs/promises';
-import * as path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { openModel } from '../src/arch/load.js';
-import { initBackend } from '../src/backend/index.js';
 import { createCheckpointWriter, openCheckpoint } from '../src/checkpoint/index.js';
-import { encodeFromFloat32 } from '../src/checkpoint/dtypes.js';
-import { writeFully } from '../src/checkpoint/io.js';
 import { apply } from '../src/growth/apply.js';
-import { materializeTensor } from '../src/growth/materialize.js';
-import { GrowthOperator } from '../src/growth/operator.js';
-import { openOperator, planForOperator, readOperator } from '../src/growth/operator_file.js';
-import type { PlannedTensor } from '../src/growth/plan.js';
-import { materializeTensorFlops } from './lib/flops.js';
+import { openOperator, planForOperator } from '../src/growth/operator_file.js';
 import { materializeBf16BySelection, materializeBySelection, SelectionOperator } from './lib/selection.js';
 
 /** RSS sampling period asked for by the benchmark (ms). */
@@ -44,24 +33,6 @@ export interface ApplyChildResult {
   written: { tensor: string; at: number }[];
 }
 
-export interface PhaseTimes {
-  read: number;
-  upload: number;
-  materialize: number;
-  download: number;
-  encode: number;
-  write: number;
-}
-
-export interface BreakdownKind {
-  kind: string;
-  tensors: number;
-  sources: number;
-  /** Seconds for the whole model: read/upload once per kind, the rest once per target tensor. */
-  seconds: PhaseTimes;
-  materializeGflop: number;
-}
-
 export interface VerifyChildResult {
   mode: 'verify';
   tensors: number;
@@ -71,13 +42,6 @@ export interface VerifyChildResult {
   /** Tensors whose values differ, with the largest absolute difference. */
   different: { tensor: string; maxAbsDiff: number; nonFinite: number }[];
 }
-
-export interface BreakdownChildResult {
-  mode: 'breakdown';
-  kinds: BreakdownKind[];
-}
-
-const kindOf = (name: string): string => name.replace(/\.\d+\./, '.{i}.');
 
 async function vmHwm(): Promise<number> {
   const status = await readFile('/proc/self/status', 'utf8');
@@ -183,78 +147,13 @@ async function runVerify(a: string, b: string): Promise<VerifyChildResult> {
   return { mode: 'verify', tensors: left.entries.size, identical, signedZerosOnly, different };
 }
 
-const seconds = (since: number): number => (performance.now() - since) / 1000;
-
-async function runBreakdown(sourceDir: string, operatorFile: string, out: string): Promise<BreakdownChildResult> {
-  await initBackend({ backend: 'wasm' });
-  const saved = await readOperator(operatorFile);
-  const source = await openModel(sourceDir);
-  const plan = planForOperator(source, saved.metadata);
-  const op = GrowthOperator.fromTensors(plan, saved.tensors);
-  const scratch = path.join(out, 'breakdown.bin');
-  const handle = await open(scratch, 'w');
-  const byKind = new Map<string, PlannedTensor[]>();
-  for (const t of plan.tensors) byKind.set(kindOf(t.name), [...(byKind.get(kindOf(t.name)) ?? []), t]);
-  const kinds: BreakdownKind[] = [];
-  try {
-    let offset = 0;
-    for (const [kind, tensors] of byKind) {
-      const t = tensors[0];
-      let since = performance.now();
-      const arrays: Float32Array[] = [];
-      for (const name of t.sources) arrays.push(await source.readFloat32(name));
-      const read = seconds(since);
-      since = performance.now();
-      const shapes = new Map(source.match.specs.map((s) => [s.name, s.shape]));
-      const held = new Map(t.sources.map((name, i) => [name, tf.tensor(arrays[i], shapes.get(name), 'float32')]));
-      const upload = seconds(since);
-      since = performance.now();
-      // The wasm backend runs kernels synchronously: when this returns, the products are computed.
-      const grown = materializeTensor(t, (name) => {
-        const x = held.get(name);
-        if (!x) throw new Error(`breakdown: "${name}" not held`);
-        return x;
-      }, op);
-      const materialize = seconds(since);
-      since = performance.now();
-      const data = (await grown.data()) as Float32Array;
-      const download = seconds(since);
-      since = performance.now();
-      const bytes = encodeFromFloat32(data, 'BF16');
-      const encode = seconds(since);
-      since = performance.now();
-      await writeFully(handle, bytes, offset);
-      offset += bytes.byteLength;
-      const write = seconds(since);
-      grown.dispose();
-      tf.dispose([...held.values()]);
-      const n = tensors.length;
-      kinds.push({
-        kind,
-        tensors: n,
-        sources: t.sources.length,
-        seconds: { read, upload, materialize: materialize * n, download: download * n, encode: encode * n, write: write * n },
-        materializeGflop: tensors.reduce((sum, x) => sum + materializeTensorFlops(x), 0) / 1e9,
-      });
-    }
-  } finally {
-    await handle.close();
-    await rm(scratch, { force: true });
-    op.dispose();
-    await source.close();
-  }
-  return { mode: 'breakdown', kinds };
-}
-
 const [mode, sourceDir, operatorFile, out] = process.argv.slice(2);
-if (sourceDir === undefined || operatorFile === undefined || out === undefined) throw new Error('usage: apply_child.ts apply|breakdown|gather <source> <operator> <out> | verify <a> <b> -');
+if (sourceDir === undefined || operatorFile === undefined || out === undefined) throw new Error('usage: apply_child.ts apply|gather <source> <operator> <out> | verify <a> <b> -');
 const result =
-  mode === 'breakdown'
-    ? await runBreakdown(sourceDir, operatorFile, out)
-    : mode === 'gather'
-      ? await runGather(sourceDir, operatorFile, out)
-      : mode === 'verify'
-        ? await runVerify(sourceDir, operatorFile)
-        : await runApply(sourceDir, operatorFile, out);
+  mode === 'gather'
+    ? await runGather(sourceDir, operatorFile, out)
+    : mode === 'verify'
+      ? await runVerify(sourceDir, operatorFile)
+      : await runApply(sourceDir, operatorFile, out);
 if (process.send) process.send(result);
 else console.log(JSON.stringify(result));

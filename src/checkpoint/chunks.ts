@@ -4,6 +4,11 @@
  */
 export interface ByteChunk {
   bytes: Uint8Array;
+  /**
+   * Where in the tensor these bytes go (byte offsets; several when the same bytes repeat, each
+   * written from this one buffer). Default: right after the previous chunk that had no offsets.
+   */
+  offsets?: readonly number[];
   /** Called once `bytes` are in the file (or the write failed): the buffer may be reused. */
   release?: () => void;
 }

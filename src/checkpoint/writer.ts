@@ -159,23 +159,37 @@ class StreamedWriter implements CheckpointWriter {
   }
 
   private async writeChunks(slot: Slot, chunks: ChunkStream, handle: FileHandle, position: number): Promise<void> {
-    let written = 0;
+    // Byte ranges of the tensor written so far, checked at the end to tile it exactly.
+    const ranges: [number, number][] = [];
+    let next = 0;
     for await (const chunk of chunks) {
-      if (written + chunk.bytes.byteLength > slot.bytes) {
+      const length = chunk.bytes.byteLength;
+      const offsets = chunk.offsets ?? [next];
+      if (!chunk.offsets) next += length;
+      const outside = offsets.find((at) => !(Number.isSafeInteger(at) && at >= 0 && at + length <= slot.bytes));
+      if (outside !== undefined) {
         chunk.release?.();
-        this.sizeMismatch(slot, `more than ${slot.bytes} bytes`);
+        this.sizeMismatch(slot, `${length} bytes at offset ${outside}`);
       }
-      const write = writeFully(handle, chunk.bytes, position + written)
-        .catch((error: unknown) => {
+      const writes = offsets.map((at) => {
+        ranges.push([at, at + length]);
+        const write = writeFully(handle, chunk.bytes, position + at).catch((error: unknown) => {
           this.failure ??= error;
-        })
-        .finally(() => chunk.release?.());
-      this.inFlight.push(write);
-      written += chunk.bytes.byteLength;
+        });
+        this.inFlight.push(write);
+        return write;
+      });
+      void Promise.all(writes).finally(() => chunk.release?.());
       while (this.inFlight.length >= CHUNKS_IN_FLIGHT) await this.inFlight.shift();
       if (this.failure !== undefined) throw this.failure;
     }
-    if (written !== slot.bytes) this.sizeMismatch(slot, `${written} bytes`);
+    ranges.sort((x, y) => x[0] - y[0]);
+    let covered = 0;
+    for (const [begin, end] of ranges) {
+      if (begin !== covered) this.sizeMismatch(slot, begin < covered ? `bytes ${begin}-${covered} twice` : `no bytes ${covered}-${begin}`);
+      covered = end;
+    }
+    if (covered !== slot.bytes) this.sizeMismatch(slot, `${covered} bytes`);
   }
 
   /** Waits for every chunk write in flight; throws the first that failed. */

@@ -168,16 +168,37 @@ describe('createCheckpointWriter', () => {
     for (const f of w.files) expect(await readFile(path.join(dir, f)), f).toEqual(await readFile(path.join(whole, f)));
   });
 
-  it('rejects a chunked tensor with too many or too few bytes, naming the tensor', async () => {
-    const chunks = (...sizes: number[]): AsyncIterable<ByteChunk> => ({
-      async *[Symbol.asyncIterator]() {
-        for (const n of sizes) yield { bytes: new Uint8Array(n) };
-      },
-    });
-    const w = await createCheckpointWriter(await tempDir(), plan.slice(0, 2));
-    await expect(w.write('a', chunks(8, 4))).rejects.toThrow(/tensor "a" got 12 bytes but the plan needs 16 bytes of F32/);
-    const v = await createCheckpointWriter(await tempDir(), plan.slice(0, 2));
-    await expect(v.write('a', chunks(8, 8, 2))).rejects.toThrow(/tensor "a" got more than 16 bytes but the plan needs 16 bytes of F32/);
+  const stream = (...pieces: ByteChunk[]): AsyncIterable<ByteChunk> => ({
+    async *[Symbol.asyncIterator]() {
+      yield* pieces;
+    },
+  });
+
+  it('rejects a chunked tensor with too many or too few bytes, or bytes twice, naming the tensor', async () => {
+    const n = (size: number, offsets?: number[]): ByteChunk => ({ bytes: new Uint8Array(size), offsets });
+    const cases: [ByteChunk[], RegExp][] = [
+      [[n(8), n(4)], /tensor "a" got 12 bytes but the plan needs 16 bytes of F32/],
+      [[n(8), n(8), n(2)], /tensor "a" got 2 bytes at offset 16 but the plan needs 16 bytes of F32/],
+      [[n(8, [0, 4]), n(4, [12])], /tensor "a" got bytes 4-8 twice/],
+      [[n(4, [0, 12]), n(4, [8])], /tensor "a" got no bytes 4-8/],
+    ];
+    for (const [pieces, message] of cases) {
+      const w = await createCheckpointWriter(await tempDir(), plan.slice(0, 2));
+      await expect(w.write('a', stream(...pieces))).rejects.toThrow(message);
+    }
+  });
+
+  it('writes one chunk at several offsets (repeated bytes) and releases it once all are written', async () => {
+    const dir = await tempDir();
+    const w = await createCheckpointWriter(dir, [{ name: 'r', dtype: 'U8', shape: [12] }]);
+    let released = 0;
+    const piece = (bytes: number[], offsets: number[]): ByteChunk => ({ bytes: new Uint8Array(bytes), offsets, release: () => released++ });
+    await w.write('r', stream(piece([1, 2, 3, 4], [0, 8]), piece([5, 6, 7, 8], [4])));
+    await w.close();
+    expect(released).toBe(2);
+    const ckpt = await openCheckpoint(dir);
+    expect([...(await ckpt.readBytes('r'))]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4]);
+    await ckpt.close();
   });
 
   it('rejects a write started before the previous one finished', async () => {
