@@ -14,14 +14,16 @@
  *    Steps 3 and 4 take turns 3 times, each starting with nothing dirty and the previous output
  *    deleted (on this VM, writing into pages just freed is several times faster than into fresh
  *    ones, and dirty pages left over throttle writes), and the medians are compared.
- * 5. Writes the same grown model through the selection prototype of bench/lib/selection.ts
+ * 5. Grows the same model with `grow --method net2net` and no data (the streamed path, in a
+ *    child measured like apply's) and checks its weights are byte-identical to apply's.
+ * 6. Writes the same grown model through the selection prototype of bench/lib/selection.ts
  *    (gathers instead of dense matMuls, operator read one matrix at a time) in a child measured
  *    like apply's, and compares the two outputs byte for byte.
  *
  * Prints a table and writes bench/results/apply.json. Options:
  *   --quick         2 -> 3 layers at the same widths (a smoke run of about a minute)
  *   --cpu-prof      run the apply child under `node --cpu-prof` and print the top self-time functions
- *   --no-gather     skip step 5
+ *   --no-gather     skip step 6
  *   --keep          keep the temporary directory (printed)
  */
 import { execFile, fork } from 'node:child_process';
@@ -319,6 +321,15 @@ async function bench(): Promise<void> {
     const outputBytes = await safetensorsBytes(out);
     const operatorFileBytes = await fileBytes(path.join(out, OPERATOR_FILE));
 
+    log('grow --method net2net without data (streamed, child process)...');
+    const grownDir = path.join(work, 'grown-net2net');
+    const g = await runChild<ApplyChildResult>(['grow', sourceDir, JSON.stringify(TARGET), grownDir]);
+    const growSyncSeconds = await fsyncFiles(await safetensorsFiles(grownDir));
+    log('  comparing its weights with apply\'s...');
+    const growVerify = (await runChild<VerifyChildResult>(['verify', out, grownDir, '-'])).result;
+    const grown = { run: g.result, syncSeconds: growSyncSeconds, peakRss: Math.max(g.result.vmHwmBytes, g.result.rssSampledPeakBytes, g.parentSampledPeakBytes), verify: growVerify };
+    await rm(grownDir, { recursive: true, force: true });
+
     let gathered: { run: ApplyChildResult; peakRss: number; verify: VerifyChildResult } | undefined;
     if (GATHER) {
       log('selection prototype (child process)...');
@@ -377,6 +388,14 @@ async function bench(): Promise<void> {
         peakRssMet: peakRss < TARGET_PEAK_RSS_BYTES,
         throughputMet: ratio >= TARGET_COPY_RATIO,
       },
+      growNet2Net: {
+        seconds: grown.run.seconds,
+        fsyncSeconds: grown.syncSeconds,
+        MBps: outputBytes / MB / (grown.run.seconds + grown.syncSeconds),
+        peakRssBytes: grown.peakRss,
+        sameBytesAsApply: grown.verify.identical === grown.verify.tensors,
+        verify: grown.verify,
+      },
       gatherPrototype: gathered && {
         seconds: gathered.run.seconds,
         MBps: outputBytes / MB / gathered.run.seconds,
@@ -405,11 +424,13 @@ async function bench(): Promise<void> {
       ['cp + fsync (disk)', fmt(outputBytes / MB), fmt(median(cpSyncedSeconds), 2), fmt(cpSyncedMBps), '100%', pct(cpSyncedMBps, cpMBps), ''],
       ['cp (page cache)', fmt(outputBytes / MB), fmt(median(cpSeconds), 2), fmt(cpMBps), pct(cpMBps, cpSyncedMBps), '100%', ''],
       ['node read/write copy', fmt(outputBytes / MB), fmt(median(nodeSeconds), 2), fmt(nodeMBps), pct(nodeMBps, cpSyncedMBps), pct(nodeMBps, cpMBps), ''],
+      ['grow --method net2net (+ fsync)', fmt(outputBytes / MB), `${fmt(grown.run.seconds, 1)} + ${fmt(grown.syncSeconds, 1)}`, fmt(outputBytes / MB / (grown.run.seconds + grown.syncSeconds), 1), pct(outputBytes / MB / (grown.run.seconds + grown.syncSeconds), cpSyncedMBps), pct(outputBytes / MB / (grown.run.seconds + grown.syncSeconds), cpMBps), fmt(grown.peakRss / MB)],
       ...(gathered
         ? [['gather prototype', fmt(outputBytes / MB), fmt(gathered.run.seconds, 1), fmt(gatherMBps, 1), pct(gatherMBps, cpSyncedMBps), pct(gatherMBps, cpMBps), fmt(gathered.peakRss / MB)]]
         : []),
     ]);
     console.log(`apply and copies: median of ${REPEATS} turns; peak RSS: max of VmHWM and RSS sampled every ${SAMPLE_MS} ms`);
+    console.log(`grow --method net2net vs apply: ${grown.verify.identical} of ${grown.verify.tensors} weight tensors byte-identical`);
     if (gathered) {
       const v = gathered.verify;
       console.log(

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { openModel } from '../src/arch/load.js';
 import { createCheckpointWriter, openCheckpoint } from '../src/checkpoint/index.js';
 import { apply } from '../src/growth/apply.js';
+import { grow } from '../src/growth/grow.js';
 import { openOperator, planForOperator } from '../src/growth/operator_file.js';
 import { materializeBf16BySelection, materializeBySelection, SelectionOperator } from './lib/selection.js';
 
@@ -20,7 +21,7 @@ import { materializeBf16BySelection, materializeBySelection, SelectionOperator }
 const SAMPLE_MS = 50;
 
 export interface ApplyChildResult {
-  mode: 'apply' | 'gather';
+  mode: 'apply' | 'gather' | 'grow';
   seconds: number;
   rssBeforeBytes: number;
   /** Highest process.memoryUsage().rss seen by a 50 ms timer (misses spans where wasm blocks the event loop). */
@@ -55,7 +56,7 @@ function wasmHeap(): number {
 }
 
 /** Runs `work` with RSS sampled every 50 ms and per-tensor completion times recorded. */
-async function measured(mode: 'apply' | 'gather', work: (wrote: (tensor: string) => void) => Promise<void>): Promise<ApplyChildResult> {
+async function measured(mode: ApplyChildResult['mode'], work: (wrote: (tensor: string) => void) => Promise<void>): Promise<ApplyChildResult> {
   const rssBeforeBytes = process.memoryUsage().rss;
   let rssSampledPeakBytes = rssBeforeBytes;
   const timer = setInterval(() => {
@@ -71,13 +72,21 @@ async function measured(mode: 'apply' | 'gather', work: (wrote: (tensor: string)
   const seconds = (performance.now() - start) / 1000;
   rssSampledPeakBytes = Math.max(rssSampledPeakBytes, process.memoryUsage().rss);
   // The gather prototype never starts a tfjs backend; asking for one would start the default.
-  const wasmHeapBytes = mode === 'apply' ? wasmHeap() : 0;
+  const wasmHeapBytes = mode === 'gather' ? 0 : wasmHeap();
   return { mode, seconds, rssBeforeBytes, rssSampledPeakBytes, vmHwmBytes: await vmHwm(), wasmHeapBytes, written };
 }
 
 function runApply(source: string, operator: string, out: string): Promise<ApplyChildResult> {
   return measured('apply', async (wrote) => {
     await apply({ source, operator, out, backend: 'wasm', onProgress: (e) => e.phase === 'write' && wrote(e.tensor) });
+  });
+}
+
+/** `grow --method net2net` without data (streamed) to the target given as JSON ({"hiddenSize": ..., "layers": ...}). */
+function runGrow(source: string, target: string, out: string): Promise<ApplyChildResult> {
+  return measured('grow', async (wrote) => {
+    const t = JSON.parse(target) as { hiddenSize: number; layers: number };
+    await grow({ source, out, method: 'net2net', ...t, backend: 'wasm', onProgress: (e) => e.phase === 'write' && wrote(e.tensor) });
   });
 }
 
@@ -148,12 +157,14 @@ async function runVerify(a: string, b: string): Promise<VerifyChildResult> {
 }
 
 const [mode, sourceDir, operatorFile, out] = process.argv.slice(2);
-if (sourceDir === undefined || operatorFile === undefined || out === undefined) throw new Error('usage: apply_child.ts apply|gather <source> <operator> <out> | verify <a> <b> -');
+if (sourceDir === undefined || operatorFile === undefined || out === undefined) throw new Error('usage: apply_child.ts apply|gather <source> <operator> <out> | grow <source> <target json> <out> | verify <a> <b> -');
 const result =
   mode === 'gather'
     ? await runGather(sourceDir, operatorFile, out)
     : mode === 'verify'
       ? await runVerify(sourceDir, operatorFile)
-      : await runApply(sourceDir, operatorFile, out);
+      : mode === 'grow'
+        ? await runGrow(sourceDir, operatorFile, out)
+        : await runApply(sourceDir, operatorFile, out);
 if (process.send) process.send(result);
 else console.log(JSON.stringify(result));

@@ -1,27 +1,23 @@
+import { copyFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { openModel, type OpenedModel } from '../arch/load.js';
 import { initBackend } from '../backend/index.js';
 import { UsageError } from '../errors.js';
 import { materializeTensor } from './materialize.js';
 import { checkOperatorShapes, GrowthOperator } from './operator.js';
-import { openOperator, planForOperator } from './operator_file.js';
+import { OPERATOR_FILE, openOperator, planForOperator } from './operator_file.js';
 import type { GrownOutputOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
-import type { GrowthPlan, PlannedTensor } from './plan.js';
-import { materializeBySelection, SelectionOperator } from './selection.js';
-import { bitsChunks, planBitsGather } from './selection_bits.js';
+import { SelectionOperator } from './selection.js';
+import { selectionProducer } from './stream.js';
 import { targetConfig } from './target.js';
-import { outputDtype, writeGrownModel, type GrownTensor, type GrowthReport } from './write.js';
-import { BufferPool, type ByteChunk } from '../checkpoint/index.js';
+import { outputDtype, writeGrownModel, type GrowthReport } from './write.js';
 
 export interface ApplyOptions extends GrownOutputOptions {
   /** ligo_operator.safetensors, or a grown directory holding one. */
   operator: string;
 }
-
-/** Gathered tensors are built and written in blocks of rows this big, through this many reused buffers. */
-const CHUNK_BYTES = 1 << 20;
-const CHUNK_BUFFERS = 3;
 
 const DIM_KEYS = ['family', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim', 'intermediateSize'] as const;
 
@@ -60,22 +56,6 @@ class SourceWindow {
   }
 }
 
-/** Bytes of the largest source tensor a layer reads (embeddings and heads, read once each, are not pooled). */
-function largestLayerSourceBytes(plan: GrowthPlan): number {
-  let elements = 1;
-  for (const t of plan.tensors) if (t.layer !== undefined) elements = Math.max(elements, t.smallShape.reduce((a, b) => a * b, 1));
-  return 2 * elements;
-}
-
-/** `chunks`, then `release` once they are all built (or the stream is abandoned). */
-async function* releasing(chunks: AsyncGenerator<ByteChunk>, release: () => void): AsyncGenerator<ByteChunk> {
-  try {
-    yield* chunks;
-  } finally {
-    release();
-  }
-}
-
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
@@ -108,42 +88,14 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       return operator;
     };
     const dtype = outputDtype(options.dtype, source.storageDtype);
-    // Stored in the output dtype (BF16 -> BF16, F16 -> F16): gathered as raw 16-bit words, no float
-    // round trip, from source bytes read into reused buffers (fresh memory costs as much as the gather).
-    const stored = (name: string): string => {
-      const storedName = model.match.sourceNames.get(name);
-      if (storedName === undefined) throw new Error(`no tensor "${name}" in ${model.dir}`);
-      return storedName;
-    };
-    const dtypeOf = (name: string) => model.reader.entries.get(stored(name))?.dtype;
-    const sourcePool = new BufferPool(2, largestLayerSourceBytes(plan));
-    const chunkPool = new BufferPool(CHUNK_BUFFERS, CHUNK_BYTES);
-    const produce = async (t: PlannedTensor): Promise<GrownTensor> => {
-      let release = (): void => undefined;
-      const readBytes = async (name: string): Promise<Uint8Array> => {
-        const entry = model.reader.entries.get(stored(name));
-        const lease = await sourcePool.lease(entry ? entry.end - entry.start : 0);
-        release = lease.release;
-        return model.reader.readBytes(stored(name), lease.view);
-      };
-      const bits = await planBitsGather(t, selection, dtype, { dtypeOf, readBytes }).catch((error: unknown) => {
-        release();
-        throw error;
-      });
-      if (bits) {
-        await held.hold([]);
-        return releasing(bitsChunks(bits, chunkPool, CHUNK_BYTES), release);
-      }
-      release();
-      const fast = await materializeBySelection(t, selection, (name) => model.readFloat32(name));
-      if (fast) {
-        await held.hold([]);
-        return fast;
-      }
-      const op = await dense();
-      await held.hold(t.sources);
-      return materializeTensor(t, held.get, op);
-    };
+    const produce = selectionProducer(model, plan, selection, dtype, {
+      materialize: async (t) => {
+        const op = await dense();
+        await held.hold(t.sources);
+        return materializeTensor(t, held.get, op);
+      },
+      idle: () => held.hold([]),
+    });
     return await writeGrownModel({
       out: options.out,
       overwrite: options.overwrite ?? false,
@@ -151,8 +103,10 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       plan,
       config: targetConfig(source.config, source.dims, plan.target, source.description),
       tensor: produce,
-      operatorFile: saved.path,
-      optionalPresent: [...source.match.optionalPresent],
+      saveOperator: async (dir) => {
+        await copyFile(saved.path, path.join(dir, OPERATOR_FILE));
+        return OPERATOR_FILE;
+      },
       sourceDtype: source.storageDtype,
       dtype,
       maxShardSize: options.maxShardSize,

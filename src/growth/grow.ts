@@ -14,6 +14,8 @@ import { materializeAll } from './materialize.js';
 import { methodRecipe, LIGO_INIT_NOISE } from './methods.js';
 import { describeDepthInit } from './init.js';
 import { GrowthOperator } from './operator.js';
+import { writeOperator } from './operator_file.js';
+import { growStreamed } from './grow_streamed.js';
 import { GROW_DEFAULTS, type GrowEvent, type GrowOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
 import { GROWTH_METHODS, planGrowth, type GrowthPlan } from './plan.js';
@@ -119,6 +121,9 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   }
 }
 
+const missingDataError = (): UsageError =>
+  new UsageError('--data: the ligo method learns its operator on text; pass --data <file> (.txt, .jsonl or .bin)', { flag: '--data' });
+
 /**
  * Grows a checkpoint: plan, initialize the operator for the method, learn it on data (LiGO),
  * measure held-out loss before and after, and write the grown model in Hugging Face layout.
@@ -129,6 +134,18 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
   const backend = await initBackend({ backend: o.backend });
   await checkOutputDir(o.out, o.overwrite);
   const progress = o.onProgress ?? (() => undefined);
+  if (!o.data) {
+    // Nothing to learn or measure: stream the grown model from the source, never holding it whole.
+    const opened = await openModel(o.source);
+    try {
+      const plan = await planFromOptions(o, opened);
+      const recipe = methodRecipe(o.method, opened.description, o.init);
+      if (recipe.learns) throw missingDataError();
+      return await growStreamed({ options: o, source: opened, plan, recipe, backend: backend.name, startedAt: started, progress });
+    } finally {
+      await opened.close();
+    }
+  }
   progress({ phase: 'load', message: `loading ${o.source}` });
   const small = await loadModel(o.source);
   let operator: GrowthOperator | undefined;
@@ -136,9 +153,6 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
   try {
     const plan = await planFromOptions(o, small);
     const recipe = methodRecipe(o.method, small.description, o.init);
-    if (recipe.learns && !o.data) {
-      throw new UsageError('--data: the ligo method learns its operator on text; pass --data <file> (.txt, .jsonl or .bin)', { flag: '--data' });
-    }
     const tokenizer = o.data && !o.data.endsWith('.bin') ? await loadTokenizer(o.source) : undefined;
     if (tokenizer && tokenizer.vocabSize > small.dims.vocabSize) {
       throw new UsageError(`${o.source}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${small.dims.vocabSize}`, { file: o.source });
@@ -188,6 +202,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const sourceConfig = small.config;
     const config = targetConfig(sourceConfig, small.dims, plan.target, small.description);
     const grownWeight = getter(grown);
+    const learnedOperator = operator;
     return await writeGrownModel({
       out: o.out,
       overwrite: o.overwrite,
@@ -195,8 +210,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
       plan,
       config,
       tensor: async (t) => tf.clone(grownWeight(t.name)),
-      operator,
-      optionalPresent: [...small.match.optionalPresent],
+      saveOperator: learnedOperator ? (dir) => writeOperator(dir, learnedOperator, [...small.match.optionalPresent]) : undefined,
       sourceDtype: small.storageDtype,
       dtype,
       maxShardSize: o.maxShardSize,

@@ -1,25 +1,36 @@
 import type { LayerGroup } from '../arch/types.js';
+import type { Selection } from './selection.js';
 
 /**
- * Width and depth initializations as plain number arrays (row-major), so they are testable
- * without tensors. Width copies use i mod small: every small unit is copied the same number of
- * times when large is a multiple of small, which is what makes LayerNorm/RMSNorm statistics,
- * and so the whole function, exactly preserved.
+ * Width and depth initializations in selection form (row r is scale[r] times unit vector
+ * index[r]), so they are testable without tensors and never need a dense matrix at scale. Width
+ * copies use i mod small: every small unit is copied the same number of times when large is a
+ * multiple of small, which is what makes LayerNorm/RMSNorm statistics, and so the whole function,
+ * exactly preserved.
  */
-export function copyMatrix(large: number, small: number): Float32Array {
-  const m = new Float32Array(large * small);
-  for (let i = 0; i < large; i++) m[i * small + (i % small)] = 1;
-  return m;
+export function copySelection(large: number, small: number): Selection {
+  const index = Int32Array.from({ length: large }, (_, i) => i % small);
+  return { index, scale: new Float32Array(large).fill(1), cols: small };
 }
 
 /** The `in` side of a copy: each copy gets 1/count of the weight so sums over the axis are unchanged. */
-export function splitMatrix(large: number, small: number): Float32Array {
-  const m = copyMatrix(large, small);
+export function splitSelection(large: number, small: number): Selection {
+  const sel = copySelection(large, small);
   const counts = new Float32Array(small);
   for (let i = 0; i < large; i++) counts[i % small] += 1;
-  for (let i = 0; i < large; i++) m[i * small + (i % small)] = 1 / counts[i % small];
+  for (let i = 0; i < large; i++) sel.scale[i] = 1 / counts[i % small];
+  return sel;
+}
+
+/** The dense row-major [rows, cols] matrix a selection stands for. */
+export function denseMatrix(sel: Selection): Float32Array {
+  const m = new Float32Array(sel.index.length * sel.cols);
+  for (let r = 0; r < sel.index.length; r++) if (sel.scale[r] !== 0) m[r * sel.cols + sel.index[r]] = sel.scale[r];
   return m;
 }
+
+export const copyMatrix = (large: number, small: number): Float32Array => denseMatrix(copySelection(large, small));
+export const splitMatrix = (large: number, small: number): Float32Array => denseMatrix(splitSelection(large, small));
 
 export type DepthPattern = 'stack' | 'interlace';
 
@@ -40,16 +51,24 @@ export function sourceLayer(pattern: DepthPattern, layer: number, large: number,
   return pattern === 'stack' ? layer % small : Math.floor((layer * small) / large);
 }
 
-export function depthMatrix(pattern: DepthPattern, large: number, small: number, zeroRepeats: boolean): Float32Array {
-  const m = new Float32Array(large * small);
+/** A zeroed repeat is a zero row: index 0, scale 0, as the selection form of the dense matrix reads. */
+export function depthSelection(pattern: DepthPattern, large: number, small: number, zeroRepeats: boolean): Selection {
+  const index = new Int32Array(large);
+  const scale = new Float32Array(large);
   const seen = new Set<number>();
   for (let l = 0; l < large; l++) {
     const j = sourceLayer(pattern, l, large, small);
-    if (!(zeroRepeats && seen.has(j))) m[l * small + j] = 1;
+    if (!(zeroRepeats && seen.has(j))) {
+      index[l] = j;
+      scale[l] = 1;
+    }
     seen.add(j);
   }
-  return m;
+  return { index, scale, cols: small };
 }
+
+export const depthMatrix = (pattern: DepthPattern, large: number, small: number, zeroRepeats: boolean): Float32Array =>
+  denseMatrix(depthSelection(pattern, large, small, zeroRepeats));
 
 /** Depth groups whose repeated layers are zeroed by `preserve`. */
 export const OUTPUT_GROUPS: readonly LayerGroup[] = ['attn_out', 'mlp_out'];

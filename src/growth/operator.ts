@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../arch/types.js';
-import { copyMatrix, depthMatrix, OUTPUT_GROUPS, splitMatrix, type DepthInit } from './init.js';
+import { copySelection, denseMatrix, depthSelection, OUTPUT_GROUPS, splitSelection, type DepthInit } from './init.js';
+import type { Selection } from './selection.js';
 import { kron } from './kron.js';
 import type { GrowthPlan, WidthOperatorSpec } from './plan.js';
 import type { AxisSide } from '../arch/types.js';
@@ -67,23 +68,29 @@ export function checkOperatorShapes(plan: GrowthPlan, shapeOf: (name: string) =>
   return expected;
 }
 
-/** Initial operator values by parameter name: copy/split width matrices and the depth matrices. */
-function initialValues(plan: GrowthPlan, depth: DepthInit): Map<string, { data: Float32Array; shape: [number, number] }> {
-  const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
+/** The initial operator by parameter name, in selection form: copy/split width matrices and the depth matrices. */
+export function initialSelections(plan: GrowthPlan, depth: DepthInit): Map<string, Selection> {
+  const values = new Map<string, Selection>();
   for (const op of plan.width) {
     const [rows, cols] = mainShape(op);
-    values.set(mainName(op.id, 'out'), { data: copyMatrix(rows, cols), shape: [rows, cols] });
-    values.set(mainName(op.id, 'in'), { data: splitMatrix(rows, cols), shape: [rows, cols] });
+    values.set(mainName(op.id, 'out'), copySelection(rows, cols));
+    values.set(mainName(op.id, 'in'), splitSelection(rows, cols));
     const hd = headDimFactorShape(op);
     if (hd) {
-      values.set(headDimName(op.id, 'out'), { data: copyMatrix(hd[0], hd[1]), shape: hd });
-      values.set(headDimName(op.id, 'in'), { data: splitMatrix(hd[0], hd[1]), shape: hd });
+      values.set(headDimName(op.id, 'out'), copySelection(hd[0], hd[1]));
+      values.set(headDimName(op.id, 'in'), splitSelection(hd[0], hd[1]));
     }
   }
   for (const d of plan.depth) {
     const zeroRepeats = depth.preserve && OUTPUT_GROUPS.includes(d.group);
-    values.set(depthName(d.group), { data: depthMatrix(depth.pattern, d.large, d.small, zeroRepeats), shape: [d.large, d.small] });
+    values.set(depthName(d.group), depthSelection(depth.pattern, d.large, d.small, zeroRepeats));
   }
+  return values;
+}
+
+function initialValues(plan: GrowthPlan, depth: DepthInit): Map<string, { data: Float32Array; shape: [number, number] }> {
+  const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
+  for (const [name, sel] of initialSelections(plan, depth)) values.set(name, { data: denseMatrix(sel), shape: [sel.index.length, sel.cols] });
   return values;
 }
 

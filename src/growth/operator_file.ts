@@ -49,19 +49,41 @@ function exactSelection(data: Float32Array, rows: number, cols: number): Selecti
   return asSelection(data, rows, cols);
 }
 
+/** One operator parameter to save: its selection form, or its dense values, read when written. */
+interface SavedMatrix {
+  name: string;
+  shape: [number, number];
+  selection?: Selection;
+  dense?: () => Promise<Float32Array>;
+}
+
 /**
- * Writes ligo_operator.safetensors one matrix at a time (the operator is never serialized whole
- * in memory): a first pass finds which matrices are selections, then the header and each
- * matrix's bytes are written at their offsets.
+ * Writes ligo_operator.safetensors from a (trained) operator one matrix at a time (the operator is
+ * never serialized whole in memory): matrices that are selections are saved in that form.
  */
 export async function writeOperator(dir: string, operator: GrowthOperator, optionalPresent: readonly string[] = []): Promise<string> {
-  type Planned = { name: string; shape: [number, number]; selection?: Selection };
-  const planned: Planned[] = [];
+  const matrices: SavedMatrix[] = [];
   for (const [name, v] of operator.params) {
     const [rows, cols] = v.shape as [number, number];
     const selection = exactSelection((await v.data()) as Float32Array, rows, cols);
-    planned.push({ name, shape: [rows, cols], selection });
+    matrices.push({ name, shape: [rows, cols], selection, dense: async () => (await v.data()) as Float32Array });
   }
+  return writeOperatorMatrices(dir, operator.plan, matrices, optionalPresent);
+}
+
+/** Writes ligo_operator.safetensors for an operator given in selection form (no dense matrix is built). */
+export async function writeSelectionOperator(
+  dir: string,
+  plan: GrowthPlan,
+  selections: ReadonlyMap<string, Selection>,
+  optionalPresent: readonly string[] = [],
+): Promise<string> {
+  const matrices = [...selections].map(([name, selection]): SavedMatrix => ({ name, shape: [selection.index.length, selection.cols], selection }));
+  return writeOperatorMatrices(dir, plan, matrices, optionalPresent);
+}
+
+/** The header (with the selection list in its metadata) first, then each matrix's bytes at its offset. */
+async function writeOperatorMatrices(dir: string, plan: GrowthPlan, planned: readonly SavedMatrix[], optionalPresent: readonly string[]): Promise<string> {
   const selections: Record<string, [number, number]> = {};
   const layout: { name: string; dtype: 'F32' | 'I32'; shape: number[]; begin: number; end: number }[] = [];
   let offset = 0;
@@ -78,10 +100,10 @@ export async function writeOperator(dir: string, operator: GrowthOperator, optio
     } else add(p.name, 'F32', p.shape);
   }
   const metadata: Record<string, string> = {
-    ligo_family: operator.plan.family,
-    ligo_method: operator.plan.method,
-    ligo_source: JSON.stringify(operator.plan.source),
-    ligo_target: JSON.stringify(operator.plan.target),
+    ligo_family: plan.family,
+    ligo_method: plan.method,
+    ligo_source: JSON.stringify(plan.source),
+    ligo_target: JSON.stringify(plan.target),
     ligo_optional: JSON.stringify(optionalPresent),
   };
   if (Object.keys(selections).length > 0) metadata[SELECTIONS_KEY] = JSON.stringify(selections);
@@ -99,9 +121,8 @@ export async function writeOperator(dir: string, operator: GrowthOperator, optio
         await put(new Uint8Array(p.selection.index.buffer, p.selection.index.byteOffset, p.selection.index.byteLength));
         await put(new Uint8Array(p.selection.scale.buffer, p.selection.scale.byteOffset, p.selection.scale.byteLength));
       } else {
-        const v = operator.params.get(p.name);
-        if (!v) throw new Error(`growth operator has no parameter "${p.name}"`);
-        const data = (await v.data()) as Float32Array; // one dense matrix at a time
+        if (!p.dense) throw new Error(`operator matrix "${p.name}" has neither a selection nor dense values`);
+        const data = await p.dense(); // one dense matrix at a time
         await put(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       }
     }

@@ -1,13 +1,11 @@
-import { copyFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
 import { copyAuxiliaryFiles, createCheckpointWriter, type ChunkStream } from '../checkpoint/index.js';
 import { decodeToFloat32, encodeFromFloat32, type DType } from '../checkpoint/dtypes.js';
-import type { GrowthOperator } from './operator.js';
 import { writeAtomically } from './output_dir.js';
 import type { GrowthPlan, PlannedTensor } from './plan.js';
-import { OPERATOR_FILE, writeOperator } from './operator_file.js';
 import { readLicense, renderModelCard } from '../hub/model_card.js';
 import { README_FILE } from '../hub/files.js';
 
@@ -78,11 +76,8 @@ export interface WriteGrownModelOptions {
    * they are written); called in plan order, the next one while the previous one is being written.
    */
   tensor: (planned: PlannedTensor) => Promise<GrownTensor>;
-  operator?: GrowthOperator;
-  /** A saved ligo_operator.safetensors to copy as is (apply), instead of serializing `operator`. */
-  operatorFile?: string;
-  /** Optional source tensors kept (BERT pooler, NSP head), recorded for `apply`. */
-  optionalPresent: readonly string[];
+  /** Writes ligo_operator.safetensors (or copies a saved one) into the output directory; returns its file name. */
+  saveOperator?: (dir: string) => Promise<string>;
   sourceDtype: DType;
   dtype?: DType;
   maxShardSize?: number;
@@ -142,11 +137,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
     const config = { ...options.config, torch_dtype: torchDtype(dtype) };
     await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     const auxiliary = await copyAuxiliaryFiles(options.source, dir);
-    const operatorFiles = options.operatorFile
-      ? [await copyFile(options.operatorFile, path.join(dir, OPERATOR_FILE)).then(() => OPERATOR_FILE)]
-      : options.operator
-        ? [await writeOperator(dir, options.operator, options.optionalPresent)]
-        : [];
+    const operatorFiles = options.saveOperator ? [await options.saveOperator(dir)] : [];
     const report: GrowthReport = {
       ...options.report,
       wallSeconds: (performance.now() - options.startedAt) / 1000,

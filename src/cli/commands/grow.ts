@@ -30,6 +30,9 @@ const builder = (y: Argv) =>
         'LiGO (Wang et al., ICLR 2023) writes every grown tensor as a learned linear map of the small ones:',
         'width operators per growth dimension (residual stream; per layer FFN and attention heads) and',
         'depth coefficients per layer group, trained for --steps on --data with the small model frozen.',
+        'The baselines (net2net, stack, interlace, random) without --data stream the grown model from the',
+        'source tensor by tensor, in about a tensor\'s memory; with --data they also report held-out loss,',
+        'which needs the whole grown model in memory.',
         'Exit codes: 0 success, 1 runtime failure, 2 usage error.',
       ].join('\n'),
     );

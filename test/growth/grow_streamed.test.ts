@@ -1,0 +1,98 @@
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openModel } from '../../src/arch/load.js';
+import { grow } from '../../src/growth/grow.js';
+import type { GrowOptions } from '../../src/growth/options.js';
+import type { GrowthMethod } from '../../src/growth/plan.js';
+import { GOLDEN_DIR } from '../models/helpers.js';
+
+let work: string;
+let tokens: string;
+let bert: string;
+
+/** Every file of a grown directory but the ones that record the run (time, data) or describe it. */
+async function grownBytes(dir: string): Promise<Map<string, Buffer>> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.safetensors') || f.endsWith('.index.json') || f === 'config.json');
+  return new Map(await Promise.all(files.map(async (f) => [f, await readFile(path.join(dir, f))] as const)));
+}
+
+/** Float32 bytes of each tensor in a grown directory. */
+async function largestTensorBytes(dir: string): Promise<number[]> {
+  const model = await openModel(dir);
+  try {
+    return model.match.specs.map((spec) => 4 * spec.shape.reduce((a, b) => a * b, 1));
+  } finally {
+    await model.close();
+  }
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'ligo-grow-streamed-'));
+  // Pre-tokenized ids (nanoGPT .bin) below every golden model's vocabulary.
+  tokens = path.join(work, 'tokens.bin');
+  await writeFile(tokens, new Uint8Array(Uint16Array.from({ length: 4096 }, (_, i) => (i * 7) % 90).buffer));
+  // The masked-LM loss of the reference run needs a mask token id.
+  bert = path.join(work, 'bert-mlm');
+  await cp(path.join(GOLDEN_DIR, 'bert-mlm'), bert, { recursive: true });
+  const config = JSON.parse(await readFile(path.join(bert, 'config.json'), 'utf8')) as Record<string, unknown>;
+  await writeFile(path.join(bert, 'config.json'), JSON.stringify({ ...config, mask_token_id: 4 }));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+// BF16 and F16 sources take the 16-bit gather, F32 ones the float32 gather; BERT is post-norm.
+const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
+  ['gpt2-bare-bf16', 'net2net', { hiddenSize: 64, layers: 3 }],
+  ['gpt2-bare-bf16', 'interlace', { hiddenSize: 48, layers: 4 }],
+  ['qwen2-bias-f16', 'net2net', { hiddenSize: 128, layers: 3, intermediateSize: 160 }],
+  ['llama-gqa-untied', 'stack', { hiddenSize: 96, layers: 3 }],
+  ['mistral-headdim', 'net2net', { hiddenSize: 128, layers: 3, headDim: 32 }],
+  ['bert-mlm', 'net2net', { hiddenSize: 96, layers: 3 }],
+  ['llama-gqa-untied', 'random', { hiddenSize: 96, layers: 3 }],
+  ['gpt2-bare-bf16', 'net2net', { hiddenSize: 64, layers: 3, dtype: 'F32', maxShardSize: 20_000 }],
+];
+
+describe('grow without --data streams the grown model from the source', () => {
+  for (const [model, method, target] of CASES) {
+    it(`${model} ${method} ${JSON.stringify(target)}: same bytes as the in-memory path, and no tensors left in tfjs`, async () => {
+      const name = `${model}-${method}-${Object.values(target).join('-')}`;
+      const source = model === 'bert-mlm' ? bert : path.join(GOLDEN_DIR, model);
+      const common: GrowOptions = { source, out: '', method, seed: 5, backend: 'wasm', ...target };
+      const before = tf.memory();
+      let peakBytes = 0;
+      const onProgress = (): void => void (peakBytes = Math.max(peakBytes, tf.memory().numBytes - before.numBytes));
+      let streamed: Awaited<ReturnType<typeof grow>> | undefined;
+      const profile = await tf.profile(async () => {
+        streamed = await grow({ ...common, out: path.join(work, `${name}-streamed`), onProgress });
+      });
+      if (!streamed) throw new Error('grow returned nothing');
+      expect(tf.memory().numTensors).toBe(before.numTensors);
+      // Copies and scalings are gathered in plain JS (no tfjs kernel at all); `random` holds a fresh
+      // tensor or two at a time, never the model.
+      if (method === 'random') {
+        expect(peakBytes).toBeGreaterThan(0);
+        expect(peakBytes).toBeLessThanOrEqual(2 * Math.max(...(await largestTensorBytes(streamed.out))));
+      } else expect(profile.kernels.map((k) => k.name)).toEqual([]);
+      expect(streamed.heldOut.grown).toBeNull();
+      // With --data the model is materialized in tfjs to measure held-out loss: the reference.
+      const inMemory = await grow({ ...common, out: path.join(work, `${name}-memory`), data: tokens, batchSize: 2, seqLen: 16 });
+      expect(inMemory.heldOut.grown).not.toBeNull();
+      const a = await grownBytes(streamed.out);
+      const b = await grownBytes(inMemory.out);
+      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+      if (target.maxShardSize) expect(a.has('model.safetensors.index.json')).toBe(true);
+      for (const [file, bytes] of a) expect(Buffer.compare(bytes, b.get(file) as Buffer), `${name}: ${file}`).toBe(0);
+      expect(streamed.files).toEqual(inMemory.files);
+    });
+  }
+
+  it('still refuses ligo without --data, before reading any weights', async () => {
+    await expect(grow({ source: path.join(GOLDEN_DIR, 'gpt2-bare-bf16'), out: path.join(work, 'no-data'), hiddenSize: 64, backend: 'wasm' })).rejects.toThrow(
+      /--data: the ligo method learns its operator on text/,
+    );
+  });
+});
