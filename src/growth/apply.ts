@@ -5,7 +5,8 @@ import { openModel, type OpenedModel } from '../arch/load.js';
 import { initBackend } from '../backend/index.js';
 import { UsageError } from '../errors.js';
 import { materializeTensor } from './materialize.js';
-import { checkOperatorShapes, GrowthOperator } from './operator.js';
+import { LazyOperator } from './lazy_operator.js';
+import { checkOperatorShapes, parametersFor } from './operator.js';
 import { OPERATOR_FILE, openOperator, planForOperator } from './operator_file.js';
 import type { GrownOutputOptions } from './options.js';
 import { checkOutputDir } from './output_dir.js';
@@ -62,7 +63,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const backend = await initBackend({ backend: options.backend });
   await checkOutputDir(options.out, options.overwrite ?? false);
   const saved = await openOperator(options.operator);
-  let operator: GrowthOperator | undefined;
+  let operator: LazyOperator | undefined;
   let source: OpenedModel | undefined;
   let window: SourceWindow | undefined;
   try {
@@ -81,20 +82,22 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
     const plan = planForOperator(source, saved.metadata);
     checkOperatorShapes(plan, saved.shape);
     // Copy/scale operators (net2net, stack, an unlearned LiGO) are gathered in JS, matrix by
-    // matrix from the file; only a learned (dense) operator is loaded whole into tfjs.
+    // matrix from the file; a learned (dense) operator goes through tfjs, holding only the
+    // parameters of the tensor being built.
     const selection = new SelectionOperator(plan, saved.readMatrix);
-    const dense = async (): Promise<GrowthOperator> => {
-      operator ??= GrowthOperator.fromTensors(plan, await saved.readAll());
-      return operator;
-    };
+    const dense = new LazyOperator(plan, saved.readMatrix);
+    operator = dense;
     const dtype = outputDtype(options.dtype, source.storageDtype);
     const produce = selectionProducer(model, plan, selection, dtype, {
       materialize: async (t) => {
-        const op = await dense();
+        await dense.hold(parametersFor(plan, t));
         await held.hold(t.sources);
-        return materializeTensor(t, held.get, op);
+        return materializeTensor(t, held.get, dense);
       },
-      idle: () => held.hold([]),
+      idle: async () => {
+        await held.hold([]);
+        await dense.hold([]);
+      },
     });
     return await writeGrownModel({
       out: options.out,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GrowthOperator } from './operator.js';
+import type { OperatorMatrices } from './operator.js';
 import type { PlannedSegment, PlannedTensor } from './plan.js';
 
 /** Small-model tensors by canonical name (float32). */
@@ -20,7 +20,7 @@ function memoized<T extends tf.Tensor>(memo: Memo, key: string, build: () => T):
 }
 
 /** Applies the width operators of one axis (possibly several concatenated segments). */
-function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: GrowthOperator, memo: Memo): tf.Tensor {
+function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: OperatorMatrices, memo: Memo): tf.Tensor {
   if (segments.every((s) => s.operator === null)) return x;
   const parts = segments.length === 1 ? [x] : tf.split(x, segments.map((s) => s.small), axis);
   const grown = parts.map((part, i) => {
@@ -36,7 +36,7 @@ function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: Gr
 }
 
 /** Depth: the large layer's tensor is a learned combination of the small layers' tensors of its kind. */
-function mixDepth(tensor: PlannedTensor, small: SmallWeights, op: GrowthOperator, memo: Memo): tf.Tensor {
+function mixDepth(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
   // A clone, even when nothing grows: the caller disposes what we return, never the small model's own tensor.
   if (tensor.layer === undefined || tensor.group === undefined) return tf.clone(small(tensor.sources[0]));
   const group = tensor.group;
@@ -52,7 +52,7 @@ function mixDepth(tensor: PlannedTensor, small: SmallWeights, op: GrowthOperator
  * The grown tensor W_l = B_out (sum_j w_lj W_j) B_in^T: depth mixing at the small width first
  * (cheap), then width expansion per axis with that large layer's operators.
  */
-function build(tensor: PlannedTensor, small: SmallWeights, op: GrowthOperator, memo: Memo): tf.Tensor {
+function build(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
   let x = mixDepth(tensor, small, op, memo);
   tensor.axes.forEach((segments, axis) => {
     x = growAxis(x, axis, segments, op, memo);
@@ -61,12 +61,12 @@ function build(tensor: PlannedTensor, small: SmallWeights, op: GrowthOperator, m
 }
 
 /** One grown tensor, on its own (streaming writers); the caller disposes it. */
-export function materializeTensor(tensor: PlannedTensor, small: SmallWeights, op: GrowthOperator): tf.Tensor {
+export function materializeTensor(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices): tf.Tensor {
   return tf.tidy(() => build(tensor, small, op, new Map()));
 }
 
 /** Every tensor of the grown model, sharing width matrices and depth mixes; the caller disposes them. */
-export function materializeAll(tensors: readonly PlannedTensor[], small: SmallWeights, op: GrowthOperator): Map<string, tf.Tensor> {
+export function materializeAll(tensors: readonly PlannedTensor[], small: SmallWeights, op: OperatorMatrices): Map<string, tf.Tensor> {
   const built = tf.tidy(() => {
     const memo: Memo = new Map();
     const out: Record<string, tf.Tensor> = {};

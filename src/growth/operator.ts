@@ -3,7 +3,7 @@ import type { LayerGroup } from '../arch/types.js';
 import { copySelection, denseMatrix, depthSelection, OUTPUT_GROUPS, splitSelection, type DepthInit } from './init.js';
 import type { Selection } from './selection.js';
 import { kron } from './kron.js';
-import type { GrowthPlan, WidthOperatorSpec } from './plan.js';
+import type { GrowthPlan, PlannedTensor, WidthOperatorSpec } from './plan.js';
 import type { AxisSide } from '../arch/types.js';
 import { CheckpointError } from '../errors.js';
 
@@ -18,7 +18,7 @@ export interface OperatorInit {
 /** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.head_dim` for the head_dim factor. */
 const mainName = (id: string, side: AxisSide): string => `${id}.${side}`;
 const headDimName = (id: string, side: AxisSide): string => `${id}.${side}.head_dim`;
-const depthName = (group: LayerGroup): string => `depth.${group}`;
+export const depthName = (group: LayerGroup): string => `depth.${group}`;
 
 function headDimFactorShape(op: WidthOperatorSpec): [number, number] | undefined {
   if (!op.heads || op.heads.headDimSmall === op.heads.headDimLarge) return undefined;
@@ -94,11 +94,47 @@ function initialValues(plan: GrowthPlan, depth: DepthInit): Map<string, { data: 
   return values;
 }
 
+/** What materialization reads of an operator: the full width matrices and the depth matrices. */
+export interface OperatorMatrices {
+  widthMatrix(id: string, side: AxisSide): tf.Tensor2D;
+  depthMatrix(group: LayerGroup): tf.Tensor2D;
+}
+
+/** The full (D_large x D_small) width matrix of operator `id` on `side`, from its parameters. */
+export function widthMatrixOf(plan: GrowthPlan, id: string, side: AxisSide, param: (name: string) => tf.Tensor2D): tf.Tensor2D {
+  const op = plan.width.find((w) => w.id === id);
+  if (!op) throw new Error(`growth plan has no width operator "${id}"`);
+  const main = param(mainName(id, side));
+  if (!op.heads) return main;
+  const hd = headDimFactorShape(op);
+  const headDimMatrix = hd
+    ? op.heads.rotary
+      ? kron(tf.eye(2) as tf.Tensor2D, param(headDimName(id, side))) // keeps (i, i + hd/2) pairs
+      : param(headDimName(id, side))
+    : (tf.eye(op.heads.headDimSmall) as tf.Tensor2D);
+  return kron(main, headDimMatrix);
+}
+
+/** The operator parameters that building grown tensor `t` reads. */
+export function parametersFor(plan: GrowthPlan, t: PlannedTensor): string[] {
+  const names = new Set<string>();
+  for (const segments of t.axes) {
+    for (const s of segments) {
+      if (s.operator === null) continue;
+      names.add(mainName(s.operator, s.side));
+      const op = plan.width.find((w) => w.id === s.operator);
+      if (op && headDimFactorShape(op)) names.add(headDimName(s.operator, s.side));
+    }
+  }
+  if (t.layer !== undefined && t.group !== undefined) names.add(depthName(t.group));
+  return [...names];
+}
+
 /**
  * The LiGO operator: width expansions per growth dimension and depth mixing per layer group,
  * held as tf.Variables so autodiff can train them.
  */
-export class GrowthOperator {
+export class GrowthOperator implements OperatorMatrices {
   private constructor(
     readonly plan: GrowthPlan,
     readonly params: Map<string, tf.Variable>,
@@ -143,17 +179,7 @@ export class GrowthOperator {
 
   /** The full (D_large x D_small) matrix of a width operator on one side. */
   widthMatrix(id: string, side: AxisSide): tf.Tensor2D {
-    const op = this.plan.width.find((w) => w.id === id);
-    if (!op) throw new Error(`growth plan has no width operator "${id}"`);
-    const main = this.param(mainName(id, side)) as tf.Tensor2D;
-    if (!op.heads) return main;
-    const hd = headDimFactorShape(op);
-    const headDimMatrix = hd
-      ? op.heads.rotary
-        ? kron(tf.eye(2) as tf.Tensor2D, this.param(headDimName(id, side)) as tf.Tensor2D) // keeps (i, i + hd/2) pairs
-        : (this.param(headDimName(id, side)) as tf.Tensor2D)
-      : (tf.eye(op.heads.headDimSmall) as tf.Tensor2D);
-    return kron(main, headDimMatrix);
+    return widthMatrixOf(this.plan, id, side, (name) => this.param(name) as tf.Tensor2D);
   }
 
   depthMatrix(group: LayerGroup): tf.Tensor2D {
