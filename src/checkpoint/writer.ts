@@ -33,6 +33,8 @@ export interface CheckpointWriter {
    */
   write(name: string, data: Float32Array | Uint8Array | ChunkStream): Promise<void>;
   close(): Promise<void>;
+  /** After a failure: waits for the writes in flight and closes every file (the output is incomplete). */
+  abort(): Promise<void>;
 }
 
 export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
@@ -234,6 +236,13 @@ class StreamedWriter implements CheckpointWriter {
     shard.handle = handle;
     await writeFully(handle, shard.header, 0);
     return handle;
+  }
+
+  async abort(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(this.inFlight.splice(0));
+    await Promise.allSettled(this.shards.map((s) => s.handle?.close()));
+    for (const s of this.shards) s.handle = undefined;
   }
 
   async close(): Promise<void> {

@@ -111,29 +111,34 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       }
       options.onProgress?.(t.name, ++done, plan.tensors.length);
     };
-    // One tensor of lookahead: tensor i+1 is produced while tensor i's bytes go to the file, so at
-    // most two grown tensors are held at once.
-    let writing: Promise<void> = Promise.resolve();
-    for (const t of plan.tensors) {
-      let tensor: GrownTensor;
-      try {
-        tensor = await options.tensor(t);
-      } catch (error) {
-        await writing.catch(() => undefined);
-        throw error;
+    try {
+      // One tensor of lookahead: tensor i+1 is produced while tensor i's bytes go to the file, so at
+      // most two grown tensors are held at once.
+      let writing: Promise<void> = Promise.resolve();
+      for (const t of plan.tensors) {
+        let tensor: GrownTensor;
+        try {
+          tensor = await options.tensor(t);
+        } catch (error) {
+          await writing.catch(() => undefined);
+          throw error;
+        }
+        try {
+          await writing;
+        } catch (error) {
+          if (isTfTensor(tensor)) tensor.dispose();
+          throw error;
+        }
+        writing = writeOne(t, tensor);
+        // Its failure is rethrown by the next `await writing`; until then it must not count as unhandled.
+        writing.catch(() => undefined);
       }
-      try {
-        await writing;
-      } catch (error) {
-        if (isTfTensor(tensor)) tensor.dispose();
-        throw error;
-      }
-      writing = writeOne(t, tensor);
-      // Its failure is rethrown by the next `await writing`; until then it must not count as unhandled.
-      writing.catch(() => undefined);
+      await writing;
+      await writer.close();
+    } catch (error) {
+      await writer.abort();
+      throw error;
     }
-    await writing;
-    await writer.close();
     const config = { ...options.config, torch_dtype: torchDtype(dtype) };
     await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     const auxiliary = await copyAuxiliaryFiles(options.source, dir);

@@ -188,6 +188,23 @@ describe('createCheckpointWriter', () => {
     }
   });
 
+  it('a chunk stream that fails mid-tensor fails the write; abort() then waits for the writes in flight and closes the files', async () => {
+    const dir = await tempDir();
+    const w = await createCheckpointWriter(dir, plan.slice(0, 2));
+    let released = 0;
+    const failing: AsyncIterable<ByteChunk> = {
+      async *[Symbol.asyncIterator]() {
+        yield { bytes: new Uint8Array(8), release: () => released++ };
+        throw new Error('gather failed');
+      },
+    };
+    await expect(w.write('a', failing)).rejects.toThrow(/gather failed/);
+    await w.abort();
+    expect(released).toBe(1);
+    await expect(w.write('a', values.a)).rejects.toThrow(/after close/);
+    await w.close(); // a no-op once aborted
+  });
+
   it('writes one chunk at several offsets (repeated bytes) and releases it once all are written', async () => {
     const dir = await tempDir();
     const w = await createCheckpointWriter(dir, [{ name: 'r', dtype: 'U8', shape: [12] }]);
