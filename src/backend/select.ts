@@ -7,6 +7,7 @@ import { registerMissingGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 import { registerFastWasmMatMul } from './wasm_matmul.js';
 import { installWasmHeapGuard } from './wasm_heap_guard.js';
+import { registerThreadedWasm, wasmThreadCount } from './wasm_threads.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
@@ -39,7 +40,7 @@ export interface InitBackendOptions {
   backend?: string;
   log?: (msg: string) => void;
   env?: Record<string, string | undefined>;
-  /** wasm only; has an effect only where tfjs can run wasm threads (browsers, not Node). */
+  /** wasm only: threads for matrix products (default LIGO_WASM_THREADS, else every core). */
   threads?: number;
 }
 
@@ -94,7 +95,7 @@ async function select(
   for (const choice of forced === undefined ? AUTO_ORDER : [forced]) {
     const { name, package: pkg } = CHOICES[choice];
     try {
-      await activate(choice, options.threads);
+      await activate(choice, options.threads, options.env ?? process.env, log);
     } catch (err) {
       const error = firstLine(err);
       if (forced !== undefined) {
@@ -117,13 +118,26 @@ async function select(
   throw new LigoError(`No tfjs backend could be initialized: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
 }
 
-async function activate(choice: BackendChoice, threads: number | undefined): Promise<void> {
+async function activate(
+  choice: BackendChoice,
+  threads: number | undefined,
+  env: Record<string, string | undefined>,
+  log: (msg: string) => void,
+): Promise<void> {
   const { name, package: pkg } = CHOICES[choice];
   if (choice === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     registerWasmKernels();
     registerFastWasmMatMul();
-    if (threads !== undefined) wasm.setThreadsCount(threads);
+    const count = wasmThreadCount(threads, env);
+    if (count > 1) {
+      try {
+        await registerThreadedWasm(count);
+      } catch (err) {
+        log(`wasm threads unavailable (${firstLine(err)}); using the single-threaded build`);
+        wasm.setThreadsCount(1);
+      }
+    }
   } else if (choice !== 'cpu') {
     await importOptional(pkg);
   }
@@ -146,9 +160,8 @@ async function importOptional(specifier: string): Promise<unknown> {
 async function describe(name: string, pkg: string): Promise<string> {
   if (name !== 'wasm') return `${name} (${pkg})`;
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
-  // tfjs turns wasm threads off under Node (its pthread workers need blob: URLs, which Node rejects).
-  const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'multi-threaded' : 'single-threaded';
-  return `wasm (${pkg}, ${simd}, ${threads})`;
+  const threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  return `wasm (${pkg}, ${simd}, ${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
 function hintFor(choice: BackendChoice): string {
