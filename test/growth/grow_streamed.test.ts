@@ -90,6 +90,13 @@ describe('grow without --data streams the grown model from the source', () => {
     });
   }
 
+  it('random is reproducible for every seed, 0 included (tfjs would take seed 0 as no seed)', async () => {
+    const run = async (out: string): Promise<Map<string, Buffer>> =>
+      grownBytes((await grow({ source: path.join(GOLDEN_DIR, 'llama-gqa-untied'), out: path.join(work, out), method: 'random', seed: 0, hiddenSize: 96, backend: 'wasm' })).out);
+    const [a, b] = [await run('random-seed0-a'), await run('random-seed0-b')];
+    for (const [file, bytes] of a) expect(Buffer.compare(bytes, b.get(file) as Buffer), file).toBe(0);
+  });
+
   it('still refuses ligo without --data, before reading any weights', async () => {
     await expect(grow({ source: path.join(GOLDEN_DIR, 'gpt2-bare-bf16'), out: path.join(work, 'no-data'), hiddenSize: 64, backend: 'wasm' })).rejects.toThrow(
       /--data: the ligo method learns its operator on text/,
