@@ -62,7 +62,13 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
   writeFileSync(workerFile, wasmWorkerContents.replace(/\n/g, '\\n'));
   process.once('exit', () => rmSync(workerFile, { force: true }));
   const binary = await readFile(wasmFile);
-  const factory = require(mainScript) as Factory;
+  // The glue starts a pool of 8 pthread workers, each loading the glue and the module (about a
+  // second of CPU and 80 MB before any work); XNNPACK needs threads - 1 of them.
+  const glue = (await readFile(mainScript, 'utf8')).replace('var pthreadPoolSize=8;', `var pthreadPoolSize=${threads - 1};`);
+  const glueFile = path.join(os.tmpdir(), `ligo-tfjs-wasm-glue-${process.pid}.cjs`);
+  writeFileSync(glueFile, glue);
+  process.once('exit', () => rmSync(glueFile, { force: true }));
+  const factory = require(glueFile) as Factory;
   const module = await factory({
     locateFile: (file) => (file.endsWith('.worker.js') ? workerFile : path.join(out, file)),
     mainScriptUrlOrBlob: mainScript,
