@@ -3,3 +3,4 @@ export type { BackendName, BackendChoice, BackendInfo, InitBackendOptions } from
 export { registerWasmKernels } from './wasm_kernels.js';
 export { registerMissingGradients } from './gradients.js';
 export { registerFastWasmMatMul } from './wasm_matmul.js';
+export { WASM_THREADS_ENV_VAR } from './wasm_threads.js';

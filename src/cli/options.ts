@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { BACKEND_CHOICES, BACKEND_ENV_VAR } from '../backend/index.js';
+import { BACKEND_CHOICES, BACKEND_ENV_VAR, WASM_THREADS_ENV_VAR } from '../backend/index.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -24,11 +24,21 @@ export function numberArg(flag: string): (value: unknown) => number {
 }
 
 export function withBackendOption<T>(y: Argv<T>) {
-  return y.option('backend', {
-    type: 'string',
-    choices: ['auto', ...BACKEND_CHOICES],
-    describe: `tfjs backend; default ${BACKEND_ENV_VAR}, else the fastest installed (tensorflow-gpu, tensorflow, wasm, cpu)`,
-  });
+  return y
+    .option('backend', {
+      type: 'string',
+      choices: ['auto', ...BACKEND_CHOICES],
+      describe: `tfjs backend; default ${BACKEND_ENV_VAR}, else the fastest installed (tensorflow-gpu, tensorflow, wasm, cpu)`,
+    })
+    .option('threads', {
+      type: 'number',
+      requiresArg: true,
+      describe: `wasm backend: threads for matrix products; default ${WASM_THREADS_ENV_VAR}, else every core`,
+      coerce: (n: number) => {
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads: expected a positive integer, got ${n}`, { flag: '--threads' });
+        return n;
+      },
+    });
 }
 
 export function withJsonOption<T>(y: Argv<T>) {

@@ -23,6 +23,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** A tfjs backend (see initBackend); default LIGO_BACKEND, else the fastest available. */
   backend?: string;
+  /** wasm backend: threads for matrix products (default LIGO_WASM_THREADS, else every core); set at the first backend start. */
+  threads?: number;
   /** Masking seed for BERT (masked-LM) evaluation; default 0. */
   seed?: number;
   log?: (message: string) => void;
@@ -42,7 +44,7 @@ export interface EvalResult extends TokenEvalResult {
  * masked-LM loss under a seeded 15% masking (seed 0), so runs are comparable.
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
-  const backend = await initBackend({ backend: options.backend, log: options.log });
+  const backend = await initBackend({ backend: options.backend, threads: options.threads, log: options.log });
   const config = await readConfig(options.model);
   const { description, dims } = resolveArchitecture(config, path.join(options.model, 'config.json'));
   const seqLen = options.seqLen ?? defaultSeqLen(dims);

@@ -60,7 +60,7 @@ class SourceWindow {
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
-  const backend = await initBackend({ backend: options.backend });
+  const backend = await initBackend({ backend: options.backend, threads: options.threads });
   await checkOutputDir(options.out, options.overwrite ?? false);
   const saved = await openOperator(options.operator);
   let operator: LazyOperator | undefined;

@@ -23,7 +23,7 @@ import { freshTensor } from './random_init.js';
 import { resolveTarget, targetConfig, targetOptionsFromDims } from './target.js';
 import { outputDtype, roundToDtype, writeGrownModel, type GrowthReport } from './write.js';
 
-type Resolved = Required<Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'onProgress' | keyof import('./target.js').TargetOptions>> & GrowOptions;
+type Resolved = Required<Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | keyof import('./target.js').TargetOptions>> & GrowOptions;
 
 function withDefaults(options: GrowOptions): Resolved {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
@@ -131,7 +131,7 @@ const missingDataError = (): UsageError =>
 export async function grow(options: GrowOptions): Promise<GrowthReport> {
   const o = withDefaults(options);
   const started = performance.now();
-  const backend = await initBackend({ backend: o.backend });
+  const backend = await initBackend({ backend: o.backend, threads: o.threads });
   await checkOutputDir(o.out, o.overwrite);
   const progress = o.onProgress ?? (() => undefined);
   if (!o.data) {

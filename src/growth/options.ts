@@ -21,6 +21,8 @@ export interface GrownOutputOptions {
   maxShardSize?: number;
   overwrite?: boolean;
   backend?: string;
+  /** wasm backend: threads for matrix products (default LIGO_WASM_THREADS, else every core); set at the first backend start. */
+  threads?: number;
   /** How the source is named in growth.json and the model card (a Hub repo id); default `source`. */
   sourceLabel?: string;
   /** The command line that reproduces the run, for the model card. */

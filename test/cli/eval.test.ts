@@ -110,6 +110,15 @@ describe('ligo eval', () => {
     expect(errorLines(run)[0]).toBe('ligo: --batch-size expects a number, got "many"');
   });
 
+  it('--threads must be a positive integer (exit 2); --threads 1 runs', async () => {
+    const bad = await ligo(['eval', GPT2_DIR, '--data', textFile, '--threads', '0']);
+    expect(bad.code).toBe(2);
+    expect(errorLines(bad)[0]).toBe('ligo: --threads: expected a positive integer, got 0');
+    const one = await ligoProcess(['eval', GPT2_DIR, '--data', textFile, '--seq-len', '16', '--threads', '1', '--json']);
+    expect(one.code).toBe(0);
+    expect(lastJson(one).windows).toBeGreaterThan(0);
+  });
+
   it('data shorter than one window exits 1', async () => {
     const short = await tmp.file('short.txt', 'too short');
     const run = await ligo(['eval', GPT2_DIR, '--data', short, '--seq-len', '32']);

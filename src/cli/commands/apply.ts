@@ -36,6 +36,7 @@ export const applyCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof bui
         maxShardSize: args.maxShardSize,
         overwrite: args.overwrite,
         backend: args.backend,
+        threads: args.threads,
         onProgress: (e) => {
           if (e.phase === 'write') writing.update(e.done, e.total);
         },

@@ -38,6 +38,7 @@ export const evalCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
         maxTokens: args.maxTokens,
         batchSize: args.batchSize,
         backend: args.backend,
+        threads: args.threads,
         seed: args.seed,
         log: out.log,
         onProgress: (done, total) => progress.update(done, total),

@@ -83,6 +83,7 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
       maxShardSize: args.maxShardSize,
       overwrite: args.overwrite,
       backend: args.backend,
+        threads: args.threads,
     };
     if (bundled) out.log(`no source given: growing the bundled fixture ${options.source} on ${options.data}`);
     if (args.dryRun) {
