@@ -8,6 +8,7 @@
  */
 import type { AxisSide, LayerGroup } from '../arch/types.js';
 import type { GrowthPlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from './plan.js';
+import type { RowGather } from './row_chunks.js';
 
 /** A matrix with at most one nonzero per row: row r is scale[r] times unit vector index[r]. */
 export interface Selection {
@@ -141,26 +142,17 @@ async function axisGather(segments: readonly PlannedSegment[], op: SelectionOper
   return gather;
 }
 
-/** x [cols] gathered (rank 1). */
-function gather1(x: Float32Array, g: AxisGather): Float32Array {
-  const { index, scale, raw } = g;
-  const out = new Float32Array(index.length);
-  for (let i = 0; i < index.length; i++) out[i] = raw[i] ? x[index[i]] : Math.fround(x[index[i]] * scale[i]) + 0;
-  return out;
-}
-
 /**
- * x [rows, cols] gathered along axis 0 by `rowsG` and then axis 1 by `colsG` (null: unchanged), in
- * one pass over the output. Each step rounds as its own matMul would: the row product is rounded
- * to float32 (and -0 made +0) before the column product.
+ * Rows [r0, r1) of x [rows, cols] gathered along axis 0 by `rowsG` and then axis 1 by `colsG`
+ * (null: unchanged), into out[0, (r1 - r0) * outCols). Each step rounds as its own matMul would:
+ * the row product is rounded to float32 (and -0 made +0) before the column product. A rank-1
+ * tensor is one row with rowsG null.
  */
-function gather2(x: Float32Array, rows: number, cols: number, rowsG: AxisGather | null, colsG: AxisGather | null): Float32Array {
-  const outRows = rowsG ? rowsG.index.length : rows;
+function gatherRows(x: Float32Array, cols: number, rowsG: AxisGather | null, colsG: AxisGather | null, r0: number, r1: number, out: Float32Array): void {
   const outCols = colsG ? colsG.index.length : cols;
-  const out = new Float32Array(outRows * outCols);
-  for (let r = 0; r < outRows; r++) {
+  for (let r = r0; r < r1; r++) {
     const from = (rowsG ? rowsG.index[r] : r) * cols;
-    const to = r * outCols;
+    const to = (r - r0) * outCols;
     const rowRaw = rowsG ? rowsG.raw[r] === 1 : true;
     const sr = rowsG ? rowsG.scale[r] : 1;
     if (!colsG) {
@@ -188,7 +180,22 @@ function gather2(x: Float32Array, rows: number, cols: number, rowsG: AxisGather 
       }
     }
   }
-  return out;
+}
+
+/** Per output row, an id shared by the rows that are equal (same source row, rawness and scale). */
+export function equalRowIds(rowsG: AxisGather | null, outRows: number): Int32Array {
+  const rowId = new Int32Array(outRows);
+  const ids = new Map<string, number>();
+  for (let r = 0; r < outRows; r++) {
+    const key = rowsG ? `${rowsG.index[r]}:${rowsG.raw[r]}:${rowsG.scale[r]}` : `${r}`;
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(key, id);
+    }
+    rowId[r] = id;
+  }
+  return rowId;
 }
 
 /** Where a tensor's gathers start: the small tensor it reads, its depth scale, and one gather per axis. */
@@ -217,6 +224,52 @@ export async function tensorGather(t: PlannedTensor, op: SelectionOperator): Pro
   return { source, depthScale, gathers };
 }
 
+/** A tensor's gather as a matrix: rank 1 is one row whose columns are gathered; null is no gather. */
+export function asMatrix(
+  t: PlannedTensor,
+  gathers: readonly (AxisGather | null)[],
+): { rows: number; cols: number; rowsG: AxisGather | null; colsG: AxisGather | null; outRows: number; outCols: number } {
+  const rank1 = t.smallShape.length === 1;
+  const rows = rank1 ? 1 : t.smallShape[0];
+  const cols = rank1 ? t.smallShape[0] : t.smallShape[1];
+  const rowsG = rank1 ? null : gathers[0];
+  const colsG = rank1 ? gathers[0] : gathers[1];
+  return { rows, cols, rowsG, colsG, outRows: rowsG ? rowsG.index.length : rows, outCols: colsG ? colsG.index.length : cols };
+}
+
+/** A float32 gather ready to build any block of rows (see row_chunks.ts), from a source it may scale in place. */
+function floatRows(t: PlannedTensor, plan: TensorGather, x: Float32Array): RowGather {
+  const { depthScale, gathers } = plan;
+  // The depth matMul's one nonzero term: one product and a +0.
+  if (depthScale !== undefined) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i] * depthScale) + 0;
+  const { cols, rowsG, colsG, outRows, outCols } = asMatrix(t, gathers);
+  const rowId = equalRowIds(rowsG, outRows);
+  return {
+    rows: outRows,
+    rowBytes: 4 * outCols,
+    rowId,
+    fillRows(r0, r1, out) {
+      gatherRows(x, cols, rowsG, colsG, r0, r1, new Float32Array(out.buffer, out.byteOffset, (r1 - r0) * outCols));
+    },
+  };
+}
+
+/**
+ * The F32 grown tensor as rows to build block by block, from the source tensor read as float32 by
+ * `read` into an array this may overwrite; undefined as materializeBySelection, or when `accepts`
+ * refuses the source tensor's name.
+ */
+export async function planFloatGather(
+  t: PlannedTensor,
+  op: SelectionOperator,
+  read: (name: string) => Promise<Float32Array>,
+  accepts: (source: string) => boolean = () => true,
+): Promise<RowGather | undefined> {
+  const plan = await tensorGather(t, op);
+  if (!plan || !accepts(plan.source)) return undefined;
+  return floatRows(t, plan, await read(plan.source));
+}
+
 /**
  * The grown tensor by gathers, or undefined when some operator it needs is not a selection (or
  * the tensor has rank > 2): the caller then uses materializeTensor. `read` returns a small tensor
@@ -230,12 +283,8 @@ export async function materializeBySelection(
 ): Promise<Float32Array | undefined> {
   const plan = await tensorGather(t, op);
   if (!plan) return undefined;
-  const { source, depthScale, gathers } = plan;
-  let x = await read(source);
-  // The depth matMul's one nonzero term: one product and a +0.
-  if (depthScale !== undefined) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i] * depthScale) + 0;
-  if (t.smallShape.length === 1) return gathers[0] ? gather1(x, gathers[0]) : x;
-  const [rowsG, colsG] = gathers;
-  if (!rowsG && !colsG) return x;
-  return gather2(x, t.smallShape[0], t.smallShape[1], rowsG, colsG);
+  const rows = floatRows(t, plan, await read(plan.source));
+  const out = new Uint8Array(rows.rows * rows.rowBytes);
+  rows.fillRows(0, rows.rows, out);
+  return new Float32Array(out.buffer);
 }

@@ -5,14 +5,14 @@
  * lowered by k. Every other element (zeros, subnormals, Inf, NaN, other scales) takes the float32
  * path element by element, so the bytes equal encoding materializeBySelection's result.
  *
- * Rows are built a block at a time (fillRows) so a writer can stream a large tensor through a few
- * reused buffers; within a block, a row or a run of columns that repeats an earlier one (net2net
- * copies every unit) is copied with copyWithin instead of being recomputed.
+ * Rows are built a block at a time (fillRows, see row_chunks.ts); within a block, a row or a run
+ * of columns that repeats an earlier one (net2net copies every unit) is copied with copyWithin
+ * instead of being recomputed.
  */
-import type { BufferPool, ByteChunk } from '../checkpoint/chunks.js';
 import { floatBitsToBf16, floatBitsToHalf, halfToFloatTable, type DType } from '../checkpoint/dtypes.js';
 import type { PlannedTensor } from './plan.js';
-import { tensorGather, type SelectionOperator } from './selection.js';
+import type { RowGather } from './row_chunks.js';
+import { asMatrix, equalRowIds, tensorGather, type SelectionOperator } from './selection.js';
 
 /** Raw 16-bit formats the bit-level gather handles: where the exponent field is and its unit. */
 const HALF_FORMATS = {
@@ -120,17 +120,6 @@ function slowElement(
   return half ? floatBitsToHalf(scratchU32[0]) : floatBitsToBf16(scratchU32[0]);
 }
 
-/** A grown tensor ready to be built from its source's 16-bit words, any block of rows at a time. */
-export interface BitsGather {
-  /** Output rows (1 for a rank-1 tensor) and 16-bit words per row. */
-  rows: number;
-  rowWords: number;
-  /** Per output row, an id shared by the rows that are equal (same source row and scale). */
-  rowId: Int32Array;
-  /** Builds rows [r0, r1) into out[0, (r1 - r0) * rowWords). */
-  fillRows(r0: number, r1: number, out: Uint16Array): void;
-}
-
 /** Where the raw source bytes come from, by canonical tensor name. */
 export interface RawSource {
   dtypeOf: (name: string) => DType | undefined;
@@ -142,7 +131,7 @@ export interface RawSource {
  * output dtype is not BF16/F16, the source is stored in another dtype, or some operator `t` needs
  * is not a selection (the caller then uses the float32 or tfjs path).
  */
-export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dtype: DType, source: RawSource): Promise<BitsGather | undefined> {
+export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dtype: DType, source: RawSource): Promise<RowGather | undefined> {
   if (dtype !== 'BF16' && dtype !== 'F16') return undefined;
   const plan = await tensorGather(t, op);
   if (!plan || source.dtypeOf(plan.source) !== dtype) return undefined;
@@ -153,14 +142,8 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
   const { expMask, unit } = HALF_FORMATS[dtype];
   const half = dtype === 'F16' ? halfToFloatTable() : undefined;
   const { depthScale, gathers } = plan;
-  // Rank 1 is one row whose columns are gathered; a missing gather is the identity, copied raw.
-  const rank1 = t.smallShape.length === 1;
-  const rows = rank1 ? 1 : t.smallShape[0];
-  const cols = rank1 ? t.smallShape[0] : t.smallShape[1];
-  const rowsG = rank1 ? null : gathers[0];
-  const colsG = rank1 ? gathers[0] : gathers[1];
-  const outRows = rowsG ? rowsG.index.length : rows;
-  const outCols = colsG ? colsG.index.length : cols;
+  // A missing gather is the identity, copied raw.
+  const { cols, rowsG, colsG, outRows, outCols } = asMatrix(t, gathers);
   const cIndex = colsG ? colsG.index : Int32Array.from({ length: cols }, (_, j) => j);
   const cRaw = colsG ? colsG.raw : new Uint8Array(cols).fill(1);
   const cScale = colsG ? colsG.scale : new Float32Array(cols).fill(1);
@@ -194,18 +177,8 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
   }
 
   // Rows with the same source row, rawness and scale are equal; each gets the id of the first.
-  const rowId = new Int32Array(outRows);
-  const ids = new Map<string, number>();
-  for (let r = 0; r < outRows; r++) {
-    const key = rowsG ? `${rowsG.index[r]}:${rowsG.raw[r]}:${rowsG.scale[r]}` : `${r}`;
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = ids.size;
-      ids.set(key, id);
-    }
-    rowId[r] = id;
-  }
-  const builtAt = new Int32Array(ids.size);
+  const rowId = equalRowIds(rowsG, outRows);
+  const builtAt = new Int32Array(outRows);
   const pending = new Int32Array(outCols);
 
   const fillRow = (r: number, out: Uint16Array, out32: Uint32Array | undefined, to: number): void => {
@@ -246,9 +219,10 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
 
   return {
     rows: outRows,
-    rowWords: outCols,
+    rowBytes: 2 * outCols,
     rowId,
-    fillRows(r0, r1, out) {
+    fillRows(r0, r1, bytes) {
+      const out = new Uint16Array(bytes.buffer, bytes.byteOffset, (r1 - r0) * outCols);
       const out32 = out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, out.length >>> 1) : undefined;
       builtAt.fill(-1);
       for (let r = r0; r < r1; r++) {
@@ -269,60 +243,7 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
 export async function materializeBitsBySelection(t: PlannedTensor, op: SelectionOperator, dtype: DType, source: RawSource): Promise<Uint8Array | undefined> {
   const gather = await planBitsGather(t, op, dtype, source);
   if (!gather) return undefined;
-  const out = new Uint16Array(gather.rows * gather.rowWords);
+  const out = new Uint8Array(gather.rows * gather.rowBytes);
   gather.fillRows(0, gather.rows, out);
-  return new Uint8Array(out.buffer);
-}
-
-/** Later places a block of rows repeats at, looked for per block (net2net copies whole halves). */
-const MAX_REPEAT_CANDIDATES = 64;
-
-/**
- * The grown tensor as chunks of whole rows, about `chunkBytes` each, built in `pool`'s buffers as
- * the writer asks for them: memory stays a few chunks whatever the tensor's size. A block of rows
- * that repeats further down (the same row ids in the same order) is built once and written at
- * each place it occurs.
- */
-export async function* bitsChunks(gather: BitsGather, pool: BufferPool, chunkBytes: number): AsyncGenerator<ByteChunk> {
-  const { rows, rowWords, rowId } = gather;
-  const rowBytes = rowWords * 2;
-  const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / rowBytes));
-  // nextSame[r]: the next row after r with r's id, or -1.
-  const nextSame = new Int32Array(rows).fill(-1);
-  const lastOf = new Map<number, number>();
-  for (let r = rows - 1; r >= 0; r--) {
-    nextSame[r] = lastOf.get(rowId[r]) ?? -1;
-    lastOf.set(rowId[r], r);
-  }
-  const covered = new Uint8Array(rows);
-  const sameBlock = (a: number, b: number, n: number): boolean => {
-    for (let k = 0; k < n; k++) if (rowId[a + k] !== rowId[b + k] || covered[b + k]) return false;
-    return true;
-  };
-  for (let r0 = 0; r0 < rows; ) {
-    if (covered[r0]) {
-      r0++;
-      continue;
-    }
-    let r1 = r0 + 1;
-    while (r1 < rows && r1 - r0 < rowsPerChunk && !covered[r1]) r1++;
-    const n = r1 - r0;
-    const offsets = [r0 * rowBytes];
-    let tries = 0;
-    for (let s = nextSame[r0]; s >= 0 && tries < MAX_REPEAT_CANDIDATES; s = nextSame[s], tries++) {
-      if (s < r1 || s + n > rows || !sameBlock(r0, s, n)) continue;
-      covered.fill(1, s, s + n);
-      offsets.push(s * rowBytes);
-    }
-    const { view, done } = await pool.chunk(n * rowBytes);
-    const chunk = { ...done(), offsets };
-    try {
-      gather.fillRows(r0, r1, new Uint16Array(view.buffer, view.byteOffset, n * rowWords));
-    } catch (error) {
-      chunk.release?.();
-      throw error;
-    }
-    yield chunk;
-    r0 = r1;
-  }
+  return out;
 }

@@ -3,8 +3,9 @@ import type { OpenedModel } from '../arch/load.js';
 import { BufferPool, type ByteChunk } from '../checkpoint/index.js';
 import type { DType } from '../checkpoint/dtypes.js';
 import type { GrowthPlan, PlannedTensor } from './plan.js';
-import { materializeBySelection, type SelectionOperator } from './selection.js';
-import { bitsChunks, planBitsGather } from './selection_bits.js';
+import { rowChunks, type RowGather } from './row_chunks.js';
+import { materializeBySelection, planFloatGather, type SelectionOperator } from './selection.js';
+import { planBitsGather } from './selection_bits.js';
 import type { GrownTensor } from './write.js';
 
 /** Gathered tensors are built and written in blocks of rows this big, through this many reused buffers. */
@@ -18,11 +19,11 @@ export interface DenseFallback {
   idle(): Promise<void>;
 }
 
-/** Bytes of the largest 16-bit source tensor a layer reads (embeddings and heads, read once each, are not pooled). */
+/** Bytes of the largest source tensor a layer reads, as float32 (embeddings and heads, read once each, are not pooled). */
 function largestLayerSourceBytes(plan: GrowthPlan): number {
   let elements = 1;
   for (const t of plan.tensors) if (t.layer !== undefined) elements = Math.max(elements, t.smallShape.reduce((a, b) => a * b, 1));
-  return 2 * elements;
+  return 4 * elements;
 }
 
 /** `chunks`, then `release` once they are all built (or the stream is abandoned). */
@@ -57,21 +58,30 @@ export function selectionProducer(
   const dtypeOf = (name: string): DType | undefined => model.reader.entries.get(stored(name))?.dtype;
   const sourcePool = new BufferPool(2, largestLayerSourceBytes(plan));
   const chunkPool = new BufferPool(CHUNK_BUFFERS, CHUNK_BYTES);
+  const chunks = (gather: RowGather, release: () => void): AsyncGenerator<ByteChunk> => releasing(rowChunks(gather, chunkPool, CHUNK_BYTES), release);
   return async (t) => {
     let release = (): void => undefined;
-    const readBytes = async (name: string): Promise<Uint8Array> => {
+    const readInto = async (name: string): Promise<Uint8Array> => {
       const entry = model.reader.entries.get(stored(name));
       const lease = await sourcePool.lease(entry ? entry.end - entry.start : 0);
       release = lease.release;
       return model.reader.readBytes(stored(name), lease.view);
     };
-    const bits = await planBitsGather(t, selection, dtype, { dtypeOf, readBytes }).catch((error: unknown) => {
+    const failed = (error: unknown): never => {
       release();
       throw error;
-    });
+    };
+    const bits = await planBitsGather(t, selection, dtype, { dtypeOf, readBytes: readInto }).catch(failed);
     if (bits) {
       await dense?.idle();
-      return releasing(bitsChunks(bits, chunkPool, CHUNK_BYTES), release);
+      return chunks(bits, release);
+    }
+    release();
+    // F32 stored and written: gathered on float32 straight from the stored bytes, block by block.
+    const floats = dtype === 'F32' ? await planFloatGather(t, selection, f32Reader(readInto), (name) => dtypeOf(name) === 'F32').catch(failed) : undefined;
+    if (floats) {
+      await dense?.idle();
+      return chunks(floats, release);
     }
     release();
     const gathered = await materializeBySelection(t, selection, (name) => model.readFloat32(name));
@@ -81,5 +91,13 @@ export function selectionProducer(
     }
     if (!dense) throw new Error(`${t.name}: its growth operator is not a copy/scale selection and no dense path was given`);
     return dense.materialize(t);
+  };
+}
+
+/** Float32 views of tensors read into pooled buffers (the caller checks they are stored as F32). */
+function f32Reader(readInto: (name: string) => Promise<Uint8Array>): (name: string) => Promise<Float32Array> {
+  return async (name) => {
+    const bytes = await readInto(name);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   };
 }

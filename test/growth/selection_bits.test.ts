@@ -5,7 +5,8 @@ import { operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan } from '../../src/growth/plan.js';
 import { BufferPool } from '../../src/checkpoint/chunks.js';
 import { materializeBySelection, SelectionOperator } from '../../src/growth/selection.js';
-import { bitsChunks, materializeBitsBySelection, planBitsGather } from '../../src/growth/selection_bits.js';
+import { rowChunks } from '../../src/growth/row_chunks.js';
+import { materializeBitsBySelection, planBitsGather } from '../../src/growth/selection_bits.js';
 import { resolveTarget } from '../../src/growth/target.js';
 
 /** Deterministic uniform numbers in [0, 1). */
@@ -121,12 +122,12 @@ async function check(dtype: 'BF16' | 'F16', seed: number, scales: readonly numbe
     // Streamed in blocks of rows (odd sizes, so blocks split the repeated rows unevenly): the same bytes.
     const gather = await planBitsGather(t, selection, dtype, { dtypeOf: () => dtype, readBytes });
     if (!gather) throw new Error(`${t.name}: no gather plan`);
-    const rowBytes = gather.rowWords * 2;
+    const rowBytes = gather.rowBytes;
     const chunkBytes = rowBytes * (1 + (checked % 7)) + 2;
     const pool = new BufferPool(2, chunkBytes);
     const assembled = new Uint8Array(viaBits.byteLength);
     const writes = new Uint8Array(viaBits.byteLength);
-    for await (const chunk of bitsChunks(gather, pool, chunkBytes)) {
+    for await (const chunk of rowChunks(gather, pool, chunkBytes)) {
       expect(chunk.bytes.byteLength % rowBytes, t.name).toBe(0);
       for (const at of chunk.offsets ?? []) {
         assembled.set(chunk.bytes, at);
