@@ -8,7 +8,9 @@ import { materializeTensor } from '../../src/growth/materialize.js';
 import { methodRecipe } from '../../src/growth/methods.js';
 import { GrowthOperator, operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthMethod, type GrowthPlan } from '../../src/growth/plan.js';
-import { asSelection, materializeBySelection, SelectionOperator } from '../../src/growth/selection.js';
+import { BufferPool } from '../../src/checkpoint/chunks.js';
+import { rowChunks } from '../../src/growth/row_chunks.js';
+import { asSelection, materializeBySelection, planFloatGather, SelectionOperator } from '../../src/growth/selection.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
 
@@ -58,6 +60,16 @@ async function compare(plan: GrowthPlan, operator: GrowthOperator, small: Map<st
     for (const dtype of ['BF16', 'F16'] as const) {
       expect(bytesEqual(encodeFromFloat32(viaSelection, dtype), encodeFromFloat32(viaMatMul, dtype)), `${t.name} ${dtype}`).toBe(true);
     }
+    // Streamed in blocks of rows of odd sizes (repeated blocks written at each of their places): the same bytes.
+    const rows = await planFloatGather(t, selection, async (name) => ((await get(name).data()) as Float32Array).slice());
+    if (!rows) throw new Error(`${t.name}: no float gather plan`);
+    const chunkBytes = rows.rowBytes * (1 + (fast % 5)) + 4;
+    const assembled = new Uint8Array(viaSelection.byteLength);
+    for await (const chunk of rowChunks(rows, new BufferPool(2, chunkBytes), chunkBytes)) {
+      for (const at of chunk.offsets ?? []) assembled.set(chunk.bytes, at);
+      chunk.release?.();
+    }
+    expect(bytesEqual(assembled, new Uint8Array(viaSelection.buffer)), `${t.name} streamed float32`).toBe(true);
   }
   return fast;
 }
