@@ -40,7 +40,7 @@ import { AdamW, clipByGlobalNorm } from '../src/train/adamw.js';
 import { learnOperator, type LearnOptions } from '../src/train/learn.js';
 import { forwardFlopsPerToken, materializeFlops } from './lib/flops.js';
 import { startKernelTimer } from './lib/kernel_timer.js';
-import { argValue, fmt, machine, MB, median, printTable, writeResult } from './lib/report.js';
+import { argValue, fmt, hasFlag, machine, MB, median, printTable, writeResult } from './lib/report.js';
 import { startTensorMeter } from './lib/tensor_meter.js';
 
 const VOCAB = Number(argValue('--vocab', '256'));
@@ -49,6 +49,8 @@ const SEQ = Number(argValue('--seq-len', '128'));
 /** learnOperator calls timed end to end, and optimizer steps in each. */
 const REPEATS = Number(argValue('--repeats', '3'));
 const STEPS = Number(argValue('--steps', '8'));
+/** --recompute: layers recomputed in backpropagation (the grow flag of the same name). */
+const RECOMPUTE = hasFlag('--recompute');
 /** Repeats of each part of the step breakdown. */
 const PART_REPEATS = 5;
 const MATMUL_SIZES = [512, 1024, 2048] as const;
@@ -68,7 +70,7 @@ const SOURCE_CONFIG = {
   tie_word_embeddings: true,
 };
 const TARGET = { hiddenSize: 256, layers: 8 };
-const LEARN: LearnOptions = { steps: STEPS, lr: 1e-3, warmup: 2, weightDecay: 0, clip: 1, gradAccum: 1, distill: 0, seed: 0 };
+const LEARN: LearnOptions = { steps: STEPS, lr: 1e-3, warmup: 2, weightDecay: 0, clip: 1, gradAccum: 1, recompute: RECOMPUTE, distill: 0, seed: 0 };
 
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const now = (): number => performance.now();
@@ -155,7 +157,7 @@ async function bench(): Promise<void> {
   bytesBefore.push(meter.live());
   const tokensPerSecond = median(runs.map((r) => r.tokensPerSecond));
   const stepSeconds = tokensPerStep / tokensPerSecond;
-  const estimate = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum });
+  const estimate = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE });
 
   // 2. One step taken apart.
   log('step breakdown...');
@@ -225,6 +227,7 @@ async function bench(): Promise<void> {
   const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
   const report = {
     benchmark: 'learn',
+    recompute: RECOMPUTE,
     date: new Date().toISOString(),
     ...machine(),
     backend: backend.name,
@@ -259,7 +262,7 @@ async function bench(): Promise<void> {
     },
   };
   meter.stop();
-  const written = await writeResult('learn', report);
+  const written = await writeResult(RECOMPUTE ? 'learn_recompute' : 'learn', report);
 
   const gf = (flops: number, s: number): string => fmt(flops / s / 1e9, 1);
   console.log(

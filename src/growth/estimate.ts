@@ -20,6 +20,7 @@ import type { GrowthPlan, PlannedTensor } from './plan.js';
  *                                      (materializationElements), counted twice for the clones and
  *                                      partial sums tfjs keeps besides them
  *   activations = B*T * (L * (a_C*C + a_F*F + a_S*H*T) + a_V*V)
+ *                 with --recompute: B*T * (L * k*C + (a_C*C + a_F*F + a_S*H*T) + a_V*V)
  *   update      = 16 * P_op            clipping and AdamW temporaries (AdamW.step runs one tidy over
  *                                      all variables, so every variable's ~14 temporaries coexist)
  *
@@ -51,6 +52,12 @@ export const ACTIVATION_COEFFICIENTS: Readonly<Record<Family, { hidden: number; 
   llama: { hidden: 80, ffn: 14, scores: 11 },
 };
 
+/**
+ * With --recompute, [B,T,C]-sized tensors per layer that live through the backward pass: the
+ * layer's saved input and output and the gradients flowing between layers (upper bound).
+ */
+export const RECOMPUTE_KEPT = 4;
+
 /** [B,T,V] tensors per token at the loss: logits, their slice, softmax, one-hot, difference, gradients. */
 export const LOGIT_COPIES = 12;
 
@@ -74,6 +81,8 @@ export interface LearningShape {
   seqLen: number;
   /** Micro-batches per optimizer step (--grad-accum). */
   gradAccum: number;
+  /** --recompute: layers keep only their inputs; one layer's intermediates exist at a time. */
+  recompute?: boolean;
 }
 
 export interface MemoryEstimate {
@@ -156,7 +165,8 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
   const optimizerBytes = FLOAT32_BYTES * plan.parameters.operator * (2 + gradientBuffers);
   const m = materializationElements(plan);
   const grownBytes = FLOAT32_BYTES * (2 * plan.parameters.target + m.stack + MATERIALIZE_COPIES * m.other);
-  const perToken = L * (a.hidden * C + a.ffn * F + a.scores * H * T) + LOGIT_COPIES * V;
+  const perLayer = a.hidden * C + a.ffn * F + a.scores * H * T;
+  const perToken = (shape.recompute ? L * RECOMPUTE_KEPT * C + perLayer : L * perLayer) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;
   const updateBytes = FLOAT32_BYTES * UPDATE_TEMPORARIES * plan.parameters.operator;
   return {

@@ -99,7 +99,9 @@ function checkLearningMemory(plan: GrowthPlan, shape: LearningShape, backend: st
   if (estimate.totalBytes > limit.bytes) {
     throw new LigoError(
       `the learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts}), more than ${formatBytes(limit.bytes)} (${limit.reason})`,
-      { hint: `lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) and raise --grad-accum to keep tokens per step, or use the tensorflow backend` },
+      {
+        hint: `${shape.recompute ? '' : 'add --recompute (activations of one layer at a time), '}lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) and raise --grad-accum to keep tokens per step, or use the tensorflow backend`,
+      },
     );
   }
 }
@@ -114,7 +116,7 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   try {
     const plan = await planFromOptions(options, source);
     if (!methodRecipe(o.method, source.description, o.init).learns) return plan;
-    const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum };
+    const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum, recompute: o.recompute };
     return { ...plan, learningMemory: estimateLearningMemory(plan, shape) };
   } finally {
     await source.close();
@@ -158,7 +160,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
       throw new UsageError(`${o.source}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${small.dims.vocabSize}`, { file: o.source });
     }
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
-    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum }, backend.name, progress);
+    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, backend.name, progress);
     const tokens = o.data ? await loadTokens({ file: o.data, tokenizer, maxTokens: o.maxTokens }) : undefined;
     if (tokens && o.data) checkTokenIds(tokens, small.dims.vocabSize, o.data);
     const split = tokens ? capHeldOut(heldOutSplit(tokens, o.heldOut, seqLen, { file: o.data }), seqLen) : undefined;

@@ -47,6 +47,8 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   batchSize?: number;
   seqLen?: number;
   gradAccum?: number;
+  /** Keep only each layer's input for backpropagation and recompute the rest (less memory, about 1/3 more compute). */
+  recompute?: boolean;
   distill?: number;
   seed?: number;
   maxTokens?: number;
@@ -65,6 +67,7 @@ export const GROW_DEFAULTS = {
   batchSize: 4,
   seqLen: 128,
   gradAccum: 1,
+  recompute: false,
   distill: 0,
   seed: 0,
   heldOut: 0.1,

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
 import { attention } from './attention.js';
-import { activate, layerNorm, linear, positionIds } from './layers.js';
+import { activate, layerNorm, linear, positionIds, tidyLayer } from './layers.js';
 import type { ForwardInput, Weights } from './types.js';
 
 function lin(w: Weights, prefix: string, x: tf.Tensor): tf.Tensor {
@@ -48,10 +48,8 @@ function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor): tf.Tensor 
 /** Encoder output (last hidden state), [B, T, C]. */
 export function bertHidden(dims: ModelDims, w: Weights, input: ForwardInput): tf.Tensor3D {
   let x = embeddings(dims, w, input);
-  for (let i = 0; i < dims.numLayers; i++) {
-    const input = x;
-    x = tf.tidy(() => layer(dims, w, i, input)); // frees the layer's intermediates (the tape keeps what backprop needs)
-  }
+  const run = input.runLayer ?? tidyLayer;
+  for (let i = 0; i < dims.numLayers; i++) x = run(i, x, w, (lw, lx) => layer(dims, lw, i, lx));
   return x as tf.Tensor3D;
 }
 

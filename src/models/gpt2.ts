@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
 import { attention } from './attention.js';
-import { activate, conv1d, layerNorm, linear, positionIds } from './layers.js';
+import { activate, conv1d, layerNorm, linear, positionIds, tidyLayer } from './layers.js';
 import type { ForwardInput, Weights } from './types.js';
 
 function block(dims: ModelDims, w: Weights, i: number, x: tf.Tensor): tf.Tensor {
@@ -33,10 +33,8 @@ export function gpt2Hidden(dims: ModelDims, w: Weights, input: ForwardInput): tf
   const tok = tf.gather(w('transformer.wte.weight'), input.ids); // [B, T, C]
   const pos = tf.gather(w('transformer.wpe.weight'), positionIds(T, dims.maxPositions)); // [T, C]
   let x: tf.Tensor = tf.add(tok, pos); // [B, T, C]
-  for (let i = 0; i < dims.numLayers; i++) {
-    const input = x;
-    x = tf.tidy(() => block(dims, w, i, input)); // frees the block's intermediates (the tape keeps what backprop needs)
-  }
+  const run = input.runLayer ?? tidyLayer;
+  for (let i = 0; i < dims.numLayers; i++) x = run(i, x, w, (lw, lx) => block(dims, lw, i, lx));
   return layerNorm(x, w('transformer.ln_f.weight'), w('transformer.ln_f.bias'), dims.normEps) as tf.Tensor3D;
 }
 

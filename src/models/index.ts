@@ -5,11 +5,11 @@ import { gpt2Forward } from './gpt2.js';
 import { llamaForward } from './llama.js';
 import type { ForwardFn, ForwardInput, Weights } from './types.js';
 
-export type { ForwardFn, ForwardInput, Weights } from './types.js';
+export type { ForwardFn, ForwardInput, LayerRunner, Weights } from './types.js';
 export { bertForward, bertHidden, bertPooledOutput } from './bert.js';
 export { gpt2Forward, gpt2Hidden } from './gpt2.js';
 export { llamaForward, llamaHidden } from './llama.js';
-export { activate, conv1d, gelu, geluNew, layerNorm, linear, positionIds, rmsNorm, silu } from './layers.js';
+export { activate, conv1d, gelu, geluNew, layerNorm, linear, positionIds, rmsNorm, silu, tidyLayer } from './layers.js';
 export { attention, causalMask, kvHeadFor, MASK_NEGATIVE, type AttentionOptions } from './attention.js';
 export { applyRope, ropeInvFreq, ropeTables, rotateHalf, type RopeTables } from './rope.js';
 export { causalLmLoss, crossEntropy, IGNORE_INDEX, maskTokens, mlmLoss, type MaskTokensOptions } from './losses.js';

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../arch/dims.js';
+import type { LayerRunner } from './types.js';
 
 /**
  * Position ids 0..T-1 as int32 [T] (no padding offsets: inputs are unpadded). Checked against the
@@ -90,3 +91,6 @@ export function activate(name: Activation, x: tf.Tensor): tf.Tensor {
       return tf.relu(x);
   }
 }
+
+/** The default LayerRunner: the layer in its own tf.tidy (the tape keeps what backprop needs). */
+export const tidyLayer: LayerRunner = (_layer, x, w, body) => tf.tidy(() => body(w, x));

@@ -6,16 +6,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
 import { attention } from './attention.js';
-import { activate, linear, rmsNorm } from './layers.js';
-import { ropeTables, type RopeTables } from './rope.js';
+import { activate, linear, rmsNorm, tidyLayer } from './layers.js';
+import { ropeTables } from './rope.js';
 import type { ForwardInput, Weights } from './types.js';
 
 function proj(w: Weights, prefix: string, hasBias: boolean, x: tf.Tensor): tf.Tensor {
   return linear(x, w(`${prefix}.weight`), hasBias ? w(`${prefix}.bias`) : undefined);
 }
 
-function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor, rope: RopeTables): tf.Tensor {
+function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor): tf.Tensor {
   const p = `model.layers.${i}`;
+  // Built per layer, so a layer depends only on its input and weights (it may be recomputed in backprop).
+  const rope = ropeTables(x.shape[1] as number, dims.headDim, dims.ropeTheta);
   const a = rmsNorm(x, w(`${p}.input_layernorm.weight`), dims.normEps); // [B, T, C]
   const q = proj(w, `${p}.self_attn.q_proj`, dims.qkvBias, a); // [B, T, H*hd]
   const k = proj(w, `${p}.self_attn.k_proj`, dims.qkvBias, a); // [B, T, KV*hd]
@@ -36,13 +38,9 @@ function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor, rope: RopeT
 
 /** Final hidden states after model.norm, [B, T, C]. */
 export function llamaHidden(dims: ModelDims, w: Weights, input: ForwardInput): tf.Tensor3D {
-  const [, T] = input.ids.shape;
-  const rope = ropeTables(T, dims.headDim, dims.ropeTheta);
   let x: tf.Tensor = tf.gather(w('model.embed_tokens.weight'), input.ids); // [B, T, C]
-  for (let i = 0; i < dims.numLayers; i++) {
-    const input = x;
-    x = tf.tidy(() => layer(dims, w, i, input, rope)); // frees the layer's intermediates (the tape keeps what backprop needs)
-  }
+  const run = input.runLayer ?? tidyLayer;
+  for (let i = 0; i < dims.numLayers; i++) x = run(i, x, w, (lw, lx) => layer(dims, lw, i, lx));
   return rmsNorm(x, w('model.norm.weight'), dims.normEps) as tf.Tensor3D;
 }
 

@@ -7,9 +7,18 @@ import type { ModelDims } from '../arch/dims.js';
  */
 export type Weights = (name: string) => tf.Tensor;
 
+/**
+ * Runs one transformer layer's `body` on x. The default (tidyLayer) frees the layer's
+ * intermediates except what the gradient tape keeps; training can pass one that keeps only the
+ * layer's input and recomputes the rest during backpropagation (src/train/recompute.ts), so a
+ * body must depend on nothing but `w` and `x` (no tensors captured from outside the layer).
+ */
+export type LayerRunner = (layer: number, x: tf.Tensor, w: Weights, body: (w: Weights, x: tf.Tensor) => tf.Tensor) => tf.Tensor;
+
 export interface ForwardInput {
   /** Token ids, int32 [B, T]. */
   ids: tf.Tensor2D;
+  runLayer?: LayerRunner;
   /** BERT segment ids, int32 [B, T]; zeros when absent (as Hugging Face does). */
   tokenTypeIds?: tf.Tensor2D;
 }

@@ -4,7 +4,15 @@ import { materializeAll, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan } from '../growth/plan.js';
 import { AdamW, clipByGlobalNorm } from './adamw.js';
 import { distillationLoss, logits, objectiveFor } from './objective.js';
+import { recomputingLayers } from './recompute.js';
 import { learningRate } from './schedule.js';
+
+/** The grown tensors each large layer reads, by layer. */
+function layerWeights(plan: GrowthPlan): (layer: number) => readonly string[] {
+  const byLayer = new Map<number, string[]>();
+  for (const t of plan.tensors) if (t.layer !== undefined) byLayer.set(t.layer, [...(byLayer.get(t.layer) ?? []), t.name]);
+  return (layer) => byLayer.get(layer) ?? [];
+}
 
 export interface LearnOptions {
   steps: number;
@@ -14,6 +22,8 @@ export interface LearnOptions {
   /** Max global gradient norm; 0 disables clipping. */
   clip: number;
   gradAccum: number;
+  /** Recompute each layer's intermediates in backpropagation instead of keeping them (see recompute.ts). */
+  recompute?: boolean;
   /** Weight of the KL term to the small model's next-token distribution; 0 disables it. */
   distill: number;
   seed: number;
@@ -114,6 +124,7 @@ export async function learnOperator(args: {
 }): Promise<LearnResult> {
   const { plan, operator, small, nextBatch, options } = args;
   const objective = objectiveFor(plan.target, args.maskTokenId);
+  const runLayer = options.recompute ? recomputingLayers(layerWeights(plan)) : undefined;
   const optimizer = new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay });
   const losses: number[] = [];
   const start = performance.now();
@@ -127,7 +138,7 @@ export async function learnOperator(args: {
         const batch = objective.prepare(ids, options.seed * 1_000_003 + step * 97 + index);
         const teacher = options.distill > 0 ? tf.tidy(() => logits(plan.source, small, batch.inputIds)) : undefined;
         const loss = (weight: (name: string) => tf.Tensor): tf.Scalar => {
-          const out = logits(plan.target, weight, batch.inputIds);
+          const out = logits(plan.target, weight, batch.inputIds, runLayer);
           let value = batch.loss(out);
           if (teacher) value = tf.add(value, tf.mul(distillationLoss(out, teacher), options.distill));
           return tf.div(value, options.gradAccum) as tf.Scalar;

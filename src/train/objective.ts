@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
-import { causalLmLoss, forward, maskTokens, mlmLoss, type Weights } from '../models/index.js';
+import { causalLmLoss, forward, maskTokens, mlmLoss, type LayerRunner, type Weights } from '../models/index.js';
 
 /** What a batch is trained on: causal LM for decoders, masked LM (seeded masking) for BERT. */
 export interface Objective {
@@ -37,6 +37,6 @@ export function distillationLoss(studentLogits: tf.Tensor3D, teacherLogits: tf.T
   return tf.mean(kl) as tf.Scalar;
 }
 
-export function logits(dims: ModelDims, w: Weights, inputIds: tf.Tensor2D): tf.Tensor3D {
-  return forward(dims, w, { ids: inputIds });
+export function logits(dims: ModelDims, w: Weights, inputIds: tf.Tensor2D, runLayer?: LayerRunner): tf.Tensor3D {
+  return forward(dims, w, { ids: inputIds, runLayer });
 }

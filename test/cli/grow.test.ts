@@ -87,7 +87,17 @@ describe('ligo grow / apply', () => {
       '--out', path.join(work, 'never'), '--backend', 'wasm']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/ligo: the learning phase needs about [\d.]+ GiB \(source .*activations .*\), more than 4\.0 GiB \(the wasm backend heap limit\)/);
-    expect(run.stderr).toMatch(/hint: lower --batch-size \(20000\)/);
+    expect(run.stderr).toMatch(/hint: add --recompute \(activations of one layer at a time\), lower --batch-size \(20000\)/);
+  });
+
+  it('--recompute lowers the estimate (activations of one layer at a time) and drops the --recompute hint', async () => {
+    const args = ['grow', LLAMA_DIR, '--hidden-size', '128', '--layers', '6', '--data', data, '--batch-size', '20000', '--seq-len', '64', '--out', path.join(work, 'never'), '--backend', 'wasm'];
+    const plain = await ligo(args);
+    const recomputed = await ligo([...args, '--recompute']);
+    expect(recomputed.code).toBe(1);
+    const activations = (run: { stderr: string }): number => Number(/activations ([\d.]+) GiB/.exec(run.stderr)?.[1]);
+    expect(activations(recomputed)).toBeLessThan(activations(plain) / 2);
+    expect(recomputed.stderr).toMatch(/hint: lower --batch-size \(20000\)/);
   });
 
   it('a .bin with ids outside the vocabulary is refused before training (exit 1)', async () => {

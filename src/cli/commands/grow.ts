@@ -75,6 +75,7 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
       batchSize: args.batchSize,
       seqLen: args.seqLen,
       gradAccum: args.gradAccum,
+      recompute: args.recompute,
       distill: args.distill,
       seed: args.seed,
       maxTokens: args.maxTokens,

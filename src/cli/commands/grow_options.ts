@@ -52,6 +52,12 @@ export function withMethodOptions<T>(y: Argv<T>) {
     .option('batch-size', num('--batch-size', 'sequences per step', GROW_DEFAULTS.batchSize))
     .option('seq-len', num('--seq-len', 'tokens per sequence (capped at the model\'s positions)', GROW_DEFAULTS.seqLen))
     .option('grad-accum', num('--grad-accum', 'micro-batches per step', GROW_DEFAULTS.gradAccum))
+    .option('recompute', {
+      type: 'boolean',
+      default: GROW_DEFAULTS.recompute,
+      group: 'Learning phase:',
+      describe: 'keep only each layer\'s input and recompute the rest in backpropagation: far less activation memory, about 1/3 more compute',
+    })
     .option('distill', num('--distill', 'weight of a KL term to the small model\'s next-token distribution', GROW_DEFAULTS.distill))
     .option('seed', num('--seed', 'seed for batches, noise and masking (same seed, same bytes)', GROW_DEFAULTS.seed))
     .option('max-tokens', num('--max-tokens', 'use only the first N tokens of --data'))
