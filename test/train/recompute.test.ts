@@ -1,9 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/arch/load.js';
 import { initBackend } from '../../src/backend/select.js';
 import { materializeAll } from '../../src/growth/materialize.js';
+import { grow } from '../../src/growth/grow.js';
 import { GrowthOperator } from '../../src/growth/operator.js';
 import { planGrowth } from '../../src/growth/plan.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
@@ -77,4 +80,20 @@ describe('--recompute: layers keep only their inputs and are recomputed in backp
       expect(recomputed.peakBytes).toBeLessThan(plain.peakBytes);
     });
   }
+
+  it('grow --recompute trains through the recomputing layers: the same first-step loss, a finite run', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'ligo-recompute-'));
+    try {
+      const data = path.join(work, 'tokens.bin');
+      await writeFile(data, new Uint8Array(Uint16Array.from({ length: 4096 }, (_, i) => (i * 13) % 200).buffer));
+      const options = { source: path.join(GOLDEN_DIR, 'llama-gqa-untied'), data, hiddenSize: 96, layers: 3, steps: 3, batchSize: 2, seqLen: 16, backend: 'wasm' };
+      const plain = await grow({ ...options, out: path.join(work, 'plain') });
+      const recomputed = await grow({ ...options, out: path.join(work, 'recomputed'), recompute: true });
+      expect(recomputed.lossFirstStep).toBe(plain.lossFirstStep);
+      expect(Number.isFinite(recomputed.lossLastStep)).toBe(true);
+      expect(Math.abs((recomputed.lossLastStep ?? 0) - (plain.lossLastStep ?? 0))).toBeLessThan(1e-4);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
 });
