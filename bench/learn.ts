@@ -36,7 +36,7 @@ import { GrowthOperator } from '../src/growth/operator.js';
 import { planGrowth, type GrowthPlan } from '../src/growth/plan.js';
 import { resolveTarget } from '../src/growth/target.js';
 import { causalLmLoss, forward } from '../src/models/index.js';
-import { AdamW, clipByGlobalNorm } from '../src/train/adamw.js';
+import { AdamW, globalNormClip } from '../src/train/adamw.js';
 import { learnOperator, type LearnOptions } from '../src/train/learn.js';
 import { forwardFlopsPerToken, materializeFlops } from './lib/flops.js';
 import { startKernelTimer } from './lib/kernel_timer.js';
@@ -200,9 +200,9 @@ async function bench(): Promise<void> {
     });
     track('optimizer', () => {
       const norm = tf.tidy(() => {
-        const clipped = clipByGlobalNorm(grads, LEARN.clip);
-        optimizer.step(clipped.grads, LEARN.lr);
-        return clipped.norm;
+        const { norm: n, scale } = globalNormClip(grads, LEARN.clip);
+        optimizer.step(grads, LEARN.lr, scale);
+        return n;
       });
       norm.dataSync();
       norm.dispose();

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import type { Family } from '../arch/dims.js';
+import { operatorShapes } from './operator.js';
 import type { GrowthPlan, PlannedTensor } from './plan.js';
 
 /**
@@ -13,7 +14,8 @@ import type { GrowthPlan, PlannedTensor } from './plan.js';
  *   optimizer   = P_op * (2 + G)       AdamW m and v, plus G gradient buffers: 2 (the step's
  *                                      gradients and their accumulated copy), 3 with
  *                                      --grad-accum > 1 (running sum, new micro-batch, their sum)
- *   grown       = 2 * P_large          the materialized large model and its gradient,
+ *   grown       = 2 * P_large          the materialized large model and its gradient (3 * P_large with
+ *                                      --grad-accum > 1: the micro-batches' summed gradient too),
  *                 + S + 2 * M          the depth stacks S (each large layer stacks its kind's tensor
  *                                      from every small layer: L_large x the small per-layer
  *                                      weights) and M other materialization intermediates
@@ -21,8 +23,9 @@ import type { GrowthPlan, PlannedTensor } from './plan.js';
  *                                      partial sums tfjs keeps besides them
  *   activations = B*T * (L * (a_C*C + a_F*F + a_S*H*T) + a_V*V)
  *                 with --recompute: B*T * (L * k*C + (a_C*C + a_F*F + a_S*H*T) + a_V*V)
- *   update      = 16 * P_op            clipping and AdamW temporaries (AdamW.step runs one tidy over
- *                                      all variables, so every variable's ~14 temporaries coexist)
+ *   update      = P_op + 16 * P_max    clipping and AdamW temporaries: the update runs one variable
+ *                                      at a time (its ~13 temporaries, measured; P_max the largest
+ *                                      operator parameter), plus one operator-sized buffer (fitted)
  *
  *   total = source + operator + optimizer + max(grown + activations, update)
  *
@@ -64,7 +67,7 @@ export const LOGIT_COPIES = 12;
 /** Materialization intermediates other than depth stacks are counted twice (fitted; tfjs keeps clones and partial sums too). */
 export const MATERIALIZE_COPIES = 2;
 
-/** Floats per operator parameter alive only during gradient clipping and the AdamW update (measured). */
+/** Copies of the largest operator parameter alive during gradient clipping and the AdamW update (13 measured). */
 export const UPDATE_TEMPORARIES = 16;
 
 /**
@@ -164,11 +167,14 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
   const operatorBytes = FLOAT32_BYTES * plan.parameters.operator;
   const optimizerBytes = FLOAT32_BYTES * plan.parameters.operator * (2 + gradientBuffers);
   const m = materializationElements(plan);
-  const grownBytes = FLOAT32_BYTES * (2 * plan.parameters.target + m.stack + MATERIALIZE_COPIES * m.other);
+  // With --grad-accum the micro-batches' summed gradient w.r.t. the grown model is a third copy.
+  const grownCopies = gradAccum > 1 ? 3 : 2;
+  const grownBytes = FLOAT32_BYTES * (grownCopies * plan.parameters.target + m.stack + MATERIALIZE_COPIES * m.other);
   const perLayer = a.hidden * C + a.ffn * F + a.scores * H * T;
   const perToken = (shape.recompute ? L * RECOMPUTE_KEPT * C + perLayer : L * perLayer) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;
-  const updateBytes = FLOAT32_BYTES * UPDATE_TEMPORARIES * plan.parameters.operator;
+  const largest = Math.max(0, ...[...operatorShapes(plan).values()].map(([rows, cols]) => rows * cols));
+  const updateBytes = FLOAT32_BYTES * (plan.parameters.operator + UPDATE_TEMPORARIES * largest);
   return {
     sourceBytes,
     operatorBytes,

@@ -28,8 +28,11 @@ export class AdamW {
     });
   }
 
-  /** One update with learning rate `lr`; `grads` by variable name. */
-  step(grads: Readonly<Record<string, tf.Tensor>>, lr: number): void {
+  /**
+   * One update with learning rate `lr`; `grads` by variable name, each multiplied by `gradScale`
+   * when given (gradient clipping), one variable at a time so no scaled copy of all gradients exists.
+   */
+  step(grads: Readonly<Record<string, tf.Tensor>>, lr: number, gradScale?: tf.Scalar): void {
     this.t += 1;
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     const correction1 = 1 - beta1 ** this.t;
@@ -37,10 +40,11 @@ export class AdamW {
     for (const p of this.variables) {
       // One tidy per variable: temporaries of one update are freed before the next one starts.
       tf.tidy(() => {
-        const g = grads[p.name];
+        const raw = grads[p.name];
         const m = this.m.get(p.name);
         const v = this.v.get(p.name);
-        if (!g || !m || !v) return;
+        if (!raw || !m || !v) return;
+        const g = gradScale ? tf.mul(raw, gradScale) : raw;
         const mNext = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const vNext = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         m.assign(mNext);
@@ -57,13 +61,16 @@ export class AdamW {
   }
 }
 
-/** Scales gradients so that their global L2 norm is at most maxNorm; returns the norm before clipping. */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
-  const names = Object.keys(grads);
-  const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar;
-  if (!(maxNorm > 0)) return { grads, norm };
-  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
-  const clipped: Record<string, tf.Tensor> = {};
-  for (const n of names) clipped[n] = tf.mul(grads[n], scale);
-  return { grads: clipped, norm };
+/**
+ * The gradients' global L2 norm and the factor that scales it down to maxNorm (undefined when
+ * maxNorm <= 0: no clipping). Each gradient's square is freed as soon as it is summed; pass the
+ * factor to AdamW.step, which applies it one variable at a time.
+ */
+export function globalNormClip(grads: Readonly<Record<string, tf.Tensor>>, maxNorm: number): { norm: tf.Scalar; scale: tf.Scalar | undefined } {
+  return tf.tidy(() => {
+    const sums = Object.values(grads).map((g) => tf.tidy(() => tf.sum(tf.square(g))));
+    const norm = tf.sqrt(sums.length > 0 ? tf.addN(sums) : tf.scalar(0)) as tf.Scalar;
+    const scale = maxNorm > 0 ? (tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar) : undefined;
+    return scale ? { norm, scale } : { norm, scale: undefined };
+  });
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GrowthOperator } from '../growth/operator.js';
 import { materializeAll, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan } from '../growth/plan.js';
-import { AdamW, clipByGlobalNorm } from './adamw.js';
+import { AdamW, globalNormClip } from './adamw.js';
 import { distillationLoss, logits, objectiveFor } from './objective.js';
 import { recomputingLayers } from './recompute.js';
 import { learningRate } from './schedule.js';
@@ -153,8 +153,8 @@ export async function learnOperator(args: {
       const { loss: stepLoss, grads: accumulated } =
         options.gradAccum === 1 ? await directGradients(plan, small, operator, micro(0)) : await accumulatedGradients(plan, small, operator, options.gradAccum, micro);
       const gradNorm = tf.tidy(() => {
-        const { grads, norm } = clipByGlobalNorm(accumulated, options.clip);
-        optimizer.step(grads, lr);
+        const { norm, scale } = globalNormClip(accumulated, options.clip);
+        optimizer.step(accumulated, lr, scale);
         return norm;
       });
       const normValue = (await gradNorm.data())[0];

@@ -7,6 +7,7 @@ import {
   materializationElements,
   WASM_HEAP_LIMIT_BYTES,
 } from '../../src/growth/estimate.js';
+import { operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
 
@@ -79,24 +80,28 @@ describe('estimateLearningMemory', () => {
     expect(e.grownBytes).toBe(4 * (2 * 144 + 16 + 2 * 224)); // model + gradient, stack once, other intermediates twice
     // per token: L=2 x (80*C=8 + 14*F=12 + 11*H=4*T=3) + 12*V=10 = 2 x 940 + 120 = 2000 floats; B*T = 6
     expect(e.activationBytes).toBe(4 * 6 * 2000);
-    expect(e.updateBytes).toBe(4 * 16 * 82);
+    // One variable at a time: 16 copies of the largest operator matrix.
+    expect(e.updateBytes).toBe(4 * (82 + 16 * Math.max(...[...operatorShapes(handPlan).values()].map(([r, c]) => r * c))));
     expect(e.totalBytes).toBe(224 + 328 + 1312 + 3008 + 48000);
   });
 
-  it('keeps a third gradient buffer with gradient accumulation, and no more activations', () => {
+  it('keeps a third gradient buffer and the summed gradient of the grown model with gradient accumulation, and no more activations', () => {
     const one = estimateLearningMemory(handPlan, { batchSize: 2, seqLen: 3, gradAccum: 1 });
     const four = estimateLearningMemory(handPlan, { batchSize: 2, seqLen: 3, gradAccum: 4 });
     expect(four.optimizerBytes).toBe(4 * 82 * 5);
+    expect(four.grownBytes - one.grownBytes).toBe(4 * 144);
     expect(four.activationBytes).toBe(one.activationBytes);
-    expect(four.totalBytes - one.totalBytes).toBe(4 * 82);
+    expect(four.totalBytes - one.totalBytes).toBe(4 * 82 + 4 * 144);
   });
 
   it('takes the optimizer update instead of the forward/backward when that is larger', () => {
-    const heavy: GrowthPlan = { ...handPlan, tensors: [], parameters: { source: 0, target: 0, operator: 1000 } };
+    // One 50 x 20 width operator (its out and in matrices: 2000 parameters), nothing to materialize.
+    const heavy: GrowthPlan = { ...handPlan, width: [{ id: 'width', role: 'width', small: 20, large: 50 }], depth: [], tensors: [], parameters: { source: 0, target: 0, operator: 2000 } };
     const e = estimateLearningMemory(heavy, { batchSize: 1, seqLen: 1, gradAccum: 1 });
-    // activations 4 x (2 x (640 + 168 + 44) + 120) = 7296 bytes < update 4 x 16 x 1000
+    // activations 4 x (2 x (640 + 168 + 44) + 120) = 7296 bytes < update 4 x (2000 + 16 x 1000 (the largest matrix))
     expect(e.activationBytes).toBe(7296);
-    expect(e.totalBytes).toBe(4000 + 16000 + 64000);
+    expect(e.updateBytes).toBe(72000);
+    expect(e.totalBytes).toBe(8000 + 32000 + 72000);
   });
 
   it('is linear in batch size and superlinear in sequence length (attention scores)', () => {
