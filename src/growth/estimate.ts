@@ -22,7 +22,8 @@ import type { GrowthPlan, PlannedTensor } from './plan.js';
  *                                      (materializationElements), counted twice for the clones and
  *                                      partial sums tfjs keeps besides them
  *   activations = B*T * (L * (a_C*C + a_F*F + a_S*H*T) + a_V*V)
- *                 with --recompute: B*T * (L * k*C + (a_C*C + a_F*F + a_S*H*T) + a_V*V)
+ *                 with --recompute: B*T * (L * k*C + (a_C*C + a_F*F + a_S*H*T) + a_V*V), and
+ *                 grown counts the tensors outside the layers plus the largest layer's
  *   update      = P_op + 16 * P_max    clipping and AdamW temporaries: the update runs one variable
  *                                      at a time (its ~13 temporaries, measured; P_max the largest
  *                                      operator parameter), plus one operator-sized buffer (fitted)
@@ -157,6 +158,13 @@ export function materializationElements(plan: GrowthPlan): { stack: number; othe
   return { stack, other };
 }
 
+/** The largest `measure` of one large layer's grown tensors. */
+function largestLayer(plan: GrowthPlan, measure: (tensors: readonly PlannedTensor[]) => number): number {
+  const byLayer = new Map<number, PlannedTensor[]>();
+  for (const t of plan.tensors) if (t.layer !== undefined) byLayer.set(t.layer, [...(byLayer.get(t.layer) ?? []), t]);
+  return Math.max(0, ...[...byLayer.values()].map(measure));
+}
+
 /** Peak float32 memory of the learning phase for this plan at B x T (see the formula above). */
 export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): MemoryEstimate {
   const { batchSize: B, seqLen: T, gradAccum } = shape;
@@ -166,10 +174,16 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
   const sourceBytes = FLOAT32_BYTES * plan.parameters.source;
   const operatorBytes = FLOAT32_BYTES * plan.parameters.operator;
   const optimizerBytes = FLOAT32_BYTES * plan.parameters.operator * (2 + gradientBuffers);
-  const m = materializationElements(plan);
   // With --grad-accum the micro-batches' summed gradient w.r.t. the grown model is a third copy.
   const grownCopies = gradAccum > 1 ? 3 : 2;
-  const grownBytes = FLOAT32_BYTES * (grownCopies * plan.parameters.target + m.stack + MATERIALIZE_COPIES * m.other);
+  const grownOf = (tensors: readonly PlannedTensor[]): number => {
+    const m = materializationElements({ ...plan, tensors: [...tensors] });
+    const elements = tensors.reduce((n, t) => n + product(t.shape), 0);
+    return FLOAT32_BYTES * (grownCopies * elements + m.stack + MATERIALIZE_COPIES * m.other);
+  };
+  // --recompute: layers materialize their own weights when they run, so besides the tensors
+  // outside the layers only one layer's grown weights exist at a time.
+  const grownBytes = shape.recompute ? grownOf(plan.tensors.filter((t) => t.layer === undefined)) + largestLayer(plan, grownOf) : grownOf(plan.tensors);
   const perLayer = a.hidden * C + a.ffn * F + a.scores * H * T;
   const perToken = (shape.recompute ? L * RECOMPUTE_KEPT * C + perLayer : L * perLayer) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;

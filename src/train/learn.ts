@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GrowthOperator } from '../growth/operator.js';
 import { materializeAll, type SmallWeights } from '../growth/materialize.js';
-import type { GrowthPlan } from '../growth/plan.js';
+import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import { AdamW, globalNormClip } from './adamw.js';
 import { distillationLoss, logits, objectiveFor } from './objective.js';
-import { recomputingLayers } from './recompute.js';
+import { materializingLayers } from './recompute.js';
 import { learningRate } from './schedule.js';
 
-/** The grown tensors each large layer reads, by layer. */
-function layerWeights(plan: GrowthPlan): (layer: number) => readonly string[] {
-  const byLayer = new Map<number, string[]>();
-  for (const t of plan.tensors) if (t.layer !== undefined) byLayer.set(t.layer, [...(byLayer.get(t.layer) ?? []), t.name]);
-  return (layer) => byLayer.get(layer) ?? [];
-}
 
 export interface LearnOptions {
   steps: number;
@@ -63,8 +57,13 @@ const lookup = (tensors: ReadonlyMap<string, tf.Tensor>) => (name: string): tf.T
 };
 
 /** One micro-batch: materialize and backpropagate through model and operator in one tape. */
-async function directGradients(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator, batch: MicroBatch): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
-  const { value, grads } = tf.variableGrads(() => batch.loss(lookup(materializeAll(plan.tensors, small, operator))), operator.variables);
+async function directGradients(
+  tensors: readonly PlannedTensor[],
+  small: SmallWeights,
+  operator: GrowthOperator,
+  batch: MicroBatch,
+): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
+  const { value, grads } = tf.variableGrads(() => batch.loss(lookup(materializeAll(tensors, small, operator))), operator.variables);
   const loss = (await value.data())[0];
   value.dispose();
   batch.dispose();
@@ -113,6 +112,23 @@ async function accumulatedGradients(
   return { loss, grads };
 }
 
+/** Micro-batch gradients (each a full pass through materialization) summed, for --recompute with --grad-accum. */
+async function summedGradients(
+  count: number,
+  one: (index: number) => Promise<{ loss: number; grads: Record<string, tf.Tensor> }>,
+): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
+  let loss = 0;
+  let sums: Record<string, tf.Tensor> = {};
+  for (let index = 0; index < count; index++) {
+    const next = await one(index);
+    loss += next.loss;
+    const previous = sums;
+    sums = Object.fromEntries(Object.entries(next.grads).map(([k, g]) => [k, previous[k] ? tf.tidy(() => tf.add(previous[k], g)) : g]));
+    tf.dispose([...Object.values(previous), ...Object.entries(next.grads).filter(([k]) => previous[k]).map(([, g]) => g)]);
+  }
+  return { loss, grads: sums };
+}
+
 export async function learnOperator(args: {
   plan: GrowthPlan;
   operator: GrowthOperator;
@@ -124,7 +140,10 @@ export async function learnOperator(args: {
 }): Promise<LearnResult> {
   const { plan, operator, small, nextBatch, options } = args;
   const objective = objectiveFor(plan.target, args.maskTokenId);
-  const runLayer = options.recompute ? recomputingLayers(layerWeights(plan)) : undefined;
+  // --recompute: layers materialize their own grown weights inside their recomputed blocks; only
+  // the tensors outside the layers are materialized for the whole step.
+  const runLayer = options.recompute ? materializingLayers(plan, small, operator) : undefined;
+  const upFront = options.recompute ? plan.tensors.filter((t) => t.layer === undefined) : plan.tensors;
   const optimizer = new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay });
   const losses: number[] = [];
   const start = performance.now();
@@ -151,7 +170,11 @@ export async function learnOperator(args: {
         return { loss, dispose };
       };
       const { loss: stepLoss, grads: accumulated } =
-        options.gradAccum === 1 ? await directGradients(plan, small, operator, micro(0)) : await accumulatedGradients(plan, small, operator, options.gradAccum, micro);
+        options.gradAccum === 1
+          ? await directGradients(upFront, small, operator, micro(0))
+          : options.recompute
+            ? await summedGradients(options.gradAccum, (index) => directGradients(upFront, small, operator, micro(index)))
+            : await accumulatedGradients(plan, small, operator, options.gradAccum, micro);
       const gradNorm = tf.tidy(() => {
         const { norm, scale } = globalNormClip(accumulated, options.clip);
         optimizer.step(accumulated, lr, scale);

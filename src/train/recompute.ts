@@ -6,6 +6,9 @@
  * of compute. Gradients are the same computation, so the same numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { materializeTensor, type SmallWeights } from '../growth/materialize.js';
+import { depthName, parametersFor, widthMatrixOf, type GrowthOperator, type OperatorMatrices } from '../growth/operator.js';
+import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import type { LayerRunner, Weights } from '../models/index.js';
 
 /**
@@ -23,29 +26,59 @@ function nestedGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dy: 
   }
 }
 
-/** A LayerRunner that recomputes each layer in backpropagation; `layerWeights(i)` names every weight layer i reads. */
-export function recomputingLayers(layerWeights: (layer: number) => readonly string[]): LayerRunner {
-  return (layer, x, w, body) => {
-    const names = layerWeights(layer);
+/** `run` over its inputs, keeping only the inputs for backpropagation and recomputing `run` there. */
+function checkpointed(run: (inputs: tf.Tensor[]) => tf.Tensor): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const inputs = args as tf.Tensor[];
+    save(inputs);
+    return {
+      value: tf.tidy(() => run(inputs)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => nestedGrads((...xs) => run(xs), saved, dy),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+}
+
+/**
+ * Recomputation that also materializes each layer's grown weights inside the layer, from the
+ * operator parameters it reads (passed as the layer's inputs, so gradients reach them) and the
+ * frozen small weights (captured: they live for the whole run). Only the tensors outside the layers
+ * (embeddings, final norm, head) are materialized up front: the grown model never exists whole.
+ */
+export function materializingLayers(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator): LayerRunner {
+  const byLayer = new Map<number, PlannedTensor[]>();
+  for (const t of plan.tensors) if (t.layer !== undefined) byLayer.set(t.layer, [...(byLayer.get(t.layer) ?? []), t]);
+  return (layer, x, _w, body) => {
+    const tensors = byLayer.get(layer) ?? [];
+    const names = [...new Set(tensors.flatMap((t) => parametersFor(plan, t)))];
     const index = new Map(names.map((n, i) => [n, i]));
     const run = (inputs: tf.Tensor[]): tf.Tensor => {
-      const weights: Weights = (name) => {
+      const param = (name: string): tf.Tensor2D => {
         const i = index.get(name);
-        // A weight read but not passed in would get no gradient: refuse rather than train wrong.
-        if (i === undefined) throw new Error(`layer ${layer} read "${name}", which is not among its recomputed weights`);
-        return inputs[i + 1];
+        if (i === undefined) throw new Error(`layer ${layer} needs operator parameter "${name}", which is not among its inputs`);
+        return inputs[i + 1] as tf.Tensor2D;
+      };
+      const op: OperatorMatrices = {
+        widthMatrix: (id, side) => widthMatrixOf(plan, id, side, param),
+        depthMatrix: (group) => param(depthName(group)),
+      };
+      const built = new Map<string, tf.Tensor>();
+      const weights: Weights = (name) => {
+        let t = built.get(name);
+        if (!t) {
+          const planned = tensors.find((p) => p.name === name);
+          if (!planned) throw new Error(`layer ${layer} read "${name}", which is not one of its grown tensors`);
+          t = materializeTensor(planned, small, op);
+          built.set(name, t);
+        }
+        return t;
       };
       return body(weights, inputs[0]);
     };
-    const checkpointed = tf.customGrad(((...args: unknown[]) => {
-      const save = args.pop() as tf.GradSaveFunc;
-      const inputs = args as tf.Tensor[];
-      save(inputs);
-      return {
-        value: tf.tidy(() => run(inputs)),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => nestedGrads((...xs) => run(xs), saved, dy),
-      };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return checkpointed(x, ...names.map((n) => w(n)));
+    return checkpointed(run)(x, ...names.map((n) => {
+      const p = operator.params.get(n);
+      if (!p) throw new Error(`growth operator has no parameter "${n}"`);
+      return p;
+    }));
   };
 }

@@ -94,6 +94,20 @@ describe('estimateLearningMemory', () => {
     expect(four.totalBytes - one.totalBytes).toBe(4 * 82 + 4 * 144);
   });
 
+  it('with --recompute counts one layer of the grown model and its input per layer of activations', () => {
+    const plain = estimateLearningMemory(handPlan, { batchSize: 2, seqLen: 3, gradAccum: 1 });
+    const recompute = estimateLearningMemory(handPlan, { batchSize: 2, seqLen: 3, gradAccum: 1, recompute: true });
+    // A second large layer like layer 0: the plain estimate grows by it, --recompute's does not.
+    const twoLayers: GrowthPlan = { ...handPlan, tensors: [...handPlan.tensors, ...handPlan.tensors.filter((t) => t.layer === 0).map((t) => ({ ...t, name: `${t.name}-1`, layer: 1 }))] };
+    const plainTwo = estimateLearningMemory(twoLayers, { batchSize: 2, seqLen: 3, gradAccum: 1 });
+    const recomputeTwo = estimateLearningMemory(twoLayers, { batchSize: 2, seqLen: 3, gradAccum: 1, recompute: true });
+    expect(plainTwo.grownBytes).toBeGreaterThan(plain.grownBytes);
+    expect(recomputeTwo.grownBytes).toBe(recompute.grownBytes);
+    expect(recompute.grownBytes).toBe(plain.grownBytes);
+    // per token: 2 layers x 4 x C=8 + one layer's 940 + 120 = 1124 floats instead of 2000
+    expect(recompute.activationBytes).toBe(4 * 6 * 1124);
+  });
+
   it('takes the optimizer update instead of the forward/backward when that is larger', () => {
     // One 50 x 20 width operator (its out and in matrices: 2000 parameters), nothing to materialize.
     const heavy: GrowthPlan = { ...handPlan, width: [{ id: 'width', role: 'width', small: 20, large: 50 }], depth: [], tensors: [], parameters: { source: 0, target: 0, operator: 2000 } };
