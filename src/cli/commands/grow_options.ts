@@ -56,7 +56,7 @@ export function withMethodOptions<T>(y: Argv<T>) {
       type: 'boolean',
       default: GROW_DEFAULTS.recompute,
       group: 'Learning phase:',
-      describe: 'keep only each layer\'s input and recompute the rest in backpropagation: far less activation memory, about 1/3 more compute',
+      describe: 'recompute each layer (its grown weights included) in backpropagation instead of keeping it: a fraction of the memory, about 1/3 more compute',
     })
     .option('distill', num('--distill', 'weight of a KL term to the small model\'s next-token distribution', GROW_DEFAULTS.distill))
     .option('seed', num('--seed', 'seed for batches, noise and masking (same seed, same bytes)', GROW_DEFAULTS.seed))
