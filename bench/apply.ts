@@ -34,11 +34,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
-import { initBackend } from '../src/backend/index.js';
 import { createCheckpointWriter } from '../src/checkpoint/index.js';
 import { methodRecipe } from '../src/growth/methods.js';
-import { GrowthOperator } from '../src/growth/operator.js';
-import { writeOperator, OPERATOR_FILE } from '../src/growth/operator_file.js';
+import { initialSelections } from '../src/growth/operator.js';
+import { OPERATOR_FILE, writeSelectionOperator } from '../src/growth/operator_file.js';
 import { planGrowth, type GrowthPlan } from '../src/growth/plan.js';
 import { resolveTarget } from '../src/growth/target.js';
 import type { ApplyChildResult, VerifyChildResult } from './apply_child.js';
@@ -125,21 +124,13 @@ function planBenchGrowth(): GrowthPlan {
   return planGrowth({ description, source: dims, target, method: METHOD, optionalPresent: new Set() });
 }
 
-/** The net2net operator (copy/split width matrices, stacked depth) saved as apply reads it. */
+/** The net2net operator (copy/split width matrices, stacked depth) saved as apply reads it, built in selection form as `grow` builds it. */
 async function writeNet2NetOperator(plan: GrowthPlan, dir: string): Promise<string> {
-  // The cpu backend keeps tensors in JS arrays, which are garbage-collected once disposed; the wasm
-  // heap would keep this process at the operator's size (GBs) for the rest of the run.
-  await initBackend({ backend: 'cpu' });
   const { description } = resolveArchitecture(SOURCE_CONFIG);
   const recipe = methodRecipe(METHOD, description, 'stack');
   if (!recipe.depth) throw new Error(`${METHOD} has no operator`);
-  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: 0, random: () => 0 });
-  try {
-    await mkdir(dir, { recursive: true });
-    await writeOperator(dir, operator, []);
-  } finally {
-    operator.dispose();
-  }
+  await mkdir(dir, { recursive: true });
+  await writeSelectionOperator(dir, plan, initialSelections(plan, recipe.depth), []);
   return path.join(dir, OPERATOR_FILE);
 }
 

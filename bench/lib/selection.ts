@@ -10,7 +10,7 @@
  */
 import type { OpenedOperator } from '../../src/growth/operator_file.js';
 import { asSelection, type Selection } from '../../src/growth/selection.js';
-import type { GrowthPlan, PlannedTensor, WidthOperatorSpec } from '../../src/growth/plan.js';
+import type { GrowthPlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from '../../src/growth/plan.js';
 
 // The index form of copy/scale matrices is the library's; the gather below is this prototype's own.
 export type { Selection } from '../../src/growth/selection.js';
@@ -93,6 +93,33 @@ function gatherAxis(x: Float32Array, shape: readonly number[], axis: number, ind
   return out;
 }
 
+/** The small tensor a grown tensor reads and its depth scale, or undefined when the depth matrix is not a selection. */
+async function depthSource(t: PlannedTensor, op: SelectionOperator): Promise<{ source: string; depthScale: number } | undefined> {
+  if (t.layer === undefined || t.group === undefined) return { source: t.sources[0], depthScale: 1 };
+  const d = await op.depth(t.group, t.layer);
+  return d ? { source: t.sources[d.source], depthScale: d.scale } : undefined;
+}
+
+/** Per large index of one axis, the small index and scale (1 where a segment has no operator). */
+async function axisIndex(segments: readonly PlannedSegment[], op: SelectionOperator): Promise<{ index: Int32Array; scale: Float32Array } | undefined> {
+  const large = segments.reduce((n, s) => n + s.large, 0);
+  const index = new Int32Array(large);
+  const scale = new Float32Array(large).fill(1);
+  let offSmall = 0;
+  let offLarge = 0;
+  for (const s of segments) {
+    const sel = s.operator === null ? undefined : await op.width(s.operator, s.side);
+    if (s.operator !== null && !sel) return undefined;
+    for (let i = 0; i < s.large; i++) {
+      index[offLarge + i] = offSmall + (sel ? sel.index[i] : i);
+      if (sel) scale[offLarge + i] = sel.scale[i];
+    }
+    offSmall += s.small;
+    offLarge += s.large;
+  }
+  return { index, scale };
+}
+
 /**
  * The grown tensor by gathers, or undefined when the operator is not a selection (learned dense
  * operators need the matMul path). `read` returns a small tensor by canonical name as float32.
@@ -103,36 +130,18 @@ export async function materializeBySelection(
   op: SelectionOperator,
   read: (name: string) => Promise<Float32Array>,
 ): Promise<Float32Array | undefined> {
-  let source = t.sources[0];
-  let depthScale = 1;
-  if (t.layer !== undefined && t.group !== undefined) {
-    const d = await op.depth(t.group, t.layer);
-    if (!d) return undefined;
-    source = t.sources[d.source];
-    depthScale = d.scale;
-  }
+  const depth = await depthSource(t, op);
+  if (!depth) return undefined;
+  const { source, depthScale } = depth;
   const axes: { index: Int32Array; scale: Float32Array | undefined }[] = [];
   for (const segments of t.axes) {
     if (segments.every((s) => s.operator === null)) {
       axes.push({ index: new Int32Array(0), scale: undefined });
       continue;
     }
-    const large = segments.reduce((n, s) => n + s.large, 0);
-    const index = new Int32Array(large);
-    const scale = new Float32Array(large).fill(1);
-    let offSmall = 0;
-    let offLarge = 0;
-    for (const s of segments) {
-      const sel = s.operator === null ? undefined : await op.width(s.operator, s.side);
-      if (s.operator !== null && !sel) return undefined;
-      for (let i = 0; i < s.large; i++) {
-        index[offLarge + i] = offSmall + (sel ? sel.index[i] : i);
-        if (sel) scale[offLarge + i] = sel.scale[i];
-      }
-      offSmall += s.small;
-      offLarge += s.large;
-    }
-    axes.push({ index, scale: scale.every((v) => v === 1) ? undefined : scale });
+    const a = await axisIndex(segments, op);
+    if (!a) return undefined;
+    axes.push({ index: a.index, scale: a.scale.every((v) => v === 1) ? undefined : a.scale });
   }
   let x = await read(source);
   if (depthScale !== 1) for (let i = 0; i < x.length; i++) x[i] *= depthScale;
@@ -216,32 +225,16 @@ export async function materializeBf16BySelection(
   readBytes: (name: string) => Promise<Uint8Array>,
 ): Promise<Uint8Array | undefined> {
   if (t.smallShape.length > 2) return undefined;
-  let source = t.sources[0];
-  let depthScale = 1;
-  if (t.layer !== undefined && t.group !== undefined) {
-    const d = await op.depth(t.group, t.layer);
-    if (!d) return undefined;
-    source = t.sources[d.source];
-    depthScale = d.scale;
-  }
+  const depth = await depthSource(t, op);
+  if (!depth) return undefined;
+  const { source, depthScale } = depth;
   const perAxis: { index: Int32Array; scale: Float32Array }[] = [];
   for (const [axis, segments] of t.axes.entries()) {
-    const large = segments.reduce((n, s) => n + s.large, 0);
-    const index = new Int32Array(large);
-    const scale = new Float32Array(large).fill(axis === 0 ? depthScale : 1);
-    let offSmall = 0;
-    let offLarge = 0;
-    for (const s of segments) {
-      const sel = s.operator === null ? undefined : await op.width(s.operator, s.side);
-      if (s.operator !== null && !sel) return undefined;
-      for (let i = 0; i < s.large; i++) {
-        index[offLarge + i] = offSmall + (sel ? sel.index[i] : i);
-        if (sel) scale[offLarge + i] *= sel.scale[i];
-      }
-      offSmall += s.small;
-      offLarge += s.large;
-    }
-    perAxis.push({ index, scale });
+    const a = await axisIndex(segments, op);
+    if (!a) return undefined;
+    // The depth scale rides on the row axis.
+    if (axis === 0) for (let i = 0; i < a.scale.length; i++) a.scale[i] = depthScale * a.scale[i];
+    perAxis.push(a);
   }
   const raw = await readBytes(source);
   const src = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);

@@ -1,22 +1,13 @@
 /** Small formatting helpers for human-readable CLI output. */
+import { formatBytes } from '../util/bytes.js';
 
 const GROUPED = new Intl.NumberFormat('en-US');
 
 /** 1234567 -> "1,234,567" */
 export const thousands = (n: number): string => GROUPED.format(n);
 
-const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
-
 /** Decimal units, as Hugging Face and --max-shard-size use: 5000000000 -> "5.00 GB". */
-export function bytes(n: number): string {
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < BYTE_UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(2)} ${BYTE_UNITS[unit]}`;
-}
+export const bytes = (n: number): string => formatBytes(n, 'decimal');
 
 /** Rows of label and value, labels padded to one column. */
 export function table(rows: ReadonlyArray<readonly [string, string]>): string {

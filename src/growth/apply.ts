@@ -85,7 +85,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
     // matrix from the file; a learned (dense) operator goes through tfjs, holding only the
     // parameters of the tensor being built.
     const selection = new SelectionOperator(plan, saved.readMatrix);
-    const dense = new LazyOperator(plan, saved.readMatrix);
+    const dense = new LazyOperator(plan, saved.read);
     operator = dense;
     const dtype = outputDtype(options.dtype, source.storageDtype);
     const produce = selectionProducer(model, plan, selection, dtype, {

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import type { Family } from '../arch/dims.js';
 import { operatorShapes } from './operator.js';
-import type { GrowthPlan, PlannedTensor } from './plan.js';
+import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from './plan.js';
 
 /**
  * Memory of the LiGO learning phase, estimated from the plan before anything is allocated, so a
@@ -160,9 +160,7 @@ export function materializationElements(plan: GrowthPlan): { stack: number; othe
 
 /** The largest `measure` of one large layer's grown tensors. */
 function largestLayer(plan: GrowthPlan, measure: (tensors: readonly PlannedTensor[]) => number): number {
-  const byLayer = new Map<number, PlannedTensor[]>();
-  for (const t of plan.tensors) if (t.layer !== undefined) byLayer.set(t.layer, [...(byLayer.get(t.layer) ?? []), t]);
-  return Math.max(0, ...[...byLayer.values()].map(measure));
+  return Math.max(0, ...[...tensorsByLayer(plan.tensors).values()].map(measure));
 }
 
 /** Peak float32 memory of the learning phase for this plan at B x T (see the formula above). */
@@ -211,16 +209,4 @@ export function learningMemoryLimit(backend: string, availableBytes: number = os
   return { bytes: availableBytes, reason: 'available memory' };
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
-
-/** 1536 -> "1.5 KiB", 3221225472 -> "3.0 GiB" (binary units, one decimal above bytes). */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return `${bytes} B`;
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
+export { formatBytes } from '../util/bytes.js';

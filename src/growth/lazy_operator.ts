@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AxisSide, LayerGroup } from '../arch/types.js';
-import { denseMatrix } from './init.js';
-import { depthName, widthMatrixOf, type OperatorMatrices } from './operator.js';
+import { operatorMatrices, type OperatorMatrices } from './operator.js';
 import type { OperatorMatrix } from './operator_file.js';
 import type { GrowthPlan } from './plan.js';
-import type { Selection } from './selection.js';
 
 /**
  * A saved (learned) operator for `apply`, held in tfjs only as far as the tensor being built
@@ -14,11 +12,15 @@ import type { Selection } from './selection.js';
  */
 export class LazyOperator implements OperatorMatrices {
   private readonly held = new Map<string, tf.Tensor2D>();
+  private readonly matrices: OperatorMatrices;
 
+  /** `read` gives a parameter's dense values by name (OpenedOperator.read). */
   constructor(
-    private readonly plan: GrowthPlan,
-    private readonly read: (name: string) => Promise<Selection | OperatorMatrix>,
-  ) {}
+    plan: GrowthPlan,
+    private readonly read: (name: string) => Promise<OperatorMatrix>,
+  ) {
+    this.matrices = operatorMatrices(plan, this.param);
+  }
 
   async hold(names: readonly string[]): Promise<void> {
     const wanted = new Set(names);
@@ -29,8 +31,7 @@ export class LazyOperator implements OperatorMatrices {
     }
     for (const name of wanted) {
       if (this.held.has(name)) continue;
-      const m = await this.read(name);
-      const [data, shape] = 'index' in m ? [denseMatrix(m), [m.index.length, m.cols]] : [m.data, m.shape];
+      const { data, shape } = await this.read(name);
       this.held.set(name, tf.tensor2d(data, shape as [number, number], 'float32'));
     }
   }
@@ -42,11 +43,11 @@ export class LazyOperator implements OperatorMatrices {
   };
 
   widthMatrix(id: string, side: AxisSide): tf.Tensor2D {
-    return widthMatrixOf(this.plan, id, side, this.param);
+    return this.matrices.widthMatrix(id, side);
   }
 
   depthMatrix(group: LayerGroup): tf.Tensor2D {
-    return this.param(depthName(group));
+    return this.matrices.depthMatrix(group);
   }
 
   dispose(): void {

@@ -100,19 +100,27 @@ export interface OperatorMatrices {
   depthMatrix(group: LayerGroup): tf.Tensor2D;
 }
 
-/** The full (D_large x D_small) width matrix of operator `id` on `side`, from its parameters. */
-export function widthMatrixOf(plan: GrowthPlan, id: string, side: AxisSide, param: (name: string) => tf.Tensor2D): tf.Tensor2D {
-  const op = plan.width.find((w) => w.id === id);
-  if (!op) throw new Error(`growth plan has no width operator "${id}"`);
-  const main = param(mainName(id, side));
-  if (!op.heads) return main;
-  const hd = headDimFactorShape(op);
-  const headDimMatrix = hd
-    ? op.heads.rotary
-      ? kron(tf.eye(2) as tf.Tensor2D, param(headDimName(id, side))) // keeps (i, i + hd/2) pairs
-      : param(headDimName(id, side))
-    : (tf.eye(op.heads.headDimSmall) as tf.Tensor2D);
-  return kron(main, headDimMatrix);
+/**
+ * The matrices materialization reads, built from operator parameters looked up by name: a width
+ * matrix is its main factor, Kronecker'd with the head_dim factor (or the identity) for attention.
+ */
+export function operatorMatrices(plan: GrowthPlan, param: (name: string) => tf.Tensor2D): OperatorMatrices {
+  return {
+    widthMatrix(id, side) {
+      const op = plan.width.find((w) => w.id === id);
+      if (!op) throw new Error(`growth plan has no width operator "${id}"`);
+      const main = param(mainName(id, side));
+      if (!op.heads) return main;
+      const hd = headDimFactorShape(op);
+      const headDimMatrix = hd
+        ? op.heads.rotary
+          ? kron(tf.eye(2) as tf.Tensor2D, param(headDimName(id, side))) // keeps (i, i + hd/2) pairs
+          : param(headDimName(id, side))
+        : (tf.eye(op.heads.headDimSmall) as tf.Tensor2D);
+      return kron(main, headDimMatrix);
+    },
+    depthMatrix: (group) => param(depthName(group)),
+  };
 }
 
 /** The operator parameters that building grown tensor `t` reads. */
@@ -135,10 +143,14 @@ export function parametersFor(plan: GrowthPlan, t: PlannedTensor): string[] {
  * held as tf.Variables so autodiff can train them.
  */
 export class GrowthOperator implements OperatorMatrices {
+  private readonly matrices: OperatorMatrices;
+
   private constructor(
     readonly plan: GrowthPlan,
     readonly params: Map<string, tf.Variable>,
-  ) {}
+  ) {
+    this.matrices = operatorMatrices(plan, (name) => this.param(name) as tf.Tensor2D);
+  }
 
   static initialize(plan: GrowthPlan, init: OperatorInit): GrowthOperator {
     const values = initialValues(plan, init.depth);
@@ -179,11 +191,11 @@ export class GrowthOperator implements OperatorMatrices {
 
   /** The full (D_large x D_small) matrix of a width operator on one side. */
   widthMatrix(id: string, side: AxisSide): tf.Tensor2D {
-    return widthMatrixOf(this.plan, id, side, (name) => this.param(name) as tf.Tensor2D);
+    return this.matrices.widthMatrix(id, side);
   }
 
   depthMatrix(group: LayerGroup): tf.Tensor2D {
-    return this.param(depthName(group)) as tf.Tensor2D;
+    return this.matrices.depthMatrix(group);
   }
 
   /** Parameters as plain arrays, for writing ligo_operator.safetensors. */

@@ -9,6 +9,7 @@ import { CheckpointError } from '../errors.js';
 import type { GrowthOperator } from './operator.js';
 import type { ModelHeader } from '../arch/load.js';
 import { planGrowth, type GrowthMethod, type GrowthPlan } from './plan.js';
+import { denseMatrix } from './init.js';
 import { asSelection, type Selection } from './selection.js';
 
 export const OPERATOR_FILE = 'ligo_operator.safetensors';
@@ -205,11 +206,7 @@ export async function openOperator(fileOrDir: string): Promise<OpenedOperator> {
     };
     const read = async (name: string): Promise<OperatorMatrix> => {
       const m = await readMatrix(name);
-      if (!('index' in m)) return m;
-      const rows = m.index.length;
-      const data = new Float32Array(rows * m.cols);
-      for (let r = 0; r < rows; r++) data[r * m.cols + m.index[r]] = m.scale[r];
-      return { data, shape: [rows, m.cols] };
+      return 'index' in m ? { data: denseMatrix(m), shape: [m.index.length, m.cols] } : m;
     };
     return {
       path: file,

@@ -61,6 +61,18 @@ export interface GrowthPlan {
   parameters: { source: number; target: number; operator: number };
 }
 
+/** The grown tensors of each large layer (tensors outside the layers are left out). */
+export function tensorsByLayer(tensors: readonly PlannedTensor[]): Map<number, PlannedTensor[]> {
+  const byLayer = new Map<number, PlannedTensor[]>();
+  for (const t of tensors) {
+    if (t.layer === undefined) continue;
+    const list = byLayer.get(t.layer);
+    if (list) list.push(t);
+    else byLayer.set(t.layer, [t]);
+  }
+  return byLayer;
+}
+
 export function operatorId(role: AxisRole, layer: number | undefined): string {
   return role === 'width' || layer === undefined ? role : `${role}.${layer}`;
 }

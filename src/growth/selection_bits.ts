@@ -224,7 +224,8 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
     fillRows(r0, r1, bytes) {
       const out = new Uint16Array(bytes.buffer, bytes.byteOffset, (r1 - r0) * outCols);
       const out32 = out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, out.length >>> 1) : undefined;
-      builtAt.fill(-1);
+      // Reset only this block's ids: a whole-array fill per block is quadratic in the rows.
+      for (let r = r0; r < r1; r++) builtAt[rowId[r]] = -1;
       for (let r = r0; r < r1; r++) {
         const to = (r - r0) * outCols;
         const id = rowId[r];

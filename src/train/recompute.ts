@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { materializeTensor, type SmallWeights } from '../growth/materialize.js';
-import { depthName, parametersFor, widthMatrixOf, type GrowthOperator, type OperatorMatrices } from '../growth/operator.js';
-import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
+import { operatorMatrices, parametersFor, type GrowthOperator } from '../growth/operator.js';
+import { tensorsByLayer, type GrowthPlan } from '../growth/plan.js';
 import type { LayerRunner, Weights } from '../models/index.js';
 
 /**
@@ -46,8 +46,7 @@ function checkpointed(run: (inputs: tf.Tensor[]) => tf.Tensor): (...inputs: tf.T
  * (embeddings, final norm, head) are materialized up front: the grown model never exists whole.
  */
 export function materializingLayers(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator): LayerRunner {
-  const byLayer = new Map<number, PlannedTensor[]>();
-  for (const t of plan.tensors) if (t.layer !== undefined) byLayer.set(t.layer, [...(byLayer.get(t.layer) ?? []), t]);
+  const byLayer = tensorsByLayer(plan.tensors);
   return (layer, x, _w, body) => {
     const tensors = byLayer.get(layer) ?? [];
     const names = [...new Set(tensors.flatMap((t) => parametersFor(plan, t)))];
@@ -58,10 +57,7 @@ export function materializingLayers(plan: GrowthPlan, small: SmallWeights, opera
         if (i === undefined) throw new Error(`layer ${layer} needs operator parameter "${name}", which is not among its inputs`);
         return inputs[i + 1] as tf.Tensor2D;
       };
-      const op: OperatorMatrices = {
-        widthMatrix: (id, side) => widthMatrixOf(plan, id, side, param),
-        depthMatrix: (group) => param(depthName(group)),
-      };
+      const op = operatorMatrices(plan, param);
       const built = new Map<string, tf.Tensor>();
       const weights: Weights = (name) => {
         let t = built.get(name);

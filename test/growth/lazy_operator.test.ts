@@ -49,7 +49,7 @@ describe('apply of a learned operator holds only the parameters of the tensor be
     const reads: string[] = [];
     const lazy = new LazyOperator(plan, (name) => {
       reads.push(name);
-      return saved.readMatrix(name);
+      return saved.read(name);
     });
     const before = tf.memory().numTensors;
     try {

@@ -13,7 +13,9 @@ const builder = (y: Argv) =>
     .option('operator', { type: 'string', demandOption: true, requiresArg: true, describe: 'ligo_operator.safetensors, or a grown directory holding one' })
     .example('$0 apply ./gpt2 --operator ./gpt2-grown --out ./again', 'rebuild a grown model from its operator')
     .example('$0 apply ./llama-ckpt-2 --operator op.safetensors --out big --dtype bf16', 'reuse an operator on another checkpoint of the same shape')
-    .epilogue('Streams: reads the source one tensor kind at a time and writes shards as it goes, so memory stays near one kind of the small model plus one grown tensor.');
+    .epilogue(
+      'Streams: copy/scale operators (net2net, stack, interlace) are applied as gathers in 1 MB blocks written as they are built; a learned operator goes through tfjs one tensor at a time, holding only that tensor\'s operator parameters. Memory stays near one tensor kind of the small model, not the model or the operator.',
+    );
 
 export const applyCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'apply <source>',
