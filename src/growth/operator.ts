@@ -19,6 +19,8 @@ export interface OperatorInit {
 const mainName = (id: string, side: AxisSide): string => `${id}.${side}`;
 const headDimName = (id: string, side: AxisSide): string => `${id}.${side}.head_dim`;
 export const depthName = (group: LayerGroup): string => `depth.${group}`;
+/** Depth coefficients (a few per layer) as opposed to width matrices (one entry per unit pair). */
+export const isDepthParameter = (name: string): boolean => name.startsWith('depth.');
 
 function headDimFactorShape(op: WidthOperatorSpec): [number, number] | undefined {
   if (!op.heads || op.heads.headDimSmall === op.heads.headDimLarge) return undefined;

@@ -50,17 +50,41 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   /** Keep only each layer's input for backpropagation and recompute the rest (less memory, about 1/3 more compute). */
   recompute?: boolean;
   distill?: number;
+  /** Learning rate of the depth coefficients (default: see GROW_DEFAULTS). */
+  depthLr?: number;
+  /** Keep the operator (initial, every selectEvery steps, final) with the lowest held-out loss. */
+  keepBest?: boolean;
+  selectEvery?: number;
   seed?: number;
   maxTokens?: number;
   /** Fraction of the tokens held out to measure loss before and after growth. */
   heldOut?: number;
 }
 
+/** What the ligo method's learning phase is set up with; GROW_DEFAULTS is one. */
+export interface LigoRecipe {
+  init: DepthPattern;
+  steps: number;
+  lr: number;
+  depthLr: number;
+  warmup: number;
+  weightDecay: number;
+  clip: number;
+  batchSize: number;
+  seqLen: number;
+  gradAccum: number;
+  recompute: boolean;
+  distill: number;
+  keepBest: boolean;
+  selectEvery: number;
+}
+
 export const GROW_DEFAULTS = {
   method: 'ligo' as GrowthMethod,
-  init: 'stack' as const,
+  init: 'stack' as DepthPattern,
   steps: 100,
   lr: 5e-5,
+  depthLr: 5e-5,
   warmup: 10,
   weightDecay: 0,
   clip: 1,
@@ -69,6 +93,11 @@ export const GROW_DEFAULTS = {
   gradAccum: 1,
   recompute: false,
   distill: 0,
+  keepBest: true,
+  selectEvery: 25,
   seed: 0,
   heldOut: 0.1,
-};
+} satisfies LigoRecipe & Record<string, unknown>;
+
+/** The learning phase's defaults before issue 12, measured next to the current ones by bench:downstream. */
+export const LIGO_V0_DEFAULTS: LigoRecipe = { ...GROW_DEFAULTS, lr: 5e-5, depthLr: 5e-5, keepBest: false, selectEvery: 0 };

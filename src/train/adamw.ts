@@ -5,6 +5,8 @@ export interface AdamWOptions {
   beta2: number;
   epsilon: number;
   weightDecay: number;
+  /** Per-variable multiplier of the learning rate, by variable name (1 when absent). */
+  lrScale?: ReadonlyMap<string, number>;
 }
 
 export const DEFAULT_ADAMW: AdamWOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
@@ -50,8 +52,9 @@ export class AdamW {
         m.assign(mNext);
         v.assign(vNext);
         const update = tf.div(tf.div(mNext, correction1), tf.add(tf.sqrt(tf.div(vNext, correction2)), epsilon));
-        const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
-        p.assign(tf.sub(decayed, tf.mul(update, lr)));
+        const rate = lr * (this.options.lrScale?.get(p.name) ?? 1);
+        const decayed = weightDecay > 0 ? tf.mul(p, 1 - rate * weightDecay) : p;
+        p.assign(tf.sub(decayed, tf.mul(update, rate)));
       });
     }
   }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GrowthOperator } from '../growth/operator.js';
+import { isDepthParameter, type GrowthOperator } from '../growth/operator.js';
 import { materializeAll, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import { AdamW, globalNormClip } from './adamw.js';
@@ -21,6 +21,24 @@ export interface LearnOptions {
   /** Weight of the KL term to the small model's next-token distribution; 0 disables it. */
   distill: number;
   seed: number;
+  /**
+   * Learning rate of the depth coefficients (default: lr). Adam moves every entry by about the
+   * learning rate per step whatever its scale, and a depth coefficient (a few per layer, of size
+   * ~1) needs far larger moves than a width entry (one per unit pair) to change the function as much.
+   */
+  depthLr?: number;
+  /**
+   * With a `validate` callback: held-out loss of the operator at the start, every selectEvery
+   * steps (0: only at the start and the end) and at the end; the best of them is kept, so learning
+   * never ends worse than its function-preserving start.
+   */
+  selectEvery?: number;
+}
+
+/** Held-out loss of the operator after `step` learning steps (0: the initial operator). */
+export interface SelectionPoint {
+  step: number;
+  loss: number;
 }
 
 export interface StepEvent {
@@ -38,6 +56,17 @@ export interface LearnResult {
   losses: number[];
   seconds: number;
   tokensPerSecond: number;
+  /** Held-out losses measured for selection (empty without validate). */
+  selection: SelectionPoint[];
+  /** The step whose operator was kept (options.steps without validate). */
+  keptStep: number;
+}
+
+/** The point with the lowest loss; the earliest wins ties, so a start that learning never beats is kept. */
+export function bestPoint(points: readonly SelectionPoint[]): SelectionPoint | undefined {
+  let best: SelectionPoint | undefined;
+  for (const p of points) if (!best || p.loss < best.loss) best = p;
+  return best;
 }
 
 /**
@@ -137,18 +166,45 @@ export async function learnOperator(args: {
   maskTokenId: number;
   options: LearnOptions;
   onStep?: (event: StepEvent) => void;
+  /** Held-out loss of a grown model, for keeping the best operator (see LearnOptions.selectEvery). */
+  validate?: (weight: (name: string) => tf.Tensor) => Promise<number>;
+  onSelect?: (point: SelectionPoint) => void;
 }): Promise<LearnResult> {
   const { plan, operator, small, nextBatch, options } = args;
+  const selection: SelectionPoint[] = [];
+  let kept: { step: number; loss: number; values: tf.Tensor[] } | undefined;
+  const selectAt = (step: number): boolean =>
+    args.validate !== undefined && (step === 0 || step === options.steps || ((options.selectEvery ?? 0) > 0 && step % (options.selectEvery ?? 1) === 0));
+  const select = async (step: number): Promise<void> => {
+    if (!args.validate || !selectAt(step)) return;
+    const grown = materializeAll(plan.tensors, small, operator);
+    let loss: number;
+    try {
+      loss = await args.validate(lookup(grown));
+    } finally {
+      tf.dispose([...grown.values()]);
+    }
+    const point = { step, loss };
+    selection.push(point);
+    args.onSelect?.(point);
+    if (!kept || loss < kept.loss) {
+      if (kept) tf.dispose(kept.values);
+      kept = { step, loss, values: operator.variables.map((v) => tf.clone(v)) };
+    }
+  };
   const objective = objectiveFor(plan.target, args.maskTokenId);
   // --recompute: layers materialize their own grown weights inside their recomputed blocks; only
   // the tensors outside the layers are materialized for the whole step.
   const runLayer = options.recompute ? materializingLayers(plan, small, operator) : undefined;
   const upFront = options.recompute ? plan.tensors.filter((t) => t.layer === undefined) : plan.tensors;
-  const optimizer = new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay });
+  const depthScale = options.depthLr !== undefined && options.lr > 0 ? options.depthLr / options.lr : 1;
+  const lrScale = new Map([...operator.params].filter(([name]) => isDepthParameter(name)).map(([, v]) => [v.name, depthScale]));
+  const optimizer = new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay, lrScale });
   const losses: number[] = [];
   const start = performance.now();
   let tokens = 0;
   try {
+    await select(0);
     for (let step = 0; step < options.steps; step++) {
       const lr = learningRate(step, options);
       const micro = (index: number) => {
@@ -195,10 +251,16 @@ export async function learnOperator(args: {
         elapsedMs,
         etaMs: (elapsedMs / (step + 1)) * (options.steps - step - 1),
       });
+      await select(step + 1);
+    }
+    if (kept) {
+      const values = kept.values;
+      operator.variables.forEach((v, i) => v.assign(values[i]));
     }
   } finally {
     optimizer.dispose();
+    if (kept) tf.dispose(kept.values);
   }
   const seconds = (performance.now() - start) / 1000;
-  return { losses, seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0 };
+  return { losses, seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, selection, keptStep: kept ? kept.step : options.steps };
 }

@@ -1,0 +1,367 @@
+/**
+ * Downstream benchmark (`npm run bench:downstream`): does growth, and LiGO's learned operator in
+ * particular, save compute when the grown model is trained further?
+ *
+ * Corpus: nlp-corpus (npm devDependency, ~9 MB of English sentences from many sources, not the
+ * fixture text), byte-level (token = UTF-8 byte, the fixture tokenizer's ids). Documents 0-89
+ * train, 90-99 are held out; the learning phase selects its operator on the last tokens of the
+ * training split, never on the held-out documents.
+ *
+ * 1. A source model is pretrained by the benchmark (seeded; cached under bench/.cache/) for a few
+ *    hundred steps: useful but far from converged.
+ * 2. It is grown with every method at an integer (2x) and a non-integer (1.5x) width factor, depth
+ *    doubled; `ligo` learns its operator with the `ligo grow` defaults ("ligo"), and with the
+ *    defaults before issue 12 ("ligo-v0") in the same run.
+ * 3. Every grown model and a scratch model of the target shape are trained by the same full-model
+ *    trainer (src/train/full.ts: all weights, AdamW, warmup + cosine, same steps, same batches),
+ *    with held-out loss every EVAL_EVERY steps. net2net and ligo are also trained with the
+ *    schedule recommended for grown models (RECOMMENDED_SCHEDULE: "/gentle" rows).
+ *
+ * Reported per run: held-out loss right after growth, the curve, the re-warm bump (largest rise
+ * above the start in the first BUMP_WINDOW steps), the step reaching scratch's final loss and the
+ * compute saved against scratch (the paper's metric, learning phase counted), and the same against
+ * net2net's final loss and compute. FLOPs: bench/lib/flops.ts (training step = 3 x forward;
+ * learning step = 3 x (forward + materialization) plus the teacher's forward with --distill, plus
+ * every selection evaluation).
+ *
+ * Flags: --quick (smoke run, minutes), --families gpt2,llama, --threads N (wasm threads, default
+ * 1: on a busy 2-core machine one thread per process is fastest), --steps N (downstream steps).
+ * Prints a table and writes bench/results/downstream.json (downstream-quick.json with --quick).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadModel, resolveArchitecture, tensorSpecs, type ModelDims } from '../src/arch/index.js';
+import { initBackend } from '../src/backend/index.js';
+import { createCheckpointWriter } from '../src/checkpoint/index.js';
+import { BatchSampler, createRng } from '../src/data/index.js';
+import { evaluateTokens } from '../src/eval/index.js';
+import { materializeAll } from '../src/growth/materialize.js';
+import { LIGO_INIT_NOISE, methodRecipe } from '../src/growth/methods.js';
+import { GrowthOperator } from '../src/growth/operator.js';
+import { GROW_DEFAULTS, LIGO_V0_DEFAULTS, type LigoRecipe } from '../src/growth/options.js';
+import { planGrowth, type GrowthMethod, type GrowthPlan } from '../src/growth/plan.js';
+import { freshTensor } from '../src/growth/random_init.js';
+import { resolveTarget } from '../src/growth/target.js';
+import type { Weights } from '../src/models/index.js';
+import { recommendedSchedule } from '../src/train/downstream.js';
+import { toVariables, trainModel, type TrainOptions } from '../src/train/full.js';
+import { learnOperator, type LearnOptions } from '../src/train/learn.js';
+import { computeSaved, rewarmBump, stepToReach, type CurvePoint } from './lib/downstream.js';
+import { forwardFlopsPerToken, materializeFlops } from './lib/flops.js';
+import { argValue, fmt, hasFlag, machine, printTable, writeResult } from './lib/report.js';
+
+const QUICK = hasFlag('--quick');
+process.env.LIGO_WASM_THREADS ??= argValue('--threads', '1');
+const FAMILIES = argValue('--families', 'gpt2').split(',') as Family[];
+const ONLY = argValue('--only', '');
+
+const CACHE = path.join('bench', '.cache', 'downstream');
+const SEQ = 64;
+const BATCH = 8;
+const SOURCE_STEPS = QUICK ? 60 : 300;
+const SOURCE_SCHEDULE: TrainOptions = { steps: SOURCE_STEPS, lr: 3e-3, warmup: Math.round(SOURCE_STEPS / 10), weightDecay: 0, clip: 1, seed: 1 };
+const STEPS = Number(argValue('--steps', QUICK ? '24' : '200'));
+const EVAL_EVERY = QUICK ? 6 : 20;
+/** The scratch schedule, also used for every grown model in the main rows (the re-warm). */
+const SCHEDULE: TrainOptions = { steps: STEPS, lr: 2e-3, warmup: Math.round(STEPS / 10), weightDecay: 0, clip: 1, seed: 2 };
+const HELD_OUT_TOKENS = QUICK ? 1024 : 8192;
+const SELECT_TOKENS = QUICK ? 1024 : 4096;
+const LIGO_STEPS = QUICK ? 10 : undefined;
+const BUMP_WINDOW = Math.round(STEPS / 2);
+
+type Family = 'gpt2' | 'llama';
+
+const SOURCES: Record<Family, Record<string, unknown>> = {
+  // The bundled fixture's architecture (2 x 64, byte-level), pretrained here on a different corpus.
+  gpt2: JSON.parse(readFileSync(path.join('fixtures', 'tiny-gpt2', 'config.json'), 'utf8')) as Record<string, unknown>,
+  llama: {
+    model_type: 'llama',
+    architectures: ['LlamaForCausalLM'],
+    vocab_size: 256,
+    max_position_embeddings: 128,
+    hidden_size: 64,
+    intermediate_size: 176,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 4,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    tie_word_embeddings: true,
+    bos_token_id: 10,
+    eos_token_id: 10,
+    torch_dtype: 'float32',
+  },
+};
+
+const TARGETS = [
+  { label: '2x', hiddenSize: 128, layers: 4 },
+  { label: '1.5x', hiddenSize: 96, layers: 4 },
+];
+
+const log = (m: string): void => void process.stderr.write(`${m}\n`);
+
+/** Held-out documents of nlp-corpus; every other document trains. */
+const HELD_OUT_DOCS = [90, 91, 92, 93, 94, 95, 96, 97, 98, 99];
+
+async function corpus(): Promise<{ train: Int32Array; heldOut: Int32Array; bytes: number }> {
+  const dir = path.join(path.dirname(createRequire(import.meta.url).resolve('nlp-corpus')), '..', '..', 'builds');
+  const train: string[] = [];
+  const heldOut: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const sentences = JSON.parse(await readFile(path.join(dir, `doc-${i}.json`), 'utf8')) as string[];
+    (HELD_OUT_DOCS.includes(i) ? heldOut : train).push(sentences.join('\n'));
+  }
+  // Byte-level: the fixture tokenizer maps each UTF-8 byte to the id of the same value.
+  const bytes = (texts: string[]): Int32Array => Int32Array.from(Buffer.from(texts.join('\n'), 'utf8'));
+  const t = bytes(train);
+  const h = bytes(heldOut);
+  return { train: t, heldOut: h, bytes: t.length + h.length };
+}
+
+/** The whole held-out windows of `tokens`, at most `limit` tokens. */
+const windowsOf = (tokens: Int32Array, limit: number): Int32Array => tokens.subarray(0, Math.floor(Math.min(tokens.length, limit) / SEQ) * SEQ);
+
+function freshWeights(dims: ModelDims, config: Record<string, unknown>, seed: number): Map<string, tf.Tensor> {
+  const { description } = resolveArchitecture(config);
+  return new Map(tensorSpecs(description, dims).map((s, i) => [s.name, freshTensor(s.template.init, s.shape, seed * 7919 + i + 1)]));
+}
+
+/** Pretrains (or loads the cached) source model; returns its directory. */
+async function sourceModel(family: Family, train: Int32Array, evaluate: (dims: ModelDims, w: Weights) => Promise<number>): Promise<{ dir: string; heldOut: number; seconds: number }> {
+  const config = SOURCES[family];
+  const key = JSON.stringify({ config, SOURCE_SCHEDULE, SEQ, BATCH, version: 1 });
+  const dir = path.join(CACHE, `source-${family}${QUICK ? '-quick' : ''}`);
+  const meta = path.join(dir, 'training.json');
+  if (existsSync(meta)) {
+    const saved = JSON.parse(await readFile(meta, 'utf8')) as { key: string; heldOutLoss: number; seconds: number };
+    if (saved.key === key) {
+      log(`${family}: cached source model ${dir} (held-out ${saved.heldOutLoss.toFixed(4)})`);
+      return { dir, heldOut: saved.heldOutLoss, seconds: saved.seconds };
+    }
+  }
+  const { description, dims } = resolveArchitecture(config);
+  const init = freshWeights(dims, config, 1);
+  const vars = toVariables(init);
+  tf.dispose([...init.values()]);
+  const sampler = new BatchSampler(train, { batchSize: BATCH, seqLen: SEQ, seed: 11 });
+  log(`${family}: pretraining the source model for ${SOURCE_STEPS} steps`);
+  const result = await trainModel({
+    dims,
+    weights: vars,
+    nextBatch: () => tf.tensor2d(sampler.next(), [BATCH, SEQ], 'int32'),
+    options: SOURCE_SCHEDULE,
+    evalEvery: SOURCE_STEPS,
+    evaluate: (w) => evaluate(dims, w),
+  });
+  const heldOutLoss = result.curve[result.curve.length - 1].loss;
+  await mkdir(dir, { recursive: true });
+  const specs = tensorSpecs(description, dims);
+  const writer = await createCheckpointWriter(dir, specs.map((s) => ({ name: s.name, dtype: 'F32' as const, shape: s.shape })));
+  for (const s of specs) await writer.write(s.name, (await (vars.get(s.name) as tf.Tensor).data()) as Float32Array);
+  await writer.close();
+  tf.dispose([...vars.values()]);
+  await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  await copyFile(path.join('fixtures', 'tiny-gpt2', 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
+  await writeFile(meta, `${JSON.stringify({ key, heldOutLoss, seconds: result.seconds }, null, 2)}\n`);
+  log(`${family}: source held-out ${heldOutLoss.toFixed(4)} after ${SOURCE_STEPS} steps (${result.seconds.toFixed(0)} s)`);
+  return { dir, heldOut: heldOutLoss, seconds: result.seconds };
+}
+
+/** Forward FLOPs per token of a model of `dims` (what flops.ts counts for a plan's target). */
+function forwardFlopsOf(plan: GrowthPlan, which: 'source' | 'target', description: Parameters<typeof planGrowth>[0]['description']): number {
+  if (which === 'target') return forwardFlopsPerToken(plan, SEQ);
+  const self = planGrowth({ description, source: plan.source, target: plan.source, method: 'net2net', optionalPresent: new Set() });
+  return forwardFlopsPerToken(self, SEQ);
+}
+
+interface Run {
+  family: Family;
+  target: string;
+  name: string;
+  method: GrowthMethod | 'scratch';
+  schedule: 'rewarm' | 'gentle';
+  afterGrowth: number;
+  learn?: { steps: number; seconds: number; keptStep: number; selection: CurvePoint[]; options: LearnOptions };
+  learnFlops: number;
+  stepFlops: number;
+  curve: CurvePoint[];
+  seconds: number;
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend({});
+  const data = await corpus();
+  const heldOut = windowsOf(data.heldOut, HELD_OUT_TOKENS);
+  // The learning phase's selection slice: the end of the training documents, outside the sampler's range.
+  const selectTokens = data.train.subarray(data.train.length - SELECT_TOKENS);
+  const train = data.train.subarray(0, data.train.length - SELECT_TOKENS);
+  log(`corpus: nlp-corpus, ${fmt(data.bytes / 1e6, 1)} MB; train ${fmt(train.length)} tokens, held-out ${fmt(heldOut.length)} of ${fmt(data.heldOut.length)}; backend ${backend.name}, ${process.env.LIGO_WASM_THREADS} thread(s)`);
+  const evaluate = async (dims: ModelDims, w: Weights, tokens = heldOut): Promise<number> => (await evaluateTokens({ dims, weights: w, tokens, seqLen: SEQ, batchSize: 16 })).loss;
+
+  const runs: Run[] = [];
+  const sources: Record<string, { heldOut: number; seconds: number }> = {};
+  const started = performance.now();
+  for (const family of FAMILIES) {
+    const source = await sourceModel(family, train, evaluate);
+    sources[family] = source;
+    const small = await loadModel(source.dir);
+    try {
+      for (const t of TARGETS) {
+        const target = resolveTarget(small.dims, { hiddenSize: t.hiddenSize, layers: t.layers }, small.description);
+        const plan = planGrowth({ description: small.description, source: small.dims, target, method: 'ligo', optionalPresent: small.match.optionalPresent });
+        const stepFlops = 3 * forwardFlopsOf(plan, 'target', small.description) * BATCH * SEQ;
+        const label = `${family} ${t.label} (${small.dims.numLayers}x${small.dims.hiddenSize} -> ${target.numLayers}x${target.hiddenSize})`;
+        const variants: { name: string; method: GrowthMethod | 'scratch'; schedule: Run['schedule']; learn?: LigoRecipe }[] = [
+          { name: 'scratch', method: 'scratch', schedule: 'rewarm' },
+          { name: 'ligo', method: 'ligo', schedule: 'rewarm', learn: GROW_DEFAULTS },
+          { name: 'ligo-v0', method: 'ligo', schedule: 'rewarm', learn: LIGO_V0_DEFAULTS },
+          { name: 'net2net', method: 'net2net', schedule: 'rewarm' },
+          { name: 'stack', method: 'stack', schedule: 'rewarm' },
+          { name: 'interlace', method: 'interlace', schedule: 'rewarm' },
+          { name: 'random', method: 'random', schedule: 'rewarm' },
+          { name: 'ligo/gentle', method: 'ligo', schedule: 'gentle', learn: GROW_DEFAULTS },
+          { name: 'net2net/gentle', method: 'net2net', schedule: 'gentle' },
+        ];
+        // ligo's learned operator is shared by its two schedules.
+        const learnedCache = new Map<string, { weights: Map<string, tf.Tensor>; run: Pick<Run, 'learn' | 'learnFlops' | 'afterGrowth'> }>();
+        for (const v of variants) {
+          if (ONLY && !ONLY.split(',').includes(v.name)) continue;
+          log(`\n${label}: ${v.name}`);
+          let weights: Map<string, tf.Tensor>;
+          let learn: Run['learn'];
+          let learnFlops = 0;
+          let afterGrowth: number;
+          const cacheKey = JSON.stringify(v.learn ?? v.method);
+          const cached = v.method === 'ligo' ? learnedCache.get(cacheKey) : undefined;
+          if (cached) {
+            weights = new Map([...cached.weights].map(([k, x]) => [k, tf.clone(x)]));
+            ({ learn, learnFlops, afterGrowth } = cached.run);
+          } else {
+            if (v.method === 'scratch' || v.method === 'random') {
+              weights = freshWeights(target, SOURCES[family], v.method === 'scratch' ? 3 : 4);
+            } else {
+              const recipe = methodRecipe(v.method, small.description, v.learn?.init ?? 'stack');
+              if (!recipe.depth) throw new Error(`${v.method} has no operator`);
+              const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? LIGO_INIT_NOISE : 0, random: createRng(5) });
+              try {
+                if (recipe.learns && v.learn) {
+                  const o = v.learn;
+                  const options: LearnOptions = { ...o, steps: LIGO_STEPS ?? o.steps, seed: 5 };
+                  const sampler = new BatchSampler(train, { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, small.dims.maxPositions), seed: 7 });
+                  const seqLen = sampler.seqLen;
+                  let selections = 0;
+                  const result = await learnOperator({
+                    plan,
+                    operator,
+                    small: small.weight,
+                    nextBatch: () => tf.tensor2d(sampler.next(), [o.batchSize, seqLen], 'int32'),
+                    maskTokenId: 0,
+                    options,
+                    validate: o.keepBest ? async (w) => { selections++; return evaluate(target, w, selectTokens); } : undefined,
+                    onSelect: (p) => log(`  select: step ${p.step} loss ${p.loss.toFixed(4)}`),
+                    onStep: (e) => {
+                      if (e.step % 20 === 0 || e.step === e.steps) log(`  learn step ${e.step}/${e.steps} loss ${e.loss.toFixed(4)} (${(e.elapsedMs / 1000).toFixed(0)} s)`);
+                    },
+                  });
+                  const tokens = o.batchSize * seqLen;
+                  const perStep = 3 * (forwardFlopsPerToken(plan, seqLen) * tokens + materializeFlops(plan)) + (o.distill > 0 ? forwardFlopsOf(plan, 'source', small.description) * tokens : 0);
+                  learnFlops = options.steps * perStep + selections * (materializeFlops(plan) + forwardFlopsPerToken(plan, SEQ) * selectTokens.length);
+                  learn = { steps: options.steps, seconds: result.seconds, keptStep: result.keptStep, selection: result.selection, options };
+                  log(`  learned ${options.steps} steps in ${result.seconds.toFixed(0)} s; kept the operator of step ${result.keptStep}`);
+                }
+                weights = materializeAll(plan.tensors, small.weight, operator);
+              } finally {
+                operator.dispose();
+              }
+            }
+            afterGrowth = await evaluate(target, (n) => weights.get(n) as tf.Tensor);
+            if (v.method === 'ligo') learnedCache.set(cacheKey, { weights: new Map([...weights].map(([k, x]) => [k, tf.clone(x)])), run: { learn, learnFlops, afterGrowth } });
+          }
+          log(`  held-out after growth ${afterGrowth.toFixed(4)} (source ${source.heldOut.toFixed(4)})`);
+          const vars = toVariables(weights);
+          tf.dispose([...weights.values()]);
+          const sampler = new BatchSampler(train, { batchSize: BATCH, seqLen: SEQ, seed: 13 });
+          const schedule = v.schedule === 'gentle' ? recommendedSchedule(SCHEDULE) : SCHEDULE;
+          const trained = await trainModel({
+            dims: target,
+            weights: vars,
+            nextBatch: () => tf.tensor2d(sampler.next(), [BATCH, SEQ], 'int32'),
+            options: schedule,
+            evalEvery: EVAL_EVERY,
+            evaluate: (w) => evaluate(target, w),
+            onEval: (p) => log(`  step ${p.step} held-out ${p.loss.toFixed(4)}`),
+          });
+          tf.dispose([...vars.values()]);
+          runs.push({ family, target: t.label, name: v.name, method: v.method, schedule: v.schedule, afterGrowth, learn, learnFlops, stepFlops, curve: trained.curve, seconds: trained.seconds });
+        }
+        for (const { weights } of learnedCache.values()) tf.dispose([...weights.values()]);
+      }
+    } finally {
+      small.dispose();
+    }
+  }
+  report(runs, sources, data, (performance.now() - started) / 1000, backend.name);
+  const name = QUICK ? 'downstream-quick' : 'downstream';
+  const file = await writeResult(name, {
+    machine: machine(),
+    backend: backend.name,
+    threads: Number(process.env.LIGO_WASM_THREADS),
+    quick: QUICK,
+    corpus: { package: 'nlp-corpus', bytes: data.bytes, heldOutDocs: HELD_OUT_DOCS, heldOutTokens: heldOut.length, selectTokens: SELECT_TOKENS },
+    source: { configs: Object.fromEntries(FAMILIES.map((f) => [f, SOURCES[f]])), schedule: SOURCE_SCHEDULE, batch: [BATCH, SEQ], results: sources },
+    targets: TARGETS,
+    downstream: { schedule: SCHEDULE, recommended: recommendedSchedule(SCHEDULE), batch: [BATCH, SEQ], evalEvery: EVAL_EVERY, bumpWindow: BUMP_WINDOW },
+    ligoDefaults: GROW_DEFAULTS,
+    ligoV0Defaults: LIGO_V0_DEFAULTS,
+    runs: runs.map((r) => ({ ...r, ...metrics(r, runs) })),
+    seconds: (performance.now() - started) / 1000,
+  });
+  log(`wrote ${file}`);
+}
+
+function metrics(r: Run, runs: readonly Run[]): { vsScratch?: number; vsNet2net?: number; reachScratch?: number; reachNet2net?: number; bump: number; final: number } {
+  const same = runs.filter((x) => x.family === r.family && x.target === r.target);
+  const scratch = same.find((x) => x.method === 'scratch');
+  const net2net = same.find((x) => x.method === 'net2net' && x.schedule === r.schedule);
+  const finalOf = (x: Run): number => x.curve[x.curve.length - 1].loss;
+  return {
+    final: finalOf(r),
+    bump: rewarmBump(r.curve, BUMP_WINDOW),
+    reachScratch: scratch ? stepToReach(r.curve, finalOf(scratch)) : undefined,
+    vsScratch: scratch ? computeSaved(r, scratch) : undefined,
+    reachNet2net: net2net ? stepToReach(r.curve, finalOf(net2net)) : undefined,
+    vsNet2net: net2net && r.method !== 'scratch' ? computeSaved(r, net2net) : undefined,
+  };
+}
+
+function report(runs: readonly Run[], sources: Record<string, { heldOut: number }>, data: { bytes: number }, seconds: number, backend: string): void {
+  const pct = (x: number | undefined): string => (x === undefined ? 'never' : `${fmt(100 * x, 1)}%`);
+  const step = (x: number | undefined): string => (x === undefined ? 'never' : fmt(x, 0));
+  const rows: string[][] = [['run', 'source', 'after growth', `bump (<=${BUMP_WINDOW})`, ...evalHeader(runs), 'final', 'step to scratch final', 'saved vs scratch', 'saved vs net2net']];
+  for (const r of runs) {
+    const m = metrics(r, runs);
+    rows.push([
+      `${r.family} ${r.target} ${r.name}`,
+      fmt(sources[r.family].heldOut, 3),
+      fmt(r.afterGrowth, 3),
+      fmt(m.bump, 3),
+      ...evalColumns(r),
+      fmt(m.final, 3),
+      step(m.reachScratch),
+      pct(m.vsScratch),
+      r.method === 'scratch' ? '' : pct(m.vsNet2net),
+    ]);
+  }
+  console.log(`\nDownstream: nlp-corpus (${fmt(data.bytes / 1e6, 1)} MB, byte-level), ${STEPS} steps of ${BATCH} x ${SEQ} tokens, held-out loss (nats/token); ${backend}, ${fmt(seconds, 0)} s\n`);
+  printTable(rows);
+}
+
+/** The curve at a few steps (every quarter of the run). */
+const CURVE_COLUMNS = [0.1, 0.25, 0.5, 0.75].map((f) => Math.round((STEPS * f) / EVAL_EVERY) * EVAL_EVERY);
+const evalHeader = (_: readonly Run[]): string[] => CURVE_COLUMNS.map((s) => `@${s}`);
+const evalColumns = (r: Run): string[] => CURVE_COLUMNS.map((s) => fmt(r.curve.find((p) => p.step === s)?.loss ?? Number.NaN, 3));
+
+await main();
