@@ -41,7 +41,7 @@ import { evaluateTokens } from '../src/eval/index.js';
 import { materializeAll } from '../src/growth/materialize.js';
 import { LIGO_INIT_NOISE, methodRecipe } from '../src/growth/methods.js';
 import { GrowthOperator } from '../src/growth/operator.js';
-import { GROW_DEFAULTS, LIGO_V0_DEFAULTS, type LigoRecipe } from '../src/growth/options.js';
+import { GROW_DEFAULTS, LIGO_V0_DEFAULTS, type LigoRecipe } from '../src/pipeline/options.js';
 import { planGrowth, type GrowthMethod, type GrowthPlan } from '../src/growth/plan.js';
 import { freshTensor } from '../src/growth/random_init.js';
 import { resolveTarget } from '../src/growth/target.js';
@@ -177,6 +177,30 @@ function forwardFlopsOf(plan: GrowthPlan, which: 'source' | 'target', descriptio
   return forwardFlopsPerToken(self, SEQ);
 }
 
+type Variant = { name: string; method: GrowthMethod | 'scratch'; schedule: Run['schedule']; learn?: LigoRecipe };
+
+/**
+ * --levers: the learning phase's levers, each measured by held-out loss right after growth (and,
+ * without --no-train, downstream): learning rates of width matrices and depth coefficients,
+ * keeping the best operator, distillation, steps.
+ */
+const LEVERS = hasFlag('--levers');
+const TRAIN_DOWNSTREAM = !hasFlag('--no-train');
+const ONLY_TARGETS = argValue('--targets', '') ? argValue('--targets', '').split(',') : undefined;
+function leverVariants(): Variant[] {
+  const keep = { ...LIGO_V0_DEFAULTS, keepBest: true, selectEvery: 25 };
+  const recipes: [string, LigoRecipe][] = [
+    ['v0', LIGO_V0_DEFAULTS],
+    ['keep', keep],
+    ['depth5e-3', { ...keep, depthLr: 5e-3 }],
+    ['width3e-4+depth5e-3', { ...keep, lr: 3e-4, depthLr: 5e-3 }],
+    ['width1e-3+depth1e-2', { ...keep, lr: 1e-3, depthLr: 1e-2 }],
+    ['depth5e-3+distill', { ...keep, depthLr: 5e-3, distill: 1 }],
+    ['width3e-4+depth5e-3+distill', { ...keep, lr: 3e-4, depthLr: 5e-3, distill: 1 }],
+  ];
+  return [{ name: 'net2net', method: 'net2net', schedule: 'rewarm' }, ...recipes.map(([name, learn]): Variant => ({ name, method: 'ligo', schedule: 'rewarm', learn }))];
+}
+
 interface Run {
   family: Family;
   target: string;
@@ -209,12 +233,12 @@ async function main(): Promise<void> {
     sources[family] = source;
     const small = await loadModel(source.dir);
     try {
-      for (const t of TARGETS) {
+      for (const t of TARGETS.filter((x) => !ONLY_TARGETS || ONLY_TARGETS.includes(x.label))) {
         const target = resolveTarget(small.dims, { hiddenSize: t.hiddenSize, layers: t.layers }, small.description);
         const plan = planGrowth({ description: small.description, source: small.dims, target, method: 'ligo', optionalPresent: small.match.optionalPresent });
         const stepFlops = 3 * forwardFlopsOf(plan, 'target', small.description) * BATCH * SEQ;
         const label = `${family} ${t.label} (${small.dims.numLayers}x${small.dims.hiddenSize} -> ${target.numLayers}x${target.hiddenSize})`;
-        const variants: { name: string; method: GrowthMethod | 'scratch'; schedule: Run['schedule']; learn?: LigoRecipe }[] = [
+        const variants: Variant[] = LEVERS ? leverVariants() : [
           { name: 'scratch', method: 'scratch', schedule: 'rewarm' },
           { name: 'ligo', method: 'ligo', schedule: 'rewarm', learn: GROW_DEFAULTS },
           { name: 'ligo-v0', method: 'ligo', schedule: 'rewarm', learn: LIGO_V0_DEFAULTS },
@@ -289,7 +313,7 @@ async function main(): Promise<void> {
             dims: target,
             weights: vars,
             nextBatch: () => tf.tensor2d(sampler.next(), [BATCH, SEQ], 'int32'),
-            options: schedule,
+            options: TRAIN_DOWNSTREAM ? schedule : { ...schedule, steps: 0 },
             evalEvery: EVAL_EVERY,
             evaluate: (w) => evaluate(target, w),
             onEval: (p) => log(`  step ${p.step} held-out ${p.loss.toFixed(4)}`),
@@ -304,7 +328,7 @@ async function main(): Promise<void> {
     }
   }
   report(runs, sources, data, (performance.now() - started) / 1000, backend.name);
-  const name = QUICK ? 'downstream-quick' : 'downstream';
+  const name = LEVERS ? 'ligo-levers' : ONLY ? 'downstream-partial' : QUICK ? 'downstream-quick' : 'downstream';
   const file = await writeResult(name, {
     machine: machine(),
     backend: backend.name,
