@@ -63,11 +63,11 @@ const SEQ = 64;
 const BATCH = 8;
 const SOURCE_STEPS = QUICK ? 60 : 300;
 const SOURCE_SCHEDULE: TrainOptions = { steps: SOURCE_STEPS, lr: 3e-3, warmup: Math.round(SOURCE_STEPS / 10), weightDecay: 0, clip: 1, seed: 1 };
-const STEPS = Number(argValue('--steps', QUICK ? '24' : '200'));
-const EVAL_EVERY = QUICK ? 6 : 20;
+const STEPS = Number(argValue('--steps', QUICK ? '24' : '150'));
+const EVAL_EVERY = QUICK ? 6 : 15;
 /** The scratch schedule, also used for every grown model in the main rows (the re-warm). */
 const SCHEDULE: TrainOptions = { steps: STEPS, lr: 2e-3, warmup: Math.round(STEPS / 10), weightDecay: 0, clip: 1, seed: 2 };
-const HELD_OUT_TOKENS = QUICK ? 1024 : 8192;
+const HELD_OUT_TOKENS = QUICK ? 1024 : 4096;
 const SELECT_TOKENS = QUICK ? 1024 : 4096;
 const LIGO_STEPS = QUICK ? 10 : undefined;
 const BUMP_WINDOW = Math.round(STEPS / 2);
@@ -185,6 +185,7 @@ type Variant = { name: string; method: GrowthMethod | 'scratch'; schedule: Run['
  * keeping the best operator, distillation, steps.
  */
 const LEVERS = hasFlag('--levers');
+const LEVER_NAMES = argValue('--levers', '').startsWith('--') ? [] : argValue('--levers', '').split(',').filter((x) => x !== '');
 const TRAIN_DOWNSTREAM = !hasFlag('--no-train');
 const ONLY_TARGETS = argValue('--targets', '') ? argValue('--targets', '').split(',') : undefined;
 function leverVariants(): Variant[] {
@@ -198,7 +199,7 @@ function leverVariants(): Variant[] {
     ['depth5e-3+distill', { ...keep, depthLr: 5e-3, distill: 1 }],
     ['width3e-4+depth5e-3+distill', { ...keep, lr: 3e-4, depthLr: 5e-3, distill: 1 }],
   ];
-  return [{ name: 'net2net', method: 'net2net', schedule: 'rewarm' }, ...recipes.map(([name, learn]): Variant => ({ name, method: 'ligo', schedule: 'rewarm', learn }))];
+  return [{ name: 'net2net', method: 'net2net', schedule: 'rewarm' }, ...recipes.filter(([name]) => LEVER_NAMES.length === 0 || LEVER_NAMES.includes(name)).map(([name, learn]): Variant => ({ name, method: 'ligo', schedule: 'rewarm', learn }))];
 }
 
 interface Run {
@@ -229,9 +230,11 @@ async function main(): Promise<void> {
   const sources: Record<string, { heldOut: number; seconds: number }> = {};
   const started = performance.now();
   for (const family of FAMILIES) {
-    const source = await sourceModel(family, train, evaluate);
+    const pretrained = await sourceModel(family, train, evaluate);
+    const small = await loadModel(pretrained.dir);
+    // Measured again: the cache may hold a loss on another held-out size.
+    const source = { ...pretrained, heldOut: await evaluate(small.dims, small.weight) };
     sources[family] = source;
-    const small = await loadModel(source.dir);
     try {
       for (const t of TARGETS.filter((x) => !ONLY_TARGETS || ONLY_TARGETS.includes(x.label))) {
         const target = resolveTarget(small.dims, { hiddenSize: t.hiddenSize, layers: t.layers }, small.description);
@@ -328,7 +331,8 @@ async function main(): Promise<void> {
     }
   }
   report(runs, sources, data, (performance.now() - started) / 1000, backend.name);
-  const name = LEVERS ? 'ligo-levers' : ONLY ? 'downstream-partial' : QUICK ? 'downstream-quick' : 'downstream';
+  const part = ONLY_TARGETS ? `-${ONLY_TARGETS.join('-')}` : '';
+  const name = LEVERS ? `ligo-levers${part}` : ONLY ? 'downstream-partial' : QUICK ? `downstream-quick${part}` : `downstream${part}`;
   const file = await writeResult(name, {
     machine: machine(),
     backend: backend.name,
@@ -388,4 +392,21 @@ const CURVE_COLUMNS = [0.1, 0.25, 0.5, 0.75].map((f) => Math.round((STEPS * f) /
 const evalHeader = (_: readonly Run[]): string[] => CURVE_COLUMNS.map((s) => `@${s}`);
 const evalColumns = (r: Run): string[] => CURVE_COLUMNS.map((s) => fmt(r.curve.find((p) => p.step === s)?.loss ?? Number.NaN, 3));
 
-await main();
+/**
+ * --merge a.json,b.json: one report from runs made by separate processes (--targets 2x and
+ * --targets 1.5x side by side on a busy machine): the table is printed again and written to
+ * downstream.json (downstream-quick.json with --quick).
+ */
+async function merge(files: string[]): Promise<void> {
+  type Saved = { runs: Run[]; seconds: number; source: { results: Record<string, { heldOut: number }> }; corpus: { bytes: number }; backend: string };
+  const parts = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Saved & Record<string, unknown>));
+  const runs = parts.flatMap((p) => p.runs);
+  const seconds = Math.max(...parts.map((p) => p.seconds));
+  report(runs, parts[0].source.results, parts[0].corpus, seconds, parts[0].backend);
+  const file = await writeResult(QUICK ? 'downstream-quick' : 'downstream', { ...parts[0], mergedFrom: files, runs: runs.map((r) => ({ ...r, ...metrics(r, runs) })), seconds });
+  log(`wrote ${file}`);
+}
+
+const MERGE = argValue('--merge', '');
+if (MERGE) await merge(MERGE.split(','));
+else await main();

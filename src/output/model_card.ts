@@ -7,7 +7,7 @@ import type { GrowthReport } from './report.js';
 
 /** The parts of growth.json a model card shows; the rest are optional so older reports still render. */
 export type ModelCardReport = Pick<GrowthReport, 'family' | 'sourceDims' | 'targetDims' | 'parameters' | 'method' | 'steps' | 'data' | 'heldOut'> &
-  Partial<Pick<GrowthReport, 'source' | 'init' | 'tokens' | 'dtype' | 'seqLen' | 'batchSize' | 'lr' | 'seed'>>;
+  Partial<Pick<GrowthReport, 'source' | 'init' | 'tokens' | 'dtype' | 'seqLen' | 'batchSize' | 'lr' | 'seed' | 'downstream'>>;
 
 export interface ModelCardOptions {
   /** The source: a repo id (`owner/name[@rev]`) or a local path. */
@@ -69,6 +69,7 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
     '## Held-out loss',
     '',
     ...lossTable(report),
+    ...(report.downstream ? ['', '## Training it further', '', `Recommended schedule: ${report.downstream.schedule}, ${report.downstream.note}.`] : []),
   ];
   if (options.command !== undefined) body.push('', '## Reproduce', '', '```sh', options.command, '```');
   return `${meta.join('\n')}\n\n${body.join('\n')}\n`;

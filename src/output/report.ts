@@ -19,6 +19,13 @@ export interface GrowthRunInfo {
   lossLastStep: number | null;
   heldOut: { source: number | null; grownAtInit: number | null; grown: number | null; tokens: number };
   learnTokensPerSecond: number | null;
+  /**
+   * The learning phase's operator selection: held-out losses (on selection tokens at the end of the
+   * training split) of the function-preserving start (step 0) and later operators; the kept one.
+   */
+  learning?: { depthLr: number | null; keepBest: boolean; keptStep: number; selection: { step: number; loss: number }[] } | null;
+  /** How to train the grown model further. */
+  downstream?: { peakLrFraction: number; schedule: string; note: string };
   wallSeconds: number;
 }
 

@@ -8,10 +8,18 @@ import type { ResolvedGrowOptions } from './options.js';
 /** Held-out loss is measured three times per run; this many tokens give a stable number quickly. */
 export const MAX_HELD_OUT_TOKENS = 16_384;
 
-/** The tokens of --data, split into training and (capped) held-out tokens. */
+/**
+ * Tokens at the end of the training split on which the learning phase picks its best operator
+ * (--keep-best), so the held-out tokens that report the result never choose it.
+ */
+export const MAX_SELECTION_TOKENS = 4_096;
+
+/** The tokens of --data, split into training, selection and (capped) held-out tokens. */
 export interface RunData {
   tokens: Int32Array;
   train: Int32Array;
+  /** The last whole windows of the training split (at most MAX_SELECTION_TOKENS, a quarter of it); not in `train`. */
+  selection: Int32Array;
   heldOut: Int32Array;
   /** The tokenizer's mask token for masked-LM models (BERT). */
   maskTokenId?: number;
@@ -33,7 +41,15 @@ export async function loadRunData(o: ResolvedGrowOptions & { data: string }, sma
   const split = heldOutSplit(tokens, o.heldOut, seqLen, { file: o.data });
   const limit = Math.max(seqLen, Math.floor(MAX_HELD_OUT_TOKENS / seqLen) * seqLen);
   const maskTokenId = small.dims.objective === 'masked' ? await maskTokenIdFor(o.source, small.config, tokenizer) : undefined;
-  return { tokens, train: split.train, heldOut: split.heldOut.subarray(0, Math.min(split.heldOut.length, limit)), maskTokenId };
+  const selectionLength = Math.min(MAX_SELECTION_TOKENS, Math.floor(split.train.length / 4 / seqLen) * seqLen);
+  const trainLength = split.train.length - selectionLength;
+  return {
+    tokens,
+    train: split.train.subarray(0, trainLength),
+    selection: split.train.subarray(trainLength),
+    heldOut: split.heldOut.subarray(0, Math.min(split.heldOut.length, limit)),
+    maskTokenId,
+  };
 }
 
 /** A map of weights as the lookup forward passes take. */
@@ -43,8 +59,8 @@ export const weightGetter = (weights: ReadonlyMap<string, tf.Tensor>) => (name: 
   return t;
 };
 
-/** Held-out loss of a model (source or grown) on the run's held-out tokens. */
-export function heldOutLoss(data: RunData, seqLen: number, batchSize: number) {
-  return async (dims: LoadedModel['dims'], weights: ReadonlyMap<string, tf.Tensor>): Promise<number> =>
-    (await evaluateTokens({ dims, weights: weightGetter(weights), tokens: data.heldOut, seqLen, batchSize, maskTokenId: data.maskTokenId })).loss;
+/** Held-out loss of a model (source or grown) on the run's held-out tokens (or `tokens`). */
+export function heldOutLoss(data: RunData, seqLen: number, batchSize: number, tokens: Int32Array = data.heldOut) {
+  return async (dims: LoadedModel['dims'], weights: ReadonlyMap<string, tf.Tensor> | ((name: string) => tf.Tensor)): Promise<number> =>
+    (await evaluateTokens({ dims, weights: typeof weights === 'function' ? weights : weightGetter(weights), tokens, seqLen, batchSize, maskTokenId: data.maskTokenId })).loss;
 }

@@ -106,6 +106,7 @@ async function learn(run: Run, plan: GrowthPlan, recipe: MethodRecipe, grown: Gr
   if (!recipe.learns || !grown.operator || o.steps <= 0) return undefined;
   grown.release();
   const sampler = new BatchSampler(data.train, { batchSize: o.batchSize, seqLen, seed: o.seed });
+  const select = heldOutLoss(data, seqLen, o.batchSize, data.selection.length >= seqLen ? data.selection : data.heldOut);
   const result = await learnOperator({
     plan,
     operator: grown.operator,
@@ -114,6 +115,7 @@ async function learn(run: Run, plan: GrowthPlan, recipe: MethodRecipe, grown: Gr
     maskTokenId: data.maskTokenId ?? 0,
     options: o,
     onStep: (e) => run.progress({ phase: 'learn', ...e }),
+    validate: o.keepBest ? (w) => select(plan.target, w) : undefined,
   });
   grown.materialize();
   return result;
@@ -178,7 +180,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
         lr: o.lr,
         data,
         tokens: tokens.tokens.length,
-        learned: learned ? { steps: o.steps, result: learned } : undefined,
+        learned: learned ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest } : undefined,
         heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: tokens.heldOut.length },
       }),
     });

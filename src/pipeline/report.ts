@@ -1,4 +1,5 @@
 import type { LearnResult } from '../train/learn.js';
+import { GROWN_LR_FRACTION } from '../train/downstream.js';
 import type { GrowthRunInfo } from '../output/report.js';
 
 /** What a run knows about itself; whatever it did not do (learn, measure) is left out. */
@@ -14,7 +15,7 @@ export interface RunFacts {
   data?: string;
   tokens?: number;
   /** The learning phase, when it ran: its steps and result. */
-  learned?: { steps: number; result: LearnResult };
+  learned?: { steps: number; result: LearnResult; depthLr?: number; keepBest?: boolean };
   heldOut?: { source?: number; grownAtInit?: number; grown?: number; tokens: number };
 }
 
@@ -45,5 +46,21 @@ export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
       tokens: facts.heldOut?.tokens ?? 0,
     },
     learnTokensPerSecond: facts.learned?.result.tokensPerSecond ?? null,
+    learning: facts.learned
+      ? {
+          depthLr: facts.learned.depthLr ?? null,
+          keepBest: facts.learned.keepBest ?? false,
+          keptStep: facts.learned.result.keptStep,
+          selection: facts.learned.result.selection,
+        }
+      : null,
+    downstream: DOWNSTREAM_ADVICE,
   };
 }
+
+/** The downstream schedule growth.json and the model card recommend (measured by bench:downstream). */
+export const DOWNSTREAM_ADVICE = {
+  peakLrFraction: GROWN_LR_FRACTION,
+  schedule: 'linear warmup, then cosine decay',
+  note: `train the grown model further with a peak learning rate of ${GROWN_LR_FRACTION} x the one a model of its size would use from scratch (same warmup and cosine decay): re-warming to the full peak raises held-out loss for the first ~100 steps and gives back much of what growth inherited`,
+};

@@ -46,7 +46,18 @@ export function withMethodOptions<T>(y: Argv<T>) {
     .option('init', { type: 'string', choices: ['stack', 'interlace'], default: GROW_DEFAULTS.init, group: 'Method:', describe: 'depth initialization of the LiGO operator' })
     .option('data', { type: 'string', requiresArg: true, group: 'Learning phase:', describe: 'training text: .txt, .jsonl (a "text" field per line) or .bin (uint16 token ids)' })
     .option('steps', num('--steps', 'operator training steps', GROW_DEFAULTS.steps))
-    .option('lr', num('--lr', 'peak learning rate (AdamW)', GROW_DEFAULTS.lr))
+    .option('lr', num('--lr', 'peak learning rate (AdamW) of the width matrices', GROW_DEFAULTS.lr))
+    .option(
+      'depth-lr',
+      num('--depth-lr', 'peak learning rate of the depth coefficients (a few per layer, so they need larger steps than width entries to matter)', GROW_DEFAULTS.depthLr),
+    )
+    .option('keep-best', {
+      type: 'boolean',
+      default: GROW_DEFAULTS.keepBest,
+      group: 'Learning phase:',
+      describe: 'keep the operator (the start, every --select-every steps, the end) with the lowest loss on selection tokens cut from the end of the training split: learning never ends worse than its start',
+    })
+    .option('select-every', num('--select-every', 'steps between --keep-best measurements (0 = start and end only)', GROW_DEFAULTS.selectEvery))
     .option('warmup', num('--warmup', 'linear warmup steps, then cosine decay', GROW_DEFAULTS.warmup))
     .option('weight-decay', num('--weight-decay', 'AdamW decoupled weight decay on the operator', GROW_DEFAULTS.weightDecay))
     .option('clip', num('--clip', 'max global gradient norm, 0 = off', GROW_DEFAULTS.clip))

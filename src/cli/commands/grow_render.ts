@@ -30,6 +30,24 @@ export function renderPlan(plan: GrowthDryRun): string {
   ].join('\n');
 }
 
+/**
+ * How the learned operator compares with the operator learning started from (copy/split width,
+ * identity depth repeats: the function-preserving start), on the same held-out tokens, so a user
+ * sees when learning did not help.
+ */
+export function compareWithStart(r: Pick<GrowthReport, 'steps' | 'heldOut' | 'learning'>): string | undefined {
+  const { grownAtInit: start, grown } = r.heldOut;
+  if (r.steps === 0 || start === null || grown === null) return undefined;
+  const delta = grown - start;
+  const kept = r.learning?.keepBest
+    ? r.learning.keptStep === 0
+      ? '; no learned operator beat the start on the selection tokens, so the start was kept'
+      : `; kept the operator of step ${r.learning.keptStep} of ${r.steps} (lowest selection loss)`
+    : '';
+  const verdict = delta < 0 ? 'better than' : delta > 0 ? 'worse than' : 'the same as';
+  return `${delta >= 0 ? '+' : ''}${delta.toFixed(4)} vs its starting operator: the learned operator is ${verdict} where learning started${kept}`;
+}
+
 export function renderReport(r: GrowthReport): string {
   return table([
     ['grown', r.out],
@@ -37,6 +55,8 @@ export function renderReport(r: GrowthReport): string {
     ['source', `${shape(r.sourceDims)} (${thousands(r.parameters.source)} parameters)`],
     ['target', `${shape(r.targetDims)} (${thousands(r.parameters.target)} parameters), ${r.dtype}`],
     ['held-out loss', `source ${loss(r.heldOut.source)}, grown at init ${loss(r.heldOut.grownAtInit)}, grown ${loss(r.heldOut.grown)}`],
+    ...(compareWithStart(r) ? [['learned', compareWithStart(r) ?? ''] as const] : []),
+    ...(r.downstream ? [['next', `train further at ${r.downstream.peakLrFraction} x the from-scratch peak learning rate (growth.json: downstream)`] as const] : []),
     ['learning', r.learnTokensPerSecond === null ? '-' : `${thousands(Math.round(r.learnTokensPerSecond))} tokens/s on ${r.backend}`],
     ['wall time', `${r.wallSeconds.toFixed(1)} s`],
     ['files', r.files.join(', ')],
