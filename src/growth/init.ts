@@ -22,6 +22,28 @@ export function splitSelection(large: number, small: number): Selection {
   return sel;
 }
 
+/**
+ * Breaks the symmetry between copies without changing the function: each copy of a small unit
+ * gets (1 + e) / count of its consuming weight instead of 1 / count, with e ~ N(0, sigma) made
+ * zero-mean within the unit's copies, so the copies' shares still sum to 1 (Net2Net's random
+ * split). Copies with equal outgoing weights receive equal gradients forever; unequal shares make
+ * them train apart. Units copied once are left alone. Returns a new selection.
+ */
+export function jitterSplit(sel: Selection, sigma: number, gaussian: () => number): Selection {
+  const scale = sel.scale.slice();
+  const rowsOf = new Map<number, number[]>();
+  sel.index.forEach((j, r) => {
+    if (sel.scale[r] !== 0) rowsOf.set(j, [...(rowsOf.get(j) ?? []), r]);
+  });
+  for (const rows of rowsOf.values()) {
+    if (rows.length < 2) continue;
+    const e = rows.map(() => sigma * gaussian());
+    const mean = e.reduce((a, b) => a + b, 0) / e.length;
+    rows.forEach((r, i) => (scale[r] = sel.scale[r] * (1 + e[i] - mean)));
+  }
+  return { index: sel.index, scale, cols: sel.cols };
+}
+
 /** The dense row-major [rows, cols] matrix a selection stands for. */
 export function denseMatrix(sel: Selection): Float32Array {
   const m = new Float32Array(sel.index.length * sel.cols);

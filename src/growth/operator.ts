@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../arch/types.js';
-import { copySelection, denseMatrix, depthSelection, OUTPUT_GROUPS, splitSelection, type DepthInit } from './init.js';
+import { copySelection, denseMatrix, depthSelection, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit } from './init.js';
 import type { Selection } from './selection.js';
 import { kron } from './kron.js';
 import type { GrowthPlan, PlannedTensor, WidthOperatorSpec } from './plan.js';
@@ -13,6 +13,8 @@ export interface OperatorInit {
   noise: number;
   /** Uniform numbers in [0, 1) for the noise; a seeded generator makes output reproducible. */
   random: () => number;
+  /** Relative zero-sum jitter of each copy's share on the consuming (split) side; see jitterSplit. */
+  splitNoise?: number;
 }
 
 /** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.head_dim` for the head_dim factor. */
@@ -93,9 +95,14 @@ export function initialSelections(plan: GrowthPlan, depth: DepthInit): Map<strin
   return values;
 }
 
-function initialValues(plan: GrowthPlan, depth: DepthInit): Map<string, { data: Float32Array; shape: [number, number] }> {
+function initialValues(plan: GrowthPlan, init: OperatorInit): Map<string, { data: Float32Array; shape: [number, number] }> {
   const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
-  for (const [name, sel] of initialSelections(plan, depth)) values.set(name, { data: denseMatrix(sel), shape: [sel.index.length, sel.cols] });
+  const splitNoise = init.splitNoise ?? 0;
+  for (const [name, initial] of initialSelections(plan, init.depth)) {
+    // Main `in` factors only: the head_dim factor's copies sit inside one head.
+    const sel = splitNoise > 0 && name.endsWith('.in') ? jitterSplit(initial, splitNoise, () => gaussian(init.random)) : initial;
+    values.set(name, { data: denseMatrix(sel), shape: [sel.index.length, sel.cols] });
+  }
   return values;
 }
 
@@ -158,7 +165,7 @@ export class GrowthOperator implements OperatorMatrices {
   }
 
   static initialize(plan: GrowthPlan, init: OperatorInit): GrowthOperator {
-    const values = initialValues(plan, init.depth);
+    const values = initialValues(plan, init);
     for (const { data } of values.values()) {
       if (init.noise > 0) for (let i = 0; i < data.length; i++) data[i] += init.noise * gaussian(init.random);
     }

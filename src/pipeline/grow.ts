@@ -5,7 +5,7 @@ import { BatchSampler, createRng } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import { describeDepthInit } from '../growth/init.js';
 import { materializeAll } from '../growth/materialize.js';
-import { LIGO_INIT_NOISE, methodRecipe, type MethodRecipe } from '../growth/methods.js';
+import { methodRecipe, type MethodRecipe } from '../growth/methods.js';
 import { GrowthOperator } from '../growth/operator.js';
 import type { GrowthPlan } from '../growth/plan.js';
 import { freshTensor } from '../growth/random_init.js';
@@ -66,9 +66,15 @@ class GrownWeights {
     recipe: MethodRecipe,
     private readonly small: LoadedModel,
     private readonly seed: number,
+    noise: { noise: number; splitNoise: number },
   ) {
     this.operator = recipe.depth
-      ? GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? LIGO_INIT_NOISE : 0, random: createRng(seed) })
+      ? GrowthOperator.initialize(plan, {
+          depth: recipe.depth,
+          noise: recipe.learns ? noise.noise : 0,
+          splitNoise: recipe.learns ? noise.splitNoise : 0,
+          random: createRng(seed),
+        })
       : undefined;
   }
 
@@ -144,7 +150,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
 
     progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
     const heldOutSource = await evaluate(small.dims, small.weights);
-    grown = new GrownWeights(plan, recipe, small, o.seed);
+    grown = new GrownWeights(plan, recipe, small, o.seed, o);
     progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
     const heldOutInit = await evaluate(plan.target, grown.materialize());
     const learned = await learn(run, plan, recipe, grown, small, tokens, seqLen);

@@ -1,6 +1,7 @@
 import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
 import type { DepthPattern } from '../growth/init.js';
+import { LIGO_INIT_NOISE } from '../growth/methods.js';
 import { GROWTH_METHODS, type GrowthMethod } from '../growth/plan.js';
 import type { TargetOptions } from '../growth/target.js';
 import type { StepEvent } from '../train/learn.js';
@@ -53,6 +54,10 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   distill?: number;
   /** Learning rate of the depth coefficients (default: see GROW_DEFAULTS). */
   depthLr?: number;
+  /** Standard deviation of Gaussian noise on the LiGO operator's starting entries. */
+  noise?: number;
+  /** Function-preserving symmetry breaking: relative jitter of each copy's share on the split side. */
+  splitNoise?: number;
   /** Keep the operator (initial, every selectEvery steps, final) with the lowest held-out loss. */
   keepBest?: boolean;
   selectEvery?: number;
@@ -68,6 +73,8 @@ export interface LigoRecipe {
   steps: number;
   lr: number;
   depthLr: number;
+  noise: number;
+  splitNoise: number;
   warmup: number;
   weightDecay: number;
   clip: number;
@@ -86,6 +93,8 @@ export const GROW_DEFAULTS = {
   steps: 100,
   lr: 5e-5,
   depthLr: 5e-5,
+  noise: LIGO_INIT_NOISE,
+  splitNoise: 0,
   warmup: 10,
   weightDecay: 0,
   clip: 1,

@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { copyMatrix, depthMatrix, splitMatrix } from '../../src/growth/init.js';
+import { copyMatrix, depthMatrix, jitterSplit, splitMatrix, splitSelection } from '../../src/growth/init.js';
 
 const rows = (m: Float32Array, cols: number): number[][] => Array.from({ length: m.length / cols }, (_, r) => Array.from(m.slice(r * cols, (r + 1) * cols)));
 
 describe('operator initializations', () => {
+  it('a jittered split gives copies unequal shares that still sum to one; single copies stay whole', () => {
+    let k = 0;
+    const noise = [1, -0.5, 2, 0.3, -1];
+    const sel = jitterSplit(splitSelection(5, 3), 0.1, () => noise[k++ % noise.length]);
+    const sums = [0, 0, 0];
+    sel.index.forEach((j, r) => (sums[j] += sel.scale[r]));
+    sums.forEach((s) => expect(s).toBeCloseTo(1, 6));
+    expect(sel.scale[0]).not.toBeCloseTo(sel.scale[3], 3); // unit 0: rows 0 and 3
+    expect(sel.scale[2]).toBe(1); // unit 2 has one copy
+  });
+
   it('copy selects unit i mod small; split divides each copy by its multiplicity', () => {
     expect(rows(copyMatrix(5, 2), 2)).toEqual([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]]);
     // unit 0 has 3 copies, unit 1 has 2: columns of the split matrix sum to 1

@@ -14,12 +14,12 @@ import { GOLDEN_DIR, maxAbsDiff, weightsFrom } from '../models/helpers.js';
 /** float32 through a few more matmuls than the source: a little more rounding, nothing more. */
 const TOLERANCE = 2e-4;
 
-async function logitsBeforeAndAfter(name: string, target: TargetOptions): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
+async function logitsBeforeAndAfter(name: string, target: TargetOptions, splitNoise = 0): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
   const model = await loadModel(path.join(GOLDEN_DIR, name));
   const dims = resolveTarget(model.dims, target, model.description);
   const plan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'net2net', optionalPresent: model.match.optionalPresent });
   const recipe = methodRecipe('net2net', model.description, 'stack');
-  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random });
+  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random, splitNoise });
   const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');
   try {
     const grown = materializeAll(plan.tensors, weightsFrom(model.weights), operator);
@@ -51,6 +51,15 @@ describe('net2net growth preserves the function where it can be exact', () => {
     const diff = maxAbsDiff(grown, small);
     console.log(`net2net ${name} -> ${JSON.stringify(target)}: max |logit diff| ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(TOLERANCE);
+  });
+
+  // Unequal shares of each copy on the consuming side (splitNoise) still sum to one: still exact.
+  it.each([
+    ['llama-gqa-untied', { hiddenSize: 128, layers: 4 }],
+    ['gpt2-prefixed', { hiddenSize: 96, layers: 3 }],
+  ] as const)('%s grown to %o with a jittered split', async (name, target) => {
+    const { small, grown } = await logitsBeforeAndAfter(name, target, 0.1);
+    expect(maxAbsDiff(grown, small)).toBeLessThan(TOLERANCE);
   });
 
   // Tied embeddings: depth growth (zero layers in a pre-norm stack) is exact.

@@ -72,6 +72,8 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
       steps: args.steps,
       lr: args.lr,
       depthLr: args.depthLr,
+      noise: args.noise,
+      splitNoise: args.splitNoise,
       keepBest: args.keepBest,
       selectEvery: args.selectEvery,
       warmup: args.warmup,

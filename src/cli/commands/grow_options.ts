@@ -51,6 +51,11 @@ export function withMethodOptions<T>(y: Argv<T>) {
       'depth-lr',
       num('--depth-lr', 'peak learning rate of the depth coefficients (a few per layer, so they need larger steps than width entries to matter)', GROW_DEFAULTS.depthLr),
     )
+    .option('noise', num('--noise', 'standard deviation of Gaussian noise on the starting operator entries (breaks the symmetry of copied units)', GROW_DEFAULTS.noise))
+    .option(
+      'split-noise',
+      num('--split-noise', 'function-preserving symmetry breaking: each copy of a unit gets an unequal share (1 + e)/copies of its consuming weights, e ~ N(0, x) summing to 0 over the copies', GROW_DEFAULTS.splitNoise),
+    )
     .option('keep-best', {
       type: 'boolean',
       default: GROW_DEFAULTS.keepBest,
