@@ -61,10 +61,10 @@ const ONLY = argValue('--only', '');
 const CACHE = path.join('bench', '.cache', 'downstream');
 const SEQ = 64;
 const BATCH = 8;
-const SOURCE_STEPS = QUICK ? 60 : 150;
+const SOURCE_STEPS = QUICK ? 60 : 250;
 const SOURCE_SCHEDULE: TrainOptions = { steps: SOURCE_STEPS, lr: 3e-3, warmup: Math.round(SOURCE_STEPS / 10), weightDecay: 0, clip: 1, seed: 1 };
-const STEPS = Number(argValue('--steps', QUICK ? '24' : '100'));
-const EVAL_EVERY = QUICK ? 6 : 10;
+const STEPS = Number(argValue('--steps', QUICK ? '24' : '150'));
+const EVAL_EVERY = QUICK ? 6 : 15;
 /** The scratch schedule, also used for every grown model in the main rows (the re-warm). */
 const SCHEDULE: TrainOptions = { steps: STEPS, lr: 2e-3, warmup: Math.round(STEPS / 10), weightDecay: 0, clip: 1, seed: 2 };
 const HELD_OUT_TOKENS = QUICK ? 1024 : 3072;
@@ -220,6 +220,7 @@ function leverVariants(): Variant[] {
     ['tiny', { ...keep, steps: 20, seqLen: 64, selectEvery: 10, warmup: 5, lr: 3e-4, depthLr: 5e-3 }],
     ['tiny+distill', { ...keep, steps: 20, seqLen: 64, selectEvery: 10, warmup: 5, lr: 3e-4, depthLr: 5e-3, distill: 1 }],
     ['tiny+noise1e-2', { ...keep, steps: 20, seqLen: 64, selectEvery: 10, warmup: 5, lr: 3e-4, depthLr: 5e-3, noise: 1e-2 }],
+    ['fast', { ...keep, steps: 30, seqLen: 64, selectEvery: 10, warmup: 5, lr: 1e-3, depthLr: 2e-2 }],
     ['tiny+split0.2', { ...keep, steps: 20, seqLen: 64, selectEvery: 10, warmup: 5, lr: 3e-4, depthLr: 5e-3, splitNoise: 0.2 }],
     ['split0.2-only', { ...keep, steps: 0, keepBest: false, splitNoise: 0.2 }],
     ['split0.5-only', { ...keep, steps: 0, keepBest: false, splitNoise: 0.5 }],
@@ -228,7 +229,9 @@ function leverVariants(): Variant[] {
     ['noise3e-2-only', { ...keep, steps: 0, keepBest: false, noise: 3e-2 }],
     ['short+noise3e-2', { ...keep, steps: 30, seqLen: 64, selectEvery: 10, lr: 3e-4, depthLr: 5e-3, noise: 3e-2 }],
   ];
-  return [{ name: 'net2net', method: 'net2net', schedule: 'rewarm' }, ...recipes.filter(([name]) => LEVER_NAMES.length === 0 || LEVER_NAMES.includes(name)).map(([name, learn]): Variant => ({ name, method: 'ligo', schedule: 'rewarm', learn }))];
+  const schedule: Run['schedule'] = argValue('--schedule', 'rewarm') === 'gentle' ? 'gentle' : 'rewarm';
+  const chosen = recipes.filter(([name]) => LEVER_NAMES.length === 0 || LEVER_NAMES.includes(name));
+  return [{ name: 'net2net', method: 'net2net', schedule }, ...chosen.map(([name, learn]): Variant => ({ name, method: 'ligo', schedule, learn }))];
 }
 
 interface Run {
@@ -360,7 +363,7 @@ async function main(): Promise<void> {
   }
   report(runs, sources, data, (performance.now() - started) / 1000, backend.name);
   const part = ONLY_TARGETS ? `-${ONLY_TARGETS.join('-')}` : '';
-  const name = LEVERS ? `ligo-levers${part}` : ONLY ? 'downstream-partial' : QUICK ? `downstream-quick${part}` : `downstream${part}`;
+  const name = argValue('--name', LEVERS ? `ligo-levers${part}` : ONLY ? 'downstream-partial' : QUICK ? `downstream-quick${part}` : `downstream${part}`);
   const file = await writeResult(name, {
     machine: machine(),
     backend: backend.name,

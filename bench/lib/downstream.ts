@@ -42,8 +42,9 @@ export function computeSaved(
   const last = baseline.curve[baseline.curve.length - 1];
   if (!last) return undefined;
   const reach = stepToReach(run.curve, last.loss);
-  if (reach === undefined) return undefined;
-  return 1 - runFlops(run, reach) / runFlops(baseline, last.step);
+  const total = runFlops(baseline, last.step);
+  if (reach === undefined || !(total > 0)) return undefined;
+  return 1 - runFlops(run, reach) / total;
 }
 
 /**
