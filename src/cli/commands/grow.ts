@@ -22,7 +22,7 @@ const builder = (y: Argv) =>
     .option('commit-message', { type: 'string', requiresArg: true, group: 'Hub:', describe: 'with --push-to-hub: commit title' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the growth plan (shapes, parameters, operators) and exit' })
     .example('$0 grow --out grown', 'grow the bundled fixture (2x64 GPT-2) to 4 layers x 128 on the bundled text')
-    .example('$0 grow ./gpt2 --layers 24 --hidden-size 1024 --data wiki.txt --out gpt2-grown', 'LiGO, 100 steps')
+    .example('$0 grow ./gpt2 --layers 24 --hidden-size 1024 --data wiki.txt --out gpt2-grown', 'LiGO with the default learning phase')
     .example('$0 grow ./llama --hidden-size 4096 --kv-heads 8 --data c4.jsonl --out big --dtype bf16', 'Llama with GQA')
     .example('$0 grow ./bert --target-config large.json --method net2net --out bert-large', 'a baseline, no data needed')
     .example('$0 grow ./gpt2 --layers 24 --dry-run', 'show the plan only')
@@ -35,6 +35,14 @@ const builder = (y: Argv) =>
         'The baselines (net2net, stack, interlace, random) without --data stream the grown model from the',
         'source tensor by tensor, in about a tensor\'s memory; with --data they also report held-out loss,',
         'which needs the whole grown model in memory.',
+        'Defaults of the learning phase (chosen with npm run bench:downstream): short and cheap, 20 steps of',
+        '2 x 128 tokens, because at the benchmark\'s scale longer phases cost more compute than they save.',
+        'Adam moves every entry by about its learning rate per step, so the few depth coefficients learn at',
+        '--depth-lr 5e-3 while the width matrices (one entry per unit pair) move at --lr 3e-4. --keep-best',
+        'keeps the operator with the lowest loss on selection tokens (the start, every --select-every steps,',
+        'the end), so learning never ends worse than its function-preserving start; the report prints the',
+        'learned operator against that start. Train the grown model further at about 0.3 x the from-scratch',
+        'peak learning rate (growth.json: downstream): re-warming to the full peak gives back what growth kept.',
         'Exit codes: 0 success, 1 runtime failure, 2 usage error.',
       ].join('\n'),
     );
