@@ -4,7 +4,9 @@
  * device (the CPU) or hardware (a GPU). The rest of the code asks backendProfile(name) instead of
  * comparing backend names.
  */
-import type { BackendName } from './select.js';
+
+/** The tfjs backends ligo can start (select.ts maps --backend choices and npm packages onto them). */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
 /**
  * The wasm backend's heap cannot grow past 4 GiB (wasm32; emscripten's getHeapMax is 4 GiB minus
