@@ -13,13 +13,13 @@ import { targetConfig } from '../growth/target.js';
 import { writeOperator } from '../output/operator_file.js';
 import type { GrowthReport } from '../output/report.js';
 import { outputDtype, roundToDtype, writeGrownModel } from '../output/write.js';
-import { checkOutputDir } from '../output/output_dir.js';
 import { learnOperator, type LearnResult } from '../train/learn.js';
 import { heldOutLoss, loadRunData, loadSourceTokenizer, weightGetter, type RunData } from './data.js';
 import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 import { planFromOptions } from './plan.js';
+import { prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
 /** What every step of a run shares. */
@@ -31,13 +31,14 @@ interface Run {
   progress: (event: GrowEvent) => void;
 }
 
-/** Step 1: options resolved, the backend started and --out checked, before any long work. */
+/** Step 1: options resolved, the backend started and --out checked (stale staging removed), before any long work. */
 async function startRun(options: GrowOptions): Promise<Run> {
   const o = resolveGrowOptions(options);
   const startedAt = performance.now();
   const backend = await initBackend({ backend: o.backend, threads: o.threads });
-  await checkOutputDir(o.out, o.overwrite);
-  return { o, backend, startedAt, progress: o.onProgress ?? (() => undefined) };
+  const progress = o.onProgress ?? (() => undefined);
+  await prepareOutputDir(o.out, o.overwrite, progress);
+  return { o, backend, startedAt, progress };
 }
 
 const missingDataError = (): UsageError =>
@@ -145,15 +146,15 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const tokenizer = await loadSourceTokenizer(o, small);
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
     if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, run.backend.name, progress);
-    const tokens = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
-    const evaluate = heldOutLoss(tokens, seqLen, o.batchSize);
+    const text = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
+    const evaluate = heldOutLoss(text, seqLen, o.batchSize);
 
     progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
     const heldOutSource = await evaluate(small.dims, small.weights);
     grown = new GrownWeights(plan, recipe, small, o.seed, o);
     progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
     const heldOutInit = await evaluate(plan.target, grown.materialize());
-    const learned = await learn(run, plan, recipe, grown, small, tokens, seqLen);
+    const learned = await learn(run, plan, recipe, grown, small, text, seqLen);
     const dtype = outputDtype(o.dtype, small.storageDtype);
     const written = await grown.round(dtype);
     progress({ phase: 'evaluate', message: 'held-out loss of the grown model as written' });
@@ -185,9 +186,9 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
         batchSize: o.batchSize,
         lr: o.lr,
         data,
-        tokens: tokens.tokens.length,
+        tokens: text.tokens.length,
         learned: learned ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest } : undefined,
-        heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: tokens.heldOut.length },
+        heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: text.heldOut.length },
       }),
     });
   } finally {
