@@ -220,6 +220,8 @@ function leverVariants(): Variant[] {
     ['tiny', { ...keep, steps: 20, seqLen: 64, selectEvery: 10, warmup: 5, lr: 3e-4, depthLr: 5e-3 }],
     ['tiny+distill', { ...keep, steps: 20, seqLen: 64, selectEvery: 10, warmup: 5, lr: 3e-4, depthLr: 5e-3, distill: 1 }],
     ['tiny+noise1e-2', { ...keep, steps: 20, seqLen: 64, selectEvery: 10, warmup: 5, lr: 3e-4, depthLr: 5e-3, noise: 1e-2 }],
+    // The defaults with the width matrices at 5e-5: depth learns, width barely moves.
+    ['ligo-w5e-5', { ...GROW_DEFAULTS, lr: 5e-5 }],
     ['fast', { ...keep, steps: 30, seqLen: 64, selectEvery: 10, warmup: 5, lr: 1e-3, depthLr: 2e-2 }],
     ['tiny+split0.2', { ...keep, steps: 20, seqLen: 64, selectEvery: 10, warmup: 5, lr: 3e-4, depthLr: 5e-3, splitNoise: 0.2 }],
     ['split0.2-only', { ...keep, steps: 0, keepBest: false, splitNoise: 0.2 }],
@@ -399,23 +401,29 @@ function metrics(r: Run, runs: readonly Run[]): { vsScratch?: number; vsNet2net?
 function report(runs: readonly Run[], sources: Record<string, { heldOut: number }>, data: { bytes: number }, seconds: number, backend: string): void {
   const pct = (x: number | undefined): string => (x === undefined ? 'never' : `${fmt(100 * x, 1)}%`);
   const step = (x: number | undefined): string => (x === undefined ? 'never' : fmt(x, 0));
-  const rows: string[][] = [['run', 'source', 'after growth', `bump (<=${BUMP_WINDOW})`, ...evalHeader(runs), 'final', 'step to scratch final', 'saved vs scratch', 'saved vs net2net']];
+  const rows: string[][] = [
+    ['run', 'source', 'after growth', 'learning cost', `bump (<=${BUMP_WINDOW})`, ...evalHeader(runs), 'final', 'step to scratch final', 'saved vs scratch', 'step to net2net final', 'saved vs net2net'],
+  ];
   for (const r of runs) {
     const m = metrics(r, runs);
     rows.push([
       `${r.family} ${r.target} ${r.name}`,
       fmt(sources[r.family].heldOut, 3),
       fmt(r.afterGrowth, 3),
+      r.learnFlops > 0 ? `${fmt((100 * r.learnFlops) / (r.stepFlops * STEPS), 1)}%` : '',
       fmt(m.bump, 3),
       ...evalColumns(r),
       fmt(m.final, 3),
       step(m.reachScratch),
       pct(m.vsScratch),
+      r.method === 'scratch' ? '' : step(m.reachNet2net),
       r.method === 'scratch' ? '' : pct(m.vsNet2net),
     ]);
   }
   console.log(`\nDownstream: nlp-corpus (${fmt(data.bytes / 1e6, 1)} MB, byte-level), ${STEPS} steps of ${BATCH} x ${SEQ} tokens, held-out loss (nats/token); ${backend}, ${fmt(seconds, 0)} s\n`);
   printTable(rows);
+  // The same table in Markdown, for the README.
+  console.log(['', `| ${rows[0].join(' | ')} |`, `| --- |${rows[0].slice(1).map(() => ' ---: |').join('')}`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n'));
 }
 
 /** The curve at a few steps (every quarter of the run). */

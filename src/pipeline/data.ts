@@ -12,7 +12,9 @@ export const MAX_HELD_OUT_TOKENS = 16_384;
  * Tokens at the end of the training split on which the learning phase picks its best operator
  * (--keep-best), so the held-out tokens that report the result never choose it.
  */
-export const MAX_SELECTION_TOKENS = 4_096;
+export const MAX_SELECTION_TOKENS = 2_048;
+/** Windows per forward pass when measuring the selection tokens. */
+export const SELECTION_BATCH = 8;
 
 /** The tokens of --data, split into training, selection and (capped) held-out tokens. */
 export interface RunData {

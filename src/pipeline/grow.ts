@@ -14,7 +14,7 @@ import { writeOperator } from '../output/operator_file.js';
 import type { GrowthReport } from '../output/report.js';
 import { outputDtype, roundToDtype, writeGrownModel } from '../output/write.js';
 import { learnOperator, type LearnResult } from '../train/learn.js';
-import { heldOutLoss, loadRunData, loadSourceTokenizer, weightGetter, type RunData } from './data.js';
+import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, weightGetter, type RunData } from './data.js';
 import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
@@ -113,7 +113,8 @@ async function learn(run: Run, plan: GrowthPlan, recipe: MethodRecipe, grown: Gr
   if (!recipe.learns || !grown.operator || o.steps <= 0) return undefined;
   grown.release();
   const sampler = new BatchSampler(data.train, { batchSize: o.batchSize, seqLen, seed: o.seed });
-  const select = heldOutLoss(data, seqLen, o.batchSize, data.selection.length >= seqLen ? data.selection : data.heldOut);
+  // Forward passes only: a larger batch than training's is as cheap in memory as one training step.
+  const select = heldOutLoss(data, seqLen, Math.max(o.batchSize, SELECTION_BATCH), data.selection.length >= seqLen ? data.selection : data.heldOut);
   const result = await learnOperator({
     plan,
     operator: grown.operator,
