@@ -15,7 +15,7 @@
  * 3. Every grown model and a scratch model of the target shape are trained by the same full-model
  *    trainer (src/train/full.ts: all weights, AdamW, warmup + cosine, same steps, same batches),
  *    with held-out loss every EVAL_EVERY steps. net2net and ligo are also trained with the
- *    schedule recommended for grown models (RECOMMENDED_SCHEDULE: "/gentle" rows).
+ *    schedule recommended for grown models (src/train/downstream.ts: "/recommended" rows).
  *
  * Reported per run: held-out loss right after growth, the curve, the re-warm bump (largest rise
  * above the start in the first BUMP_WINDOW steps), the step reaching scratch's final loss and the
@@ -67,6 +67,19 @@ const STEPS = Number(argValue('--steps', QUICK ? '24' : '150'));
 const EVAL_EVERY = QUICK ? 6 : 15;
 /** The scratch schedule, also used for every grown model in the main rows (the re-warm). */
 const SCHEDULE: TrainOptions = { steps: STEPS, lr: 2e-3, warmup: Math.round(STEPS / 10), weightDecay: 0, clip: 1, seed: 2 };
+/**
+ * Downstream schedules of grown models: the scratch one (rewarm: the same peak and short warmup),
+ * the recommended one (src/train/downstream.ts: the same peak reached over a third of the run), and
+ * lower peaks (0.3x, 0.5x), measured with --levers --schedule.
+ */
+const SCHEDULES = {
+  rewarm: SCHEDULE,
+  recommended: recommendedSchedule(SCHEDULE),
+  'lr0.3x': { ...SCHEDULE, lr: SCHEDULE.lr * 0.3 },
+  'lr0.5x': { ...SCHEDULE, lr: SCHEDULE.lr / 2 },
+};
+/** Names the schedules had in runs made before the recommendation was chosen (merged with --merge). */
+const FORMER_NAMES: Record<string, keyof typeof SCHEDULES> = { gentle: 'lr0.3x', half: 'lr0.5x', 'long-warmup': 'recommended' };
 const HELD_OUT_TOKENS = QUICK ? 1024 : 3072;
 const SELECT_TOKENS = QUICK ? 1024 : 2048;
 const LIGO_STEPS = QUICK ? 10 : undefined;
@@ -205,6 +218,7 @@ const ONLY_TARGETS = argValue('--targets', '') ? argValue('--targets', '').split
 function leverVariants(): Variant[] {
   const keep = { ...LIGO_V0_DEFAULTS, keepBest: true, selectEvery: 25 };
   const recipes: [string, LigoRecipe][] = [
+    ['ligo', GROW_DEFAULTS],
     ['v0', LIGO_V0_DEFAULTS],
     ['keep', keep],
     ['depth5e-3', { ...keep, depthLr: 5e-3 }],
@@ -231,9 +245,14 @@ function leverVariants(): Variant[] {
     ['noise3e-2-only', { ...keep, steps: 0, keepBest: false, noise: 3e-2 }],
     ['short+noise3e-2', { ...keep, steps: 30, seqLen: 64, selectEvery: 10, lr: 3e-4, depthLr: 5e-3, noise: 3e-2 }],
   ];
-  const schedule: Run['schedule'] = argValue('--schedule', 'rewarm') === 'gentle' ? 'gentle' : 'rewarm';
+  const schedule = argValue('--schedule', 'rewarm') as Run['schedule'];
+  if (!(schedule in SCHEDULES)) throw new Error(`--schedule: one of ${Object.keys(SCHEDULES).join(', ')}`);
   const chosen = recipes.filter(([name]) => LEVER_NAMES.length === 0 || LEVER_NAMES.includes(name));
-  return [{ name: 'net2net', method: 'net2net', schedule }, ...chosen.map(([name, learn]): Variant => ({ name, method: 'ligo', schedule, learn }))];
+  const suffix = schedule === 'rewarm' ? '' : `/${schedule}`;
+  return [
+    { name: `net2net${suffix}`, method: 'net2net', schedule },
+    ...chosen.map(([name, learn]): Variant => ({ name: `${name}${suffix}`, method: 'ligo', schedule, learn })),
+  ];
 }
 
 interface Run {
@@ -241,7 +260,7 @@ interface Run {
   target: string;
   name: string;
   method: GrowthMethod | 'scratch';
-  schedule: 'rewarm' | 'gentle';
+  schedule: keyof typeof SCHEDULES;
   afterGrowth: number;
   learn?: { steps: number; seconds: number; keptStep: number; selection: CurvePoint[]; options: LearnOptions };
   learnFlops: number;
@@ -282,8 +301,8 @@ async function main(): Promise<void> {
           { name: 'stack', method: 'stack', schedule: 'rewarm' },
           { name: 'interlace', method: 'interlace', schedule: 'rewarm' },
           { name: 'random', method: 'random', schedule: 'rewarm' },
-          { name: 'ligo/gentle', method: 'ligo', schedule: 'gentle', learn: GROW_DEFAULTS },
-          { name: 'net2net/gentle', method: 'net2net', schedule: 'gentle' },
+          { name: 'ligo/recommended', method: 'ligo', schedule: 'recommended', learn: GROW_DEFAULTS },
+          { name: 'net2net/recommended', method: 'net2net', schedule: 'recommended' },
         ];
         // ligo's learned operator is shared by its two schedules.
         const learnedCache = new Map<string, { weights: Map<string, tf.Tensor>; run: Pick<Run, 'learn' | 'learnFlops' | 'afterGrowth'> }>();
@@ -344,7 +363,7 @@ async function main(): Promise<void> {
           const vars = toVariables(weights);
           tf.dispose([...weights.values()]);
           const sampler = new BatchSampler(train, { batchSize: BATCH, seqLen: SEQ, seed: 13 });
-          const schedule = v.schedule === 'gentle' ? recommendedSchedule(SCHEDULE) : SCHEDULE;
+          const schedule = SCHEDULES[v.schedule];
           const trained = await trainModel({
             dims: target,
             weights: vars,
@@ -374,7 +393,7 @@ async function main(): Promise<void> {
     corpus: { package: 'nlp-corpus', bytes: data.bytes, heldOutDocs: TEST_DOCS, selectDocs: SELECT_DOCS, heldOutTokens: heldOut.length, selectTokens: SELECT_TOKENS },
     source: { configs: Object.fromEntries(FAMILIES.map((f) => [f, SOURCES[f]])), schedule: SOURCE_SCHEDULE, batch: [BATCH, SEQ], results: sources },
     targets: TARGETS,
-    downstream: { schedule: SCHEDULE, recommended: recommendedSchedule(SCHEDULE), batch: [BATCH, SEQ], evalEvery: EVAL_EVERY, bumpWindow: BUMP_WINDOW },
+    downstream: { schedule: SCHEDULE, recommended: recommendedSchedule(SCHEDULE), schedules: SCHEDULES, batch: [BATCH, SEQ], evalEvery: EVAL_EVERY, bumpWindow: BUMP_WINDOW },
     ligoDefaults: GROW_DEFAULTS,
     ligoV0Defaults: LIGO_V0_DEFAULTS,
     runs: runs.map((r) => ({ ...r, ...metrics(r, runs) })),
@@ -439,10 +458,20 @@ const evalColumns = (r: Run): string[] => CURVE_COLUMNS.map((s) => fmt(r.curve.f
 async function merge(files: string[]): Promise<void> {
   type Saved = { runs: Run[]; seconds: number; source: { results: Record<string, { heldOut: number }> }; corpus: { bytes: number }; backend: string };
   const parts = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Saved & Record<string, unknown>));
-  const runs = parts.flatMap((p) => p.runs);
+  const renamed = (r: Run): Run => {
+    const now = FORMER_NAMES[r.schedule as string];
+    return now ? { ...r, schedule: now, name: r.name.replace(`/${r.schedule}`, `/${now}`) } : r;
+  };
+  const runs = parts.flatMap((p) => p.runs).map(renamed);
   const seconds = Math.max(...parts.map((p) => p.seconds));
   report(runs, parts[0].source.results, parts[0].corpus, seconds, parts[0].backend);
-  const file = await writeResult(QUICK ? 'downstream-quick' : 'downstream', { ...parts[0], mergedFrom: files, runs: runs.map((r) => ({ ...r, ...metrics(r, runs) })), seconds });
+  const file = await writeResult(QUICK ? 'downstream-quick' : 'downstream', {
+    ...parts[0],
+    downstream: { ...(parts[0].downstream as object), recommended: recommendedSchedule(SCHEDULE), schedules: SCHEDULES },
+    mergedFrom: files.map((f) => path.basename(f)),
+    runs: runs.map((r) => ({ ...r, ...metrics(r, runs) })),
+    seconds,
+  });
   log(`wrote ${file}`);
 }
 

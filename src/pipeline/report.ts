@@ -1,5 +1,5 @@
 import type { LearnResult } from '../train/learn.js';
-import { GROWN_LR_FRACTION } from '../train/downstream.js';
+import { GROWN_WARMUP_FRACTION } from '../train/downstream.js';
 import type { GrowthRunInfo } from '../output/report.js';
 
 /** What a run knows about itself; whatever it did not do (learn, measure) is left out. */
@@ -60,7 +60,8 @@ export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
 
 /** The downstream schedule growth.json and the model card recommend (measured by bench:downstream). */
 export const DOWNSTREAM_ADVICE = {
-  peakLrFraction: GROWN_LR_FRACTION,
-  schedule: 'linear warmup, then cosine decay',
-  note: `train the grown model further with a peak learning rate of ${GROWN_LR_FRACTION} x the one a model of its size would use from scratch (same warmup and cosine decay): re-warming to the full peak raises held-out loss for the first ~100 steps and gives back much of what growth inherited`,
+  peakLrFraction: 1,
+  warmupFraction: GROWN_WARMUP_FRACTION,
+  schedule: 'linear warmup over the first third of the steps to the from-scratch peak, then cosine decay',
+  note: 'keep the peak learning rate a model of this size would use from scratch but reach it over the first third of the run: the usual short warmup raises held-out loss above the grown model\'s for the first tens of steps (the re-warm bump), a lower peak avoids that but ends higher',
 };

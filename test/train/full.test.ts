@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveArchitecture, tensorSpecs } from '../../src/arch/index.js';
 import { initBackend } from '../../src/backend/select.js';
 import { freshTensor } from '../../src/growth/random_init.js';
-import { recommendedSchedule, GROWN_LR_FRACTION } from '../../src/train/downstream.js';
+import { recommendedSchedule } from '../../src/train/downstream.js';
 import { evalSteps, toVariables, trainModel } from '../../src/train/full.js';
 import { learningRate } from '../../src/train/schedule.js';
 
@@ -18,12 +18,12 @@ describe('full-model trainer', () => {
     expect(evalSteps(0, 4)).toEqual([0]);
   });
 
-  it('warms up linearly, decays by cosine, and the grown-model schedule lowers only the peak', () => {
+  it('warms up linearly, decays by cosine, and the grown-model schedule only warms up longer', () => {
     const s = { lr: 1, warmup: 4, steps: 20 };
     expect([0, 1, 3].map((t) => learningRate(t, s))).toEqual([0.25, 0.5, 1]);
     expect(learningRate(19, s)).toBeCloseTo(0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * 15) / 16)));
-    const grown = recommendedSchedule(s);
-    expect(grown).toEqual({ ...s, lr: GROWN_LR_FRACTION });
+    expect(recommendedSchedule({ lr: 2e-3, warmup: 15, steps: 150 })).toEqual({ lr: 2e-3, warmup: 50, steps: 150 });
+    expect(recommendedSchedule({ lr: 1, warmup: 80, steps: 150 }).warmup).toBe(80); // never shorter than asked
   });
 
   it('trains every weight, lowers the loss on a repeated batch, and keeps the tensor count flat', async () => {

@@ -39,8 +39,9 @@ const builder = (y: Argv) =>
         '--depth-lr 5e-3 while the width matrices (one entry per unit pair) move at --lr 3e-4. --keep-best',
         'keeps the operator with the lowest loss on selection tokens (the start, every --select-every steps,',
         'the end), so learning never ends worse than its function-preserving start; the report prints the',
-        'learned operator against that start. Train the grown model further at about 0.3 x the from-scratch',
-        'peak learning rate (growth.json: downstream): re-warming to the full peak gives back what growth kept.',
+        'learned operator against that start. Train the grown model further with the from-scratch peak',
+        'learning rate reached over the first third of the steps (growth.json: downstream): the usual short',
+        'warmup raises the loss above the grown model\'s for tens of steps, a lower peak ends higher.',
         'Exit codes: 0 success, 1 runtime failure, 2 usage error.',
       ].join('\n'),
     );
