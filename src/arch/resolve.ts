@@ -1,11 +1,12 @@
 import { CheckpointError, UnsupportedError } from '../errors.js';
 import { bert } from './bert.js';
 import type { ModelDims } from './dims.js';
+import { gemma } from './gemma.js';
 import { gpt2 } from './gpt2.js';
 import { llama } from './llama.js';
 import type { ArchitectureDescription } from './types.js';
 
-export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama];
+export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama, gemma];
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.flatMap((a) => a.modelTypes);
 

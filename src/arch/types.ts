@@ -4,8 +4,10 @@ import type { ModelDims, Family } from './dims.js';
  * What an axis of a tensor means. Sizes come from ModelDims:
  * width = hidden size (residual stream), q = heads x head_dim, k / v = KV heads x head_dim,
  * ffn = intermediate size, vocab, positions, types = token types; a number is a fixed size.
+ * qHeadDim / kHeadDim = head_dim of the query / key heads (Qwen3's per-head q_norm, k_norm): it
+ * grows with the head_dim factor of the q / k operator, and is left as is when head_dim is kept.
  */
-export type AxisRole = 'width' | 'q' | 'k' | 'v' | 'ffn' | 'vocab' | 'positions' | 'types';
+export type AxisRole = 'width' | 'q' | 'k' | 'v' | 'ffn' | 'vocab' | 'positions' | 'types' | 'qHeadDim' | 'kHeadDim';
 
 /**
  * `out`: the axis produces this dimension (rows of nn.Linear, biases, norm gains, embeddings):
@@ -46,6 +48,19 @@ export interface TensorTemplate {
   feedsTiedHead?: boolean;
   /** Kept when the source checkpoint has it (BERT pooler, NSP head), not required. */
   optional?: boolean;
+  /**
+   * A norm gain the forward pass applies as (ModelDims.normGainOffset + w): Gemma stores w and
+   * uses 1 + w. Growth acts on the gain used and stores it back, since a split of 1 + w is not
+   * 1 + the split of w.
+   */
+  normGain?: boolean;
+  /**
+   * The token embedding the forward pass multiplies by embeddingMultiplier(dims) (Gemma's
+   * sqrt(hidden_size)). Growth divides by the multiplier's change so the residual stream is the
+   * small model's, copied; a tied head then reads embeddings that much smaller, which the final
+   * norm feeding it makes up for.
+   */
+  inputEmbedding?: boolean;
   /** How a fresh tensor is initialized by the `random` method and for norms. */
   init: 'normal' | 'zeros' | 'ones';
 }

@@ -54,6 +54,8 @@ export const ACTIVATION_COEFFICIENTS: Readonly<Record<Family, { hidden: number; 
   gpt2: { hidden: 75, ffn: 32, scores: 11 },
   bert: { hidden: 115, ffn: 28, scores: 8 },
   llama: { hidden: 80, ffn: 14, scores: 11 },
+  // Llama's blocks; GeGLU's tanh gelu is a few more elementwise ops on [B,T,F] than SiLU.
+  gemma: { hidden: 80, ffn: 20, scores: 11 },
 };
 
 /**
