@@ -14,10 +14,16 @@ import { GOLDEN_DIR, maxAbsDiff, weightsFrom } from '../models/helpers.js';
 /** float32 through a few more matmuls than the source: a little more rounding, nothing more. */
 const TOLERANCE = 2e-4;
 
-async function logitsBeforeAndAfter(name: string, target: TargetOptions): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
+async function logitsBeforeAndAfter(
+  name: string,
+  target: TargetOptions,
+  { plainCopies = false } = {},
+): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
   const model = await loadModel(path.join(GOLDEN_DIR, name));
   const dims = resolveTarget(model.dims, target, model.description);
   const plan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'net2net', optionalPresent: model.match.optionalPresent });
+  // The control: stored values grown as they are, as if the forward pass used them unchanged.
+  if (plainCopies) for (const t of plan.tensors) delete t.transform;
   const recipe = methodRecipe('net2net', model.description, 'stack');
   const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random });
   const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');
@@ -60,6 +66,26 @@ describe('net2net growth preserves the function where it can be exact', () => {
   ] as const)('%s grown in depth to %o', async (name, target) => {
     const { small, grown } = await logitsBeforeAndAfter(name, target);
     expect(maxAbsDiff(grown, small)).toBeLessThan(TOLERANCE);
+  });
+
+  // 2x width and 2x depth, tied heads: Llama 3 RoPE scaling (frequencies kept with head_dim),
+  // Qwen3's per-head q/k norms (head_dim kept, so their gains are kept), Gemma's 1 + w gains and
+  // sqrt(hidden) embedding scale (the embedding copy is divided by sqrt(2), the split final norm
+  // gain multiplied by it).
+  it.each([
+    ['llama3-rope-scaling', { hiddenSize: 128, layers: 4 }],
+    ['qwen3-qknorm', { hiddenSize: 128, layers: 4 }],
+    ['gemma-scaled', { hiddenSize: 96, layers: 4 }],
+  ] as const)('%s grown 2x in width and depth to %o', async (name, target) => {
+    const { small, grown } = await logitsBeforeAndAfter(name, target);
+    const diff = maxAbsDiff(grown, small);
+    console.log(`net2net ${name} -> ${JSON.stringify(target)}: max |logit diff| ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-5);
+  });
+
+  it('gemma: growing the stored w and the unscaled embedding instead would not preserve the function', async () => {
+    const { small, grown } = await logitsBeforeAndAfter('gemma-scaled', { hiddenSize: 96, layers: 4 }, { plainCopies: true });
+    expect(maxAbsDiff(grown, small)).toBeGreaterThan(1e-2);
   });
 
   // Tied heads: the final norm feeding the head is split rather than copied, so the head's sum over
