@@ -1,4 +1,6 @@
-export type { Family, Activation, ModelDims } from './dims.js';
+export type { Family, Activation, ModelDims, RopeScaling } from './dims.js';
+export { embeddingMultiplier } from './dims.js';
+export { readRopeScaling, SUPPORTED_ROPE_SCALING } from './rope_scaling.js';
 export type { ArchitectureDescription, Axis, AxisRole, AxisSegment, AxisSide, LayerGroup, TensorSpec, TensorTemplate } from './types.js';
 export { ARCHITECTURES, SUPPORTED_MODEL_TYPES, resolveArchitecture, checkDims, type ResolvedArchitecture } from './resolve.js';
 export { tensorSpecs, templateShape, roleSize, axisSize, parameterCount, layerName } from './spec.js';
