@@ -73,6 +73,19 @@ describe('Llama 3 RoPE scaling, Qwen3 and Gemma in the CLI', () => {
     expect(errorLines(run)[0]).toMatch(message);
   });
 
+  it.each([LLAMA3, QWEN3, GEMMA])('ligo grow --method net2net and ligo apply on %s write the same weights', async (dir) => {
+    const name = path.basename(dir);
+    const grown = path.join(tmp.dir, `${name}-grown`);
+    const run = await ligo(['grow', dir, '--method', 'net2net', '--hidden-size', String(2 * ((await config(dir)).hidden_size as number)), '--layers', '4', '--out', grown, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastJson(run)).toMatchObject({ method: 'net2net', targetDims: { numLayers: 4 } });
+    const applied = path.join(tmp.dir, `${name}-applied`);
+    const again = await ligo(['apply', dir, '--operator', grown, '--out', applied, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const bytes = (d: string): Promise<Buffer> => readFile(path.join(d, 'model.safetensors'));
+    expect((await bytes(applied)).equals(await bytes(grown))).toBe(true);
+  });
+
   it('accepts rope_scaling default and linear', async () => {
     for (const scaling of [{ rope_type: 'default' }, { type: 'linear', factor: 2 }]) {
       const dir = await variant(LLAMA3, `rope-${String(Object.values(scaling)[0])}`, { rope_scaling: scaling });
