@@ -1,9 +1,9 @@
 import { UnsupportedError } from '../errors.js';
 import { ConfigReader } from './config_fields.js';
-import type { Activation } from './dims.js';
+import { embeddingMultiplier, type Activation, type ModelDims } from './dims.js';
 import { llama } from './llama.js';
 import { readRopeScaling } from './rope_scaling.js';
-import type { ArchitectureDescription } from './types.js';
+import { defaultPreservation, type ArchitectureDescription, type StoredTransform, type TensorTemplate } from './types.js';
 
 /** `hidden_activation` values Gemma may name, and what ligo computes for each. */
 const ACTIVATIONS: Record<string, Activation> = {
@@ -11,6 +11,19 @@ const ACTIVATIONS: Record<string, Activation> = {
   gelu_new: 'gelu_new',
   gelu: 'gelu',
 };
+
+/**
+ * Growth acts on the values Gemma's forward pass uses. Norm gains: 1 + w is copied or split, not w.
+ * Embeddings: the residual stream starts at E * sqrt(C); to start as the small model's, copied,
+ * the grown E is divided by sqrt(C_large / C_small), and since the tied head reads that smaller E,
+ * the final norm feeding it (split, not copied) is multiplied by as much. Exact at integer widths.
+ */
+function storedTransform(template: TensorTemplate, source: ModelDims, target: ModelDims): StoredTransform | undefined {
+  const growth = embeddingMultiplier(target) / embeddingMultiplier(source);
+  const offset = template.normGain ? (source.normGainOffset ?? 0) : 0;
+  const factor = template.inputEmbedding ? 1 / growth : template.feedsTiedHead && target.tiedEmbeddings ? growth : 1;
+  return factor !== 1 || offset !== 0 ? { factor, offset } : undefined;
+}
 
 /**
  * GemmaForCausalLM (v1): Llama's tensors and graph with three quirks, all data here: embeddings
@@ -21,6 +34,9 @@ export const gemma: ArchitectureDescription = {
   ...llama,
   family: 'gemma',
   modelTypes: ['gemma'],
+  // GeGLU's tanh gelu is a few more elementwise ops on [B,T,F] than SwiGLU's SiLU.
+  activationCost: { ...llama.activationCost, ffn: 20 },
+  preservation: { ...defaultPreservation(true), storedTransform },
   tensors: llama.tensors.map((t) => (t.normGain ? { ...t, init: 'zeros' as const } : t)),
   readDims(config, file) {
     const c = new ConfigReader(config, file);

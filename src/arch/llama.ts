@@ -1,7 +1,7 @@
 import { UnsupportedError } from '../errors.js';
 import { ConfigReader } from './config_fields.js';
 import { readRopeScaling } from './rope_scaling.js';
-import { inp, out, type ArchitectureDescription } from './types.js';
+import { defaultPreservation, inp, out, type ArchitectureDescription } from './types.js';
 
 const layer = (suffix: string): string => `model.layers.{i}.${suffix}`;
 
@@ -26,6 +26,11 @@ export const llama: ArchitectureDescription = {
     maxPositions: 'max_position_embeddings',
   },
   preNorm: true,
+  capabilities: { headDim: true, gqa: true, rotary: true, bias: 'config' },
+  // SwiGLU is five elementwise ops on [B,T,F].
+  activationCost: { hidden: 80, ffn: 14, scores: 11 },
+  pipelineTag: 'text-generation',
+  preservation: defaultPreservation(true),
   tensors: [
     { name: 'model.embed_tokens.weight', axes: [out('vocab'), out('width')], init: 'normal', inputEmbedding: true },
     { name: layer('input_layernorm.weight'), axes: [out('width')], group: 'norm', init: 'ones', normGain: true },

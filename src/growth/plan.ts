@@ -1,6 +1,8 @@
-import { embeddingMultiplier, type ModelDims } from '../arch/dims.js';
+import type { ModelDims } from '../arch/dims.js';
 import { axisSize, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
-import type { ArchitectureDescription, Axis, AxisRole, AxisSide, LayerGroup } from '../arch/types.js';
+import type { ArchitectureDescription, Axis, AxisRole, AxisSide, LayerGroup, StoredTransform } from '../arch/types.js';
+
+export type { StoredTransform } from '../arch/types.js';
 
 export const GROWTH_METHODS = ['ligo', 'net2net', 'stack', 'interlace', 'random'] as const;
 export type GrowthMethod = (typeof GROWTH_METHODS)[number];
@@ -41,18 +43,6 @@ export interface PlannedSegment {
   part?: 'headDim';
 }
 
-/**
- * How a grown tensor is stored, where the forward pass does not use stored values as they are:
- * stored = factor * B(small + offset) - offset, B being the growth (depth mix and width operators).
- * offset: Gemma's norm gains are used as 1 + w, and growth must copy or split 1 + w, not w.
- * factor: Gemma scales embeddings by sqrt(hidden), so they are divided by the multiplier's growth,
- * and a final norm feeding the tied head multiplied by it.
- */
-export interface StoredTransform {
-  factor: number;
-  offset: number;
-}
-
 export interface PlannedTensor {
   name: string;
   shape: number[];
@@ -64,7 +54,7 @@ export interface PlannedTensor {
   /** Small tensors it is computed from: one global tensor, or the same template in every small layer. */
   sources: string[];
   axes: PlannedSegment[][];
-  /** Absent when the grown tensor is stored as B(small). */
+  /** How the grown values are stored (the family's Preservation.storedTransform); absent: as grown. */
   transform?: StoredTransform;
 }
 
@@ -137,7 +127,6 @@ export function planGrowth(options: {
     });
     return id;
   };
-  const embeddingGrowth = embeddingMultiplier(target) / embeddingMultiplier(source);
 
   const tensors = targetSpecs.map((spec): PlannedTensor => {
     const template = spec.template;
@@ -153,9 +142,7 @@ export function planGrowth(options: {
         return { operator: operatorFor(seg.role, spec.layer), side: seg.side, small, large };
       }),
     );
-    const offset = template.normGain ? (source.normGainOffset ?? 0) : 0;
-    const factor = template.inputEmbedding ? 1 / embeddingGrowth : splitWidth ? embeddingGrowth : 1;
-    const transform = factor !== 1 || offset !== 0 ? { factor, offset } : undefined;
+    const transform = description.preservation.storedTransform?.(template, source, target);
     const smallShape = template.axes.map((a) => axisSize(a, source));
     const sources =
       spec.layer === undefined
