@@ -34,8 +34,9 @@ export const gemma: ArchitectureDescription = {
   ...llama,
   family: 'gemma',
   modelTypes: ['gemma'],
-  // GeGLU's tanh gelu is a few more elementwise ops on [B,T,F] than SwiGLU's SiLU.
-  activationCost: { ...llama.activationCost, ffn: 20 },
+  // GeGLU's tanh gelu is more elementwise ops on [B,T,F] than SwiGLU's SiLU, and the 1 + w gains and
+  // the embedding scale add a few [B,T,C]: bench:estimate --families gemma gives 1.00-1.27 (median 1.04).
+  activationCost: { ...llama.activationCost, hidden: 84, ffn: 28 },
   preservation: { ...defaultPreservation(true), storedTransform },
   tensors: llama.tensors.map((t) => (t.normGain ? { ...t, init: 'zeros' as const } : t)),
   readDims(config, file) {

@@ -61,7 +61,7 @@ function grow(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, 
 }
 
 /**
- * As stored (plan.ts StoredTransform): factor * B(W + offset) - offset, computed as
+ * As stored (arch/types.ts StoredTransform, the family's rule): factor * B(W + offset) - offset, computed as
  * factor * B(W) + (factor * B(1) - 1) * offset so an exact copy of w stays w (1 + w then - 1
  * would round small gains away). selection.ts repeats these float32 steps.
  */

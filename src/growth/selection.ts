@@ -242,7 +242,7 @@ export function asMatrix(
 }
 
 /**
- * The stored transform of plan.ts in materialize.ts's float32 steps: factor * v, then plus
+ * The stored transform (arch/types.ts) in materialize.ts's float32 steps: factor * v, then plus
  * (factor * o - 1) * offset, where o is the same gather of ones.
  */
 function storedValues(transform: StoredTransform, values: Float32Array, ones: Float32Array | undefined): void {
