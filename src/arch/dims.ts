@@ -1,5 +1,8 @@
+/** Every family of forward pass ligo knows; each has one description (arch/) and one forward (models/). */
+export const FAMILIES = ['gpt2', 'bert', 'llama', 'gemma'] as const;
+
 /** The family of forward pass a checkpoint uses. */
-export type Family = 'gpt2' | 'bert' | 'llama' | 'gemma';
+export type Family = (typeof FAMILIES)[number];
 
 /** `gelu_pytorch_tanh` is the tanh approximation, the same formula as `gelu_new`. */
 export type Activation = 'gelu_new' | 'gelu_pytorch_tanh' | 'gelu' | 'silu' | 'relu';

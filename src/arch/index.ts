@@ -2,6 +2,7 @@ export type { Family, Activation, ModelDims, RopeScaling } from './dims.js';
 export { embeddingMultiplier } from './dims.js';
 export { readRopeScaling, SUPPORTED_ROPE_SCALING } from './rope_scaling.js';
 export { defaultPreservation } from './types.js';
+export { FAMILIES } from './dims.js';
 export type { ActivationCost, ArchitectureDescription, FamilyCapabilities, PipelineTag, Preservation, Axis, AxisRole, AxisSegment, AxisSide, LayerGroup, TensorSpec, TensorTemplate } from './types.js';
 export { ARCHITECTURES, SUPPORTED_MODEL_TYPES, descriptionOf, resolveArchitecture, checkDims, type ResolvedArchitecture } from './resolve.js';
 export { tensorSpecs, templateShape, roleSize, axisSize, parameterCount, layerName } from './spec.js';
