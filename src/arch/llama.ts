@@ -25,6 +25,7 @@ export const llama: ArchitectureDescription = {
     intermediateSize: 'intermediate_size',
     maxPositions: 'max_position_embeddings',
   },
+  perLayerConfigFields: ['layer_types'],
   preNorm: true,
   capabilities: { headDim: true, gqa: true, rotary: true, bias: 'config' },
   // SwiGLU is five elementwise ops on [B,T,F].
@@ -62,6 +63,11 @@ export const llama: ArchitectureDescription = {
     const modelType = c.string('model_type', 'llama');
     const ropeScaling = readRopeScaling(config, file);
     const qkNorm = QK_NORM_TYPES.includes(modelType);
+    const layerTypes = config.layer_types;
+    const otherLayer = Array.isArray(layerTypes) ? layerTypes.find((t) => t !== 'full_attention') : undefined;
+    if (otherLayer !== undefined) {
+      throw new UnsupportedError(`${file}: layer_types ${JSON.stringify(otherLayer)} is not supported yet (supported: full_attention)`, { file });
+    }
     if (qkNorm && c.bool('use_sliding_window', false)) {
       throw new UnsupportedError(`${file}: use_sliding_window true is not supported yet (sliding-window attention)`, { file });
     }

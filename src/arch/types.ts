@@ -142,6 +142,12 @@ export interface ArchitectureDescription {
   modelTypes: readonly string[];
   /** config.json field names of each dimension, for writing a grown config. */
   configFields: Partial<Record<keyof ModelDims, string>>;
+  /**
+   * config.json fields holding one entry per layer (`layer_types`, which recent transformers
+   * writes for Qwen2/Qwen3 and checks against num_hidden_layers): a grown config repeats their
+   * one value for every grown layer.
+   */
+  perLayerConfigFields?: readonly string[];
   /** Residual stream normalized before each sublayer (GPT-2, Llama) or after (BERT). */
   preNorm: boolean;
   capabilities: FamilyCapabilities;
