@@ -1,5 +1,5 @@
 /** The family of forward pass a checkpoint uses. */
-export type Family = 'gpt2' | 'bert' | 'llama';
+export type Family = 'gpt2' | 'bert' | 'llama' | 'gpt_neox' | 'phi3';
 
 export type Activation = 'gelu_new' | 'gelu' | 'silu' | 'relu';
 
@@ -36,4 +36,19 @@ export interface ModelDims {
   objective: 'causal' | 'masked';
   /** Positions enter through RoPE on q and k (rotate_half pairs i and i + head_dim/2). */
   rotary: boolean;
+  /**
+   * Fraction of each head's dims that RoPE rotates (GPT-NeoX `rotary_pct`, Phi-3
+   * `partial_rotary_factor`): the first floor(head_dim * fraction), rotate_half within them, the
+   * rest pass through. Absent means 1 (all of them).
+   */
+  partialRotary?: number;
+  /** Attention and MLP both read the layer's input and add to it (GPT-NeoX `use_parallel_residual`). */
+  parallelResidual?: boolean;
+  /** Each position attends to at most this many positions, itself included (Phi-3 `sliding_window`); absent: all earlier ones. */
+  slidingWindow?: number;
+}
+
+/** How many leading dims of each head RoPE rotates (HF: int(head_dim * partial_rotary_factor)). */
+export function rotaryDims(dims: Pick<ModelDims, 'headDim' | 'partialRotary'>): number {
+  return Math.floor(dims.headDim * (dims.partialRotary ?? 1));
 }

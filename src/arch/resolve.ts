@@ -1,11 +1,13 @@
 import { CheckpointError, UnsupportedError } from '../errors.js';
 import { bert } from './bert.js';
-import type { ModelDims } from './dims.js';
+import { rotaryDims, type ModelDims } from './dims.js';
 import { gpt2 } from './gpt2.js';
+import { gptNeox } from './gpt_neox.js';
 import { llama } from './llama.js';
+import { phi3 } from './phi3.js';
 import type { ArchitectureDescription } from './types.js';
 
-export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama];
+export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama, gptNeox, phi3];
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.flatMap((a) => a.modelTypes);
 
@@ -45,5 +47,9 @@ export function checkDims(dims: ModelDims, file: string): void {
   }
   if (dims.rotary && dims.headDim % 2 !== 0) {
     fail(`head_dim ${dims.headDim} is odd; RoPE rotates pairs of dimensions and needs an even head_dim`);
+  }
+  const rotated = rotaryDims(dims);
+  if (dims.rotary && (rotated < 2 || rotated % 2 !== 0)) {
+    fail(`RoPE would rotate ${rotated} of head_dim ${dims.headDim} (partial rotary ${dims.partialRotary}); it needs an even number, at least 2`);
   }
 }

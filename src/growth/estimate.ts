@@ -54,6 +54,10 @@ export const ACTIVATION_COEFFICIENTS: Readonly<Record<Family, { hidden: number; 
   gpt2: { hidden: 75, ffn: 32, scores: 11 },
   bert: { hidden: 115, ffn: 28, scores: 8 },
   llama: { hidden: 80, ffn: 14, scores: 11 },
+  // Not fitted: GPT-2's counts plus the fused q|k|v split and the partial-rotary slices and concats.
+  gpt_neox: { hidden: 90, ffn: 32, scores: 11 },
+  // Not fitted: Llama's counts plus the fused projections' split outputs.
+  phi3: { hidden: 90, ffn: 18, scores: 11 },
 };
 
 /**

@@ -1,6 +1,6 @@
 import type { ModelDims } from '../arch/dims.js';
-import { axisSize, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
-import type { ArchitectureDescription, Axis, AxisRole, AxisSide, LayerGroup } from '../arch/types.js';
+import { axisSize, groupCount, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
+import { axisSegments, isInterleaved, type ArchitectureDescription, type Axis, type AxisRole, type AxisSide, type LayerGroup } from '../arch/types.js';
 
 export const GROWTH_METHODS = ['ligo', 'net2net', 'stack', 'interlace', 'random'] as const;
 export type GrowthMethod = (typeof GROWTH_METHODS)[number];
@@ -46,7 +46,21 @@ export interface PlannedTensor {
   init: 'normal' | 'zeros' | 'ones';
   /** Small tensors it is computed from: one global tensor, or the same template in every small layer. */
   sources: string[];
+  /** Per axis, its segments in logical (concatenated) order. */
   axes: PlannedSegment[][];
+  /**
+   * The axis whose segments are stored interleaved per head (GPT-NeoX's query_key_value): stored
+   * as [groups, segments] with each segment giving size / groups entries to each group, `small`
+   * groups in the source and `large` in the target. Growth takes the segments apart, grows them
+   * as if concatenated and interleaves them again.
+   */
+  interleave?: InterleavePlan;
+}
+
+export interface InterleavePlan {
+  axis: number;
+  small: number;
+  large: number;
 }
 
 /** What growth will do, with no tensors in it: printable, serializable, testable. */
@@ -79,7 +93,17 @@ export function operatorId(role: AxisRole, layer: number | undefined): string {
 
 function segmentsOf(axis: Axis, splitWidth: boolean): { role: AxisRole | null; side: AxisSide; fixed?: number }[] {
   if (typeof axis === 'number') return [{ role: null, side: 'out', fixed: axis }];
-  return (Array.isArray(axis) ? axis : [axis]).map((s) => ({ role: s.role, side: splitWidth && s.role === 'width' ? 'in' : s.side }));
+  return axisSegments(axis).map((s) => ({ role: s.role, side: splitWidth && s.role === 'width' ? 'in' : s.side }));
+}
+
+/** The interleaved axis of a template, with its group counts in source and target. */
+function interleavePlan(axes: readonly Axis[], source: ModelDims, target: ModelDims): InterleavePlan | undefined {
+  const axis = axes.findIndex(isInterleaved);
+  if (axis < 0) return undefined;
+  const fused = axes[axis];
+  if (!isInterleaved(fused)) return undefined;
+  if (axes.filter(isInterleaved).length > 1) throw new Error('a tensor may have at most one interleaved axis');
+  return { axis, small: groupCount(fused.groups, source), large: groupCount(fused.groups, target) };
 }
 
 function widthOperatorParams(op: WidthOperatorSpec): number {
@@ -135,7 +159,8 @@ export function planGrowth(options: {
       spec.layer === undefined
         ? [spec.name]
         : Array.from({ length: source.numLayers }, (_, j) => template.name.replace('{i}', String(j)));
-    return { name: spec.name, shape: spec.shape, smallShape, layer: spec.layer, group: template.group, init: template.init, sources, axes };
+    const interleave = interleavePlan(template.axes, source, target);
+    return { name: spec.name, shape: spec.shape, smallShape, layer: spec.layer, group: template.group, init: template.init, sources, axes, ...(interleave ? { interleave } : {}) };
   });
 
   // Template-major order (every layer of one kind, then the next kind): streaming writers then

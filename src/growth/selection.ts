@@ -7,7 +7,8 @@
  * (after rounding to float32, so underflows count) turns -0 into +0 as the matMul's sum does. Learned (dense) operators use materialize.ts.
  */
 import type { AxisSide, LayerGroup } from '../arch/types.js';
-import type { GrowthPlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from './plan.js';
+import { storedPositions } from './interleave.js';
+import type { GrowthPlan, InterleavePlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from './plan.js';
 import type { RowGather } from './row_chunks.js';
 
 /** A matrix with at most one nonzero per row: row r is scale[r] times unit vector index[r]. */
@@ -122,7 +123,24 @@ export interface AxisGather {
   raw: Uint8Array;
 }
 
-async function axisGather(segments: readonly PlannedSegment[], op: SelectionOperator): Promise<AxisGather | undefined | null> {
+/**
+ * A gather in logical order (segments concatenated) moved to the stored per-group order on both
+ * sides: large stored position P(l) takes small stored position P(index[l]).
+ */
+function interleaveGather(g: AxisGather, segments: readonly PlannedSegment[], interleave: InterleavePlan): AxisGather {
+  const small = storedPositions(segments.map((s) => s.small), interleave.small);
+  const large = storedPositions(segments.map((s) => s.large), interleave.large);
+  const out: AxisGather = { index: new Int32Array(g.index.length), scale: new Float32Array(g.index.length), raw: new Uint8Array(g.index.length) };
+  for (let l = 0; l < g.index.length; l++) {
+    const at = large[l];
+    out.index[at] = small[g.index[l]];
+    out.scale[at] = g.scale[l];
+    out.raw[at] = g.raw[l];
+  }
+  return out;
+}
+
+async function axisGather(segments: readonly PlannedSegment[], op: SelectionOperator, interleave?: InterleavePlan): Promise<AxisGather | undefined | null> {
   if (segments.every((s) => s.operator === null)) return null;
   const large = segments.reduce((n, s) => n + s.large, 0);
   const gather: AxisGather = { index: new Int32Array(large), scale: new Float32Array(large), raw: new Uint8Array(large) };
@@ -139,7 +157,7 @@ async function axisGather(segments: readonly PlannedSegment[], op: SelectionOper
     offSmall += s.small;
     offLarge += s.large;
   }
-  return gather;
+  return interleave ? interleaveGather(gather, segments, interleave) : gather;
 }
 
 /**
@@ -216,8 +234,8 @@ export async function tensorGather(t: PlannedTensor, op: SelectionOperator): Pro
     depthScale = d.scale[t.layer];
   }
   const gathers: (AxisGather | null)[] = [];
-  for (const segments of t.axes) {
-    const g = await axisGather(segments, op);
+  for (const [axis, segments] of t.axes.entries()) {
+    const g = await axisGather(segments, op, t.interleave?.axis === axis ? t.interleave : undefined);
     if (g === undefined) return undefined;
     gathers.push(g);
   }
