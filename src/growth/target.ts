@@ -70,6 +70,16 @@ export function resolveTarget(source: ModelDims, options: TargetOptions, descrip
   if (!Number.isInteger(headDim)) {
     throw new UsageError(`--heads: ${numHeads} heads do not divide --hidden-size ${hiddenSize}`, { flag: '--heads' });
   }
+  if ((source.partialRotary ?? 1) < 1 && headDim !== source.headDim) {
+    // Under partial rotary the rotated dims are floor(head_dim * fraction) with frequencies over
+    // that count: a new head_dim changes which dims rotate and at what frequency, so no copy of
+    // the small heads computes what they did. Growing the head count keeps head_dim.
+    const flag = options.headDim !== undefined ? '--head-dim' : '--heads';
+    throw new UsageError(
+      `${flag}: ${source.modelType} rotates only the first ${source.partialRotary} of each head's ${source.headDim} dims; head_dim must stay ${source.headDim} (got ${headDim})`,
+      { flag, hint: `leave ${flag} out: heads grow with the hidden size and head_dim stays ${source.headDim}` },
+    );
+  }
   const kvScaled = (source.numKvHeads * numHeads) / source.numHeads;
   const numKvHeads = options.kvHeads ?? (source.numKvHeads === source.numHeads ? numHeads : Number.isInteger(kvScaled) ? kvScaled : source.numKvHeads);
   if (description.configFields.numKvHeads === undefined && numKvHeads !== numHeads) {

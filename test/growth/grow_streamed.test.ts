@@ -54,6 +54,13 @@ const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
   ['bert-mlm', 'net2net', { hiddenSize: 96, layers: 3 }],
   ['llama-gqa-untied', 'random', { hiddenSize: 96, layers: 3 }],
   ['gpt2-bare-bf16', 'net2net', { hiddenSize: 64, layers: 3, dtype: 'F32', maxShardSize: 20_000 }],
+  // Fused tensors: Phi-3 (BF16, the 16-bit gather) and GPT-NeoX (F32, per-head interleaved q|k|v).
+  ['phi3-fused', 'net2net', { hiddenSize: 128, layers: 4 }],
+  ['phi3-fused', 'stack', { hiddenSize: 96, layers: 3, intermediateSize: 144 }],
+  ['phi3-fused', 'random', { hiddenSize: 96, layers: 3 }],
+  ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, layers: 4 }],
+  ['gpt-neox-pythia', 'interlace', { hiddenSize: 96, layers: 3 }],
+  ['gpt-neox-pythia', 'net2net', { hiddenSize: 96, layers: 3, dtype: 'BF16' }],
 ];
 
 describe('grow without --data streams the grown model from the source', () => {
