@@ -21,7 +21,7 @@ export interface ModelCardOptions {
 }
 
 /** What the Hub's widget and search call each family's task. */
-const PIPELINE_TAG: Record<string, string> = { gpt2: 'text-generation', llama: 'text-generation', bert: 'fill-mask' };
+const PIPELINE_TAG: Record<string, string> = { gpt2: 'text-generation', llama: 'text-generation', bert: 'fill-mask', gpt_neox: 'text-generation', phi3: 'text-generation' };
 
 /** The repo id inside a Hugging Face cache path (…/models--owner--name/snapshots/<commit>), if it is one. */
 export function repoIdFromCachePath(dir: string): string | undefined {
