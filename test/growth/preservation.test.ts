@@ -70,12 +70,17 @@ describe('net2net growth preserves the function where it can be exact', () => {
     expect(diff).toBeLessThan(FUSED_TOLERANCE);
   });
 
-  it('GPT-NeoX with a sequential residual (use_parallel_residual false) too', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'ligo-neox-seq-'));
+  // Config variants of the golden weights (a tied head ignores the stored embed_out / lm_head).
+  it.each([
+    ['gpt-neox-pythia', { use_parallel_residual: false }],
+    ['gpt-neox-pythia', { tie_word_embeddings: true }],
+    ['phi3-fused', { tie_word_embeddings: true }],
+  ] as const)('%s with %j too', async (name, variant) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ligo-variant-'));
     try {
-      await cp(path.join(GOLDEN_DIR, 'gpt-neox-pythia'), dir, { recursive: true });
+      await cp(path.join(GOLDEN_DIR, name), dir, { recursive: true });
       const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-      await writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, use_parallel_residual: false }));
+      await writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, ...variant }));
       const { small, grown } = await logitsBeforeAndAfter(dir, { hiddenSize: 128, layers: 4 });
       expect(maxAbsDiff(grown, small)).toBeLessThan(FUSED_TOLERANCE);
     } finally {
