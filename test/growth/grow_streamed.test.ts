@@ -57,9 +57,12 @@ const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
   // Fused tensors: Phi-3 (BF16, the 16-bit gather) and GPT-NeoX (F32, per-head interleaved q|k|v).
   ['phi3-fused', 'net2net', { hiddenSize: 128, layers: 4 }],
   ['phi3-fused', 'stack', { hiddenSize: 96, layers: 3, intermediateSize: 144 }],
+  ['phi3-fused', 'interlace', { hiddenSize: 128, layers: 3 }],
   ['phi3-fused', 'random', { hiddenSize: 96, layers: 3 }],
   ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, layers: 4 }],
   ['gpt-neox-pythia', 'interlace', { hiddenSize: 96, layers: 3 }],
+  ['gpt-neox-pythia', 'stack', { hiddenSize: 128, layers: 3, intermediateSize: 320 }],
+  ['gpt-neox-pythia', 'random', { hiddenSize: 96, layers: 4 }],
   ['gpt-neox-pythia', 'net2net', { hiddenSize: 96, layers: 3, dtype: 'BF16' }],
 ];
 
