@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ModelDims } from '../arch/dims.js';
-import type { GrowthReport } from '../growth/write.js';
+import { parseRepoRef } from '../checkpoint/repo_id.js';
 import { README_FILE } from './files.js';
-import { parseRepoRef } from './repo_id.js';
+import type { GrowthReport } from './report.js';
 
 /** The parts of growth.json a model card shows; the rest are optional so older reports still render. */
 export type ModelCardReport = Pick<GrowthReport, 'family' | 'sourceDims' | 'targetDims' | 'parameters' | 'method' | 'steps' | 'data' | 'heldOut'> &

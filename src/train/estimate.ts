@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import type { Family } from '../arch/dims.js';
-import { operatorShapes } from './operator.js';
-import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from './plan.js';
+import { operatorShapes } from '../growth/operator.js';
+import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/plan.js';
 
 /**
  * Memory of the LiGO learning phase, estimated from the plan before anything is allocated, so a
