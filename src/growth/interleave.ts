@@ -4,6 +4,13 @@
  * where every part is one role that its own operator grows; the stored order is per head. The two
  * orders are a permutation of each other, so a gather (selection.ts) composes it with the growth
  * for free, and the dense path (materialize.ts) does it with reshapes.
+ *
+ * Why not split fused tensors into their parts at load time and fuse them again when writing: the
+ * plan would then name tensors the checkpoint does not have, the streamed writers (which build a
+ * tensor block of rows by block of rows straight from the source bytes) would have to hold every
+ * part of a fused tensor to write any of its rows, and the forward passes, operator file and
+ * apply would each need the mapping. Kept as one tensor whose axis has parts, every path (dense
+ * materialization, selection gathers, 16-bit and float32 streaming, apply) grows it unchanged.
  */
 
 /** For each logical index (parts concatenated), its position in the stored per-group order. */
