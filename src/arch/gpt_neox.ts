@@ -1,7 +1,7 @@
 import { UnsupportedError } from '../errors.js';
 import { ConfigReader, STANDARD_CONFIG_FIELDS } from './config_fields.js';
 import type { Activation } from './dims.js';
-import { inp, interleaved, out, type ArchitectureDescription } from './types.js';
+import { defaultPreservation, inp, interleaved, out, type ArchitectureDescription } from './types.js';
 
 const layer = (suffix: string): string => `gpt_neox.layers.{i}.${suffix}`;
 
@@ -23,6 +23,15 @@ export const gptNeox: ArchitectureDescription = {
   modelTypes: ['gpt_neox'],
   configFields: STANDARD_CONFIG_FIELDS,
   preNorm: true,
+  capabilities: { headDim: false, gqa: false, rotary: true, bias: 'config' },
+  // GPT-2's counts plus the fused q|k|v split and the partial-rotary slices and concats, rounded up;
+  // bench:estimate --families gpt_neox,phi3 (16 plans): estimate / measured 1.05-1.29, median 1.13.
+  activationCost: { hidden: 90, ffn: 32, scores: 11 },
+  pipelineTag: 'text-generation',
+  // Pre-norm, and with a parallel residual a layer adds attn + mlp to its input: zeroing both
+  // output projections (attention.dense, mlp.dense_4h_to_h and their biases) still makes a repeat
+  // an identity.
+  preservation: defaultPreservation(true),
   tensors: [
     { name: 'gpt_neox.embed_in.weight', axes: [out('vocab'), out('width')], init: 'normal' },
     { name: layer('input_layernorm.weight'), axes: [out('width')], group: 'norm', init: 'ones' },

@@ -1,6 +1,6 @@
 import { CheckpointError, UnsupportedError } from '../errors.js';
 import { bert } from './bert.js';
-import { rotaryDims, type ModelDims } from './dims.js';
+import { rotaryDims, type Family, type ModelDims } from './dims.js';
 import { gpt2 } from './gpt2.js';
 import { gptNeox } from './gpt_neox.js';
 import { llama } from './llama.js';
@@ -8,6 +8,13 @@ import { phi3 } from './phi3.js';
 import type { ArchitectureDescription } from './types.js';
 
 export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama, gptNeox, phi3];
+
+/** The description of a family (every Family has exactly one; test/arch/families.test.ts checks). */
+export function descriptionOf(family: Family): ArchitectureDescription {
+  const description = ARCHITECTURES.find((a) => a.family === family);
+  if (description === undefined) throw new Error(`no architecture description for family "${family}"`);
+  return description;
+}
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.flatMap((a) => a.modelTypes);
 

@@ -12,10 +12,10 @@ import { selectionProducer } from '../growth/stream.js';
 import { targetConfig } from '../growth/target.js';
 import { OPERATOR_FILE } from '../output/files.js';
 import { openOperator, planForOperator } from '../output/operator_file.js';
-import { checkOutputDir } from '../output/output_dir.js';
 import type { GrowthReport } from '../output/report.js';
 import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrownOutputOptions } from './options.js';
+import { prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
 export interface ApplyOptions extends GrownOutputOptions {
@@ -29,7 +29,7 @@ const DIM_KEYS = ['family', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
   const backend = await initBackend({ backend: options.backend, threads: options.threads });
-  await checkOutputDir(options.out, options.overwrite ?? false);
+  await prepareOutputDir(options.out, options.overwrite ?? false, options.onProgress);
   const saved = await openOperator(options.operator);
   let operator: LazyOperator | undefined;
   let source: OpenedModel | undefined;

@@ -13,13 +13,13 @@ import { targetConfig } from '../growth/target.js';
 import { writeOperator } from '../output/operator_file.js';
 import type { GrowthReport } from '../output/report.js';
 import { outputDtype, roundToDtype, writeGrownModel } from '../output/write.js';
-import { checkOutputDir } from '../output/output_dir.js';
 import { learnOperator, type LearnResult } from '../train/learn.js';
 import { heldOutLoss, loadRunData, loadSourceTokenizer, weightGetter, type RunData } from './data.js';
 import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 import { planFromOptions } from './plan.js';
+import { prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
 /** What every step of a run shares. */
@@ -31,13 +31,14 @@ interface Run {
   progress: (event: GrowEvent) => void;
 }
 
-/** Step 1: options resolved, the backend started and --out checked, before any long work. */
+/** Step 1: options resolved, the backend started and --out checked (stale staging removed), before any long work. */
 async function startRun(options: GrowOptions): Promise<Run> {
   const o = resolveGrowOptions(options);
   const startedAt = performance.now();
   const backend = await initBackend({ backend: o.backend, threads: o.threads });
-  await checkOutputDir(o.out, o.overwrite);
-  return { o, backend, startedAt, progress: o.onProgress ?? (() => undefined) };
+  const progress = o.onProgress ?? (() => undefined);
+  await prepareOutputDir(o.out, o.overwrite, progress);
+  return { o, backend, startedAt, progress };
 }
 
 const missingDataError = (): UsageError =>
