@@ -58,6 +58,7 @@ const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
   ['phi3-fused', 'net2net', { hiddenSize: 128, layers: 4 }],
   ['phi3-fused', 'stack', { hiddenSize: 96, layers: 3, intermediateSize: 144 }],
   ['phi3-fused', 'interlace', { hiddenSize: 128, layers: 3 }],
+  ['phi3-fused', 'net2net', { hiddenSize: 128, layers: 3, headDim: 32 }],
   ['phi3-fused', 'random', { hiddenSize: 96, layers: 3 }],
   ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, layers: 4 }],
   ['gpt-neox-pythia', 'interlace', { hiddenSize: 96, layers: 3 }],
