@@ -1,4 +1,4 @@
-import type { ModelDims } from '../arch/dims.js';
+import { rotaryDims, type ModelDims } from '../arch/dims.js';
 import { axisSize, groupCount, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
 import { axisSegments, isInterleaved, type ArchitectureDescription, type Axis, type AxisRole, type AxisSide, type LayerGroup } from '../arch/types.js';
 
@@ -19,7 +19,38 @@ export interface WidthOperatorSpec {
   layer?: number;
   small: number;
   large: number;
-  heads?: { small: number; large: number; headDimSmall: number; headDimLarge: number; rotary: boolean };
+  heads?: {
+    small: number;
+    large: number;
+    headDimSmall: number;
+    headDimLarge: number;
+    rotary: boolean;
+    /** Under partial rotary, the dims of each head RoPE passes through (the last ones). */
+    pass?: { small: number; large: number };
+  };
+}
+
+/** A head_dim factor of an attention operator: its parameter name suffix and [large, small] shape. */
+export interface HeadDimFactor {
+  suffix: 'head_dim' | 'head_dim.pass';
+  shape: [number, number];
+}
+
+/**
+ * The head_dim factors of an attention operator, from which its head_dim matrix H is built
+ * (B = M kron H): none when head_dim is unchanged (H is the identity); without RoPE one factor,
+ * H itself; under RoPE one factor P on half the rotated dims, H = kron(I2, P), so dims i and
+ * i + rotated/2 (rotate_half's pairs) move together; under partial rotary also a factor on the
+ * passed-through dims, H = blockdiag(kron(I2, P), P_pass), so rotated dims stay the first ones.
+ */
+export function headDimFactors(op: WidthOperatorSpec): HeadDimFactor[] {
+  if (!op.heads || op.heads.headDimSmall === op.heads.headDimLarge) return [];
+  const { headDimSmall, headDimLarge, rotary, pass } = op.heads;
+  if (!rotary) return [{ suffix: 'head_dim', shape: [headDimLarge, headDimSmall] }];
+  const passSmall = pass?.small ?? 0;
+  const passLarge = pass?.large ?? 0;
+  const rotated: HeadDimFactor = { suffix: 'head_dim', shape: [(headDimLarge - passLarge) / 2, (headDimSmall - passSmall) / 2] };
+  return pass ? [rotated, { suffix: 'head_dim.pass', shape: [passLarge, passSmall] }] : [rotated];
 }
 
 export interface DepthOperatorSpec {
@@ -108,9 +139,14 @@ function interleavePlan(axes: readonly Axis[], source: ModelDims, target: ModelD
 
 function widthOperatorParams(op: WidthOperatorSpec): number {
   if (!op.heads) return 2 * op.small * op.large;
-  const { small, large, headDimSmall, headDimLarge, rotary } = op.heads;
-  const dim = headDimSmall === headDimLarge ? 0 : rotary ? (headDimSmall * headDimLarge) / 4 : headDimSmall * headDimLarge;
-  return 2 * (small * large + dim);
+  const dim = headDimFactors(op).reduce((sum, f) => sum + f.shape[0] * f.shape[1], 0);
+  return 2 * (op.heads.small * op.heads.large + dim);
+}
+
+/** The dims RoPE passes through in each head of source and target, when it rotates only some. */
+function passedDims(source: ModelDims, target: ModelDims): { small: number; large: number } | undefined {
+  const small = source.headDim - rotaryDims(source);
+  return source.rotary && small > 0 ? { small, large: target.headDim - rotaryDims(target) } : undefined;
 }
 
 export function planGrowth(options: {
@@ -125,6 +161,7 @@ export function planGrowth(options: {
   const targetSpecs = tensorSpecs(description, target, optionalPresent);
   const width = new Map<string, WidthOperatorSpec>();
   const rotary = source.rotary;
+  const pass = passedDims(source, target);
 
   const tensors = targetSpecs.map((spec): PlannedTensor => {
     const template = spec.template;
@@ -147,7 +184,7 @@ export function planGrowth(options: {
             small,
             large,
             heads: attention
-              ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary }
+              ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary, ...(pass ? { pass } : {}) }
               : undefined,
           });
         }

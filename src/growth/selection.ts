@@ -8,7 +8,7 @@
  */
 import type { AxisSide, LayerGroup } from '../arch/types.js';
 import { storedPositions } from './interleave.js';
-import type { GrowthPlan, InterleavePlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from './plan.js';
+import { headDimFactors, type GrowthPlan, type InterleavePlan, type PlannedSegment, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
 import type { RowGather } from './row_chunks.js';
 
 /** A matrix with at most one nonzero per row: row r is scale[r] times unit vector index[r]. */
@@ -57,6 +57,17 @@ export function kronSelection(a: Selection, b: Selection): Selection {
   return { index, scale, cols: a.cols * b.cols };
 }
 
+/** [[a, 0], [0, b]] of two selections. */
+function blockDiagonalSelection(a: Selection, b: Selection): Selection {
+  const index = new Int32Array(a.index.length + b.index.length);
+  index.set(a.index);
+  for (let i = 0; i < b.index.length; i++) index[a.index.length + i] = a.cols + b.index[i];
+  const scale = new Float32Array(index.length);
+  scale.set(a.scale);
+  scale.set(b.scale, a.scale.length);
+  return { index, scale, cols: a.cols + b.cols };
+}
+
 /** Where operator matrices come from: (name) -> a selection, or row-major float32 data and shape. */
 export type OperatorMatrixReader = (name: string) => Promise<Selection | { data: Float32Array; shape: readonly number[] }>;
 
@@ -98,15 +109,18 @@ export class SelectionOperator {
     if (!op) throw new Error(`growth plan has no width operator "${id}"`);
     const main = await this.matrix(`${id}.${side}`);
     if (!main || !op.heads) return main;
-    const { headDimSmall, headDimLarge, rotary } = op.heads;
-    let headDim: Selection | undefined;
-    if (headDimSmall === headDimLarge) headDim = identitySelection(headDimSmall);
-    else {
-      const factor = await this.matrix(`${id}.${side}.head_dim`);
+    const factors: Selection[] = [];
+    for (const f of headDimFactors(op)) {
+      const factor = await this.matrix(`${id}.${side}.${f.suffix}`);
       if (!factor) return undefined;
-      headDim = rotary ? kronSelection(identitySelection(2), factor) : factor;
+      factors.push(factor);
     }
-    return kronSelection(main, headDim);
+    // As operatorMatrices builds it: identity, the factor, kron(I2, factor), or that and the pass factor block-diagonal.
+    const [factor, pass] = factors;
+    if (!factor) return kronSelection(main, identitySelection(op.heads.headDimSmall));
+    if (!op.heads.rotary) return kronSelection(main, factor);
+    const rotated = kronSelection(identitySelection(2), factor);
+    return kronSelection(main, pass ? blockDiagonalSelection(rotated, pass) : rotated);
   }
 
   /** The depth matrix of `group`, when each large layer takes (a multiple of) one small layer. */

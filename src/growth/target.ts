@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { checkDims } from '../arch/resolve.js';
-import type { ModelDims } from '../arch/dims.js';
+import { rotaryDims, type ModelDims } from '../arch/dims.js';
 import type { ArchitectureDescription } from '../arch/types.js';
 
 /** Target dimensions a user may ask for; unspecified ones scale with the source. */
@@ -70,15 +70,14 @@ export function resolveTarget(source: ModelDims, options: TargetOptions, descrip
   if (!Number.isInteger(headDim)) {
     throw new UsageError(`--heads: ${numHeads} heads do not divide --hidden-size ${hiddenSize}`, { flag: '--heads' });
   }
-  if ((source.partialRotary ?? 1) < 1 && headDim !== source.headDim) {
-    // Under partial rotary the rotated dims are floor(head_dim * fraction) with frequencies over
-    // that count: a new head_dim changes which dims rotate and at what frequency, so no copy of
-    // the small heads computes what they did. Growing the head count keeps head_dim.
+  const rotated = rotaryDims({ headDim, partialRotary: source.partialRotary });
+  if (source.rotary && headDim !== source.headDim && rotated % 2 !== 0) {
+    // Partial rotary turns the first floor(head_dim * fraction) dims in rotate_half pairs.
     const flag = options.headDim !== undefined ? '--head-dim' : '--heads';
-    throw new UsageError(
-      `${flag}: ${source.modelType} rotates only the first ${source.partialRotary} of each head's ${source.headDim} dims; head_dim must stay ${source.headDim} (got ${headDim})`,
-      { flag, hint: `leave ${flag} out: heads grow with the hidden size and head_dim stays ${source.headDim}` },
-    );
+    throw new UsageError(`${flag}: head_dim ${headDim} would rotate ${rotated} dims (${source.partialRotary} of each head); RoPE needs an even number`, {
+      flag,
+      hint: `keep head_dim ${source.headDim} (leave ${flag} out) or choose one whose ${source.partialRotary} is even`,
+    });
   }
   const kvScaled = (source.numKvHeads * numHeads) / source.numHeads;
   const numKvHeads = options.kvHeads ?? (source.numKvHeads === source.numHeads ? numHeads : Number.isInteger(kvScaled) ? kvScaled : source.numKvHeads);

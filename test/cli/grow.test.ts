@@ -82,11 +82,11 @@ describe('ligo grow / apply', () => {
     expect(run.stderr).toMatch(/--heads: 8 heads do not divide --hidden-size 100/);
   });
 
-  it('GPT-NeoX keeps head_dim under partial rotary: --heads that would change it exits 2 with one line', async () => {
-    const run = await ligo(['grow', path.join(GOLDEN, 'gpt-neox-pythia'), '--hidden-size', '128', '--heads', '4', '--method', 'net2net', '--out', path.join(work, 'never')]);
+  it('GPT-NeoX: --heads giving a head_dim whose rotated share is odd exits 2 with one line', async () => {
+    const run = await ligo(['grow', path.join(GOLDEN, 'gpt-neox-pythia'), '--hidden-size', '80', '--heads', '4', '--method', 'net2net', '--out', path.join(work, 'never')]);
     expect(run.code).toBe(2);
-    expect(errorLines(run)).toEqual([`ligo: --heads: gpt_neox rotates only the first 0.25 of each head's 16 dims; head_dim must stay 16 (got 32)`]);
-    expect(run.stderr).toMatch(/hint: leave --heads out/);
+    expect(errorLines(run)).toEqual(['ligo: --heads: head_dim 20 would rotate 5 dims (0.25 of each head); RoPE needs an even number']);
+    expect(run.stderr).toMatch(/hint: keep head_dim 16/);
   });
 
   it('a learning phase that cannot fit fails before it starts, with the estimate and a hint (exit 1)', async () => {

@@ -14,7 +14,7 @@ import { materializeTensor } from '../../src/growth/materialize.js';
 import { GrowthOperator } from '../../src/growth/operator.js';
 import { planGrowth, type PlannedTensor } from '../../src/growth/plan.js';
 import { materializeBySelection, SelectionOperator } from '../../src/growth/selection.js';
-import { resolveTarget } from '../../src/growth/target.js';
+import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
 
 /** A [large, small] 0/1 matrix whose row r selects column pick[r]. */
@@ -34,16 +34,21 @@ function firstMismatch(a: Float32Array, b: Float32Array): number {
 const PICKS = { q: [3, 1, 0, 2, 2, 0, 1, 3], k: [1, 1, 2, 0, 3, 3, 0, 2], v: [0, 3, 3, 1, 2, 1, 0, 2] };
 const KV_PICKS = { q: PICKS.q, k: [1, 0, 0, 1], v: [0, 0, 1, 1] };
 
-async function grownBothWays(name: string, tensorName: string, picks: Record<'q' | 'k' | 'v', number[]>): Promise<{ small: Float32Array; smallShape: number[]; dense: Float32Array; gathered: Float32Array | undefined }> {
+async function grownBothWays(
+  name: string,
+  tensorName: string,
+  picks: Record<'q' | 'k' | 'v', number[]>,
+  targetOptions: TargetOptions = { hiddenSize: 128 },
+): Promise<{ small: Float32Array; smallShape: number[]; dense: Float32Array; gathered: Float32Array | undefined }> {
   const model = await loadModel(path.join(GOLDEN_DIR, name));
-  const target = resolveTarget(model.dims, { hiddenSize: 128 }, model.description); // heads (and KV heads) x2, head_dim kept
+  const target = resolveTarget(model.dims, targetOptions, model.description); // by default heads (and KV heads) x2, head_dim kept
   const plan = planGrowth({ description: model.description, source: model.dims, target, method: 'ligo', optionalPresent: new Set() });
   const base = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: false }, noise: 0, random: Math.random });
   const tensors = new Map<string, { data: Float32Array; shape: number[] }>();
   for (const [n, v] of base.params) tensors.set(n, { data: (await v.data()) as Float32Array, shape: v.shape });
   base.dispose();
   const smallHeads = { q: model.dims.numHeads, k: model.dims.numKvHeads, v: model.dims.numKvHeads };
-  for (const part of ['q', 'k', 'v'] as const) tensors.set(`${part}.0.out`, pickMatrix(picks[part], smallHeads[part]));
+  for (const part of ['q', 'k', 'v'] as const) if (tensors.has(`${part}.0.out`)) tensors.set(`${part}.0.out`, pickMatrix(picks[part], smallHeads[part]));
   const op = GrowthOperator.fromTensors(plan, tensors);
   const planned = plan.tensors.find((t) => t.name === tensorName) as PlannedTensor;
   const get = (n: string): tf.Tensor => model.weight(n);
@@ -129,5 +134,18 @@ describe('fused tensors grow part by part, each part with its own operator', () 
       }
     }
     expect(firstMismatch(dense, expected), 'dense').toBe(-1);
+  });
+
+  it('GPT-NeoX head_dim 16 -> 32 under partial rotary: rotated dims from rotated dims in rotate_half pairs, the rest from the rest', async () => {
+    const same = { q: [0, 1, 2, 3], k: [0, 1, 2, 3], v: [0, 1, 2, 3] };
+    const { small, dense, gathered } = await grownBothWays('gpt-neox-pythia', 'gpt_neox.layers.0.attention.query_key_value.bias', same, { hiddenSize: 128, heads: 4 });
+    // Small head: 4 rotated dims (pairs (0, 2), (1, 3)) and 12 passed; large: 8 rotated ((j, j + 4)) and 24 passed.
+    const [H, hdS, hdL, rotS, rotL] = [4, 16, 32, 4, 8];
+    const sourceDim = (j: number): number =>
+      j < rotL / 2 ? j % (rotS / 2) : j < rotL ? rotS / 2 + ((j - rotL / 2) % (rotS / 2)) : rotS + ((j - rotL) % (hdS - rotS));
+    const expected = new Float32Array(H * 3 * hdL);
+    for (let h = 0; h < H; h++) for (let p = 0; p < 3; p++) for (let j = 0; j < hdL; j++) expected[(h * 3 + p) * hdL + j] = small[(h * 3 + p) * hdS + sourceDim(j)];
+    expect(firstMismatch(dense, expected), 'dense').toBe(-1);
+    expect(firstMismatch(gathered ?? new Float32Array(), expected), 'gathered').toBe(-1);
   });
 });

@@ -46,16 +46,19 @@ describe('interleaved axes', () => {
 });
 
 describe.each([
-  ['gpt-neox-pythia', { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 8, intermediate_size: 512 }],
-  ['phi3-fused', { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 4, intermediate_size: 192 }],
-] as const)('%s: ligo end to end', (name, grownFields) => {
+  ['gpt-neox-pythia', {}, { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 8, intermediate_size: 512 }],
+  // head_dim 16 -> 32: the rotated and passed-through dims of each head grow apart.
+  ['gpt-neox-pythia', { heads: 4 }, { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 512 }],
+  ['phi3-fused', {}, { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 8, num_key_value_heads: 4, intermediate_size: 192 }],
+] as const)('%s %j: ligo end to end', (name, extra, grownFields) => {
   let out: string;
 
   beforeAll(async () => {
     const report = await grow({
       source: path.join(GOLDEN_DIR, name),
-      out: path.join(work, `${name}-ligo`),
+      out: path.join(work, `${name}-ligo-${Object.keys(extra).join('-')}`),
       data: tokens,
+      ...extra,
       hiddenSize: 128,
       layers: 4,
       steps: 3,
@@ -88,7 +91,7 @@ describe.each([
   });
 
   it('apply with the learned (dense) operator writes the same bytes', async () => {
-    const applied = await apply({ source: path.join(GOLDEN_DIR, name), operator: out, out: path.join(work, `${name}-applied`), backend: 'wasm' });
+    const applied = await apply({ source: path.join(GOLDEN_DIR, name), operator: out, out: `${out}-applied`, backend: 'wasm' });
     const a = await readFile(path.join(out, 'model.safetensors'));
     expect((await readFile(path.join(applied.out, 'model.safetensors'))).equals(a)).toBe(true);
     expect(await readdir(applied.out)).toContain('config.json');
@@ -115,9 +118,10 @@ describe('fused families: loading and refusals', () => {
     expect(inspection.dims).toMatchObject({ partialRotary: 0.25, parallelResidual: true, headDim: 16, tiedEmbeddings: false });
   });
 
-  it('GPT-NeoX keeps head_dim under partial rotary: a target that changes it is refused with one line', async () => {
-    await expect(grow({ source: path.join(GOLDEN_DIR, 'gpt-neox-pythia'), out: path.join(work, 'never'), hiddenSize: 128, heads: 4, method: 'net2net', backend: 'wasm' })).rejects.toThrow(
-      /^--heads: gpt_neox rotates only the first 0.25 of each head's 16 dims; head_dim must stay 16 \(got 32\)$/,
+  it('GPT-NeoX: a head_dim whose rotated share is odd is refused with one line', async () => {
+    // hidden 80 / 4 heads = head_dim 20, of which 0.25 is 5 dims: rotate_half needs pairs.
+    await expect(grow({ source: path.join(GOLDEN_DIR, 'gpt-neox-pythia'), out: path.join(work, 'never'), hiddenSize: 80, heads: 4, method: 'net2net', backend: 'wasm' })).rejects.toThrow(
+      /^--heads: head_dim 20 would rotate 5 dims \(0.25 of each head\); RoPE needs an even number$/,
     );
   });
 

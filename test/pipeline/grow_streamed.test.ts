@@ -62,6 +62,7 @@ const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
   ['phi3-fused', 'random', { hiddenSize: 96, layers: 3 }],
   ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, layers: 4 }],
   ['gpt-neox-pythia', 'interlace', { hiddenSize: 96, layers: 3 }],
+  ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, heads: 4, layers: 3 }],
   ['gpt-neox-pythia', 'stack', { hiddenSize: 128, layers: 3, intermediateSize: 320 }],
   ['gpt-neox-pythia', 'random', { hiddenSize: 96, layers: 4 }],
   ['gpt-neox-pythia', 'net2net', { hiddenSize: 96, layers: 3, dtype: 'BF16' }],
