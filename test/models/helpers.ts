@@ -19,6 +19,8 @@ export const GOLDEN_CASES = [
   'llama3-rope-scaling',
   'qwen3-qknorm',
   'gemma-scaled',
+  'gpt-neox-pythia',
+  'phi3-fused',
 ];
 
 /** Activates a backend; initBackend also registers the kernels and gradients tfjs lacks. */
