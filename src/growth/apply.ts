@@ -60,7 +60,11 @@ class SourceWindow {
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
-  const backend = await initBackend({ backend: options.backend, threads: options.threads });
+  const backend = await initBackend({
+    backend: options.backend,
+    threads: options.threads,
+    log: (message) => options.onProgress?.({ phase: 'load', message }),
+  });
   await checkOutputDir(options.out, options.overwrite ?? false);
   const saved = await openOperator(options.operator);
   let operator: LazyOperator | undefined;

@@ -102,6 +102,11 @@ export interface MemoryEstimate {
   updateBytes: number;
   /** source + operator + optimizer + max(grown + activations, update). */
   totalBytes: number;
+  /**
+   * The largest single tensor: logits [B,T,V], attention scores [B,H,T,T], a grown weight, a depth
+   * stack or an operator matrix. On webgpu one tensor is one GPU buffer, bounded by the adapter.
+   */
+  largestTensorBytes: number;
 }
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -187,6 +192,8 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
   const activationBytes = FLOAT32_BYTES * B * T * perToken;
   const largest = Math.max(0, ...[...operatorShapes(plan).values()].map(([rows, cols]) => rows * cols));
   const updateBytes = FLOAT32_BYTES * (plan.parameters.operator + UPDATE_TEMPORARIES * largest);
+  const largestWeight = Math.max(0, ...plan.tensors.map((t) => Math.max(product(t.shape), (t.layer === undefined ? 0 : t.sources.length) * product(t.smallShape))));
+  const largestTensorBytes = FLOAT32_BYTES * Math.max(B * T * V, B * H * T * T, B * T * F, largestWeight, largest);
   return {
     sourceBytes,
     operatorBytes,
@@ -195,16 +202,40 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
     activationBytes,
     updateBytes,
     totalBytes: sourceBytes + operatorBytes + optimizerBytes + Math.max(grownBytes + activationBytes, updateBytes),
+    largestTensorBytes,
   };
+}
+
+/** What the learning phase may use in all, and in one tensor where the backend bounds that. */
+export interface MemoryLimit {
+  bytes: number;
+  reason: string;
+  /** Largest single tensor (webgpu: the adapter's maxStorageBufferBindingSize); absent when unbounded. */
+  tensorBytes?: number;
+  tensorReason?: string;
+}
+
+/** The device a webgpu backend runs on, as far as the memory check needs it (see backend/webgpu.ts). */
+export interface GpuAdapterLimits {
+  software: boolean;
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
 }
 
 /**
  * What the learning phase may use: the memory the OS reports available, and on the wasm backend
- * no more than its heap limit (WASM_HEAP_LIMIT_BYTES), whichever is smaller.
+ * no more than its heap limit (WASM_HEAP_LIMIT_BYTES), whichever is smaller. On webgpu a software
+ * adapter keeps its buffers in that same memory; a GPU's own memory is not reported by WebGPU, so
+ * there only the adapter's per-buffer limit is checked (each tensor is one buffer).
  */
-export function learningMemoryLimit(backend: string, availableBytes: number = os.freemem()): { bytes: number; reason: string } {
+export function learningMemoryLimit(backend: string, availableBytes: number = os.freemem(), adapter?: GpuAdapterLimits): MemoryLimit {
   if (backend === 'wasm' && WASM_HEAP_LIMIT_BYTES < availableBytes) {
     return { bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' };
+  }
+  if (backend === 'webgpu' && adapter !== undefined) {
+    const tensorBytes = Math.min(adapter.limits.maxStorageBufferBindingSize, adapter.limits.maxBufferSize);
+    const tensor = { tensorBytes, tensorReason: "the WebGPU adapter's largest storage buffer" };
+    if (adapter.software) return { bytes: availableBytes, reason: 'available memory (software WebGPU adapter)', ...tensor };
+    return { bytes: Number.POSITIVE_INFINITY, reason: 'GPU memory, which WebGPU does not report', ...tensor };
   }
   return { bytes: availableBytes, reason: 'available memory' };
 }

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
-import { initBackend } from '../backend/index.js';
+import { initBackend, type BackendInfo } from '../backend/index.js';
 import { readConfig } from '../checkpoint/index.js';
 import { LigoError, UsageError } from '../errors.js';
 import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape, type MemoryEstimate } from './estimate.js';
@@ -91,17 +91,22 @@ const getter = (weights: ReadonlyMap<string, tf.Tensor>) => (name: string): tf.T
 };
 
 /** Says what the learning phase will need and refuses to start one that cannot fit. */
-function checkLearningMemory(plan: GrowthPlan, shape: LearningShape, backend: string, progress: (e: GrowEvent) => void): void {
+function checkLearningMemory(plan: GrowthPlan, shape: LearningShape, backend: BackendInfo, progress: (e: GrowEvent) => void): void {
   const estimate = estimateLearningMemory(plan, shape);
-  const limit = learningMemoryLimit(backend);
+  const limit = learningMemoryLimit(backend.name, undefined, backend.adapter);
   const parts = `source ${formatBytes(estimate.sourceBytes)}, operator ${formatBytes(estimate.operatorBytes)}, optimizer ${formatBytes(estimate.optimizerBytes)}, grown model ${formatBytes(estimate.grownBytes)}, activations ${formatBytes(estimate.activationBytes)}`;
   progress({ phase: 'load', message: `learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts})` });
+  const hint = `${shape.recompute ? '' : 'add --recompute (activations of one layer at a time), '}lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) and raise --grad-accum to keep tokens per step, or use the tensorflow backend`;
   if (estimate.totalBytes > limit.bytes) {
     throw new LigoError(
       `the learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts}), more than ${formatBytes(limit.bytes)} (${limit.reason})`,
-      {
-        hint: `${shape.recompute ? '' : 'add --recompute (activations of one layer at a time), '}lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) and raise --grad-accum to keep tokens per step, or use the tensorflow backend`,
-      },
+      { hint },
+    );
+  }
+  if (limit.tensorBytes !== undefined && estimate.largestTensorBytes > limit.tensorBytes) {
+    throw new LigoError(
+      `the learning phase needs a ${formatBytes(estimate.largestTensorBytes)} tensor, more than ${formatBytes(limit.tensorBytes)} (${limit.tensorReason})`,
+      { hint: `lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) (logits are batch x seq x vocabulary), or use --backend wasm` },
     );
   }
 }
@@ -133,9 +138,9 @@ const missingDataError = (): UsageError =>
 export async function grow(options: GrowOptions): Promise<GrowthReport> {
   const o = withDefaults(options);
   const started = performance.now();
-  const backend = await initBackend({ backend: o.backend, threads: o.threads });
-  await checkOutputDir(o.out, o.overwrite);
   const progress = o.onProgress ?? (() => undefined);
+  const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => progress({ phase: 'load', message }) });
+  await checkOutputDir(o.out, o.overwrite);
   if (!o.data) {
     // Nothing to learn or measure: stream the grown model from the source, never holding it whole.
     const opened = await openModel(o.source);
@@ -160,7 +165,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
       throw new UsageError(`${o.source}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${small.dims.vocabSize}`, { file: o.source });
     }
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
-    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, backend.name, progress);
+    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, backend, progress);
     const tokens = o.data ? await loadTokens({ file: o.data, tokenizer, maxTokens: o.maxTokens }) : undefined;
     if (tokens && o.data) checkTokenIds(tokens, small.dims.vocabSize, o.data);
     const split = tokens ? capHeldOut(heldOutSplit(tokens, o.heldOut, seqLen, { file: o.data }), seqLen) : undefined;

@@ -3,6 +3,8 @@
  * Vulkan driver, about 1 GFLOP/s), installed by scripts/setup-lavapipe.sh. Kept tiny for that
  * reason. Skipped, with the reason in the suite title, where Dawn finds no adapter.
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import { causalLmLoss, forward, mlmLoss } from '../../src/models/index.js';
 import { learnOperator, type LearnOptions } from '../../src/train/learn.js';
 import { materializingLayers } from '../../src/train/recompute.js';
 import { GOLDEN_CASES, GOLDEN_DIR, loadGolden, maxAbsDiff, weightsFrom } from '../models/helpers.js';
+import { lastJson, ligo, ligoProcess, LLAMA_DIR } from '../cli/helpers.js';
 import { webGpuAvailability } from './webgpu_helpers.js';
 
 const gpu = await webGpuAvailability();
@@ -146,5 +149,46 @@ describe.skipIf(!gpu.ok)(`webgpu backend (${gpu.reason})`, () => {
       expect(new Set(got.counts).size, 'live tensors across steps').toBe(1);
       for (let i = 0; i < reference.losses.length; i++) expect(got.losses[i]).toBeCloseTo(reference.losses[i], 4);
     }
+  });
+
+  it('grow --backend webgpu (--recompute --grad-accum --distill), eval and apply of the learned operator, end to end', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'ligo-webgpu-'));
+    try {
+      const data = path.join(work, 'text.txt');
+      await writeFile(data, (await readFile('fixtures/text/corpus.txt', 'utf8')).slice(0, 3000));
+      const grown = path.join(work, 'grown');
+      const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '96', '--layers', '3', '--data', data, '--steps', '2', '--batch-size', '2',
+        '--seq-len', '16', '--grad-accum', '2', '--recompute', '--distill', '0.5', '--out', grown, '--json', '--backend', 'webgpu']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(lastJson(run)).toMatchObject({ backend: 'webgpu', steps: 2 });
+      const evalArgs = ['eval', grown, '--data', data, '--seq-len', '16', '--json', '--quiet'];
+      const onGpu = lastJson(await ligo([...evalArgs, '--backend', 'webgpu']));
+      const onWasm = lastJson(await ligo([...evalArgs, '--backend', 'wasm']));
+      expect(onGpu.backend).toBe('webgpu');
+      expect(Math.abs(Number(onGpu.loss) - Number(onWasm.loss))).toBeLessThan(1e-4);
+      const applied = path.join(work, 'applied');
+      const again = await ligo(['apply', LLAMA_DIR, '--operator', grown, '--out', applied, '--json', '--backend', 'webgpu']);
+      expect(again.code, again.stderr).toBe(0);
+      const [a, b] = await Promise.all([readFile(path.join(grown, 'model.safetensors')), readFile(path.join(applied, 'model.safetensors'))]);
+      expect(a.equals(b)).toBe(true);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!gpu.ok)('webgpu forced where Dawn finds no adapter', () => {
+  it('exits 2 with one line saying what Dawn said', async () => {
+    // An ICD list naming no file: the Vulkan loader finds no driver, as on a machine without one.
+    const run = await ligoProcess(['eval', LLAMA_DIR, '--data', 'fixtures/text/corpus.txt', '--seq-len', '16'], {
+      LIGO_BACKEND: 'webgpu',
+      VK_ICD_FILENAMES: '/nonexistent/icd.json',
+      VK_DRIVER_FILES: '/nonexistent/icd.json',
+    });
+    expect(run.code).toBe(2);
+    const lines = run.stderr.split('\n').filter((l) => l.startsWith('ligo:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/LIGO_BACKEND webgpu: .*Dawn found no WebGPU adapter/);
+    expect(run.stderr).toMatch(/Found no drivers|VK_ERROR_INCOMPATIBLE_DRIVER/);
   });
 });
