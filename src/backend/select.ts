@@ -148,8 +148,9 @@ async function activate(
       throw new NotHere(`"${describeAdapter(adapter.info)}" is a software adapter; --backend webgpu uses it anyway`);
     }
     // Only now: the package reads navigator.gpu at import and registers 'webgpu' only if it is there.
-    // Its gradients come with '@tensorflow/tfjs' (imported above), which registers them all.
-    await importOptional(pkg);
+    // Its gradients come with '@tensorflow/tfjs' (imported above), which registers them all. A literal
+    // specifier (it is an optionalDependency, so its types are there) lets a bundler include it.
+    await import('@tensorflow/tfjs-backend-webgpu');
     registerWebGpuKernels();
   } else if (choice === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');

@@ -8,18 +8,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../../src/arch/load.js';
 import { initBackend } from '../../src/backend/select.js';
-import { materializeAll } from '../../src/growth/materialize.js';
-import { GrowthOperator } from '../../src/growth/operator.js';
-import { planGrowth, type GrowthPlan } from '../../src/growth/plan.js';
-import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
-import { causalLmLoss, forward, mlmLoss } from '../../src/models/index.js';
-import { learnOperator, type LearnOptions } from '../../src/train/learn.js';
-import { materializingLayers } from '../../src/train/recompute.js';
-import { GOLDEN_CASES, GOLDEN_DIR, loadGolden, maxAbsDiff, weightsFrom } from '../models/helpers.js';
+import type { TargetOptions } from '../../src/growth/target.js';
+import type { LearnOptions } from '../../src/train/learn.js';
+import { GOLDEN_CASES } from '../models/helpers.js';
 import { lastJson, ligo, ligoProcess, LLAMA_DIR } from '../cli/helpers.js';
-import { webGpuAvailability } from './webgpu_helpers.js';
+import { goldenDiffs, learnSteps, operatorGradients, relativeDiff, webGpuAvailability } from './webgpu_helpers.js';
 
 const gpu = await webGpuAvailability();
 
@@ -27,51 +21,6 @@ const gpu = await webGpuAvailability();
 const LOGIT_TOLERANCE = 1e-4;
 /** Operator gradients on webgpu against wasm's: max |difference| over max |gradient|, per parameter. */
 const GRADIENT_TOLERANCE = 1e-4;
-
-const ids = (batch: number, seqLen: number, offset: number): number[][] =>
-  Array.from({ length: batch }, (_, b) => Array.from({ length: seqLen }, (_, t) => (offset * 13 + b * 31 + t * 7 + 5) % 250));
-
-async function setup(name: string, target: TargetOptions) {
-  const model = await loadModel(path.join(GOLDEN_DIR, name));
-  const dims = resolveTarget(model.dims, target, model.description);
-  const plan: GrowthPlan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'ligo', optionalPresent: model.match.optionalPresent });
-  let state = 11;
-  const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
-  const op = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: true }, noise: 1e-2, random });
-  return { model, plan, op, dispose: () => (op.dispose(), model.dispose()) };
-}
-
-/** Loss and operator gradients of one batch on the active backend, as plain arrays. */
-async function operatorGradients(name: string, target: TargetOptions, recompute: boolean) {
-  const { model, plan, op, dispose } = await setup(name, target);
-  const batch = tf.tensor2d(ids(2, 8, 0), [2, 8], 'int32');
-  const small = weightsFrom(model.weights);
-  const runLayer = recompute ? materializingLayers(plan, small, op) : undefined;
-  const upFront = recompute ? plan.tensors.filter((t) => t.layer === undefined) : plan.tensors;
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = forward(plan.target, weightsFrom(materializeAll(upFront, small, op)), { ids: batch, runLayer });
-    return plan.target.objective === 'masked' ? mlmLoss(logits, batch) : causalLmLoss(logits, batch);
-  }, op.variables);
-  const out = {
-    loss: (await value.data())[0],
-    grads: new Map<string, Float32Array>(),
-  };
-  for (const [key, g] of Object.entries(grads)) out.grads.set(key.replace(/^ligo\d+\//, ''), (await g.data()) as Float32Array);
-  tf.dispose([value, batch, ...Object.values(grads)]);
-  dispose();
-  return out;
-}
-
-/** Relative max difference: max |a - b| / max |b|. */
-function relativeDiff(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 describe.skipIf(!gpu.ok)(`webgpu backend (${gpu.reason})`, () => {
   it('--backend webgpu says which adapter, and that a software adapter is one', async () => {
@@ -85,22 +34,14 @@ describe.skipIf(!gpu.ok)(`webgpu backend (${gpu.reason})`, () => {
 
   it('forward parity on every golden case (max |logit diff| <= 1e-4)', async () => {
     await initBackend({ backend: 'webgpu' });
-    const diffs: string[] = [];
-    for (const name of GOLDEN_CASES) {
-      const c = await loadGolden(name);
-      try {
-        const before = tf.memory().numTensors;
-        const logits = tf.tidy(() => forward(c.dims, weightsFrom(c.weights), { ids: c.ids }));
-        const diff = maxAbsDiff(await logits.data(), c.expected);
-        logits.dispose();
-        expect(tf.memory().numTensors).toBe(before);
-        diffs.push(`  ${name.padEnd(18)} ${diff.toExponential(2)}`);
-        expect(diff, name).toBeLessThan(LOGIT_TOLERANCE);
-      } finally {
-        c.dispose();
-      }
-    }
+    const results = await goldenDiffs();
+    const diffs = results.map(({ name, diff }) => `  ${name.padEnd(18)} ${diff.toExponential(2)}`);
     console.log(`max |logit diff| vs Hugging Face on webgpu (${gpu.reason}):\n${diffs.join('\n')}`);
+    expect(results.map((r) => r.name)).toEqual(GOLDEN_CASES);
+    for (const r of results) {
+      expect(r.leaked, r.name).toBe(0);
+      expect(r.diff, r.name).toBeLessThan(LOGIT_TOLERANCE);
+    }
   });
 
   const gradientCases: [string, TargetOptions, boolean][] = [
@@ -108,7 +49,7 @@ describe.skipIf(!gpu.ok)(`webgpu backend (${gpu.reason})`, () => {
     ['gpt2-prefixed', { hiddenSize: 96, layers: 3 }, true],
     ['bert-mlm', { hiddenSize: 96, layers: 3 }, false],
   ];
-  it.each(gradientCases)('LiGO operator gradients equal wasm\'s within 1e-4 relative (%s, recompute %s)', async (name, target, recompute) => {
+  it.each(gradientCases)('LiGO operator gradients equal wasm\'s within 1e-4 relative (%s grown to %o, recompute %s)', async (name, target, recompute) => {
     await initBackend({ backend: 'wasm' });
     const reference = await operatorGradients(name, target, recompute);
     await initBackend({ backend: 'webgpu' });
@@ -127,21 +68,9 @@ describe.skipIf(!gpu.ok)(`webgpu backend (${gpu.reason})`, () => {
     const run = async (backend: 'wasm' | 'webgpu', recompute: boolean) => {
       await initBackend({ backend });
       const before = tf.memory().numTensors;
-      const { model, plan, op, dispose } = await setup('gpt2-prefixed', { hiddenSize: 96, layers: 3 });
-      let call = 0;
-      const counts: number[] = [];
-      const result = await learnOperator({
-        plan,
-        operator: op,
-        small: weightsFrom(model.weights),
-        nextBatch: () => tf.tensor2d(ids(2, 16, call++), [2, 16], 'int32'),
-        maskTokenId: 0,
-        options: { ...options, recompute },
-        onStep: () => counts.push(tf.memory().numTensors),
-      });
-      dispose();
+      const result = await learnSteps({ ...options, recompute });
       expect(tf.memory().numTensors).toBe(before);
-      return { losses: result.losses, counts };
+      return result;
     };
     for (const recompute of [false, true]) {
       const reference = await run('wasm', recompute);
