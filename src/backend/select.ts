@@ -8,6 +8,7 @@ import { registerWasmKernels } from './wasm_kernels.js';
 import { registerFastWasmMatMul } from './wasm_matmul.js';
 import { installWasmHeapGuard } from './wasm_heap_guard.js';
 import { registerThreadedWasm, wasmThreadCount } from './wasm_threads.js';
+import { backendProfile, webGpuProfile, type BackendProfile } from './profile.js';
 import { registerWebGpuKernels } from './webgpu_kernels.js';
 import { DAWN_PACKAGE, describeAdapter, gpuDriverMaybePresent, probeWebGpu, type WebGpuAdapter } from './webgpu.js';
 
@@ -38,6 +39,8 @@ export interface BackendInfo {
   package: string;
   /** Candidates that failed before `name` was chosen, in order. */
   tried: { name: string; error: string }[];
+  /** What the rest of the code asks about the backend (memory, device); webgpu's comes from its adapter. */
+  profile: BackendProfile;
   /** webgpu only: the adapter in use. */
   adapter?: WebGpuAdapter;
 }
@@ -124,7 +127,9 @@ async function select(
     if (adapter?.software) {
       log(`webgpu: "${describeAdapter(adapter.info)}" is a software adapter (the GPU emulated on the CPU): correct but slow`);
     }
-    return adapter === undefined ? { name, package: pkg, tried } : { name, package: pkg, tried, adapter };
+    return adapter === undefined
+      ? { name, package: pkg, tried, profile: backendProfile(name) }
+      : { name, package: pkg, tried, profile: webGpuProfile(adapter), adapter };
   }
   throw new LigoError(`No tfjs backend could be initialized: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
 }

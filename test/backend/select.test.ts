@@ -17,7 +17,7 @@ describe('initBackend', () => {
   it('forced cpu reports cpu and is idempotent', async () => {
     const messages: string[] = [];
     const info = await initBackend({ backend: 'cpu', log: (m) => messages.push(m) });
-    expect(info).toEqual({ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', tried: [] });
+    expect(info).toMatchObject({ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', tried: [], profile: { name: 'cpu', device: 'software' } });
     expect(currentBackend()).toBe('cpu');
     expect(await initBackend({ backend: 'cpu' })).toBe(info);
     expect(messages.join('\n')).toMatch(/cpu/);

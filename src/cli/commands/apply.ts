@@ -1,9 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
-import { apply, type GrowthReport } from '../../growth/index.js';
+import { apply } from '../../pipeline/index.js';
+import { formatCommand, type GrowthReport } from '../../output/index.js';
 import { createOutput, type CliIO } from '../output.js';
 import { withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
 import { localSource } from '../source.js';
-import { formatCommand } from '../../hub/index.js';
 import { renderReport } from './grow_render.js';
 import { withWriteOptions } from './grow_options.js';
 

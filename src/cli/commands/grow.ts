@@ -1,11 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
-import { grow, planGrow, type GrowOptions, type GrowthMethod, type GrowthReport, type TargetOptions } from '../../growth/index.js';
+import type { GrowthMethod, TargetOptions } from '../../growth/index.js';
+import { grow, planGrow, pushToHub, type GrowOptions } from '../../pipeline/index.js';
+import { formatCommand, type GrowthReport } from '../../output/index.js';
 import { createOutput, type CliIO } from '../output.js';
 import { hubConnection, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
 import { localSource } from '../source.js';
-import { formatCommand, pushToHub, requireRepoId, resolveToken, type PushResult } from '../../hub/index.js';
+import { requireRepoId, resolveToken, type PushResult } from '../../hub/index.js';
 import { HubError } from '../../errors.js';
 import { bytes } from '../format.js';
 import { renderPlan, renderReport } from './grow_render.js';

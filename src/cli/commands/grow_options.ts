@@ -2,7 +2,8 @@ import type { Argv } from 'yargs';
 import { parseDType } from '../../checkpoint/dtypes.js';
 import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
-import { GROW_DEFAULTS, GROWTH_METHODS } from '../../growth/index.js';
+import { GROWTH_METHODS } from '../../growth/index.js';
+import { GROW_DEFAULTS } from '../../pipeline/index.js';
 import { numberArg } from '../options.js';
 
 const dtypeArg = (value: unknown) => {

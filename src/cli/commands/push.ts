@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { pushToHub, type PushResult } from '../../hub/index.js';
+import type { PushResult } from '../../hub/index.js';
+import { pushToHub } from '../../pipeline/index.js';
 import { bytes, table } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
 import { hubConnection, withHubOptions, withOutputOptions, type ArgsOf } from '../options.js';

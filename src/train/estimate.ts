@@ -1,7 +1,8 @@
 import * as os from 'node:os';
-import type { Family } from '../arch/dims.js';
-import { operatorShapes } from './operator.js';
-import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from './plan.js';
+import { descriptionOf } from '../arch/resolve.js';
+import { backendProfile, type BackendProfile } from '../backend/profile.js';
+import { operatorShapes } from '../growth/operator.js';
+import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/plan.js';
 
 /**
  * Memory of the LiGO learning phase, estimated from the plan before anything is allocated, so a
@@ -46,17 +47,6 @@ import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from './plan.js';
 export const FLOAT32_BYTES = 4;
 
 /**
- * Per layer and token, floats alive at the peak of forward+backward in units of C, F and H*T.
- * GPT-2's gelu_new is nine elementwise ops on [B,T,F] (Llama's SwiGLU five); BERT's post-LN blocks
- * carry more LayerNorms and biases on [B,T,C].
- */
-export const ACTIVATION_COEFFICIENTS: Readonly<Record<Family, { hidden: number; ffn: number; scores: number }>> = {
-  gpt2: { hidden: 75, ffn: 32, scores: 11 },
-  bert: { hidden: 115, ffn: 28, scores: 8 },
-  llama: { hidden: 80, ffn: 14, scores: 11 },
-};
-
-/**
  * With --recompute, [B,T,C]-sized tensors per layer that live through the backward pass: the
  * layer's saved input and output and the gradients flowing between layers (upper bound).
  */
@@ -70,13 +60,6 @@ export const MATERIALIZE_COPIES = 2;
 
 /** Copies of the largest operator parameter alive during gradient clipping and the AdamW update (13 measured). */
 export const UPDATE_TEMPORARIES = 16;
-
-/**
- * The wasm backend's heap cannot grow past 4 GiB (wasm32; emscripten's getHeapMax). Past it, tfjs
- * 4.22's wasm allocator returns offset 0 and tfjs writes there anyway: tensors silently overwrite
- * each other rather than fail, so this limit must be checked before the run.
- */
-export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3 - 64 * 1024;
 
 export interface LearningShape {
   /** Sequences per micro-batch (--batch-size). */
@@ -172,7 +155,8 @@ function largestLayer(plan: GrowthPlan, measure: (tensors: readonly PlannedTenso
 export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): MemoryEstimate {
   const { batchSize: B, seqLen: T, gradAccum } = shape;
   const { hiddenSize: C, intermediateSize: F, numHeads: H, numLayers: L, vocabSize: V, family } = plan.target;
-  const a = ACTIVATION_COEFFICIENTS[family];
+  // Per layer and token, floats alive at the peak of forward+backward in units of C, F and H*T: a family fact.
+  const a = descriptionOf(family).activationCost;
   const gradientBuffers = gradAccum > 1 ? 3 : 2;
   const sourceBytes = FLOAT32_BYTES * plan.parameters.source;
   const operatorBytes = FLOAT32_BYTES * plan.parameters.operator;
@@ -211,33 +195,22 @@ export interface MemoryLimit {
   bytes: number;
   reason: string;
   /** Largest single tensor (webgpu: the adapter's maxStorageBufferBindingSize); absent when unbounded. */
-  tensorBytes?: number;
-  tensorReason?: string;
-}
-
-/** The device a webgpu backend runs on, as far as the memory check needs it (see backend/webgpu.ts). */
-export interface GpuAdapterLimits {
-  software: boolean;
-  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  tensor?: { bytes: number; reason: string };
 }
 
 /**
- * What the learning phase may use: the memory the OS reports available, and on the wasm backend
- * no more than its heap limit (WASM_HEAP_LIMIT_BYTES), whichever is smaller. On webgpu a software
- * adapter keeps its buffers in that same memory; a GPU's own memory is not reported by WebGPU, so
- * there only the adapter's per-buffer limit is checked (each tensor is one buffer).
+ * What the learning phase may use: the memory the OS reports available, and no more than the
+ * backend's own limit (its profile's memoryLimit: the wasm heap), whichever is smaller. A backend
+ * on a device's own memory (webgpu on a GPU) has no total the OS or WebGPU reports: unbounded, and
+ * only its largest tensor is checked. `backend` is a tfjs name or a profile (webgpu's depends on its adapter).
  */
-export function learningMemoryLimit(backend: string, availableBytes: number = os.freemem(), adapter?: GpuAdapterLimits): MemoryLimit {
-  if (backend === 'wasm' && WASM_HEAP_LIMIT_BYTES < availableBytes) {
-    return { bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' };
-  }
-  if (backend === 'webgpu' && adapter !== undefined) {
-    const tensorBytes = Math.min(adapter.limits.maxStorageBufferBindingSize, adapter.limits.maxBufferSize);
-    const tensor = { tensorBytes, tensorReason: "the WebGPU adapter's largest storage buffer" };
-    if (adapter.software) return { bytes: availableBytes, reason: 'available memory (software WebGPU adapter)', ...tensor };
-    return { bytes: Number.POSITIVE_INFINITY, reason: 'GPU memory, which WebGPU does not report', ...tensor };
-  }
-  return { bytes: availableBytes, reason: 'available memory' };
+export function learningMemoryLimit(backend: string | BackendProfile, availableBytes: number = os.freemem()): MemoryLimit {
+  const profile = typeof backend === 'string' ? backendProfile(backend) : backend;
+  const tensor = profile.tensorLimit === undefined ? {} : { tensor: profile.tensorLimit };
+  if (profile.deviceMemory !== undefined) return { bytes: Number.POSITIVE_INFINITY, reason: profile.deviceMemory.reason, ...tensor };
+  const limit = profile.memoryLimit;
+  if (limit !== undefined && limit.bytes < availableBytes) return { ...limit, ...tensor };
+  return { bytes: availableBytes, reason: 'available memory', ...tensor };
 }
 
 export { formatBytes } from '../util/bytes.js';

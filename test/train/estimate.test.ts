@@ -5,8 +5,8 @@ import {
   formatBytes,
   learningMemoryLimit,
   materializationElements,
-  WASM_HEAP_LIMIT_BYTES,
-} from '../../src/growth/estimate.js';
+} from '../../src/train/estimate.js';
+import { WASM_HEAP_LIMIT_BYTES, webGpuProfile } from '../../src/backend/profile.js';
 import { operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
@@ -134,11 +134,11 @@ describe('learningMemoryLimit', () => {
 
   it('on webgpu: no wasm heap limit; one tensor bounded by the adapter; a software adapter uses host memory', () => {
     const limits = { maxBufferSize: 2 ** 32 - 1, maxStorageBufferBindingSize: 2 ** 27 };
-    const gpu = learningMemoryLimit('webgpu', 16 * 1024 ** 3, { software: false, limits });
+    const gpu = learningMemoryLimit(webGpuProfile({ software: false, limits }), 16 * 1024 ** 3);
     expect(gpu.bytes).toBe(Number.POSITIVE_INFINITY);
-    expect(gpu.tensorBytes).toBe(2 ** 27);
-    const software = learningMemoryLimit('webgpu', 16 * 1024 ** 3, { software: true, limits });
-    expect(software).toMatchObject({ bytes: 16 * 1024 ** 3, tensorBytes: 2 ** 27 });
+    expect(gpu.tensor?.bytes).toBe(2 ** 27);
+    const software = learningMemoryLimit(webGpuProfile({ software: true, limits }), 16 * 1024 ** 3);
+    expect(software).toMatchObject({ bytes: 16 * 1024 ** 3, tensor: { bytes: 2 ** 27 } });
     expect(learningMemoryLimit('webgpu', 16 * 1024 ** 3).bytes).toBe(16 * 1024 ** 3); // adapter unknown
   });
 
