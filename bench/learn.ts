@@ -166,6 +166,13 @@ async function bench(): Promise<void> {
   const rng = createRng(1);
   const batch = (): tf.Tensor2D => tf.tensor2d(Int32Array.from({ length: BATCH * SEQ }, () => Math.floor(rng() * VOCAB)), [BATCH, SEQ], 'int32');
 
+  // A tensor past the backend's per-buffer limit (webgpu) would fail or, worse, compute garbage.
+  const largest = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }).largestTensorBytes;
+  const tensorLimit = backend.profile.tensorLimit;
+  if (tensorLimit !== undefined && largest > tensorLimit.bytes) {
+    throw new Error(`the largest tensor takes ${formatBytes(largest)}, more than ${formatBytes(tensorLimit.bytes)} (${tensorLimit.reason}); lower --batch-size or --seq-len`);
+  }
+
   const tokensPerStep = BATCH * SEQ;
   const modelFlopsPerStep = 3 * forwardFlopsPerToken(plan, SEQ) * tokensPerStep;
   const materializeFlopsForward = materializeFlops(plan);
