@@ -1,3 +1,4 @@
+import { CONFIG_FILE } from '../checkpoint/model_dir.js';
 import { CheckpointError, UnsupportedError } from '../errors.js';
 import { bert } from './bert.js';
 import type { Family, ModelDims } from './dims.js';
@@ -22,7 +23,7 @@ export interface ResolvedArchitecture {
 }
 
 /** config.json -> the family description and normalized dimensions, with consistency checks. */
-export function resolveArchitecture(config: Record<string, unknown>, file = 'config.json'): ResolvedArchitecture {
+export function resolveArchitecture(config: Record<string, unknown>, file = CONFIG_FILE): ResolvedArchitecture {
   const modelType = config.model_type;
   if (typeof modelType !== 'string') {
     throw new CheckpointError(`${file}: missing "model_type" (expected one of ${SUPPORTED_MODEL_TYPES.join(', ')})`, { file });

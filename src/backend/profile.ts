@@ -4,8 +4,10 @@
  * device (the CPU) or hardware (a GPU). The rest of the code asks backendProfile(name) instead of
  * comparing backend names.
  */
-import type { BackendName } from './select.js';
 import type { WebGpuAdapter } from './webgpu.js';
+
+/** The tfjs backends ligo can start (select.ts maps --backend choices and npm packages onto them). */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
 /**
  * The wasm backend's heap cannot grow past 4 GiB (wasm32; emscripten's getHeapMax is 4 GiB minus
@@ -21,6 +23,12 @@ export interface BackendProfile {
   memoryLimit?: { bytes: number; reason: string };
   /** Kernels stock tfjs lacks on this backend; ligo registers its own (see wasm_kernels.ts). */
   missingKernels: readonly string[];
+  /**
+   * Kernels that run but compute something else than the cpu backend for some inputs. Code that
+   * would hit one takes a form that is right on every backend (models/losses.ts), so one code path
+   * is tested everywhere; this list says why it looks the way it does.
+   */
+  kernelQuirks: readonly string[];
   /** 'software': computes on the CPU (slow for large models); 'hardware': on a GPU or accelerator. */
   device: 'software' | 'hardware';
   /**
@@ -32,22 +40,28 @@ export interface BackendProfile {
   tensorLimit?: { bytes: number; reason: string };
 }
 
-/** Kernels tfjs-backend-webgpu 4.22 has but gets wrong, replaced by webgpu_kernels.ts (AddN of 8+ inputs). */
-const WEBGPU_FIXED_KERNELS: readonly string[] = ['AddN'];
+const WEBGPU_KERNEL_QUIRKS: readonly string[] = [
+  'AddN binds every input in one shader: 8 or more exceed WebGPU\'s 8 storage buffers per stage, an invalid pipeline and a garbage sum: replaced by a chunked AddN (webgpu_kernels.ts)',
+  'readSync (dataSync) needs OffscreenCanvas, which Node lacks: read tensors computed on the GPU with await data()',
+];
 
 /** One profile per backend ligo can start: a backend added to BackendName fails to compile until it has one. */
 export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
-  tensorflow: { name: 'tensorflow', missingKernels: [], device: 'hardware' },
+  tensorflow: { name: 'tensorflow', missingKernels: [], kernelQuirks: [], device: 'hardware' },
   wasm: {
     name: 'wasm',
     memoryLimit: { bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' },
     // tf.gather's gradient needs it: without it embeddings cannot train on wasm.
     missingKernels: ['UnsortedSegmentSum'],
+    kernelQuirks: [
+      'GatherV2 ignores batchDims (tfjs 4.22 gives zeros for gather(x, t, 1, 1)): gather flat indices instead',
+      'OneHot with a float32 output writes integer bits: take int32 and cast',
+    ],
     device: 'software',
   },
-  cpu: { name: 'cpu', missingKernels: [], device: 'software' },
+  cpu: { name: 'cpu', missingKernels: [], kernelQuirks: [], device: 'software' },
   // Refined by webGpuProfile once an adapter is known (initBackend does it).
-  webgpu: { name: 'webgpu', missingKernels: WEBGPU_FIXED_KERNELS, device: 'hardware' },
+  webgpu: { name: 'webgpu', missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS, device: 'hardware' },
 };
 
 /**
@@ -59,10 +73,11 @@ export function webGpuProfile(adapter: Pick<WebGpuAdapter, 'software' | 'limits'
     bytes: Math.min(adapter.limits.maxStorageBufferBindingSize, adapter.limits.maxBufferSize),
     reason: "the WebGPU adapter's largest storage buffer",
   };
-  if (adapter.software) return { name: 'webgpu', missingKernels: WEBGPU_FIXED_KERNELS, device: 'software', tensorLimit };
+  const kernels = { missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS };
+  if (adapter.software) return { name: 'webgpu', ...kernels, device: 'software', tensorLimit };
   return {
     name: 'webgpu',
-    missingKernels: WEBGPU_FIXED_KERNELS,
+    ...kernels,
     device: 'hardware',
     deviceMemory: { reason: 'GPU memory, which WebGPU does not report' },
     tensorLimit,
@@ -71,5 +86,5 @@ export function webGpuProfile(adapter: Pick<WebGpuAdapter, 'software' | 'limits'
 
 /** The profile of a backend by its tfjs name; an unknown backend gets no limits and no known gaps. */
 export function backendProfile(name: string): BackendProfile {
-  return name in BACKEND_PROFILES ? BACKEND_PROFILES[name as BackendName] : { name: name as BackendName, missingKernels: [], device: 'hardware' };
+  return name in BACKEND_PROFILES ? BACKEND_PROFILES[name as BackendName] : { name: name as BackendName, missingKernels: [], kernelQuirks: [], device: 'hardware' };
 }

@@ -7,12 +7,13 @@ import { registerMissingGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 import { registerFastWasmMatMul } from './wasm_matmul.js';
 import { installWasmHeapGuard } from './wasm_heap_guard.js';
+import type { BackendName } from './profile.js';
 import { registerThreadedWasm, wasmThreadCount } from './wasm_threads.js';
 import { backendProfile, webGpuProfile, type BackendProfile } from './profile.js';
 import { registerWebGpuKernels } from './webgpu_kernels.js';
 import { DAWN_PACKAGE, describeAdapter, gpuDriverMaybePresent, probeWebGpu, type WebGpuAdapter } from './webgpu.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+export type { BackendName } from './profile.js';
 
 /** What --backend / LIGO_BACKEND accept: one entry per npm package that can provide a backend. */
 const CHOICES = {

@@ -5,12 +5,17 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ARCHITECTURES, resolveArchitecture } from '../../src/arch/index.js';
+import { ARCHITECTURES, FAMILIES, resolveArchitecture } from '../../src/arch/index.js';
 import { readConfig } from '../../src/checkpoint/index.js';
 import { forwardFor } from '../../src/models/index.js';
 import { GOLDEN_CASES, GOLDEN_DIR } from '../models/helpers.js';
 
 const index = JSON.parse(await readFile(path.join(GOLDEN_DIR, 'index.json'), 'utf8')) as Record<string, { model_type: string }>;
+
+it('every family has exactly one description in ARCHITECTURES (arch/resolve.ts)', () => {
+  for (const family of FAMILIES) expect(ARCHITECTURES.filter((a) => a.family === family), family).toHaveLength(1);
+  expect(ARCHITECTURES).toHaveLength(FAMILIES.length);
+});
 
 describe.each(ARCHITECTURES.map((a) => [a.family, a] as const))('family %s', (family, description) => {
   it('is described once, with a forward pass', () => {
