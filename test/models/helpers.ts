@@ -12,7 +12,7 @@ export const GOLDEN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 export const GOLDEN_CASES = ['gpt2-prefixed', 'gpt2-bare-bf16', 'bert-mlm', 'llama-gqa-untied', 'qwen2-bias-f16', 'mistral-headdim'];
 
 /** Activates a backend; initBackend also registers the kernels and gradients tfjs lacks. */
-export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
+export async function useBackend(name: 'wasm' | 'cpu' | 'webgpu'): Promise<void> {
   await initBackend({ backend: name });
 }
 
