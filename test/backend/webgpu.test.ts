@@ -50,7 +50,7 @@ describe.skipIf(!gpu.ok)(`webgpu backend (${gpu.reason})`, () => {
   });
 
   it('the learning phase with --recompute, --grad-accum and --distill follows wasm and leaks no tensors', async () => {
-    const options: LearnOptions = { steps: 3, lr: 1e-2, warmup: 1, weightDecay: 0.01, clip: 1, gradAccum: 2, distill: 0.5, seed: 0 };
+    const options: LearnOptions = { steps: 2, lr: 1e-2, warmup: 1, weightDecay: 0.01, clip: 1, gradAccum: 2, distill: 0.5, seed: 0 };
     const run = async (backend: 'wasm' | 'webgpu', recompute: boolean) => {
       await initBackend({ backend });
       const before = tf.memory().numTensors;
@@ -70,7 +70,7 @@ describe.skipIf(!gpu.ok)(`webgpu backend (${gpu.reason})`, () => {
     const work = await mkdtemp(path.join(tmpdir(), 'ligo-webgpu-'));
     try {
       const data = path.join(work, 'text.txt');
-      await writeFile(data, (await readFile('fixtures/text/corpus.txt', 'utf8')).slice(0, 3000));
+      await writeFile(data, (await readFile('fixtures/text/corpus.txt', 'utf8')).slice(0, 2000));
       const grown = path.join(work, 'grown');
       const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '96', '--layers', '3', '--data', data, '--steps', '2', '--batch-size', '2',
         '--seq-len', '16', '--grad-accum', '2', '--recompute', '--distill', '0.5', '--out', grown, '--json', '--backend', 'webgpu']);
