@@ -2,11 +2,12 @@ import { CONFIG_FILE } from '../checkpoint/model_dir.js';
 import { CheckpointError, UnsupportedError } from '../errors.js';
 import { bert } from './bert.js';
 import type { Family, ModelDims } from './dims.js';
+import { gemma } from './gemma.js';
 import { gpt2 } from './gpt2.js';
 import { llama } from './llama.js';
 import type { ArchitectureDescription } from './types.js';
 
-export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama];
+export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama, gemma];
 
 /** The description of a family (every Family has exactly one; test/arch/families.test.ts checks). */
 export function descriptionOf(family: Family): ArchitectureDescription {

@@ -22,7 +22,7 @@ describe.each(BACKENDS.map((b) => [b.label, b] as const))('golden parity with Hu
   });
   afterAll(() => {
     if (skip) return;
-    const lines = Object.entries(diffs).map(([name, d]) => `  ${name.padEnd(18)} ${d.toExponential(2)}`);
+    const lines = Object.entries(diffs).map(([name, d]) => `  ${name.padEnd(20)} ${d.toExponential(2)}`);
     console.log(`max |logit diff| vs Hugging Face on ${backend} (tolerance ${TOLERANCE}):\n${lines.join('\n')}`);
   });
 
