@@ -35,8 +35,9 @@ function isDataMap(x: unknown): x is DataMap {
 }
 
 export function startTensorMeter(): TensorMeter {
-  const backend = tf.backend() as unknown as { dataIdMap?: unknown; wasm?: { HEAPU8?: Uint8Array } };
-  const map = backend.dataIdMap;
+  // wasm and cpu keep buffers in dataIdMap, webgpu in tensorMap (both a tfjs DataStorage).
+  const backend = tf.backend() as unknown as { dataIdMap?: unknown; tensorMap?: unknown; wasm?: { HEAPU8?: Uint8Array } };
+  const map = backend.dataIdMap ?? backend.tensorMap;
   if (!isDataMap(map)) throw new Error(`backend ${tf.getBackend()} has no dataIdMap to meter`);
   const sizes = new WeakMap<object, number>();
   let live = 0;

@@ -3,7 +3,7 @@ import type { LayerGroup } from '../arch/types.js';
 import { copySelection, denseMatrix, depthSelection, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit } from './init.js';
 import type { Selection } from './selection.js';
 import { kron } from './kron.js';
-import type { GrowthPlan, PlannedTensor, WidthOperatorSpec } from './plan.js';
+import { headDimFactors, type GrowthPlan, type HeadDimFactor, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
 import type { AxisSide } from '../arch/types.js';
 import { CheckpointError } from '../errors.js';
 
@@ -17,17 +17,18 @@ export interface OperatorInit {
   splitNoise?: number;
 }
 
-/** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.head_dim` for the head_dim factor. */
+/** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.<suffix>` for the head_dim factors (plan.ts headDimFactors). */
 const mainName = (id: string, side: AxisSide): string => `${id}.${side}`;
-const headDimName = (id: string, side: AxisSide): string => `${id}.${side}.head_dim`;
+const factorName = (id: string, side: AxisSide, factor: HeadDimFactor): string => `${id}.${side}.${factor.suffix}`;
 export const depthName = (group: LayerGroup): string => `depth.${group}`;
 /** Depth coefficients (a few per layer) as opposed to width matrices (one entry per unit pair). */
 export const isDepthParameter = (name: string): boolean => name.startsWith('depth.');
 
-function headDimFactorShape(op: WidthOperatorSpec): [number, number] | undefined {
-  if (!op.heads || op.heads.headDimSmall === op.heads.headDimLarge) return undefined;
-  const { headDimSmall, headDimLarge, rotary } = op.heads;
-  return rotary ? [headDimLarge / 2, headDimSmall / 2] : [headDimLarge, headDimSmall];
+/** [[a, 0], [0, b]]: the rotated dims of a head first, the passed-through ones after. */
+function blockDiagonal(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const top = tf.pad(a, [[0, 0], [0, b.shape[1]]]);
+  const bottom = tf.pad(b, [[0, 0], [a.shape[1], 0]]);
+  return tf.concat([top, bottom], 0);
 }
 
 function mainShape(op: WidthOperatorSpec): [number, number] {
@@ -51,10 +52,9 @@ export function operatorShapes(plan: GrowthPlan): Map<string, [number, number]> 
     const main = mainShape(op);
     shapes.set(mainName(op.id, 'out'), main);
     shapes.set(mainName(op.id, 'in'), main);
-    const hd = headDimFactorShape(op);
-    if (hd) {
-      shapes.set(headDimName(op.id, 'out'), hd);
-      shapes.set(headDimName(op.id, 'in'), hd);
+    for (const f of headDimFactors(op)) {
+      shapes.set(factorName(op.id, 'out', f), f.shape);
+      shapes.set(factorName(op.id, 'in', f), f.shape);
     }
   }
   for (const d of plan.depth) shapes.set(depthName(d.group), [d.large, d.small]);
@@ -82,10 +82,9 @@ export function initialSelections(plan: GrowthPlan, depth: DepthInit): Map<strin
     const [rows, cols] = mainShape(op);
     values.set(mainName(op.id, 'out'), copySelection(rows, cols));
     values.set(mainName(op.id, 'in'), splitSelection(rows, cols));
-    const hd = headDimFactorShape(op);
-    if (hd) {
-      values.set(headDimName(op.id, 'out'), copySelection(hd[0], hd[1]));
-      values.set(headDimName(op.id, 'in'), splitSelection(hd[0], hd[1]));
+    for (const f of headDimFactors(op)) {
+      values.set(factorName(op.id, 'out', f), copySelection(f.shape[0], f.shape[1]));
+      values.set(factorName(op.id, 'in', f), splitSelection(f.shape[0], f.shape[1]));
     }
   }
   for (const d of plan.depth) {
@@ -106,9 +105,12 @@ function initialValues(plan: GrowthPlan, init: OperatorInit): Map<string, { data
   return values;
 }
 
-/** What materialization reads of an operator: the full width matrices and the depth matrices. */
+/**
+ * What materialization reads of an operator: the full width matrices (or, with part 'headDim', an
+ * attention operator's head_dim factor alone) and the depth matrices.
+ */
 export interface OperatorMatrices {
-  widthMatrix(id: string, side: AxisSide): tf.Tensor2D;
+  widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D;
   depthMatrix(group: LayerGroup): tf.Tensor2D;
 }
 
@@ -118,18 +120,22 @@ export interface OperatorMatrices {
  */
 export function operatorMatrices(plan: GrowthPlan, param: (name: string) => tf.Tensor2D): OperatorMatrices {
   return {
-    widthMatrix(id, side) {
+    widthMatrix(id, side, part) {
       const op = plan.width.find((w) => w.id === id);
       if (!op) throw new Error(`growth plan has no width operator "${id}"`);
-      const main = param(mainName(id, side));
-      if (!op.heads) return main;
-      const hd = headDimFactorShape(op);
-      const headDimMatrix = hd
-        ? op.heads.rotary
-          ? kron(tf.eye(2) as tf.Tensor2D, param(headDimName(id, side))) // keeps (i, i + hd/2) pairs
-          : param(headDimName(id, side))
-        : (tf.eye(op.heads.headDimSmall) as tf.Tensor2D);
-      return kron(main, headDimMatrix);
+      if (!op.heads) {
+        if (part) throw new Error(`width operator "${id}" has no head_dim factor`);
+        return param(mainName(id, side));
+      }
+      const [factor, pass] = headDimFactors(op).map((f) => param(factorName(id, side, f)));
+      let headDimMatrix: tf.Tensor2D;
+      if (!factor) headDimMatrix = tf.eye(op.heads.headDimSmall) as tf.Tensor2D;
+      else if (!op.heads.rotary) headDimMatrix = factor;
+      else {
+        const rotated = kron(tf.eye(2) as tf.Tensor2D, factor); // keeps rotate_half's (i, i + rotated/2) pairs
+        headDimMatrix = pass ? blockDiagonal(rotated, pass) : rotated;
+      }
+      return part ? headDimMatrix : kron(param(mainName(id, side)), headDimMatrix);
     },
     depthMatrix: (group) => param(depthName(group)),
   };
@@ -141,9 +147,9 @@ export function parametersFor(plan: GrowthPlan, t: PlannedTensor): string[] {
   for (const segments of t.axes) {
     for (const s of segments) {
       if (s.operator === null) continue;
-      names.add(mainName(s.operator, s.side));
+      if (!s.part) names.add(mainName(s.operator, s.side));
       const op = plan.width.find((w) => w.id === s.operator);
-      if (op && headDimFactorShape(op)) names.add(headDimName(s.operator, s.side));
+      for (const f of op ? headDimFactors(op) : []) names.add(factorName(s.operator, s.side, f));
     }
   }
   if (t.layer !== undefined && t.group !== undefined) names.add(depthName(t.group));
@@ -201,9 +207,9 @@ export class GrowthOperator implements OperatorMatrices {
     return p;
   }
 
-  /** The full (D_large x D_small) matrix of a width operator on one side. */
-  widthMatrix(id: string, side: AxisSide): tf.Tensor2D {
-    return this.matrices.widthMatrix(id, side);
+  /** The full (D_large x D_small) matrix of a width operator on one side (or its head_dim factor). */
+  widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D {
+    return this.matrices.widthMatrix(id, side, part);
   }
 
   depthMatrix(group: LayerGroup): tf.Tensor2D {

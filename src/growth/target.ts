@@ -1,6 +1,6 @@
-import { UsageError } from '../errors.js';
+import { UnsupportedError, UsageError } from '../errors.js';
 import { checkDims } from '../arch/resolve.js';
-import type { ModelDims } from '../arch/dims.js';
+import { rotaryDims, type ModelDims } from '../arch/dims.js';
 import type { ArchitectureDescription } from '../arch/types.js';
 
 /** Target dimensions a user may ask for; unspecified ones scale with the source. */
@@ -70,6 +70,15 @@ export function resolveTarget(source: ModelDims, options: TargetOptions, descrip
   if (!Number.isInteger(headDim)) {
     throw new UsageError(`--heads: ${numHeads} heads do not divide --hidden-size ${hiddenSize}`, { flag: '--heads' });
   }
+  const rotated = rotaryDims({ headDim, partialRotary: source.partialRotary });
+  if (source.rotary && headDim !== source.headDim && rotated % 2 !== 0) {
+    // Partial rotary turns the first floor(head_dim * fraction) dims in rotate_half pairs.
+    const flag = options.headDim !== undefined ? '--head-dim' : '--heads';
+    throw new UsageError(`${flag}: head_dim ${headDim} would rotate ${rotated} dims (${source.partialRotary} of each head); RoPE needs an even number`, {
+      flag,
+      hint: `keep head_dim ${source.headDim} (leave ${flag} out) or choose one whose ${source.partialRotary} is even`,
+    });
+  }
   const kvScaled = (source.numKvHeads * numHeads) / source.numHeads;
   const numKvHeads = options.kvHeads ?? (source.numKvHeads === source.numHeads ? numHeads : Number.isInteger(kvScaled) ? kvScaled : source.numKvHeads);
   if (!description.capabilities.gqa && numKvHeads !== numHeads) {
@@ -116,6 +125,15 @@ export function targetConfig(sourceConfig: Record<string, unknown>, source: Mode
     if (unchanged && (config[field] === undefined || config[field] === null)) continue;
     if (key === 'headDim' && config[field] === undefined && value === target.hiddenSize / target.numHeads) continue;
     config[field] = value;
+  }
+  for (const field of description.perLayerConfigFields ?? []) {
+    const values = config[field];
+    if (!Array.isArray(values) || values.length !== source.numLayers || target.numLayers === source.numLayers) continue;
+    const first = JSON.stringify(values[0]);
+    if (values.some((v) => JSON.stringify(v) !== first)) {
+      throw new UnsupportedError(`config.json: ${field} differs between layers; ligo cannot say which entry a grown layer takes`, { actual: field });
+    }
+    config[field] = Array.from({ length: target.numLayers }, () => values[0] as unknown);
   }
   return config;
 }

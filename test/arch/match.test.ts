@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openModel, resolveArchitecture } from '../../src/arch/index.js';
+import { openModel, resolveArchitecture, SUPPORTED_MODEL_TYPES } from '../../src/arch/index.js';
 import { SafetensorsFile, serializeSafetensors, type DType } from '../../src/checkpoint/index.js';
 import { CheckpointError, UnsupportedError } from '../../src/errors.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
@@ -89,12 +89,16 @@ describe('legacy names and buffers', () => {
 });
 
 describe('config.json problems', () => {
-  it('rope_scaling is refused as not supported yet', () => {
-    expect(() => resolveArchitecture({ model_type: 'llama', hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 96, vocab_size: 256, rope_scaling: { type: 'linear', factor: 2 } }))
-      .toThrow(UnsupportedError);
+  it('rope_scaling types ligo does not compute are refused, naming the type and the supported ones', () => {
+    const llama = { model_type: 'llama', hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 96, vocab_size: 256 };
+    expect(() => resolveArchitecture({ ...llama, rope_scaling: { rope_type: 'yarn', factor: 2 } })).toThrow(UnsupportedError);
+    expect(() => resolveArchitecture({ ...llama, rope_scaling: { type: 'dynamic', factor: 2 } })).toThrow(/rope_scaling type "dynamic" is not supported \(supported: default, linear, llama3\)/);
+    expect(resolveArchitecture({ ...llama, rope_scaling: { type: 'linear', factor: 2 } }).dims.ropeScaling).toEqual({ type: 'linear', factor: 2 });
+    expect(resolveArchitecture({ ...llama, rope_scaling: { rope_type: 'default' } }).dims.ropeScaling).toBeUndefined();
   });
   it('an unknown model_type lists the supported ones', () => {
-    expect(() => resolveArchitecture({ model_type: 't5' })).toThrow(/model_type "t5" is not supported \(supported: gpt2, bert, llama, mistral, qwen2\)/);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(expect.arrayContaining(['gpt2', 'bert', 'llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gpt_neox', 'phi3']));
+    expect(() => resolveArchitecture({ model_type: 't5' })).toThrow(`model_type "t5" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
   });
   it('heads that do not divide the width name both numbers', () => {
     expect(() => resolveArchitecture({ model_type: 'gpt2', n_embd: 50, n_layer: 1, n_head: 4, n_positions: 8, vocab_size: 10 })).toThrow(/hidden size 50 is not divisible by 4 attention heads/);

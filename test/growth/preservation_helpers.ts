@@ -13,12 +13,21 @@ import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
 /** float32 through a few more matmuls than the source: a little more rounding, nothing more. */
 export const TOLERANCE = 2e-4;
 
-/** Logits of a golden case and of its net2net-grown model on the same ids. */
-/** splitNoise: the consuming side's copies get unequal shares (see jitterSplit). */
-export async function logitsBeforeAndAfter(name: string, target: TargetOptions, splitNoise = 0): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
-  const model = await loadModel(path.join(GOLDEN_DIR, name));
+/**
+ * Logits of a golden case (or a model directory by absolute path) and of its net2net-grown model
+ * on the same ids (plainCopies: without the family's stored transforms; splitNoise: the consuming
+ * side's copies get unequal shares, see jitterSplit).
+ */
+export async function logitsBeforeAndAfter(
+  name: string,
+  target: TargetOptions,
+  { plainCopies = false, splitNoise = 0 } = {},
+): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
+  const model = await loadModel(path.isAbsolute(name) ? name : path.join(GOLDEN_DIR, name));
   const dims = resolveTarget(model.dims, target, model.description);
   const plan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'net2net', optionalPresent: model.match.optionalPresent });
+  // A control: stored values grown as they are, as if the forward pass used them unchanged.
+  if (plainCopies) for (const t of plan.tensors) delete t.transform;
   const recipe = methodRecipe('net2net', model.description, 'stack');
   const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random, splitNoise });
   const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { rotaryDims } from '../../arch/dims.js';
 import { inspectModel, type ModelInspection } from '../../inspect/index.js';
 import { bytes, grid, table, thousands } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
@@ -29,6 +30,18 @@ function family(r: ModelInspection): string {
   return details.length === 0 ? r.family : `${r.family} (${details.join('; ')})`;
 }
 
+/** The activation that runs, and the config field that disagrees when one does (Gemma's hidden_act). */
+function activation(r: ModelInspection): string {
+  const act = r.dims.activation;
+  return r.configActivation !== undefined && r.configActivation !== act ? `${act} (config.json hidden_act "${r.configActivation}" is not used)` : act;
+}
+
+function rope(r: ModelInspection): string {
+  const s = r.dims.ropeScaling;
+  const scaling = s === undefined ? '' : s.type === 'linear' ? `, linear scaling x${s.factor}` : `, llama3 scaling x${s.factor} (original ${s.originalMaxPositions} positions)`;
+  return `theta ${r.dims.ropeTheta}${scaling}${r.dims.qkNorm ? ', q/k RMSNorm per head' : ''}`;
+}
+
 function render(r: ModelInspection): string {
   const d = r.dims;
   const heads = d.numKvHeads === d.numHeads ? `${d.numHeads}` : `${d.numHeads} (${d.numKvHeads} key/value)`;
@@ -41,6 +54,9 @@ function render(r: ModelInspection): string {
     ['heads', heads],
     ['head dim', `${d.headDim}`],
     ['ffn size', `${d.intermediateSize}`],
+    ['activation', activation(r)],
+    ...(d.rotary ? [['rope', rope(r)] as [string, string]] : []),
+    ...(d.scaleEmbeddings ? [['scaling', `embeddings x sqrt(${d.hiddenSize}), norm gains applied as ${d.normGainOffset ?? 0} + w`] as [string, string]] : []),
     ['vocab', thousands(d.vocabSize)],
     ['positions', thousands(d.maxPositions)],
     ['parameters', thousands(r.parameters)],
@@ -48,6 +64,9 @@ function render(r: ModelInspection): string {
     ['tied embeddings', r.tiedEmbeddings ? 'yes' : 'no'],
     ['size', `${bytes(r.totalBytes)} in ${r.files.length} file${r.files.length === 1 ? '' : 's'}`],
   ];
+  if ((d.partialRotary ?? 1) < 1) rows.push(['rotary', `first ${rotaryDims(d)} of ${d.headDim} dims per head (${d.partialRotary})`]);
+  if (d.parallelResidual) rows.push(['residual', 'parallel (attention and MLP read the same input)']);
+  if (d.slidingWindow !== undefined) rows.push(['sliding window', thousands(d.slidingWindow)]);
   if (r.optionalTensors.length > 0) rows.push(['optional', r.optionalTensors.join(', ')]);
   if (r.ignoredTensors.length > 0) rows.push(['ignored', `${r.ignoredTensors.length} buffer(s), e.g. ${r.ignoredTensors[0]}`]);
   const sections = [table(rows)];
