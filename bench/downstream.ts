@@ -464,9 +464,11 @@ async function merge(files: string[]): Promise<void> {
   };
   const runs = parts.flatMap((p) => p.runs).map(renamed);
   const seconds = Math.max(...parts.map((p) => p.seconds));
-  report(runs, parts[0].source.results, parts[0].corpus, seconds, parts[0].backend);
+  const sources = Object.assign({}, ...parts.map((p) => p.source.results)) as Record<string, { heldOut: number }>;
+  report(runs, sources, parts[0].corpus, seconds, parts[0].backend);
   const file = await writeResult(QUICK ? 'downstream-quick' : 'downstream', {
     ...parts[0],
+    source: { ...(parts[0].source as object), configs: Object.assign({}, ...parts.map((p) => (p.source as { configs?: object }).configs)), results: sources },
     downstream: { ...(parts[0].downstream as object), recommended: recommendedSchedule(SCHEDULE), schedules: SCHEDULES },
     mergedFrom: files.map((f) => path.basename(f)),
     runs: runs.map((r) => ({ ...r, ...metrics(r, runs) })),
