@@ -7,9 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** wasm's entries carry a shape; tfjs-backend-cpu's (cpu, blas) carry the values themselves. */
 interface DataEntry {
-  shape: number[];
+  shape?: number[];
   dtype: string;
+  values?: { byteLength?: number };
 }
 
 interface DataMap {
@@ -35,16 +37,16 @@ function isDataMap(x: unknown): x is DataMap {
 }
 
 export function startTensorMeter(): TensorMeter {
-  const backend = tf.backend() as unknown as { dataIdMap?: unknown; wasm?: { HEAPU8?: Uint8Array } };
-  const map = backend.dataIdMap;
-  if (!isDataMap(map)) throw new Error(`backend ${tf.getBackend()} has no dataIdMap to meter`);
+  const backend = tf.backend() as unknown as { dataIdMap?: unknown; data?: unknown; wasm?: { HEAPU8?: Uint8Array } };
+  const map = backend.dataIdMap ?? backend.data;
+  if (!isDataMap(map)) throw new Error(`backend ${tf.getBackend()} has no data map to meter`);
   const sizes = new WeakMap<object, number>();
   let live = 0;
   let peak = 0;
   const set = map.set.bind(map);
   const del = map.delete.bind(map);
   map.set = (dataId, value) => {
-    const bytes = value.shape.reduce((a, b) => a * b, 1) * (BYTES[value.dtype] ?? 4);
+    const bytes = value.shape ? value.shape.reduce((a, b) => a * b, 1) * (BYTES[value.dtype] ?? 4) : (value.values?.byteLength ?? 0);
     live += bytes - (sizes.get(dataId) ?? 0);
     sizes.set(dataId, bytes);
     peak = Math.max(peak, live);

@@ -5,17 +5,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LigoError, UsageError } from '../errors.js';
 import { registerMissingGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm_kernels.js';
+import { registerBlasBackend } from './blas_backend.js';
 import { registerFastWasmMatMul } from './wasm_matmul.js';
 import { installWasmHeapGuard } from './wasm_heap_guard.js';
 import { registerThreadedWasm, wasmThreadCount } from './wasm_threads.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+export type BackendName = 'tensorflow' | 'wasm' | 'blas' | 'cpu' | 'webgpu';
 
 /** What --backend / LIGO_BACKEND accept: one entry per npm package that can provide a backend. */
 const CHOICES = {
   'tensorflow-gpu': { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' },
   tensorflow: { name: 'tensorflow', package: '@tensorflow/tfjs-node' },
   wasm: { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' },
+  blas: { name: 'blas', package: 'koffi' },
   cpu: { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu' },
   webgpu: { name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu' },
 } as const satisfies Record<string, { name: BackendName; package: string }>;
@@ -138,10 +140,13 @@ async function activate(
         wasm.setThreadsCount(1);
       }
     }
+  } else if (choice === 'blas') {
+    const blas = await registerBlasBackend(env);
+    log(`blas: ${blas.library}`);
   } else if (choice !== 'cpu') {
     await importOptional(pkg);
   }
-  if (tf.findBackendFactory(name) === undefined) {
+  if (!tf.findBackendFactory(name)) {
     // Happens when the package brought its own copy of tfjs-core and registered there.
     throw new Error(`${pkg} loaded but did not register backend '${name}' with @tensorflow/tfjs-core ${tf.version_core}`);
   }
