@@ -12,9 +12,9 @@ import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { openModel } from '../src/arch/load.js';
 import { createCheckpointWriter, openCheckpoint } from '../src/checkpoint/index.js';
-import { apply } from '../src/growth/apply.js';
-import { grow } from '../src/growth/grow.js';
-import { openOperator, planForOperator } from '../src/growth/operator_file.js';
+import { apply } from '../src/pipeline/apply.js';
+import { grow } from '../src/pipeline/grow.js';
+import { openOperator, planForOperator } from '../src/output/operator_file.js';
 import { materializeBf16BySelection, materializeBySelection, SelectionOperator } from './lib/selection.js';
 
 /** RSS sampling period asked for by the benchmark (ms). */

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
 import { initBackend } from '../src/backend/index.js';
 import { createRng } from '../src/data/index.js';
-import { estimateLearningMemory, FLOAT32_BYTES } from '../src/growth/estimate.js';
+import { estimateLearningMemory, FLOAT32_BYTES } from '../src/train/estimate.js';
 import { GrowthOperator } from '../src/growth/operator.js';
 import { planGrowth } from '../src/growth/plan.js';
 import { resolveTarget } from '../src/growth/target.js';

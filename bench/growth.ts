@@ -10,7 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_FIXTURE } from '../src/fixture.js';
-import { grow, GROWTH_METHODS, type GrowthReport } from '../src/growth/index.js';
+import { GROWTH_METHODS } from '../src/growth/index.js';
+import type { GrowthReport } from '../src/output/index.js';
+import { grow } from '../src/pipeline/index.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);

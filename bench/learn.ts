@@ -29,7 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
 import { initBackend } from '../src/backend/index.js';
 import { createRng } from '../src/data/index.js';
-import { estimateLearningMemory, formatBytes } from '../src/growth/estimate.js';
+import { estimateLearningMemory, formatBytes } from '../src/train/estimate.js';
 import { materializeAll } from '../src/growth/materialize.js';
 import { LIGO_INIT_NOISE, methodRecipe } from '../src/growth/methods.js';
 import { GrowthOperator } from '../src/growth/operator.js';

@@ -45,23 +45,7 @@ export {
 export { inspectModel, type ModelInspection, type InspectOptions, type ShardInfo, type TensorInfo } from './inspect/index.js';
 
 // Growth: the LiGO operator and the baselines, planned, learned, applied and written.
-export {
-  grow,
-  planGrow,
-  apply,
-  planGrowth,
-  resolveTarget,
-  GrowthOperator,
-  GROWTH_METHODS,
-  GROW_DEFAULTS,
-  OPERATOR_FILE,
-  REPORT_FILE,
-  type GrowOptions,
-  type GrowEvent,
-  type ApplyOptions,
-  type GrowthMethod,
-  type GrowthPlan,
-  type GrowthReport,
-  type TargetOptions,
-} from './growth/index.js';
+export { grow, planGrow, apply, GROW_DEFAULTS, type GrowOptions, type GrowEvent, type ApplyOptions } from './pipeline/index.js';
+export { planGrowth, resolveTarget, GrowthOperator, GROWTH_METHODS, type GrowthMethod, type GrowthPlan, type TargetOptions } from './growth/index.js';
+export { OPERATOR_FILE, REPORT_FILE, type GrowthReport } from './output/index.js';
 export { BUNDLED_FIXTURE } from './fixture.js';

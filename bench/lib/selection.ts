@@ -8,7 +8,7 @@
  * operator never has to fit in memory whole. bench/apply.ts times this next to `apply` and checks
  * that both write the same values.
  */
-import type { OpenedOperator } from '../../src/growth/operator_file.js';
+import type { OpenedOperator } from '../../src/output/operator_file.js';
 import { asSelection, type Selection } from '../../src/growth/selection.js';
 import type { GrowthPlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from '../../src/growth/plan.js';
 

@@ -1,6 +1,6 @@
 import { UnsupportedError } from '../errors.js';
 import { ConfigReader } from './config_fields.js';
-import { inp, out, type ArchitectureDescription } from './types.js';
+import { defaultPreservation, inp, out, type ArchitectureDescription } from './types.js';
 
 const layer = (suffix: string): string => `bert.encoder.layer.{i}.${suffix}`;
 
@@ -17,6 +17,11 @@ export const bert: ArchitectureDescription = {
     maxPositions: 'max_position_embeddings',
   },
   preNorm: false,
+  capabilities: { headDim: false, gqa: false, rotary: false, bias: 'always' },
+  // Post-LN blocks carry more LayerNorms and biases on [B,T,C].
+  activationCost: { hidden: 115, ffn: 28, scores: 8 },
+  pipelineTag: 'fill-mask',
+  preservation: defaultPreservation(false),
   tensors: [
     { name: 'bert.embeddings.word_embeddings.weight', axes: [out('vocab'), out('width')], init: 'normal' },
     { name: 'bert.embeddings.position_embeddings.weight', axes: [out('positions'), out('width')], init: 'normal' },

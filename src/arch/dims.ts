@@ -1,5 +1,8 @@
+/** Every family of forward pass ligo knows; each has one description (arch/) and one forward (models/). */
+export const FAMILIES = ['gpt2', 'bert', 'llama'] as const;
+
 /** The family of forward pass a checkpoint uses. */
-export type Family = 'gpt2' | 'bert' | 'llama';
+export type Family = (typeof FAMILIES)[number];
 
 export type Activation = 'gelu_new' | 'gelu' | 'silu' | 'relu';
 

@@ -1,7 +1,7 @@
 import { UnsupportedError } from '../errors.js';
 import { ConfigReader } from './config_fields.js';
 import type { Activation } from './dims.js';
-import { inp, out, type ArchitectureDescription } from './types.js';
+import { defaultPreservation, inp, out, type ArchitectureDescription } from './types.js';
 
 const layer = (suffix: string): string => `transformer.h.{i}.${suffix}`;
 
@@ -18,6 +18,11 @@ export const gpt2: ArchitectureDescription = {
     maxPositions: 'n_positions',
   },
   preNorm: true,
+  capabilities: { headDim: false, gqa: false, rotary: false, bias: 'always' },
+  // gelu_new is nine elementwise ops on [B,T,F].
+  activationCost: { hidden: 75, ffn: 32, scores: 11 },
+  pipelineTag: 'text-generation',
+  preservation: defaultPreservation(true),
   tensors: [
     { name: 'transformer.wte.weight', axes: [out('vocab'), out('width')], init: 'normal' },
     { name: 'transformer.wpe.weight', axes: [out('positions'), out('width')], init: 'normal' },

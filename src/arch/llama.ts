@@ -1,6 +1,6 @@
 import { UnsupportedError } from '../errors.js';
 import { ConfigReader } from './config_fields.js';
-import { inp, out, type ArchitectureDescription } from './types.js';
+import { defaultPreservation, inp, out, type ArchitectureDescription } from './types.js';
 
 const layer = (suffix: string): string => `model.layers.{i}.${suffix}`;
 
@@ -19,6 +19,11 @@ export const llama: ArchitectureDescription = {
     maxPositions: 'max_position_embeddings',
   },
   preNorm: true,
+  capabilities: { headDim: true, gqa: true, rotary: true, bias: 'config' },
+  // SwiGLU is five elementwise ops on [B,T,F].
+  activationCost: { hidden: 80, ffn: 14, scores: 11 },
+  pipelineTag: 'text-generation',
+  preservation: defaultPreservation(true),
   tensors: [
     { name: 'model.embed_tokens.weight', axes: [out('vocab'), out('width')], init: 'normal' },
     { name: layer('input_layernorm.weight'), axes: [out('width')], group: 'norm', init: 'ones' },

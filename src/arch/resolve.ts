@@ -1,11 +1,18 @@
 import { CheckpointError, UnsupportedError } from '../errors.js';
 import { bert } from './bert.js';
-import type { ModelDims } from './dims.js';
+import type { Family, ModelDims } from './dims.js';
 import { gpt2 } from './gpt2.js';
 import { llama } from './llama.js';
 import type { ArchitectureDescription } from './types.js';
 
 export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama];
+
+/** The description of a family (every Family has exactly one; test/arch/families.test.ts checks). */
+export function descriptionOf(family: Family): ArchitectureDescription {
+  const description = ARCHITECTURES.find((a) => a.family === family);
+  if (description === undefined) throw new Error(`no architecture description for family "${family}"`);
+  return description;
+}
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.flatMap((a) => a.modelTypes);
 

@@ -56,6 +56,58 @@ export interface NameAlias {
   to: string;
 }
 
+/**
+ * What a family can do, stated rather than guessed from which config fields exist. Growth checks
+ * the target options against it (growth/target.ts); test/arch/families.test.ts checks it against
+ * configFields and readDims.
+ */
+export interface FamilyCapabilities {
+  /** head_dim is a config field of its own, so it may differ from hidden size / heads (--head-dim). */
+  headDim: boolean;
+  /** Grouped-query attention: fewer key/value heads than query heads (--kv-heads). */
+  gqa: boolean;
+  /** Positions enter through RoPE on q and k (readDims sets ModelDims.rotary to this). */
+  rotary: boolean;
+  /** Linear layers carry biases always (GPT-2, BERT) or as config.json says (ModelDims.qkvBias, oBias, mlpBias). */
+  bias: 'always' | 'config';
+}
+
+/**
+ * Floats alive at the peak of one layer's forward+backward, per token, in units of the width C,
+ * the FFN width F and H*T (attention scores), for the learning-phase memory estimate
+ * (train/estimate.ts). Fitted on the wasm backend; bench/estimate_check.ts measures them again.
+ */
+export interface ActivationCost {
+  hidden: number;
+  ffn: number;
+  scores: number;
+}
+
+/**
+ * How growth keeps the small model's function for this family (growth/methods.ts reads it). The
+ * default, for a family that adds each sublayer to a residual stream: `defaultPreservation`.
+ * A family whose function depends on the width in another way (Gemma scales embeddings by
+ * sqrt(hidden size); its norms multiply by 1 + w) adds the field its rule needs here and the
+ * growth code that honours it, so no family `if` lands in growth/.
+ */
+export interface Preservation {
+  /**
+   * Repeated layers start as identities (their attn_out and mlp_out zeroed): exact only when each
+   * sublayer adds to a residual stream that is normalized later (pre-norm). Post-norm BERT keeps
+   * plain copies.
+   */
+  identityRepeats: boolean;
+}
+
+/** Today's rule: repeats start as identities exactly when the family is pre-norm. */
+export const defaultPreservation = (preNorm: boolean): Preservation => ({ identityRepeats: preNorm });
+
+/**
+ * The Hub's task for a family's checkpoints (pipeline_tag in a grown model's card, which drives
+ * the Hub widget and search).
+ */
+export type PipelineTag = 'text-generation' | 'fill-mask';
+
 export interface ArchitectureDescription {
   family: Family;
   /** config.json `model_type` values served by this description. */
@@ -64,6 +116,10 @@ export interface ArchitectureDescription {
   configFields: Partial<Record<keyof ModelDims, string>>;
   /** Residual stream normalized before each sublayer (GPT-2, Llama) or after (BERT). */
   preNorm: boolean;
+  capabilities: FamilyCapabilities;
+  activationCost: ActivationCost;
+  pipelineTag: PipelineTag;
+  preservation: Preservation;
   tensors: readonly TensorTemplate[];
   aliases: readonly NameAlias[];
   /** Names of buffers that checkpoints may carry and we ignore (causal masks, position ids). */

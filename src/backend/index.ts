@@ -4,3 +4,4 @@ export { registerWasmKernels } from './wasm_kernels.js';
 export { registerMissingGradients } from './gradients.js';
 export { registerFastWasmMatMul } from './wasm_matmul.js';
 export { WASM_THREADS_ENV_VAR } from './wasm_threads.js';
+export { BACKEND_PROFILES, WASM_HEAP_LIMIT_BYTES, backendProfile, type BackendProfile } from './profile.js';

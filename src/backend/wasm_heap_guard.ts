@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LigoError } from '../errors.js';
 
-/** tfjs-backend-wasm's heap cannot grow past 4 GiB (32-bit wasm addresses). */
-export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3;
+import { WASM_HEAP_LIMIT_BYTES } from './profile.js';
 
 /** The slice of BackendWasm the guard touches (structural: BackendWasm keeps these members public in JS). */
 interface GuardableWasmBackend {
@@ -52,8 +51,9 @@ export function installWasmHeapGuard(backend: unknown = tf.findBackend('wasm')):
   backend.move = (dataId, values, shape, dtype, refCount) => {
     if (dtype === 'string') return original(dataId, values, shape, dtype, refCount);
     const bytes = shape.reduce((a, b) => a * b, 1) * (BYTES_PER_ELEMENT[dtype] ?? 4);
-    // _malloc takes a 32-bit size: 5 GiB would silently become a 1 GiB allocation.
-    if (bytes >= WASM_HEAP_LIMIT_BYTES) throw wasmHeapFullError(bytes);
+    // _malloc takes a 32-bit size: 5 GiB would silently become a 1 GiB allocation; and nothing
+    // larger than the heap can be allocated.
+    if (bytes > WASM_HEAP_LIMIT_BYTES) throw wasmHeapFullError(bytes);
     original(dataId, values, shape, dtype, refCount);
     if (allocationFailed(backend.dataIdMap.get(dataId)?.memoryOffset, bytes)) {
       backend.dataIdMap.delete(dataId);

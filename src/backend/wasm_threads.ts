@@ -11,8 +11,62 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { LigoError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * A text patch to tfjs-backend-wasm's emscripten glue. These match tfjs 4.22.0's exact text,
+ * which is why package.json pins tfjs to an exact version; applyPatch throws when the text is
+ * not there, so a tfjs update that changes it falls back to the single-threaded build with a log
+ * line (select.ts) instead of silently running unpatched, and test/backend/wasm_threads.test.ts fails.
+ */
+export interface GluePatch {
+  /** What the patch is for, for the error message. */
+  what: string;
+  /** Where the patch applies: a string (first occurrence) or a global RegExp (every occurrence). */
+  search: string | RegExp;
+  replacement: string;
+}
+
+export class WasmPatchError extends LigoError {}
+
+/** `text` with `patch` applied; throws WasmPatchError when its search text does not occur. */
+export function applyPatch(text: string, patch: GluePatch, file: string): string {
+  const found = typeof patch.search === 'string' ? text.includes(patch.search) : new RegExp(patch.search.source, patch.search.flags.replace('g', '')).test(text);
+  if (!found) {
+    throw new WasmPatchError(`${file}: the ${patch.what} patch did not apply (tfjs-backend-wasm ${tf.version_core} glue has changed)`, {
+      file,
+      expected: String(patch.search),
+      hint: 'pin @tensorflow/tfjs-backend-wasm to the version wasm_threads.ts was written for, or update the patch',
+    });
+  }
+  return text.replace(patch.search, patch.replacement);
+}
+
+/** The worker script ships as a JS string export whose "\\n" escapes became real newlines inside string literals: escape them again. */
+export const WORKER_NEWLINES_PATCH: GluePatch = { what: 'worker newline escapes', search: /\n/g, replacement: '\\n' };
+
+/**
+ * The glue starts a pool of 8 pthread workers, each loading the glue and the module (about a
+ * second of CPU and 80 MB before any work); XNNPACK needs threads - 1 of them.
+ */
+export const threadPoolPatch = (threads: number): GluePatch => ({
+  what: 'pthread pool size',
+  search: 'var pthreadPoolSize=8;',
+  replacement: `var pthreadPoolSize=${threads - 1};`,
+});
+
+/** tfjs-backend-wasm's threaded SIMD build: the glue, its worker script and the binary. */
+export function threadedWasmFiles(): { out: string; mainScript: string; wasmFile: string; workerScript: string } {
+  const out = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
+  return {
+    out,
+    mainScript: path.join(out, 'tfjs-backend-wasm-threaded-simd.js'),
+    wasmFile: path.join(out, 'tfjs-backend-wasm-threaded-simd.wasm'),
+    workerScript: path.join(out, 'tfjs-backend-wasm-threaded-simd.worker.js'),
+  };
+}
 
 export const WASM_THREADS_ENV_VAR = 'LIGO_WASM_THREADS';
 
@@ -52,19 +106,16 @@ export function wasmThreadCount(requested: number | undefined, env: Record<strin
  */
 export async function registerThreadedWasm(threads: number): Promise<void> {
   const wasmPackage = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
-  const out = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
-  const mainScript = path.join(out, 'tfjs-backend-wasm-threaded-simd.js');
-  const wasmFile = path.join(out, 'tfjs-backend-wasm-threaded-simd.wasm');
-  // The worker script ships as a JS string export; the pthread workers need it as a file. Its "\n"
-  // escapes became real newlines inside string literals in that export: escape them again.
-  const { wasmWorkerContents } = require(path.join(out, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const { out, mainScript, wasmFile, workerScript } = threadedWasmFiles();
+  // Both patches are checked before anything is written or started.
+  const { wasmWorkerContents } = require(workerScript) as { wasmWorkerContents: string };
+  const worker = applyPatch(wasmWorkerContents, WORKER_NEWLINES_PATCH, workerScript);
+  const glue = applyPatch(await readFile(mainScript, 'utf8'), threadPoolPatch(threads), mainScript);
+  // The pthread workers need the worker script as a file.
   const workerFile = path.join(os.tmpdir(), `ligo-tfjs-wasm-worker-${process.pid}.js`);
-  writeFileSync(workerFile, wasmWorkerContents.replace(/\n/g, '\\n'));
+  writeFileSync(workerFile, worker);
   process.once('exit', () => rmSync(workerFile, { force: true }));
   const binary = await readFile(wasmFile);
-  // The glue starts a pool of 8 pthread workers, each loading the glue and the module (about a
-  // second of CPU and 80 MB before any work); XNNPACK needs threads - 1 of them.
-  const glue = (await readFile(mainScript, 'utf8')).replace('var pthreadPoolSize=8;', `var pthreadPoolSize=${threads - 1};`);
   const glueFile = path.join(os.tmpdir(), `ligo-tfjs-wasm-glue-${process.pid}.cjs`);
   writeFileSync(glueFile, glue);
   process.once('exit', () => rmSync(glueFile, { force: true }));

@@ -18,4 +18,4 @@ export { BufferPool, isChunkStream, type ByteChunk, type ChunkStream } from './c
 export { DEFAULT_MAX_SHARD_BYTES, createCheckpointWriter, planShards } from './writer.js';
 export type { CheckpointWriter, CheckpointWriterOptions, PlannedTensor } from './writer.js';
 export { parseSize } from './size.js';
-export { AUXILIARY_FILES, copyAuxiliaryFiles, readConfig } from './model_dir.js';
+export { AUXILIARY_FILES, CONFIG_FILE, README_FILE, copyAuxiliaryFiles, readConfig } from './model_dir.js';

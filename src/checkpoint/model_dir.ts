@@ -2,6 +2,12 @@ import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointError } from '../errors.js';
 
+/** A model directory's configuration, as transformers saves it. */
+export const CONFIG_FILE = 'config.json';
+
+/** A model directory's model card (YAML front matter, then Markdown), as the Hub shows it. */
+export const README_FILE = 'README.md';
+
 /** Files besides the weights that a grown model needs to be loadable and usable as is. */
 export const AUXILIARY_FILES: readonly string[] = [
   'tokenizer.json',
@@ -17,7 +23,7 @@ export const AUXILIARY_FILES: readonly string[] = [
 
 /** config.json of a model directory as a plain object. */
 export async function readConfig(dir: string): Promise<Record<string, unknown>> {
-  const file = path.join(dir, 'config.json');
+  const file = path.join(dir, CONFIG_FILE);
   let text: string;
   try {
     text = await readFile(file, 'utf8');

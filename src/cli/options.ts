@@ -63,35 +63,26 @@ export function withOutputOptions<T>(y: Argv<T>) {
   return withQuietOption(withJsonOption(y));
 }
 
-/** --seq-len, --max-tokens, --batch-size: how a token stream is cut into batches of windows. */
-export function withWindowOptions<T>(y: Argv<T>, batchDescription = 'windows per forward pass [default: 8, fewer for large vocabularies]') {
-  return y
-    .option('seq-len', {
-      coerce: numberArg('--seq-len'),
-      requiresArg: true,
-      describe: "tokens per window [default: min(256, the model's positions)]",
-    })
-    .option('max-tokens', {
-      coerce: numberArg('--max-tokens'),
-      requiresArg: true,
-      describe: 'use only the first N tokens of the data',
-    })
-    .option('batch-size', {
-      coerce: numberArg('--batch-size'),
-      requiresArg: true,
-      describe: batchDescription,
-    });
+/** How a command words the data flags for its use (the flags themselves are defined once, below). */
+export interface DataFlagsText {
+  data: string;
+  seqLen: string;
+  batchSize: string;
+  maxTokens: string;
+  /** --help group; none for a command whose main input the data is. */
+  group?: string;
+  /** --data must be given (chain `.demandOption('data')` for the type); else it takes a value when given. */
+  required?: boolean;
 }
 
-/** --data (required) plus the window options. */
-export function withDataOptions<T>(y: Argv<T>) {
-  return withWindowOptions(
-    y.option('data', {
-      type: 'string',
-      demandOption: true,
-      describe: 'text file, .jsonl (a "text" field per line) or pre-tokenized .bin (uint16)',
-    }),
-  );
+/** --data, --seq-len, --batch-size, --max-tokens: the text and how it is cut into windows, for every command that reads text. */
+export function withDataOptions<T>(y: Argv<T>, text: DataFlagsText) {
+  const num = (flag: string, describe: string) => ({ coerce: numberArg(flag), requiresArg: true, describe, group: text.group });
+  return y
+    .option('data', { type: 'string', requiresArg: text.required !== true, demandOption: text.required === true, group: text.group, describe: text.data })
+    .option('seq-len', num('--seq-len', text.seqLen))
+    .option('max-tokens', num('--max-tokens', text.maxTokens))
+    .option('batch-size', num('--batch-size', text.batchSize));
 }
 
 /** --token and --hub-url: how to reach the Hub (defaults from HF_TOKEN / the token file and HF_ENDPOINT). */
@@ -126,6 +117,15 @@ export function withHubSourceOptions<T>(y: Argv<T>) {
 /** Library options from the Hub flags; the environment is the CLI's, so tests can pass their own. */
 export function hubConnection(args: { token?: string; hubUrl?: string }, env: Record<string, string | undefined>) {
   return { token: args.token, hubUrl: args.hubUrl, env };
+}
+
+/**
+ * The library options a command's flags set one for one: yargs names --batch-size `batchSize`,
+ * the library option of the same name, so a command's table is the list of those names, and the
+ * compiler checks each flag's parsed type against its option's.
+ */
+export function optionsFrom<O, K extends keyof O>(args: { [P in K]: O[P] }, keys: readonly K[]): Pick<O, K> {
+  return Object.fromEntries(keys.map((k) => [k, args[k]])) as Pick<O, K>;
 }
 
 /** hubConnection plus what resolveModelSource takes from --revision and --offline. */

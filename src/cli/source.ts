@@ -1,4 +1,4 @@
-import { resolveModelSource } from '../hub/index.js';
+import { resolveModelSource } from '../pipeline/index.js';
 import type { Output } from './output.js';
 import { hubSource } from './options.js';
 

@@ -1,6 +1,7 @@
 export { evaluate, type EvalResult, type EvaluateOptions } from './evaluate.js';
 export {
   evaluateTokens,
+  checkTokenIds,
   defaultSeqLen,
   defaultBatchSize,
   DEFAULT_SEQ_LEN,

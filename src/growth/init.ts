@@ -32,7 +32,8 @@ export function denseMatrix(sel: Selection): Float32Array {
 export const copyMatrix = (large: number, small: number): Float32Array => denseMatrix(copySelection(large, small));
 export const splitMatrix = (large: number, small: number): Float32Array => denseMatrix(splitSelection(large, small));
 
-export type DepthPattern = 'stack' | 'interlace';
+export const DEPTH_PATTERNS = ['stack', 'interlace'] as const;
+export type DepthPattern = (typeof DEPTH_PATTERNS)[number];
 
 /**
  * Which small layer each large layer starts from, and whether repeats start as identities.

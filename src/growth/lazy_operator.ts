@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AxisSide, LayerGroup } from '../arch/types.js';
-import { operatorMatrices, type OperatorMatrices } from './operator.js';
-import type { OperatorMatrix } from './operator_file.js';
+import { operatorMatrices, type OperatorMatrices, type OperatorMatrix } from './operator.js';
 import type { GrowthPlan } from './plan.js';
 
 /**

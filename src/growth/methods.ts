@@ -14,9 +14,8 @@ export interface MethodRecipe {
 export const LIGO_INIT_NOISE = 1e-4;
 
 export function methodRecipe(method: GrowthMethod, description: ArchitectureDescription, ligoPattern: DepthPattern): MethodRecipe {
-  // Repeats start as identities only where that is exact: each sublayer adds to a residual stream
-  // that is normalized later (pre-norm). Post-norm BERT keeps plain copies.
-  const preserve = description.preNorm;
+  // Repeats start as identities only where the family says that is exact (arch/types.ts Preservation).
+  const preserve = description.preservation.identityRepeats;
   switch (method) {
     case 'ligo':
       return { learns: true, depth: { pattern: ligoPattern, preserve } };

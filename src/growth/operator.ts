@@ -35,6 +35,9 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
+/** One operator parameter's values, row-major, with its [rows, cols]. */
+export type OperatorMatrix = { data: Float32Array; shape: number[] };
+
 let instances = 0;
 
 /** Every operator parameter's name and [rows, cols], from the plan alone (no values built). */

@@ -1,12 +1,17 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { OpenedModel } from '../arch/load.js';
-import { BufferPool, type ByteChunk } from '../checkpoint/index.js';
+import { BufferPool, type ByteChunk, type ChunkStream } from '../checkpoint/index.js';
 import type { DType } from '../checkpoint/dtypes.js';
 import type { GrowthPlan, PlannedTensor } from './plan.js';
 import { rowChunks, type RowGather } from './row_chunks.js';
 import { materializeBySelection, planFloatGather, type SelectionOperator } from './selection.js';
 import { planBitsGather } from './selection_bits.js';
-import type { GrownTensor } from './write.js';
+
+/**
+ * One grown tensor as a producer hands it to the writer: a tf.Tensor (the writer disposes it), a
+ * Float32Array, raw little-endian bytes of the output dtype, or those bytes in pieces (ChunkStream).
+ */
+export type GrownTensor = tf.Tensor | Float32Array | Uint8Array | ChunkStream;
 
 /** Gathered tensors are built and written in blocks of rows this big, through this many reused buffers. */
 const CHUNK_BYTES = 1 << 20;

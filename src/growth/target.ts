@@ -53,7 +53,7 @@ export function resolveTarget(source: ModelDims, options: TargetOptions, descrip
   }
   const hiddenSize = options.hiddenSize ?? source.hiddenSize;
   const scale = hiddenSize / source.hiddenSize;
-  const explicitHeadDim = description.configFields.headDim !== undefined;
+  const explicitHeadDim = description.capabilities.headDim;
 
   let numHeads: number;
   let headDim: number;
@@ -72,7 +72,7 @@ export function resolveTarget(source: ModelDims, options: TargetOptions, descrip
   }
   const kvScaled = (source.numKvHeads * numHeads) / source.numHeads;
   const numKvHeads = options.kvHeads ?? (source.numKvHeads === source.numHeads ? numHeads : Number.isInteger(kvScaled) ? kvScaled : source.numKvHeads);
-  if (description.configFields.numKvHeads === undefined && numKvHeads !== numHeads) {
+  if (!description.capabilities.gqa && numKvHeads !== numHeads) {
     throw new UsageError(`--kv-heads: ${source.modelType} has no grouped-query attention; KV heads must equal heads (${numHeads})`, { flag: '--kv-heads' });
   }
   if (numHeads % numKvHeads !== 0) {

@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { getRepoFolderName } from '@huggingface/hub';
 import { HubError } from '../errors.js';
-import { COMMIT_HASH } from './repo_id.js';
+import { COMMIT_HASH } from '../checkpoint/repo_id.js';
 
 /**
  * The Hugging Face cache layout Python's huggingface_hub uses, so both share downloads:

@@ -1,7 +1,7 @@
 import { HubApiError } from '@huggingface/hub';
 import { HubError, LigoError } from '../errors.js';
 import { isTransientStatus, isNetworkError, networkCause } from './retry.js';
-import { describeRef, type RepoRef } from './repo_id.js';
+import { describeRef, type RepoRef } from '../checkpoint/repo_id.js';
 
 /** What we were doing when the Hub failed, for a message that says so in one line. */
 export interface FailureContext {

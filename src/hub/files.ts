@@ -1,15 +1,11 @@
-import { AUXILIARY_FILES, INDEX_FILE, SINGLE_FILE } from '../checkpoint/index.js';
+import { AUXILIARY_FILES, CONFIG_FILE, INDEX_FILE, README_FILE, SINGLE_FILE } from '../checkpoint/index.js';
 import { CheckpointError, UnsupportedError } from '../errors.js';
-import { OPERATOR_FILE } from '../growth/operator_file.js';
 
-/** The model card, read for the source's license. */
-export const README_FILE = 'README.md';
-
-/** growth.json of a grown model (a ligo repo can be a source too, and `apply` reads its operator). */
-const GROWTH_REPORT_FILE = 'growth.json';
-
-/** Files besides config and weights fetched when the repo has them; nothing else is downloaded. */
-export const OPTIONAL_SOURCE_FILES: readonly string[] = [...AUXILIARY_FILES, README_FILE, OPERATOR_FILE, GROWTH_REPORT_FILE];
+/**
+ * Files besides config and weights fetched by default when the repo has them (the model card is
+ * read for the source's license); callers add their own (ligo's growth.json and operator).
+ */
+export const OPTIONAL_SOURCE_FILES: readonly string[] = [...AUXILIARY_FILES, README_FILE];
 
 /** Weights we refuse to read: pickles can run code when loaded, and we never unpickle. */
 const PICKLE_WEIGHTS = /\.(bin|pt|pth|ckpt|pkl)$/;
@@ -26,17 +22,22 @@ export interface SourceFiles {
  * `where` names the repo in messages, `cached` says the names are what the cache holds (so a
  * missing file may exist on the Hub and the message says "not cached").
  */
-export function selectSourceFiles(names: ReadonlySet<string>, where: string, cached = false): SourceFiles {
+export function selectSourceFiles(
+  names: ReadonlySet<string>,
+  where: string,
+  cached = false,
+  optionalFiles: readonly string[] = OPTIONAL_SOURCE_FILES,
+): SourceFiles {
   const missing = (file: string): string => (cached ? `${file} of ${where} is not in the Hugging Face cache` : `${where} has no ${file}`);
-  if (!names.has('config.json')) {
-    throw new CheckpointError(missing('config.json'), {
-      file: 'config.json',
+  if (!names.has(CONFIG_FILE)) {
+    throw new CheckpointError(missing(CONFIG_FILE), {
+      file: CONFIG_FILE,
       hint: cached ? 'run once without HF_HUB_OFFLINE to download it' : 'a model repo needs the config.json saved by transformers',
     });
   }
-  const optional = OPTIONAL_SOURCE_FILES.filter((f) => names.has(f));
-  if (names.has(SINGLE_FILE)) return { config: 'config.json', weights: { kind: 'single', file: SINGLE_FILE }, optional };
-  if (names.has(INDEX_FILE)) return { config: 'config.json', weights: { kind: 'sharded', index: INDEX_FILE }, optional };
+  const optional = optionalFiles.filter((f) => names.has(f));
+  if (names.has(SINGLE_FILE)) return { config: CONFIG_FILE, weights: { kind: 'single', file: SINGLE_FILE }, optional };
+  if (names.has(INDEX_FILE)) return { config: CONFIG_FILE, weights: { kind: 'sharded', index: INDEX_FILE }, optional };
   const pickles = [...names].filter((n) => PICKLE_WEIGHTS.test(n)).sort();
   if (pickles.length > 0) {
     throw new UnsupportedError(

@@ -1,15 +1,6 @@
 export { resolveModelSource, fetchModelSnapshot, type ResolveSourceOptions, type DownloadProgress, type ModelSnapshot } from './source.js';
-export { pushToHub, type PushOptions, type PushProgress, type PushResult } from './push.js';
-export {
-  renderModelCard,
-  readLicense,
-  licenseOfCard,
-  formatCommand,
-  asModelCardReport,
-  repoIdFromCachePath,
-  type ModelCardReport,
-  type ModelCardOptions,
-} from './model_card.js';
+export { uploadDirectory, type ExtraFile, type PushOptions, type PushProgress, type PushResult } from './push.js';
+export { listLocalFiles, type LocalFile } from './local_files.js';
 export { resolveToken, tokenFilePath, type ResolvedToken, type TokenSource } from './token.js';
 export {
   DEFAULT_HUB_URL,
@@ -22,5 +13,5 @@ export {
   type HubConnectionOptions,
   type RetryOptions,
 } from './settings.js';
-export { parseRepoRef, requireRepoId, type RepoRef } from './repo_id.js';
-export { README_FILE, OPTIONAL_SOURCE_FILES } from './files.js';
+export { parseRepoRef, requireRepoId, type RepoRef } from '../checkpoint/repo_id.js';
+export { OPTIONAL_SOURCE_FILES } from './files.js';

@@ -1,12 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { commitIter, createBranch, createRepo, HubApiError, type CommitOperation, type CommitProgressEvent } from '@huggingface/hub';
 import { HubError } from '../errors.js';
 import { toHubError } from './failure.js';
-import { README_FILE } from './files.js';
 import { listLocalFiles, type LocalFile } from './local_files.js';
-import { asModelCardReport, renderModelCard } from './model_card.js';
-import { requireRepoId } from './repo_id.js';
+import { requireRepoId } from '../checkpoint/repo_id.js';
 import { withRetries } from './retry.js';
 import { hubUrlFrom, retrySettings, type HubConnectionOptions } from './settings.js';
 import { resolveToken } from './token.js';
@@ -22,6 +19,8 @@ export interface PushOptions extends HubConnectionOptions {
   branch?: string;
   commitMessage?: string;
   onProgress?: (event: PushProgress) => void;
+  /** Files to upload besides the directory's own, decided from its listing (a generated model card). */
+  extraFiles?: (local: readonly LocalFile[]) => Promise<ExtraFile[]>;
 }
 
 export interface PushProgress {
@@ -42,29 +41,12 @@ export interface PushResult {
   files: string[];
 }
 
-const GROWTH_REPORT_FILE = 'growth.json';
-
-/**
- * A model card for a grown directory without one, built in memory from growth.json: uploaded,
- * never written into `dir` (a push only reads the directory).
- */
-async function generatedCard(files: readonly LocalFile[]): Promise<Blob | undefined> {
-  if (files.some((f) => f.path === README_FILE)) return undefined;
-  const report = files.find((f) => f.path === GROWTH_REPORT_FILE);
-  if (report === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(report.file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-  const card = asModelCardReport(json);
-  if (card === undefined) return undefined;
-  const source = isRecord(json) && typeof json.source === 'string' ? json.source : 'unknown';
-  return new Blob([renderModelCard(card, { baseModel: source })]);
+/** A file uploaded besides the directory's own (never written into it), with why, for the log. */
+export interface ExtraFile {
+  path: string;
+  content: Blob;
+  reason: string;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 /** Runs `step`, treating the Hub's 409 (the repo or branch exists already) as success. */
 async function existingIsFine(step: () => Promise<unknown>): Promise<boolean> {
@@ -83,7 +65,7 @@ async function existingIsFine(step: () => Promise<unknown>): Promise<boolean> {
  * failures are retried; after a failure a new push completes the upload (LFS objects already
  * on the Hub are not sent again).
  */
-export async function pushToHub(options: PushOptions): Promise<PushResult> {
+export async function uploadDirectory(options: PushOptions): Promise<PushResult> {
   const repo = requireRepoId(options.repo);
   const branch = options.branch ?? 'main';
   const hubUrl = hubUrlFrom(options);
@@ -94,14 +76,14 @@ export async function pushToHub(options: PushOptions): Promise<PushResult> {
     });
   }
   const local = await listLocalFiles(options.dir);
-  const card = await generatedCard(local);
+  const extra = (await options.extraFiles?.(local)) ?? [];
   const operations: CommitOperation[] = local.map((f) => ({ operation: 'addOrUpdate', path: f.path, content: pathToFileURL(f.file) }));
-  if (card !== undefined) {
-    operations.push({ operation: 'addOrUpdate', path: README_FILE, content: card });
-    options.log?.(`no ${README_FILE} in ${options.dir}: uploading a model card made from ${GROWTH_REPORT_FILE}`);
+  for (const f of extra) {
+    operations.push({ operation: 'addOrUpdate', path: f.path, content: f.content });
+    options.log?.(f.reason);
   }
   const sizes = new Map(local.map((f) => [f.path, f.size]));
-  if (card !== undefined) sizes.set(README_FILE, card.size);
+  for (const f of extra) sizes.set(f.path, f.content.size);
   const retry = retrySettings(options);
   const log = options.log;
   const common = {

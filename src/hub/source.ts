@@ -5,7 +5,7 @@ import { CheckpointError, HubError, UsageError } from '../errors.js';
 import { cachedCommit, cachedFiles, repoCacheDir, snapshotDir, writeRef } from './cache.js';
 import { toHubError } from './failure.js';
 import { selectSourceFiles, shardsOfIndex, type SourceFiles } from './files.js';
-import { COMMIT_HASH, describeRef, parseRepoRef, type RepoRef } from './repo_id.js';
+import { COMMIT_HASH, describeRef, parseRepoRef, type RepoRef } from '../checkpoint/repo_id.js';
 import { withRetries } from './retry.js';
 import { hubCacheDir, hubUrlFrom, isOffline, retrySettings, type HubConnectionOptions } from './settings.js';
 import { resolveToken } from './token.js';
@@ -18,6 +18,8 @@ export interface ResolveSourceOptions extends HubConnectionOptions {
   cacheDir?: string;
   /** Use the cache only (default: HF_HUB_OFFLINE). */
   offline?: boolean;
+  /** Files besides config and weights to fetch when the repo has them; default OPTIONAL_SOURCE_FILES (tokenizer files, README). */
+  optionalFiles?: readonly string[];
   /** Called before each file is fetched (or found cached); filesTotal grows once a shard index is read. */
   onProgress?: (event: DownloadProgress) => void;
 }
@@ -65,7 +67,7 @@ export async function fetchModelSnapshot(ref: RepoRef, options: ResolveSourceOpt
   const cacheDir = hubCacheDir(options);
   const where = describeRef({ repo: ref.repo, revision: ref.revision });
   if (isOffline(options)) {
-    const snapshot = await offlineSnapshot(ref.repo, revision, cacheDir, where);
+    const snapshot = await offlineSnapshot(ref.repo, revision, cacheDir, where, options.optionalFiles);
     options.log?.(`offline: using ${where} (commit ${snapshot.commit.slice(0, 8)}) from ${snapshot.dir}`);
     return snapshot;
   }
@@ -87,7 +89,7 @@ export async function fetchModelSnapshot(ref: RepoRef, options: ResolveSourceOpt
     for await (const entry of listFiles({ repo: ref.repo, revision: commit, ...common })) {
       if (entry.type === 'file') names.add(entry.path);
     }
-    const selection = selectSourceFiles(names, where);
+    const selection = selectSourceFiles(names, where, false, options.optionalFiles);
     const dir = snapshotDir(cacheDir, ref.repo, commit);
     const fetchOne = (file: string): Promise<string> => downloadFileToCacheDir({ repo: ref.repo, path: file, revision: commit, cacheDir, ...common });
     const files = await withQuietDownloads(() => fetchSelection(selection, dir, where, names, fetchOne, options.onProgress));
@@ -125,11 +127,11 @@ async function fetchSelection(
   return done;
 }
 
-async function offlineSnapshot(repo: string, revision: string, cacheDir: string, where: string): Promise<ModelSnapshot> {
+async function offlineSnapshot(repo: string, revision: string, cacheDir: string, where: string, optionalFiles?: readonly string[]): Promise<ModelSnapshot> {
   const commit = await cachedCommit(cacheDir, repo, revision, where);
   const dir = snapshotDir(cacheDir, repo, commit);
   const present = await cachedFiles(dir);
-  const selection = selectSourceFiles(present, where, true);
+  const selection = selectSourceFiles(present, where, true, optionalFiles);
   const files = [selection.config, ...selection.optional];
   if (selection.weights.kind === 'single') {
     files.push(selection.weights.file);

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apply } from '../../src/growth/apply.js';
-import { grow } from '../../src/growth/grow.js';
+import { apply } from '../../src/pipeline/apply.js';
+import { grow } from '../../src/pipeline/grow.js';
 import { LazyOperator } from '../../src/growth/lazy_operator.js';
 import { GrowthOperator, operatorShapes, parametersFor } from '../../src/growth/operator.js';
-import { openOperator } from '../../src/growth/operator_file.js';
+import { openOperator } from '../../src/output/operator_file.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
 
 let work: string;
@@ -40,7 +40,7 @@ afterAll(async () => {
 describe('apply of a learned operator holds only the parameters of the tensor being built', () => {
   it('reads each tensor\'s parameters on demand, frees the others, and builds the same matrices as the whole operator', async () => {
     const saved = await openOperator(learned);
-    const { planForOperator } = await import('../../src/growth/operator_file.js');
+    const { planForOperator } = await import('../../src/output/operator_file.js');
     const { openModel } = await import('../../src/arch/load.js');
     const source = await openModel(path.join(GOLDEN_DIR, 'gpt2-bare-bf16'));
     const plan = planForOperator(source, saved.metadata);

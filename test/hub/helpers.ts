@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { serializeSafetensors } from '../../src/checkpoint/index.js';
-import { renderModelCard, type ModelCardReport } from '../../src/hub/index.js';
+import { renderModelCard, type ModelCardReport } from '../../src/output/index.js';
 import { GPT2_DIR } from '../cli/helpers.js';
 
 /** Tokens the fake Hub knows: alice writes to alice/*, bob to bob/* only. */

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gitBlobSha1, sha256 } from './fake_hub_store.js';
 import { startFakeHub, type FakeHub } from './fake_hub.js';
 import { FAST_RETRY, hermeticEnv, makeGrownDir, readTree, tempDir, TOKEN, TOKENS } from './helpers.js';
-import { fetchModelSnapshot, pushToHub, resolveModelSource } from '../../src/hub/index.js';
+import { fetchModelSnapshot, pushToHub, resolveModelSource } from '../../src/pipeline/index.js';
 
 let hub: FakeHub;
 beforeEach(async () => {

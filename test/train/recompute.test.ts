@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/arch/load.js';
 import { initBackend } from '../../src/backend/select.js';
 import { materializeAll } from '../../src/growth/materialize.js';
-import { grow } from '../../src/growth/grow.js';
+import { grow } from '../../src/pipeline/grow.js';
 import { GrowthOperator } from '../../src/growth/operator.js';
 import { planGrowth } from '../../src/growth/plan.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';

@@ -1,9 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
-import { apply, type GrowthReport } from '../../growth/index.js';
+import { apply, type ApplyOptions } from '../../pipeline/index.js';
+import { formatCommand, type GrowthReport } from '../../output/index.js';
 import { createOutput, type CliIO } from '../output.js';
-import { withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { optionsFrom, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
 import { localSource } from '../source.js';
-import { formatCommand } from '../../hub/index.js';
 import { renderReport } from './grow_render.js';
 import { withWriteOptions } from './grow_options.js';
 
@@ -16,6 +16,9 @@ const builder = (y: Argv) =>
     .epilogue(
       'Streams: copy/scale operators (net2net, stack, interlace) are applied as gathers in 1 MB blocks written as they are built; a learned operator goes through tfjs one tensor at a time, holding only that tensor\'s operator parameters. Memory stays near one tensor kind of the small model, not the model or the operator.',
     );
+
+/** The flags that set the library option of the same name, one for one. */
+const APPLY_OPTION_KEYS = ['out', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads'] as const satisfies readonly (keyof ApplyOptions)[];
 
 export const applyCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'apply <source>',
@@ -33,14 +36,10 @@ export const applyCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof bui
         sourceLabel: args.source,
         command: formatCommand(io.argv ?? []),
         operator,
-        out: args.out,
-        dtype: args.dtype,
-        maxShardSize: args.maxShardSize,
-        overwrite: args.overwrite,
-        backend: args.backend,
-        threads: args.threads,
+        ...optionsFrom<ApplyOptions, (typeof APPLY_OPTION_KEYS)[number]>(args, APPLY_OPTION_KEYS),
         onProgress: (e) => {
           if (e.phase === 'write') writing.update(e.done, e.total);
+          else if (e.phase !== 'learn') out.log(e.message);
         },
       });
     } finally {

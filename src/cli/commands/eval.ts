@@ -1,12 +1,20 @@
 import type { Argv, CommandModule } from 'yargs';
-import { evaluate, type EvalResult } from '../../eval/index.js';
+import { evaluate, type EvalResult, type EvaluateOptions } from '../../eval/index.js';
 import { table, thousands } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
-import { numberArg, withBackendOption, withDataOptions, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { numberArg, optionsFrom, withBackendOption, withDataOptions, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
 import { localSource } from '../source.js';
 
 const builder = (y: Argv) =>
-  withHubSourceOptions(withDataOptions(withBackendOption(withOutputOptions(y))))
+  withHubSourceOptions(
+    withDataOptions(withBackendOption(withOutputOptions(y)), {
+      data: 'text file, .jsonl (a "text" field per line) or pre-tokenized .bin (uint16)',
+      seqLen: "tokens per window [default: min(256, the model's positions)]",
+      batchSize: 'windows per forward pass [default: 8, fewer for large vocabularies]',
+      maxTokens: 'use only the first N tokens of the data',
+      required: true,
+    }).demandOption('data'),
+  )
     .positional('dir', { type: 'string', demandOption: true, describe: 'model directory, or a Hub repo owner/name[@revision]' })
     .option('seed', { coerce: numberArg('--seed'), default: 0, describe: 'masking seed for BERT (masked-LM loss)' })
     .example('$0 eval ./gpt2 --data wiki.txt', 'loss and perplexity on a text file')
@@ -21,6 +29,9 @@ const builder = (y: Argv) =>
       ].join('\n'),
     );
 
+/** The flags that set the library option of the same name, one for one. */
+const EVAL_OPTION_KEYS = ['data', 'seqLen', 'maxTokens', 'batchSize', 'backend', 'threads', 'seed'] as const satisfies readonly (keyof EvaluateOptions)[];
+
 export const evalCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'eval <dir>',
   describe: 'Loss and perplexity of a checkpoint on a text, .jsonl or .bin file',
@@ -33,13 +44,7 @@ export const evalCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
     try {
       result = await evaluate({
         model: dir,
-        data: args.data,
-        seqLen: args.seqLen,
-        maxTokens: args.maxTokens,
-        batchSize: args.batchSize,
-        backend: args.backend,
-        threads: args.threads,
-        seed: args.seed,
+        ...optionsFrom<EvaluateOptions, (typeof EVAL_OPTION_KEYS)[number]>(args, EVAL_OPTION_KEYS),
         log: out.log,
         onProgress: (done, total) => progress.update(done, total),
       });

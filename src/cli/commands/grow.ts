@@ -1,13 +1,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
-import { grow, planGrow, type GrowOptions, type GrowthMethod, type GrowthReport, type TargetOptions } from '../../growth/index.js';
+import type { TargetOptions } from '../../growth/index.js';
+import { formatCommand, type GrowthReport } from '../../output/index.js';
+import { grow, planGrow, type GrowOptions } from '../../pipeline/index.js';
 import { createOutput, type CliIO } from '../output.js';
-import { hubConnection, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { optionsFrom, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { checkPushable, pushWithProgress } from '../push.js';
 import { localSource } from '../source.js';
-import { formatCommand, pushToHub, requireRepoId, resolveToken, type PushResult } from '../../hub/index.js';
-import { HubError } from '../../errors.js';
-import { bytes } from '../format.js';
 import { renderPlan, renderReport } from './grow_render.js';
 import { withMethodOptions, withTargetOptions, withWriteOptions } from './grow_options.js';
 
@@ -39,6 +39,12 @@ const builder = (y: Argv) =>
 
 const TARGET_KEYS: (keyof TargetOptions)[] = ['layers', 'hiddenSize', 'heads', 'kvHeads', 'headDim', 'intermediateSize'];
 
+/** The flags that set the library option of the same name, one for one (source, data and the target size have defaults of their own). */
+const GROW_OPTION_KEYS = [
+  'out', 'targetConfig', 'method', 'init', 'steps', 'lr', 'warmup', 'weightDecay', 'clip', 'batchSize', 'seqLen', 'gradAccum',
+  'recompute', 'distill', 'seed', 'maxTokens', 'heldOut', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads',
+] as const satisfies readonly (keyof GrowOptions)[];
+
 export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'grow [source]',
   describe: 'Grow a checkpoint into a larger one with a learned LiGO operator (or a baseline)',
@@ -51,40 +57,14 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
       throw new UsageError('grow: give the target size (--layers, --hidden-size, ...) or --target-config', { flag: '--layers' });
     }
     // Check what a push needs before a long run, not after it.
-    if (args.pushToHub !== undefined) {
-      requireRepoId(args.pushToHub, '--push-to-hub');
-      if ((await resolveToken(hubConnection(args, io.env))) === undefined) {
-        throw new HubError('--push-to-hub needs a Hugging Face token with write access', { hint: 'pass --token, set HF_TOKEN, or run `huggingface-cli login`' });
-      }
-    }
+    if (args.pushToHub !== undefined) await checkPushable(args.pushToHub, args, io);
     const options: GrowOptions = {
       ...(bundled && Object.keys(target).length === 0 ? BUNDLED_FIXTURE.target : target),
       source: args.source === undefined ? BUNDLED_FIXTURE.model : await localSource(args.source, args, io.env, out),
       sourceLabel: args.source,
       command: formatCommand(io.argv ?? []),
       data: args.data ?? (bundled ? BUNDLED_FIXTURE.data : undefined),
-      out: args.out,
-      targetConfig: args.targetConfig,
-      method: args.method as GrowthMethod,
-      init: args.init as 'stack' | 'interlace',
-      steps: args.steps,
-      lr: args.lr,
-      warmup: args.warmup,
-      weightDecay: args.weightDecay,
-      clip: args.clip,
-      batchSize: args.batchSize,
-      seqLen: args.seqLen,
-      gradAccum: args.gradAccum,
-      recompute: args.recompute,
-      distill: args.distill,
-      seed: args.seed,
-      maxTokens: args.maxTokens,
-      heldOut: args.heldOut,
-      dtype: args.dtype,
-      maxShardSize: args.maxShardSize,
-      overwrite: args.overwrite,
-      backend: args.backend,
-        threads: args.threads,
+      ...optionsFrom<GrowOptions, (typeof GROW_OPTION_KEYS)[number]>(args, GROW_OPTION_KEYS),
     };
     if (bundled) out.log(`no source given: growing the bundled fixture ${options.source} on ${options.data}`);
     if (args.dryRun) {
@@ -112,32 +92,8 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
       steps.stop();
       writing.stop();
     }
-    const push = args.pushToHub === undefined ? undefined : await pushGrown(report.out, args.pushToHub, args, io, out);
+    const push = args.pushToHub === undefined ? undefined : await pushWithProgress(report.out, args.pushToHub, args, io, out);
     const result = push ? { ...report, push: { repo: push.repo, commitUrl: push.commitUrl, files: push.files } } : report;
     out.result(result, () => renderReport(report) + (push ? `\npushed         ${push.commitUrl}` : ''));
   },
 });
-
-async function pushGrown(
-  dir: string,
-  repo: string,
-  args: { private: boolean; branch?: string; commitMessage?: string; token?: string; hubUrl?: string },
-  io: CliIO,
-  out: ReturnType<typeof createOutput>,
-): Promise<PushResult> {
-  const bar = out.progress('push', 'files');
-  try {
-    return await pushToHub({
-      dir,
-      repo,
-      private: args.private,
-      branch: args.branch,
-      commitMessage: args.commitMessage,
-      ...hubConnection(args, io.env),
-      log: out.log,
-      onProgress: (p) => bar.update(p.filesDone, p.filesTotal, `${p.phase}, ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)}`),
-    });
-  } finally {
-    bar.stop();
-  }
-}

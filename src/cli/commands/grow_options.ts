@@ -2,8 +2,9 @@ import type { Argv } from 'yargs';
 import { parseDType } from '../../checkpoint/dtypes.js';
 import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
-import { GROW_DEFAULTS, GROWTH_METHODS } from '../../growth/index.js';
-import { numberArg } from '../options.js';
+import { DEPTH_PATTERNS, GROWTH_METHODS } from '../../growth/index.js';
+import { GROW_DEFAULTS } from '../../pipeline/index.js';
+import { numberArg, withDataOptions } from '../options.js';
 
 const dtypeArg = (value: unknown) => {
   const dtype = typeof value === 'string' ? parseDType(value) : undefined;
@@ -28,13 +29,7 @@ export function withTargetOptions<T>(y: Argv<T>) {
 
 /** How the operator is made and learned. */
 export function withMethodOptions<T>(y: Argv<T>) {
-  const num = (flag: string, describe: string, value?: number) => ({
-    coerce: numberArg(flag),
-    requiresArg: true,
-    describe: value === undefined ? describe : `${describe} [default: ${value}]`,
-    group: 'Learning phase:',
-  });
-  return y
+  const methods = y
     .option('method', {
       type: 'string',
       choices: GROWTH_METHODS,
@@ -42,15 +37,26 @@ export function withMethodOptions<T>(y: Argv<T>) {
       group: 'Method:',
       describe: 'ligo learns the operator; net2net (function-preserving), stack, interlace and random are baselines without learning',
     })
-    .option('init', { type: 'string', choices: ['stack', 'interlace'], default: GROW_DEFAULTS.init, group: 'Method:', describe: 'depth initialization of the LiGO operator' })
-    .option('data', { type: 'string', requiresArg: true, group: 'Learning phase:', describe: 'training text: .txt, .jsonl (a "text" field per line) or .bin (uint16 token ids)' })
+    .option('init', { type: 'string', choices: DEPTH_PATTERNS, default: GROW_DEFAULTS.init, group: 'Method:', describe: 'depth initialization of the LiGO operator' });
+  const data = withDataOptions(methods, {
+    data: 'training text: .txt, .jsonl (a "text" field per line) or .bin (uint16 token ids)',
+    seqLen: `tokens per sequence (capped at the model's positions) [default: ${GROW_DEFAULTS.seqLen}]`,
+    batchSize: `sequences per step [default: ${GROW_DEFAULTS.batchSize}]`,
+    maxTokens: 'use only the first N tokens of --data',
+    group: 'Learning phase:',
+  });
+  const num = (flag: string, describe: string, value?: number) => ({
+    coerce: numberArg(flag),
+    requiresArg: true,
+    describe: value === undefined ? describe : `${describe} [default: ${value}]`,
+    group: 'Learning phase:',
+  });
+  return data
     .option('steps', num('--steps', 'operator training steps', GROW_DEFAULTS.steps))
     .option('lr', num('--lr', 'peak learning rate (AdamW)', GROW_DEFAULTS.lr))
     .option('warmup', num('--warmup', 'linear warmup steps, then cosine decay', GROW_DEFAULTS.warmup))
     .option('weight-decay', num('--weight-decay', 'AdamW decoupled weight decay on the operator', GROW_DEFAULTS.weightDecay))
     .option('clip', num('--clip', 'max global gradient norm, 0 = off', GROW_DEFAULTS.clip))
-    .option('batch-size', num('--batch-size', 'sequences per step', GROW_DEFAULTS.batchSize))
-    .option('seq-len', num('--seq-len', 'tokens per sequence (capped at the model\'s positions)', GROW_DEFAULTS.seqLen))
     .option('grad-accum', num('--grad-accum', 'micro-batches per step', GROW_DEFAULTS.gradAccum))
     .option('recompute', {
       type: 'boolean',
@@ -60,7 +66,6 @@ export function withMethodOptions<T>(y: Argv<T>) {
     })
     .option('distill', num('--distill', 'weight of a KL term to the small model\'s next-token distribution', GROW_DEFAULTS.distill))
     .option('seed', num('--seed', 'seed for batches, noise and masking (same seed, same bytes)', GROW_DEFAULTS.seed))
-    .option('max-tokens', num('--max-tokens', 'use only the first N tokens of --data'))
     .option('held-out', num('--held-out', 'fraction of the data held out for the loss before/after', GROW_DEFAULTS.heldOut));
 }
 

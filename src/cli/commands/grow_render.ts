@@ -1,5 +1,7 @@
 import type { ModelDims } from '../../arch/dims.js';
-import { formatBytes, type GrowthDryRun, type GrowthReport } from '../../growth/index.js';
+import type { GrowthReport } from '../../output/index.js';
+import type { GrowthDryRun } from '../../pipeline/index.js';
+import { formatBytes } from '../../util/bytes.js';
 import { grid, table, thousands } from '../format.js';
 
 const shape = (d: ModelDims): string =>

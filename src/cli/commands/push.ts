@@ -1,8 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
-import { pushToHub, type PushResult } from '../../hub/index.js';
-import { bytes, table } from '../format.js';
+import type { PushResult } from '../../hub/index.js';
+import { table } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
-import { hubConnection, withHubOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { withHubOptions, withOutputOptions, type ArgsOf } from '../options.js';
+import { pushWithProgress } from '../push.js';
 
 const builder = (y: Argv) =>
   withHubOptions(withOutputOptions(y))
@@ -32,22 +33,7 @@ export const pushCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
   builder,
   handler: async (args) => {
     const out = createOutput(args, io);
-    const progress = out.progress('push', 'files');
-    let result: PushResult;
-    try {
-      result = await pushToHub({
-        dir: args.dir,
-        repo: args.repo,
-        private: args.private,
-        branch: args.branch,
-        commitMessage: args.commitMessage,
-        ...hubConnection(args, io.env),
-        log: out.log,
-        onProgress: (p) => progress.update(p.filesDone, p.filesTotal, `${p.phase}, ${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)}`),
-      });
-    } finally {
-      progress.stop();
-    }
+    const result = await pushWithProgress(args.dir, args.repo, args, io, out);
     out.result(result, () => render(result));
   },
 });

@@ -1,19 +1,22 @@
 import type { OpenedModel } from '../arch/load.js';
 import type { DType } from '../checkpoint/dtypes.js';
-import { describeDepthInit } from './init.js';
-import type { MethodRecipe } from './methods.js';
-import { initialSelections } from './operator.js';
-import { writeSelectionOperator } from './operator_file.js';
-import type { GrowEvent, GrowOptions } from './options.js';
-import type { GrowthPlan } from './plan.js';
-import { freshTensor } from './random_init.js';
-import { SelectionOperator } from './selection.js';
-import { selectionProducer } from './stream.js';
-import { targetConfig } from './target.js';
-import { outputDtype, writeGrownModel, type GrownTensor, type GrowthReport } from './write.js';
+import { describeDepthInit } from '../growth/init.js';
+import type { MethodRecipe } from '../growth/methods.js';
+import { initialSelections } from '../growth/operator.js';
+import type { GrowthPlan } from '../growth/plan.js';
+import { freshTensor } from '../growth/random_init.js';
+import { SelectionOperator } from '../growth/selection.js';
+import { selectionProducer } from '../growth/stream.js';
+import { targetConfig } from '../growth/target.js';
+import { writeSelectionOperator } from '../output/operator_file.js';
+import type { GrowthReport } from '../output/report.js';
+import type { GrownTensor } from '../growth/stream.js';
+import { outputDtype, writeGrownModel } from '../output/write.js';
+import type { GrowEvent, ResolvedGrowOptions } from './options.js';
+import { runReport } from './report.js';
 
 export interface StreamedGrowth {
-  options: GrowOptions & { seed: number; seqLen: number; batchSize: number; lr: number; overwrite: boolean };
+  options: ResolvedGrowOptions;
   source: OpenedModel;
   plan: GrowthPlan;
   recipe: MethodRecipe;
@@ -63,22 +66,15 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
     command: o.command,
     onProgress: (name, done, total) => run.progress({ phase: 'write', tensor: name, done, total }),
     startedAt: run.startedAt,
-    report: {
+    report: runReport({
       source: o.sourceLabel ?? o.source,
       method: o.method ?? plan.method,
       init: recipe.depth ? describeDepthInit(recipe.depth) : 'random',
-      steps: 0,
-      data: null,
-      tokens: 0,
-      seed: o.seed,
       backend: run.backend,
+      seed: o.seed,
       seqLen: Math.min(o.seqLen, source.dims.maxPositions),
       batchSize: o.batchSize,
       lr: o.lr,
-      lossFirstStep: null,
-      lossLastStep: null,
-      heldOut: { source: null, grownAtInit: null, grown: null, tokens: 0 },
-      learnTokensPerSecond: null,
-    },
+    }),
   });
 }

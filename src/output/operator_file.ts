@@ -6,13 +6,12 @@ import { writeFully } from '../checkpoint/io.js';
 import { encodeHeader } from '../checkpoint/safetensors.js';
 import type { ModelDims } from '../arch/dims.js';
 import { CheckpointError } from '../errors.js';
-import type { GrowthOperator } from './operator.js';
+import type { GrowthOperator, OperatorMatrix } from '../growth/operator.js';
 import type { ModelHeader } from '../arch/load.js';
-import { planGrowth, type GrowthMethod, type GrowthPlan } from './plan.js';
-import { denseMatrix } from './init.js';
-import { asSelection, type Selection } from './selection.js';
-
-export const OPERATOR_FILE = 'ligo_operator.safetensors';
+import { planGrowth, type GrowthMethod, type GrowthPlan } from '../growth/plan.js';
+import { denseMatrix } from '../growth/init.js';
+import { asSelection, type Selection } from '../growth/selection.js';
+import { OPERATOR_FILE } from './files.js';
 
 /**
  * __metadata__ key listing the parameters stored in selection form: `{ "<name>": [rows, cols] }`.
@@ -41,8 +40,6 @@ export function planForOperator(source: Pick<ModelHeader, 'description' | 'dims'
     optionalPresent: source.match.optionalPresent,
   });
 }
-
-export type OperatorMatrix = { data: Float32Array; shape: number[] };
 
 /** The selection form when it reproduces the matrix exactly (no -0, no NaN entries), else undefined. */
 function exactSelection(data: Float32Array, rows: number, cols: number): Selection | undefined {

@@ -1,7 +1,8 @@
 import * as os from 'node:os';
-import type { Family } from '../arch/dims.js';
-import { operatorShapes } from './operator.js';
-import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from './plan.js';
+import { descriptionOf } from '../arch/resolve.js';
+import { backendProfile } from '../backend/profile.js';
+import { operatorShapes } from '../growth/operator.js';
+import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/plan.js';
 
 /**
  * Memory of the LiGO learning phase, estimated from the plan before anything is allocated, so a
@@ -46,17 +47,6 @@ import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from './plan.js';
 export const FLOAT32_BYTES = 4;
 
 /**
- * Per layer and token, floats alive at the peak of forward+backward in units of C, F and H*T.
- * GPT-2's gelu_new is nine elementwise ops on [B,T,F] (Llama's SwiGLU five); BERT's post-LN blocks
- * carry more LayerNorms and biases on [B,T,C].
- */
-export const ACTIVATION_COEFFICIENTS: Readonly<Record<Family, { hidden: number; ffn: number; scores: number }>> = {
-  gpt2: { hidden: 75, ffn: 32, scores: 11 },
-  bert: { hidden: 115, ffn: 28, scores: 8 },
-  llama: { hidden: 80, ffn: 14, scores: 11 },
-};
-
-/**
  * With --recompute, [B,T,C]-sized tensors per layer that live through the backward pass: the
  * layer's saved input and output and the gradients flowing between layers (upper bound).
  */
@@ -70,13 +60,6 @@ export const MATERIALIZE_COPIES = 2;
 
 /** Copies of the largest operator parameter alive during gradient clipping and the AdamW update (13 measured). */
 export const UPDATE_TEMPORARIES = 16;
-
-/**
- * The wasm backend's heap cannot grow past 4 GiB (wasm32; emscripten's getHeapMax). Past it, tfjs
- * 4.22's wasm allocator returns offset 0 and tfjs writes there anyway: tensors silently overwrite
- * each other rather than fail, so this limit must be checked before the run.
- */
-export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3 - 64 * 1024;
 
 export interface LearningShape {
   /** Sequences per micro-batch (--batch-size). */
@@ -167,7 +150,8 @@ function largestLayer(plan: GrowthPlan, measure: (tensors: readonly PlannedTenso
 export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): MemoryEstimate {
   const { batchSize: B, seqLen: T, gradAccum } = shape;
   const { hiddenSize: C, intermediateSize: F, numHeads: H, numLayers: L, vocabSize: V, family } = plan.target;
-  const a = ACTIVATION_COEFFICIENTS[family];
+  // Per layer and token, floats alive at the peak of forward+backward in units of C, F and H*T: a family fact.
+  const a = descriptionOf(family).activationCost;
   const gradientBuffers = gradAccum > 1 ? 3 : 2;
   const sourceBytes = FLOAT32_BYTES * plan.parameters.source;
   const operatorBytes = FLOAT32_BYTES * plan.parameters.operator;
@@ -199,13 +183,12 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
 }
 
 /**
- * What the learning phase may use: the memory the OS reports available, and on the wasm backend
- * no more than its heap limit (WASM_HEAP_LIMIT_BYTES), whichever is smaller.
+ * What the learning phase may use: the memory the OS reports available, and no more than the
+ * backend's own limit (its profile's memoryLimit: the wasm heap), whichever is smaller.
  */
 export function learningMemoryLimit(backend: string, availableBytes: number = os.freemem()): { bytes: number; reason: string } {
-  if (backend === 'wasm' && WASM_HEAP_LIMIT_BYTES < availableBytes) {
-    return { bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' };
-  }
+  const limit = backendProfile(backend).memoryLimit;
+  if (limit !== undefined && limit.bytes < availableBytes) return limit;
   return { bytes: availableBytes, reason: 'available memory' };
 }
 

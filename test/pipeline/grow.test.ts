@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModel } from '../../src/arch/load.js';
 import { heldOutSplit, loadTokenizer, loadTokens } from '../../src/data/index.js';
 import { evaluate } from '../../src/eval/index.js';
-import { apply } from '../../src/growth/apply.js';
-import { grow } from '../../src/growth/grow.js';
-import type { GrowOptions } from '../../src/growth/options.js';
-import type { GrowthReport } from '../../src/growth/write.js';
+import { apply } from '../../src/pipeline/apply.js';
+import { grow } from '../../src/pipeline/grow.js';
+import type { GrowOptions } from '../../src/pipeline/options.js';
+import type { GrowthReport } from '../../src/output/report.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
 
 const CORPUS = path.resolve('fixtures/text/corpus.txt');

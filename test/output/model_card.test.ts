@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asModelCardReport, formatCommand, licenseOfCard, readLicense, renderModelCard, repoIdFromCachePath } from '../../src/hub/index.js';
-import { REPORT, tempDir } from './helpers.js';
+import { asModelCardReport, formatCommand, licenseOfCard, readLicense, renderModelCard, repoIdFromCachePath } from '../../src/output/index.js';
+import { REPORT, tempDir } from '../hub/helpers.js';
 
 /** The front matter as key -> value (lists as arrays), checking every line is YAML we understand. */
 function frontMatter(card: string): Record<string, string | string[]> {

@@ -5,8 +5,8 @@ import {
   formatBytes,
   learningMemoryLimit,
   materializationElements,
-  WASM_HEAP_LIMIT_BYTES,
-} from '../../src/growth/estimate.js';
+} from '../../src/train/estimate.js';
+import { WASM_HEAP_LIMIT_BYTES } from '../../src/backend/profile.js';
 import { operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';

@@ -1,7 +1,8 @@
 import type { DType } from '../checkpoint/dtypes.js';
-import type { DepthPattern } from './init.js';
-import type { GrowthMethod } from './plan.js';
-import type { TargetOptions } from './target.js';
+import { UsageError } from '../errors.js';
+import type { DepthPattern } from '../growth/init.js';
+import { GROWTH_METHODS, type GrowthMethod } from '../growth/plan.js';
+import type { TargetOptions } from '../growth/target.js';
 import type { StepEvent } from '../train/learn.js';
 
 /** Progress of a grow or apply run, for progress bars and logs. */
@@ -72,3 +73,26 @@ export const GROW_DEFAULTS = {
   seed: 0,
   heldOut: 0.1,
 };
+
+/** GrowOptions with every default filled in (the options a run actually uses). */
+export type ResolvedGrowOptions = Required<
+  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | keyof TargetOptions>
+> &
+  GrowOptions;
+
+/** Fills in GROW_DEFAULTS (an explicit undefined counts as not given) and checks the options the library owns. */
+export function resolveGrowOptions(options: GrowOptions): ResolvedGrowOptions {
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o = { ...GROW_DEFAULTS, overwrite: false, ...defined } as ResolvedGrowOptions;
+  if (!GROWTH_METHODS.includes(o.method)) {
+    throw new UsageError(`--method: unknown method "${o.method}" (expected one of ${GROWTH_METHODS.join(', ')})`, { flag: '--method' });
+  }
+  const positive: [keyof ResolvedGrowOptions, string][] = [['batchSize', '--batch-size'], ['seqLen', '--seq-len'], ['gradAccum', '--grad-accum']];
+  for (const [key, flag] of positive) {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UsageError(`${flag}: expected a positive integer, got ${String(v)}`, { flag });
+  }
+  if (!Number.isInteger(o.steps) || o.steps < 0) throw new UsageError(`--steps: expected a non-negative integer, got ${o.steps}`, { flag: '--steps' });
+  if (!(o.heldOut > 0 && o.heldOut < 1)) throw new UsageError(`--held-out: expected a fraction between 0 and 1, got ${o.heldOut}`, { flag: '--held-out' });
+  return o;
+}

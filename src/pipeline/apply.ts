@@ -1,19 +1,22 @@
 import { copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { openModel, type OpenedModel } from '../arch/load.js';
 import { initBackend } from '../backend/index.js';
 import { UsageError } from '../errors.js';
-import { materializeTensor } from './materialize.js';
-import { LazyOperator } from './lazy_operator.js';
-import { checkOperatorShapes, parametersFor } from './operator.js';
-import { OPERATOR_FILE, openOperator, planForOperator } from './operator_file.js';
+import { LazyOperator } from '../growth/lazy_operator.js';
+import { materializeTensor } from '../growth/materialize.js';
+import { checkOperatorShapes, parametersFor } from '../growth/operator.js';
+import { SelectionOperator } from '../growth/selection.js';
+import { SourceWindow } from '../growth/source_window.js';
+import { selectionProducer } from '../growth/stream.js';
+import { targetConfig } from '../growth/target.js';
+import { OPERATOR_FILE } from '../output/files.js';
+import { openOperator, planForOperator } from '../output/operator_file.js';
+import type { GrowthReport } from '../output/report.js';
+import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrownOutputOptions } from './options.js';
-import { checkOutputDir } from './output_dir.js';
-import { SelectionOperator } from './selection.js';
-import { selectionProducer } from './stream.js';
-import { targetConfig } from './target.js';
-import { outputDtype, writeGrownModel, type GrowthReport } from './write.js';
+import { prepareOutputDir } from './output_dir.js';
+import { runReport } from './report.js';
 
 export interface ApplyOptions extends GrownOutputOptions {
   /** ligo_operator.safetensors, or a grown directory holding one. */
@@ -22,46 +25,11 @@ export interface ApplyOptions extends GrownOutputOptions {
 
 const DIM_KEYS = ['family', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim', 'intermediateSize'] as const;
 
-/**
- * Keeps the small model's tensors of one kind (all its layers) in memory, read on demand. Tensors
- * are written kind by kind, so peak memory is one kind of the small model plus one grown tensor.
- */
-class SourceWindow {
-  private readonly held = new Map<string, tf.Tensor>();
-  constructor(private readonly model: OpenedModel) {}
-
-  async hold(names: readonly string[]): Promise<void> {
-    const wanted = new Set(names);
-    for (const [name, t] of this.held) {
-      if (!wanted.has(name)) {
-        t.dispose();
-        this.held.delete(name);
-      }
-    }
-    for (const name of names) {
-      if (this.held.has(name)) continue;
-      const shape = this.model.match.specs.find((s) => s.name === name)?.shape;
-      this.held.set(name, tf.tensor(await this.model.readFloat32(name), shape, 'float32'));
-    }
-  }
-
-  get = (name: string): tf.Tensor => {
-    const t = this.held.get(name);
-    if (!t) throw new Error(`source tensor "${name}" was not read`);
-    return t;
-  };
-
-  dispose(): void {
-    for (const t of this.held.values()) t.dispose();
-    this.held.clear();
-  }
-}
-
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
   const backend = await initBackend({ backend: options.backend, threads: options.threads });
-  await checkOutputDir(options.out, options.overwrite ?? false);
+  await prepareOutputDir(options.out, options.overwrite ?? false, options.onProgress);
   const saved = await openOperator(options.operator);
   let operator: LazyOperator | undefined;
   let source: OpenedModel | undefined;
@@ -116,23 +84,12 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       onProgress: (tensor, done, total) => options.onProgress?.({ phase: 'write', tensor, done, total }),
       startedAt: started,
       command: options.command,
-      report: {
+      report: runReport({
         source: options.sourceLabel ?? options.source,
         method: `${saved.metadata.method} (applied from ${options.operator})`,
         init: 'saved operator',
-        steps: 0,
-        data: null,
-        tokens: 0,
-        seed: 0,
         backend: backend.name,
-        seqLen: 0,
-        batchSize: 0,
-        lr: 0,
-        lossFirstStep: null,
-        lossLastStep: null,
-        heldOut: { source: null, grownAtInit: null, grown: null, tokens: 0 },
-        learnTokensPerSecond: null,
-      },
+      }),
     });
   } finally {
     window?.dispose();

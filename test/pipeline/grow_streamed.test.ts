@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModel } from '../../src/arch/load.js';
-import { grow } from '../../src/growth/grow.js';
-import type { GrowOptions } from '../../src/growth/options.js';
+import { grow } from '../../src/pipeline/grow.js';
+import type { GrowOptions } from '../../src/pipeline/options.js';
 import type { GrowthMethod } from '../../src/growth/plan.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
 

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ModelDims } from '../arch/dims.js';
-import type { GrowthReport } from '../growth/write.js';
+import { ARCHITECTURES } from '../arch/resolve.js';
+import { parseRepoRef } from '../checkpoint/repo_id.js';
 import { README_FILE } from './files.js';
-import { parseRepoRef } from './repo_id.js';
+import type { GrowthReport } from './report.js';
 
 /** The parts of growth.json a model card shows; the rest are optional so older reports still render. */
 export type ModelCardReport = Pick<GrowthReport, 'family' | 'sourceDims' | 'targetDims' | 'parameters' | 'method' | 'steps' | 'data' | 'heldOut'> &
@@ -20,8 +21,6 @@ export interface ModelCardOptions {
   title?: string;
 }
 
-/** What the Hub's widget and search call each family's task. */
-const PIPELINE_TAG: Record<string, string> = { gpt2: 'text-generation', llama: 'text-generation', bert: 'fill-mask' };
 
 /** The repo id inside a Hugging Face cache path (…/models--owner--name/snapshots/<commit>), if it is one. */
 export function repoIdFromCachePath(dir: string): string | undefined {
@@ -49,7 +48,8 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
   if (base !== undefined) meta.push(`base_model: ${yamlScalar(base)}`);
   meta.push('library_name: transformers');
   if (options.license !== undefined && options.license.trim() !== '') meta.push(`license: ${yamlScalar(options.license.trim())}`);
-  const task = PIPELINE_TAG[report.family];
+  // What the Hub's widget and search call the family's task (a family fact, arch/); an unknown family (a hand-edited growth.json) gets none.
+  const task = ARCHITECTURES.find((a) => a.family === report.family)?.pipelineTag;
   if (task !== undefined) meta.push(`pipeline_tag: ${task}`);
   meta.push('tags:', '- ligo', '- model-growth', '---');
   const sourceLink = base !== undefined ? `[\`${options.baseModel}\`](https://huggingface.co/${base})` : `\`${options.baseModel}\``;

@@ -1,15 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelDims } from '../arch/dims.js';
-import { copyAuxiliaryFiles, createCheckpointWriter, type ChunkStream } from '../checkpoint/index.js';
+import { copyAuxiliaryFiles, createCheckpointWriter } from '../checkpoint/index.js';
 import { decodeToFloat32, encodeFromFloat32, type DType } from '../checkpoint/dtypes.js';
+import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
+import type { GrownTensor } from '../growth/stream.js';
+import { CONFIG_FILE, README_FILE, REPORT_FILE } from './files.js';
+import { readLicense, renderModelCard } from './model_card.js';
 import { writeAtomically } from './output_dir.js';
-import type { GrowthPlan, PlannedTensor } from './plan.js';
-import { readLicense, renderModelCard } from '../hub/model_card.js';
-import { README_FILE } from '../hub/files.js';
-
-export const REPORT_FILE = 'growth.json';
+import type { GrowthReport, GrowthRunInfo } from './report.js';
 
 const WRITABLE: readonly DType[] = ['F32', 'F16', 'BF16'];
 
@@ -29,38 +28,6 @@ export async function roundToDtype(weights: Map<string, tf.Tensor>, dtype: DType
   }
   return rounded;
 }
-
-export interface GrowthRunInfo {
-  source: string;
-  method: string;
-  init: string;
-  steps: number;
-  data: string | null;
-  tokens: number;
-  seed: number;
-  backend: string;
-  seqLen: number;
-  batchSize: number;
-  lr: number;
-  lossFirstStep: number | null;
-  lossLastStep: number | null;
-  heldOut: { source: number | null; grownAtInit: number | null; grown: number | null; tokens: number };
-  learnTokensPerSecond: number | null;
-  wallSeconds: number;
-}
-
-/** growth.json: what was grown into what, how, and how well. */
-export interface GrowthReport extends GrowthRunInfo {
-  out: string;
-  family: string;
-  sourceDims: ModelDims;
-  targetDims: ModelDims;
-  parameters: GrowthPlan['parameters'];
-  dtype: DType;
-  files: string[];
-}
-
-export type GrownTensor = tf.Tensor | Float32Array | Uint8Array | ChunkStream;
 
 const isTfTensor = (t: GrownTensor): t is tf.Tensor => t instanceof tf.Tensor;
 
@@ -140,7 +107,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       throw error;
     }
     const config = { ...options.config, torch_dtype: torchDtype(dtype) };
-    await writeFile(path.join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    await writeFile(path.join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
     const auxiliary = await copyAuxiliaryFiles(options.source, dir);
     const operatorFiles = options.saveOperator ? [await options.saveOperator(dir)] : [];
     const report: GrowthReport = {
@@ -152,7 +119,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       targetDims: plan.target,
       parameters: plan.parameters,
       dtype,
-      files: ['config.json', ...writer.files, ...auxiliary, ...operatorFiles, README_FILE, REPORT_FILE].sort(),
+      files: [CONFIG_FILE, ...writer.files, ...auxiliary, ...operatorFiles, README_FILE, REPORT_FILE].sort(),
     };
     const card = renderModelCard(report, { baseModel: options.report.source, license: await readLicense(options.source), command: options.command });
     await writeFile(path.join(dir, README_FILE), card);

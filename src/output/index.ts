@@ -1,0 +1,15 @@
+export { CONFIG_FILE, README_FILE, REPORT_FILE, OPERATOR_FILE, LIGO_FILES } from './files.js';
+export { writeGrownModel, outputDtype, roundToDtype, torchDtype, type WriteGrownModelOptions } from './write.js';
+export type { GrowthReport, GrowthRunInfo } from './report.js';
+export { checkOutputDir, writeAtomically } from './output_dir.js';
+export { openOperator, planForOperator, readOperator, writeOperator, writeSelectionOperator, type OpenedOperator, type OperatorMetadata } from './operator_file.js';
+export {
+  renderModelCard,
+  readLicense,
+  licenseOfCard,
+  formatCommand,
+  asModelCardReport,
+  repoIdFromCachePath,
+  type ModelCardReport,
+  type ModelCardOptions,
+} from './model_card.js';

@@ -1,0 +1,35 @@
+import type { ModelDims } from '../arch/dims.js';
+import type { DType } from '../checkpoint/dtypes.js';
+import type { GrowthPlan } from '../growth/plan.js';
+
+/** How a grown model was made: what the pipeline knows about the run (see pipeline/report.ts). */
+export interface GrowthRunInfo {
+  source: string;
+  method: string;
+  init: string;
+  steps: number;
+  data: string | null;
+  tokens: number;
+  seed: number;
+  backend: string;
+  seqLen: number;
+  batchSize: number;
+  lr: number;
+  lossFirstStep: number | null;
+  lossLastStep: number | null;
+  heldOut: { source: number | null; grownAtInit: number | null; grown: number | null; tokens: number };
+  learnTokensPerSecond: number | null;
+  wallSeconds: number;
+}
+
+/** growth.json: what was grown into what, how, and how well. */
+export interface GrowthReport extends GrowthRunInfo {
+  out: string;
+  family: string;
+  sourceDims: ModelDims;
+  targetDims: ModelDims;
+  parameters: GrowthPlan['parameters'];
+  dtype: DType;
+  files: string[];
+}
+

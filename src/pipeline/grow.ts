@@ -1,0 +1,190 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
+import { initBackend, type BackendInfo } from '../backend/index.js';
+import { BatchSampler, createRng } from '../data/index.js';
+import { UsageError } from '../errors.js';
+import { describeDepthInit } from '../growth/init.js';
+import { materializeAll } from '../growth/materialize.js';
+import { LIGO_INIT_NOISE, methodRecipe, type MethodRecipe } from '../growth/methods.js';
+import { GrowthOperator } from '../growth/operator.js';
+import type { GrowthPlan } from '../growth/plan.js';
+import { freshTensor } from '../growth/random_init.js';
+import { targetConfig } from '../growth/target.js';
+import { writeOperator } from '../output/operator_file.js';
+import type { GrowthReport } from '../output/report.js';
+import { outputDtype, roundToDtype, writeGrownModel } from '../output/write.js';
+import { learnOperator, type LearnResult } from '../train/learn.js';
+import { heldOutLoss, loadRunData, loadSourceTokenizer, weightGetter, type RunData } from './data.js';
+import { growStreamed } from './grow_streamed.js';
+import { checkLearningMemory } from './memory.js';
+import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
+import { planFromOptions } from './plan.js';
+import { prepareOutputDir } from './output_dir.js';
+import { runReport } from './report.js';
+
+/** What every step of a run shares. */
+interface Run {
+  o: ResolvedGrowOptions;
+  backend: BackendInfo;
+  /** performance.now() when the run began. */
+  startedAt: number;
+  progress: (event: GrowEvent) => void;
+}
+
+/** Step 1: options resolved, the backend started and --out checked (stale staging removed), before any long work. */
+async function startRun(options: GrowOptions): Promise<Run> {
+  const o = resolveGrowOptions(options);
+  const startedAt = performance.now();
+  const backend = await initBackend({ backend: o.backend, threads: o.threads });
+  const progress = o.onProgress ?? (() => undefined);
+  await prepareOutputDir(o.out, o.overwrite, progress);
+  return { o, backend, startedAt, progress };
+}
+
+const missingDataError = (): UsageError =>
+  new UsageError('--data: the ligo method learns its operator on text; pass --data <file> (.txt, .jsonl or .bin)', { flag: '--data' });
+
+/** Without --data there is nothing to learn or measure: stream the grown model from the source, never holding it whole. */
+async function growWithoutData(run: Run): Promise<GrowthReport> {
+  const opened = await openModel(run.o.source);
+  try {
+    const plan = await planFromOptions(run.o, opened);
+    const recipe = methodRecipe(run.o.method, opened.description, run.o.init);
+    if (recipe.learns) throw missingDataError();
+    return await growStreamed({ options: run.o, source: opened, plan, recipe, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });
+  } finally {
+    await opened.close();
+  }
+}
+
+/** The grown model's weights: the operator applied to the small model, or fresh tensors for `random`. */
+class GrownWeights {
+  readonly operator: GrowthOperator | undefined;
+  private current: Map<string, tf.Tensor> | undefined;
+
+  constructor(
+    private readonly plan: GrowthPlan,
+    recipe: MethodRecipe,
+    private readonly small: LoadedModel,
+    private readonly seed: number,
+  ) {
+    this.operator = recipe.depth
+      ? GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? LIGO_INIT_NOISE : 0, random: createRng(seed) })
+      : undefined;
+  }
+
+  /** Builds (again) every grown tensor from the small model and the operator as it is now. */
+  materialize(): Map<string, tf.Tensor> {
+    this.release();
+    this.current = this.operator
+      ? materializeAll(this.plan.tensors, this.small.weight, this.operator)
+      : new Map(this.plan.tensors.map((t, i) => [t.name, freshTensor(t.init, t.shape, this.seed * 7919 + i)]));
+    return this.current;
+  }
+
+  /** Rounds the grown tensors to what the output dtype can hold, so what is measured is what is written. */
+  async round(dtype: Parameters<typeof roundToDtype>[1]): Promise<Map<string, tf.Tensor>> {
+    if (!this.current) throw new Error('grown weights were not materialized');
+    this.current = await roundToDtype(this.current, dtype);
+    return this.current;
+  }
+
+  /** Frees the grown tensors (the learning phase materializes its own). */
+  release(): void {
+    if (this.current) tf.dispose([...this.current.values()]);
+    this.current = undefined;
+  }
+
+  dispose(): void {
+    this.release();
+    this.operator?.dispose();
+  }
+}
+
+/** The learning phase: LiGO trains its operator on the training tokens; other methods skip it. */
+async function learn(run: Run, plan: GrowthPlan, recipe: MethodRecipe, grown: GrownWeights, small: LoadedModel, data: RunData, seqLen: number): Promise<LearnResult | undefined> {
+  const { o } = run;
+  if (!recipe.learns || !grown.operator || o.steps <= 0) return undefined;
+  grown.release();
+  const sampler = new BatchSampler(data.train, { batchSize: o.batchSize, seqLen, seed: o.seed });
+  const result = await learnOperator({
+    plan,
+    operator: grown.operator,
+    small: small.weight,
+    nextBatch: () => tf.tensor2d(sampler.next(), [o.batchSize, seqLen], 'int32'),
+    maskTokenId: data.maskTokenId ?? 0,
+    options: o,
+    onStep: (e) => run.progress({ phase: 'learn', ...e }),
+  });
+  grown.materialize();
+  return result;
+}
+
+/**
+ * Grows a checkpoint: plan, initialize the operator for the method, learn it on data (LiGO),
+ * measure held-out loss before and after, and write the grown model in Hugging Face layout.
+ */
+export async function grow(options: GrowOptions): Promise<GrowthReport> {
+  const run = await startRun(options);
+  const { o, progress } = run;
+  if (!o.data) return growWithoutData(run);
+  const data = o.data;
+  progress({ phase: 'load', message: `loading ${o.source}` });
+  const small = await loadModel(o.source);
+  let grown: GrownWeights | undefined;
+  try {
+    const plan = await planFromOptions(o, small);
+    const recipe = methodRecipe(o.method, small.description, o.init);
+    const tokenizer = await loadSourceTokenizer(o, small);
+    const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
+    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, run.backend.name, progress);
+    const tokens = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
+    const evaluate = heldOutLoss(tokens, seqLen, o.batchSize);
+
+    progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
+    const heldOutSource = await evaluate(small.dims, small.weights);
+    grown = new GrownWeights(plan, recipe, small, o.seed);
+    progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
+    const heldOutInit = await evaluate(plan.target, grown.materialize());
+    const learned = await learn(run, plan, recipe, grown, small, tokens, seqLen);
+    const dtype = outputDtype(o.dtype, small.storageDtype);
+    const written = await grown.round(dtype);
+    progress({ phase: 'evaluate', message: 'held-out loss of the grown model as written' });
+    const heldOutGrown = learned || dtype !== 'F32' ? await evaluate(plan.target, written) : heldOutInit;
+
+    const weight = weightGetter(written);
+    const operator = grown.operator;
+    return await writeGrownModel({
+      out: o.out,
+      overwrite: o.overwrite,
+      source: o.source,
+      plan,
+      config: targetConfig(small.config, small.dims, plan.target, small.description),
+      tensor: async (t) => tf.clone(weight(t.name)),
+      saveOperator: operator ? (dir) => writeOperator(dir, operator, [...small.match.optionalPresent]) : undefined,
+      sourceDtype: small.storageDtype,
+      dtype,
+      maxShardSize: o.maxShardSize,
+      command: o.command,
+      onProgress: (tensor, done, total) => progress({ phase: 'write', tensor, done, total }),
+      startedAt: run.startedAt,
+      report: runReport({
+        source: o.sourceLabel ?? o.source,
+        method: o.method,
+        init: recipe.depth ? describeDepthInit(recipe.depth) : 'random',
+        backend: run.backend.name,
+        seed: o.seed,
+        seqLen,
+        batchSize: o.batchSize,
+        lr: o.lr,
+        data,
+        tokens: tokens.tokens.length,
+        learned: learned ? { steps: o.steps, result: learned } : undefined,
+        heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: tokens.heldOut.length },
+      }),
+    });
+  } finally {
+    grown?.dispose();
+    small.dispose();
+  }
+}

@@ -1,0 +1,62 @@
+import { readFile, stat } from 'node:fs/promises';
+import { openModel, type LoadedModel } from '../arch/load.js';
+import { resolveArchitecture } from '../arch/resolve.js';
+import { readConfig } from '../checkpoint/index.js';
+import { UsageError } from '../errors.js';
+import { methodRecipe } from '../growth/methods.js';
+import { planGrowth, type GrowthPlan } from '../growth/plan.js';
+import { resolveTarget, targetOptionsFromDims, type TargetOptions } from '../growth/target.js';
+import { estimateLearningMemory, type MemoryEstimate } from '../train/estimate.js';
+import { resolveGrowOptions, type GrowOptions } from './options.js';
+
+/** --target-config: a config.json file, or a model directory holding one. */
+async function readTargetConfig(file: string): Promise<Record<string, unknown>> {
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) return readConfig(file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--target-config: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { flag: '--target-config', file });
+  }
+  try {
+    const json: unknown = JSON.parse(text);
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--target-config: ${file} is not a JSON object (expected a config.json)`, { flag: '--target-config', file });
+}
+
+/** The source, target and plan of a growth run; no data is read and nothing is written. */
+export async function planFromOptions(options: GrowOptions, source: Pick<LoadedModel, 'description' | 'dims' | 'match'>): Promise<GrowthPlan> {
+  const o = resolveGrowOptions(options);
+  let targetOptions: TargetOptions = options;
+  if (o.targetConfig) {
+    const file = o.targetConfig;
+    const config = await readTargetConfig(file);
+    const resolved = resolveArchitecture(config, file);
+    if (resolved.description !== source.description) {
+      throw new UsageError(`--target-config: ${file} is a ${resolved.dims.modelType} config but the source is ${source.dims.modelType}`, { flag: '--target-config' });
+    }
+    targetOptions = { ...targetOptionsFromDims(resolved.dims), ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  }
+  const target = resolveTarget(source.dims, targetOptions, source.description);
+  return planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent });
+}
+
+/** The plan, plus for LiGO what its learning phase needs in memory. */
+export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate };
+
+/** What `grow` would do (`--dry-run`): the plan, from config.json and tensor headers only. */
+export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
+  const o = resolveGrowOptions(options);
+  const source = await openModel(options.source);
+  try {
+    const plan = await planFromOptions(options, source);
+    if (!methodRecipe(o.method, source.description, o.init).learns) return plan;
+    const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum, recompute: o.recompute };
+    return { ...plan, learningMemory: estimateLearningMemory(plan, shape) };
+  } finally {
+    await source.close();
+  }
+}

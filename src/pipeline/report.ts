@@ -1,0 +1,49 @@
+import type { LearnResult } from '../train/learn.js';
+import type { GrowthRunInfo } from '../output/report.js';
+
+/** What a run knows about itself; whatever it did not do (learn, measure) is left out. */
+export interface RunFacts {
+  source: string;
+  method: string;
+  init: string;
+  backend: string;
+  seed?: number;
+  seqLen?: number;
+  batchSize?: number;
+  lr?: number;
+  data?: string;
+  tokens?: number;
+  /** The learning phase, when it ran: its steps and result. */
+  learned?: { steps: number; result: LearnResult };
+  heldOut?: { source?: number; grownAtInit?: number; grown?: number; tokens: number };
+}
+
+/**
+ * The run half of growth.json, built in one place for grow (in memory and streamed) and apply:
+ * what did not happen is null (losses) or 0 (counts), in the order growth.json has always had.
+ */
+export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
+  const losses = facts.learned?.result.losses;
+  return {
+    source: facts.source,
+    method: facts.method,
+    init: facts.init,
+    steps: facts.learned?.steps ?? 0,
+    data: facts.data ?? null,
+    tokens: facts.tokens ?? 0,
+    seed: facts.seed ?? 0,
+    backend: facts.backend,
+    seqLen: facts.seqLen ?? 0,
+    batchSize: facts.batchSize ?? 0,
+    lr: facts.lr ?? 0,
+    lossFirstStep: losses?.[0] ?? null,
+    lossLastStep: losses === undefined ? null : (losses[losses.length - 1] ?? null),
+    heldOut: {
+      source: facts.heldOut?.source ?? null,
+      grownAtInit: facts.heldOut?.grownAtInit ?? null,
+      grown: facts.heldOut?.grown ?? null,
+      tokens: facts.heldOut?.tokens ?? 0,
+    },
+    learnTokensPerSecond: facts.learned?.result.tokensPerSecond ?? null,
+  };
+}
