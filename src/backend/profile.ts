@@ -34,6 +34,9 @@ export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
     missingKernels: ['UnsortedSegmentSum'],
     device: 'software',
   },
+  // tfjs-backend-cpu's kernels and memory (ordinary JS typed arrays: no ceiling below the machine's
+  // memory), matrix products in a native BLAS library (blas_backend.ts).
+  blas: { name: 'blas', missingKernels: [], device: 'software' },
   cpu: { name: 'cpu', missingKernels: [], device: 'software' },
   webgpu: { name: 'webgpu', missingKernels: [], device: 'hardware' },
 };

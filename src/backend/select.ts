@@ -6,6 +6,7 @@ import { LigoError, UsageError } from '../errors.js';
 import { registerMissingGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm_kernels.js';
 import { registerBlasBackend } from './blas_backend.js';
+import { BLAS_LIBRARY_ENV_VAR } from './blas_library.js';
 import { registerFastWasmMatMul } from './wasm_matmul.js';
 import { installWasmHeapGuard } from './wasm_heap_guard.js';
 import { registerThreadedWasm, wasmThreadCount } from './wasm_threads.js';
@@ -17,6 +18,7 @@ const CHOICES = {
   'tensorflow-gpu': { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' },
   tensorflow: { name: 'tensorflow', package: '@tensorflow/tfjs-node' },
   wasm: { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' },
+  // tfjs-backend-cpu with native matrix products: koffi (npm) calling a BLAS library of the OS.
   blas: { name: 'blas', package: 'koffi' },
   cpu: { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu' },
   webgpu: { name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu' },
@@ -25,8 +27,12 @@ const CHOICES = {
 export type BackendChoice = keyof typeof CHOICES;
 export const BACKEND_CHOICES = Object.keys(CHOICES) as BackendChoice[];
 
-/** Fastest first. webgpu is never picked on its own: Node has no navigator.gpu. */
-const AUTO_ORDER: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/**
+ * Fastest first. webgpu is never picked on its own: Node has no navigator.gpu. blas comes before
+ * wasm: with a native BLAS its learning step is faster (bench/learn_cpu.ts) and it has no 4 GiB
+ * heap ceiling; without one it is skipped with one log line.
+ */
+const AUTO_ORDER: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'blas', 'wasm', 'cpu'];
 
 export const BACKEND_ENV_VAR = 'LIGO_BACKEND';
 
@@ -42,7 +48,7 @@ export interface InitBackendOptions {
   backend?: string;
   log?: (msg: string) => void;
   env?: Record<string, string | undefined>;
-  /** wasm only: threads for matrix products (default LIGO_WASM_THREADS, else every core). */
+  /** wasm: threads for matrix products (default LIGO_WASM_THREADS, else every core); blas: the BLAS library's threads (default: its own, e.g. OPENBLAS_NUM_THREADS). */
   threads?: number;
 }
 
@@ -109,8 +115,9 @@ async function select(
         });
       }
       tried.push({ name: choice, error });
+      if (choice === 'blas') log(`blas backend unavailable (${error}); falling back to the next backend (wasm: slower, 4 GiB heap limit). To enable it: ${hintFor('blas')}`);
       // A package that is simply not installed is the normal case; only a broken one is news.
-      if (!/Cannot find (package|module)/.test(error)) log(`backend ${choice} (${pkg}) unavailable: ${error}`);
+      else if (!/Cannot find (package|module)/.test(error)) log(`backend ${choice} (${pkg}) unavailable: ${error}`);
       continue;
     }
     log(`backend: ${await describe(name, pkg)}`);
@@ -142,7 +149,7 @@ async function activate(
     }
   } else if (choice === 'blas') {
     const blas = await registerBlasBackend(env);
-    log(`blas: ${blas.library}`);
+    if (threads !== undefined && !blas.setThreads(threads)) log(`--threads: ${blas.library} has no thread setting; using its default`);
   } else if (choice !== 'cpu') {
     await importOptional(pkg);
   }
@@ -163,6 +170,7 @@ async function importOptional(specifier: string): Promise<unknown> {
 }
 
 async function describe(name: string, pkg: string): Promise<string> {
+  if (name === 'blas') return `blas (tfjs-backend-cpu memory, matrix products in ${(await registerBlasBackend()).library} through ${pkg})`;
   if (name !== 'wasm') return `${name} (${pkg})`;
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
   const threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
@@ -174,6 +182,8 @@ function hintFor(choice: BackendChoice): string {
     case 'tensorflow':
     case 'tensorflow-gpu':
       return `npm install ${CHOICES[choice].package} (its install downloads libtensorflow), or use --backend wasm`;
+    case 'blas':
+      return `install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; macOS has Accelerate) or point ${BLAS_LIBRARY_ENV_VAR} at a BLAS library with cblas_sgemm; --backend wasm needs neither`;
     case 'webgpu':
       return `npm install ${CHOICES.webgpu.package}; it needs a runtime with navigator.gpu, or use --backend wasm`;
     default:
