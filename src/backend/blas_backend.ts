@@ -6,11 +6,12 @@
  * 'cpu' itself stays the untouched reference.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import type { backend_util, KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadBlas, type BlasLibrary } from './blas_library.js';
 import { blasBatchMatMul } from './blas_matmul.js';
 import { JS_KERNELS } from './js_kernels/index.js';
+import { FloatPool } from './js_kernels/pool.js';
 
 export const BLAS_BACKEND_NAME = 'blas';
 
@@ -31,24 +32,62 @@ export async function registerBlasBackend(env: Record<string, string | undefined
   return loaded;
 }
 
+/** Bytes of freed output arrays the blas backend keeps for reuse (see js_kernels/pool.ts). */
+export const POOL_LIMIT_BYTES = 1024 ** 3;
+
+/** tfjs-backend-cpu's backend, with output arrays reused through a pool. */
+class BlasBackend extends MathBackendCPU {
+  readonly pool = new FloatPool(POOL_LIMIT_BYTES);
+
+  constructor() {
+    super();
+    // Its first write prints a banner urging tfjs-node ("to speed things up dramatically"): not advice for this backend.
+    Object.assign(this, { firstUse: false });
+  }
+
+  /** A copy when the array is pooled: the caller may keep it after the tensor is freed and the array reused. */
+  override readSync(dataId: object): backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    return values instanceof Float32Array && this.pool.owns(values) ? values.slice() : values;
+  }
+
+  override disposeData(dataId: object, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const result = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) this.pool.give(values);
+    return result;
+  }
+}
+
+/**
+ * Wraps a tfjs-backend-cpu kernel so that an output which views a pooled array (its contiguous
+ * slices are subarrays of the input) gets its own copy: the pool may hand the input's array out
+ * again once the input is freed. Outputs that share an input's dataId (reshape) are the same tensor data and stay.
+ */
+function dealiasing(kernel: KernelFunc): KernelFunc {
+  return (args) => {
+    const result = kernel(args);
+    const backend = args.backend as unknown as BlasBackend;
+    if (!(backend.pool instanceof FloatPool)) return result;
+    const inputs = new Set(Object.values(args.inputs).map((t) => t?.dataId));
+    for (const out of Array.isArray(result) ? result : [result]) {
+      if (inputs.has(out.dataId)) continue;
+      const entry = backend.data.get(out.dataId);
+      if (entry !== undefined && entry.values instanceof Float32Array && backend.pool.owns(entry.values)) entry.values = entry.values.slice();
+    }
+    return result;
+  };
+}
+
 function install(blas: BlasLibrary): void {
   if (!tf.findBackendFactory(BLAS_BACKEND_NAME)) {
     // Priority 0: never tfjs's own default pick; ligo selects backends explicitly.
-    tf.registerBackend(
-      BLAS_BACKEND_NAME,
-      () => {
-        const backend = new MathBackendCPU();
-        // Its first write prints a banner urging tfjs-node ("to speed things up dramatically"): not advice for this backend.
-        Object.assign(backend, { firstUse: false });
-        return backend;
-      },
-      0,
-    );
+    tf.registerBackend(BLAS_BACKEND_NAME, () => new BlasBackend(), 0);
   }
   const cpuKernel = (name: string): KernelFunc => {
     const kernel = tf.getKernel(name, 'cpu');
     if (kernel === undefined) throw new Error(`tfjs-backend-cpu has no ${name} kernel`);
-    return kernel.kernelFunc;
+    return dealiasing(kernel.kernelFunc);
   };
   const replacements: KernelConfig[] = [
     { kernelName: 'BatchMatMul', backendName: BLAS_BACKEND_NAME, kernelFunc: blasBatchMatMul(blas.sgemm, cpuKernel('BatchMatMul')) },
@@ -58,7 +97,7 @@ function install(blas: BlasLibrary): void {
   for (const config of tf.getKernelsForBackend('cpu')) {
     if (replaced.has(config.kernelName)) continue;
     if (tf.getKernel(config.kernelName, BLAS_BACKEND_NAME) !== undefined) continue;
-    tf.registerKernel({ ...config, backendName: BLAS_BACKEND_NAME });
+    tf.registerKernel({ ...config, backendName: BLAS_BACKEND_NAME, kernelFunc: dealiasing(config.kernelFunc) });
   }
   for (const config of replacements) {
     if (tf.getKernel(config.kernelName, BLAS_BACKEND_NAME) !== undefined) tf.unregisterKernel(config.kernelName, BLAS_BACKEND_NAME);

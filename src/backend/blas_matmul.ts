@@ -1,7 +1,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Sgemm } from './blas_library.js';
-import { cpuValues, type CpuBackend } from './cpu_data.js';
+import { cpuValues, outputArray, zeroArray, type CpuBackend } from './cpu_data.js';
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -56,7 +56,8 @@ export function blasBatchMatMul(sgemm: Sgemm, fallback: KernelFunc): KernelFunc 
     const bOuter = b.shape.slice(0, -2);
     const outer = backend_util.assertAndGetBroadcastShape(aOuter, bOuter);
     const batches = size(outer);
-    const out = new Float32Array(batches * m * n); // zeros: the product when k = 0
+    // sgemm with beta = 0 writes every element; with k = 0 the product is zeros.
+    const out = k === 0 ? zeroArray(backend, batches * m * n) : outputArray(backend, batches * m * n);
     const result = (): TensorInfo => backend.makeTensorInfo([...outer, m, n], 'float32', out);
     if (out.length === 0 || k === 0) return result();
     const lda = transA ? m : k;

@@ -1,4 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { FloatPool } from './js_kernels/pool.js';
 
 /**
  * The slice of tfjs-backend-cpu's MathBackendCPU that JS kernels use (structural: the class keeps
@@ -8,6 +9,18 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 export interface CpuBackend {
   data: { get(dataId: object): { values?: unknown } | undefined };
   makeTensorInfo(shape: number[], dtype: string, values: Float32Array | Int32Array): TensorInfo;
+  /** The blas backend's reusable output arrays (absent on plain tfjs-backend-cpu). */
+  pool?: FloatPool;
+}
+
+/** An output array of `length` floats with arbitrary contents: the kernel writes every element. */
+export function outputArray(backend: CpuBackend, length: number): Float32Array {
+  return backend.pool?.take(length) ?? new Float32Array(length);
+}
+
+/** An output array of `length` zeros. */
+export function zeroArray(backend: CpuBackend, length: number): Float32Array {
+  return backend.pool?.zeros(length) ?? new Float32Array(length);
 }
 
 /** The float32 values of a tensor on a cpu-family backend, or undefined for other dtypes. */

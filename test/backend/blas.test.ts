@@ -254,3 +254,32 @@ describe.skipIf(unavailable !== undefined)('blas backend: a learning step equals
     });
   }
 });
+
+describe.skipIf(unavailable !== undefined)('blas backend: reused output arrays', () => {
+  const big = (seed: number) => tf.randomNormal([64, 128], 0, 1, 'float32', seed); // above the pool's minimum size
+
+  it('values read before a dispose stay intact when the array is reused', async () => {
+    await tf.setBackend('blas');
+    const a = big(1);
+    const sum = tf.add(a, a); // a pooled output
+    const read = sum.dataSync();
+    const copy = Float32Array.from(read);
+    sum.dispose();
+    const next = tf.mul(a, 3); // same length: reuses sum's array
+    expect(Array.from(read)).toEqual(Array.from(copy));
+    expect(next.dataSync()[0]).toBeCloseTo(3 * a.dataSync()[0], 5);
+    tf.dispose([a, next]);
+  });
+
+  it("a tfjs-backend-cpu kernel's view into a pooled array (unstack's slices) keeps its values after the array is reused", async () => {
+    await tf.setBackend('blas');
+    const a = big(2);
+    const doubled = tf.mul(a, 2); // pooled
+    const rows = tf.unstack(doubled); // cpu Unpack: contiguous slices
+    const expected = Array.from(rows[5].dataSync());
+    doubled.dispose();
+    const filler = tf.mul(a, -7); // reuses doubled's array
+    expect(Array.from(rows[5].dataSync())).toEqual(expected);
+    tf.dispose([a, filler, ...rows]);
+  });
+});

@@ -1,6 +1,6 @@
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { cpuValues, type CpuBackend } from '../cpu_data.js';
+import { cpuValues, outputArray, type CpuBackend } from '../cpu_data.js';
 import { sizeOf, stridedCopy, stridesOf } from './strided.js';
 
 /**
@@ -23,16 +23,16 @@ export function transposeKernel(fallback: KernelFunc): KernelFunc {
     const perm = args.attrs?.perm as number[];
     const own = stridesOf(x.shape);
     const outShape = perm.map((p) => x.shape[p]);
-    const out = new Float32Array(values.length);
+    const out = outputArray(backend, values.length);
     if (out.length > 0) stridedCopy(values, 0, outShape, perm.map((p) => own[p]), out);
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 }
 
 /** The block of x at `begin` with extent `size`, as a new row-major array. */
-function sliceValues(x: TensorInfo, values: Float32Array, begin: readonly number[], size: readonly number[]): Float32Array {
+function sliceValues(backend: CpuBackend, x: TensorInfo, values: Float32Array, begin: readonly number[], size: readonly number[]): Float32Array {
   const own = stridesOf(x.shape);
-  const out = new Float32Array(sizeOf(size));
+  const out = outputArray(backend, sizeOf(size));
   if (out.length > 0) stridedCopy(values, begin.reduce((o, b, d) => o + b * own[d], 0), size, own, out);
   return out;
 }
@@ -42,7 +42,7 @@ export function sliceKernel(fallback: KernelFunc): KernelFunc {
     const { x, values, backend } = inputValues(args, 'x');
     if (values === undefined) return fallback(args);
     const [begin, size] = backend_util.slice_util.parseSliceParams(x, args.attrs?.begin as number[], args.attrs?.size as number[]);
-    return backend.makeTensorInfo(size, 'float32', sliceValues(x, values, begin, size));
+    return backend.makeTensorInfo(size, 'float32', sliceValues(backend, x, values, begin, size));
   };
 }
 
@@ -55,7 +55,7 @@ export function splitVKernel(fallback: KernelFunc): KernelFunc {
     const begin = x.shape.map(() => 0);
     return sizes.map((s) => {
       const size = x.shape.map((d, i) => (i === axis ? s : d));
-      const part = backend.makeTensorInfo(size, 'float32', sliceValues(x, values, begin, size));
+      const part = backend.makeTensorInfo(size, 'float32', sliceValues(backend, x, values, begin, size));
       begin[axis] += s;
       return part;
     });
@@ -69,8 +69,7 @@ export function padKernel(fallback: KernelFunc): KernelFunc {
     const paddings = args.attrs?.paddings as [number, number][];
     const constant = (args.attrs?.constantValue as number | undefined) ?? 0;
     const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
-    const out = new Float32Array(sizeOf(outShape));
-    if (constant !== 0) out.fill(constant);
+    const out = outputArray(backend, sizeOf(outShape)).fill(constant);
     if (values.length > 0) {
       // Write x into the interior: walk x in order, land at the output's strides.
       const outStrides = stridesOf(outShape);

@@ -1,6 +1,6 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
-import { cpuValues, type CpuBackend } from '../cpu_data.js';
+import { cpuValues, outputArray, type CpuBackend } from '../cpu_data.js';
 import { broadcastStrides, collapse, forEachRow, sizeOf } from './strided.js';
 
 /**
@@ -57,7 +57,7 @@ export function unaryKernel(expression: string, fallback: KernelFunc): KernelFun
     const backend = args.backend as unknown as CpuBackend;
     const values = cpuValues(backend, x);
     if (values === undefined) return fallback(args);
-    const out = new Float32Array(values.length);
+    const out = outputArray(backend, values.length);
     map(values, out);
     return backend.makeTensorInfo([...x.shape], 'float32', out);
   };
@@ -74,7 +74,7 @@ export function binaryKernel(expression: string, fallback: KernelFunc): KernelFu
     const y = cpuValues(backend, b);
     if (x === undefined || y === undefined) return fallback(args);
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(sizeOf(outShape));
+    const out = outputArray(backend, sizeOf(outShape));
     if (out.length > 0) {
       const { dims, strides } = collapse(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
       const [xs, ys] = strides.map((s) => s[s.length - 1]);

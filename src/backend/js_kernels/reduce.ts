@@ -1,6 +1,6 @@
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
-import { cpuValues, type CpuBackend } from '../cpu_data.js';
+import { cpuValues, outputArray, type CpuBackend } from '../cpu_data.js';
 import { sizeOf } from './strided.js';
 
 type Reduction = 'sum' | 'mean' | 'max' | 'min';
@@ -24,7 +24,7 @@ export function reduceKernel(reduction: Reduction, axisAttr: 'axis' | 'reduction
     const outer = sizeOf(x.shape.slice(0, axes[0]));
     const reduced = sizeOf(axes.map((a) => x.shape[a]));
     const inner = sizeOf(x.shape.slice(axes[axes.length - 1] + 1));
-    const out = new Float32Array(outer * inner);
+    const out = outputArray(backend, outer * inner);
     if (reduction === 'sum' || reduction === 'mean') {
       const scale = reduction === 'mean' ? 1 / reduced : 1;
       sumInto(values, outer, reduced, inner, out, scale);
@@ -85,7 +85,7 @@ export function softmaxKernel(fallback: KernelFunc): KernelFunc {
     const dim = args.attrs?.dim as number;
     if (x === undefined || rank === 0 || (dim !== -1 && dim !== rank - 1)) return fallback(args);
     const n = logits.shape[rank - 1];
-    const out = new Float32Array(x.length);
+    const out = outputArray(backend, x.length);
     for (let base = 0; base < x.length; base += n) {
       let max = x[base];
       for (let j = 1; j < n; j++) if (Number.isNaN(x[base + j]) || x[base + j] > max) max = x[base + j];

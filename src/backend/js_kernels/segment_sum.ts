@@ -1,5 +1,5 @@
 import type { KernelFunc } from '@tensorflow/tfjs-core';
-import type { CpuBackend } from '../cpu_data.js';
+import { zeroArray, type CpuBackend } from '../cpu_data.js';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 
@@ -35,7 +35,7 @@ export function unsortedSegmentSumKernel(fallback: KernelFunc): KernelFunc {
     if (!(xs instanceof Float32Array) || !(ids instanceof Int32Array)) return fallback(args);
     const innerShape = x.shape.slice(segmentIds.shape.length);
     const inner = innerShape.reduce((a, b) => a * b, 1);
-    const sums = new Float32Array(numSegments * inner);
+    const sums = zeroArray(backend, numSegments * inner);
     segmentSumInto(xs, ids, inner, numSegments, sums);
     return backend.makeTensorInfo([numSegments, ...innerShape], 'float32', sums);
   };
