@@ -1,9 +1,9 @@
 /**
  * Checks src/growth/estimate.ts against measurement (`npm run bench:estimate`): grows random small
- * GPT-2, Llama and BERT plans, runs one learnOperator step on the wasm backend with the tensor
+ * GPT-2, Llama, Gemma and BERT plans, runs one learnOperator step on the wasm backend with the tensor
  * meter on, and prints estimate / measured peak of live tensor bytes per family. This is how the
  * coefficients in estimate.ts were fitted; rerun it when the forward passes or the learning loop
- * change. Options: --configs N (default 36), --seed S.
+ * change. Options: --configs N (default 36), --seed S, --families gpt2,llama,bert,gemma.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
@@ -19,6 +19,7 @@ import { startTensorMeter } from './lib/tensor_meter.js';
 
 const CONFIGS = Number(argValue('--configs', '36'));
 const SEED = Number(argValue('--seed', '11'));
+const FAMILIES = argValue('--families', 'gpt2,llama,bert,gemma').split(',') as ('gpt2' | 'llama' | 'bert' | 'gemma')[];
 const HEAD_DIM = 16;
 
 await initBackend({ backend: 'wasm' });
@@ -27,7 +28,7 @@ const r = createRng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const rows: { family: string; B: number; T: number; gradAccum: number; layers: number; width: number; estimate: number; measured: number; ratio: number }[] = [];
 for (let i = 0; i < CONFIGS; i++) {
-  const family = pick(['gpt2', 'llama', 'bert'] as const);
+  const family = pick(FAMILIES);
   const C = pick([64, 96, 128]);
   const L = pick([1, 2, 3, 4]);
   const V = pick([256, 1024, 3000]);
@@ -35,8 +36,8 @@ for (let i = 0; i < CONFIGS; i++) {
   const config: Record<string, unknown> =
     family === 'gpt2'
       ? { model_type: 'gpt2', n_embd: C, n_layer: L, n_head: C / HEAD_DIM, n_inner: F, n_positions: 512, vocab_size: V }
-      : family === 'llama'
-        ? { model_type: 'llama', hidden_size: C, num_hidden_layers: L, num_attention_heads: C / HEAD_DIM, num_key_value_heads: C / HEAD_DIM / 2, intermediate_size: F, vocab_size: V, max_position_embeddings: 512 }
+      : family === 'llama' || family === 'gemma'
+        ? { model_type: family, hidden_size: C, num_hidden_layers: L, num_attention_heads: C / HEAD_DIM, num_key_value_heads: C / HEAD_DIM / 2, head_dim: HEAD_DIM, intermediate_size: F, vocab_size: V, max_position_embeddings: 512 }
         : { model_type: 'bert', hidden_size: C, num_hidden_layers: L, num_attention_heads: C / HEAD_DIM, intermediate_size: F, vocab_size: V, max_position_embeddings: 512, type_vocab_size: 2 };
   const { description, dims } = resolveArchitecture(config);
   const target = resolveTarget(dims, { hiddenSize: C * pick([1.5, 2]), layers: L * pick([1, 2]) }, description);

@@ -1,10 +1,20 @@
 /** Every family of forward pass ligo knows; each has one description (arch/) and one forward (models/). */
-export const FAMILIES = ['gpt2', 'bert', 'llama'] as const;
+export const FAMILIES = ['gpt2', 'bert', 'llama', 'gemma'] as const;
 
 /** The family of forward pass a checkpoint uses. */
 export type Family = (typeof FAMILIES)[number];
 
-export type Activation = 'gelu_new' | 'gelu' | 'silu' | 'relu';
+/** `gelu_pytorch_tanh` is the tanh approximation, the same formula as `gelu_new`. */
+export type Activation = 'gelu_new' | 'gelu_pytorch_tanh' | 'gelu' | 'silu' | 'relu';
+
+/**
+ * config.json `rope_scaling`, normalized. `linear` divides every inverse frequency by `factor`;
+ * `llama3` (Llama 3.1+) keeps the high frequencies, divides the low ones by `factor` and
+ * interpolates in between (wavelengths measured against `originalMaxPositions`).
+ */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
 
 /**
  * Model dimensions and switches read from config.json, normalized across families.
@@ -39,4 +49,20 @@ export interface ModelDims {
   objective: 'causal' | 'masked';
   /** Positions enter through RoPE on q and k (rotate_half pairs i and i + head_dim/2). */
   rotary: boolean;
+  /** RoPE frequency scaling (llama family); absent for plain RoPE (`rope_type` default). */
+  ropeScaling?: RopeScaling;
+  /** Qwen3: q and k are RMS-normalized per head over head_dim (q_norm, k_norm) before RoPE. */
+  qkNorm?: boolean;
+  /** Gemma: token embeddings are multiplied by sqrt(hidden_size) (see embeddingMultiplier). */
+  scaleEmbeddings?: boolean;
+  /** Gemma: RMSNorm gains are stored as w and applied as (normGainOffset + w); absent means 0. */
+  normGainOffset?: number;
+}
+
+/**
+ * What the forward pass multiplies token embeddings by: sqrt(hidden_size) rounded to float32 for
+ * Gemma (Hugging Face builds it as a tensor in the hidden dtype, float32 here), else 1.
+ */
+export function embeddingMultiplier(dims: ModelDims): number {
+  return dims.scaleEmbeddings ? Math.fround(Math.sqrt(dims.hiddenSize)) : 1;
 }

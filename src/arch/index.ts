@@ -1,4 +1,6 @@
-export type { Family, Activation, ModelDims } from './dims.js';
+export type { Family, Activation, ModelDims, RopeScaling } from './dims.js';
+export { embeddingMultiplier } from './dims.js';
+export { readRopeScaling, SUPPORTED_ROPE_SCALING } from './rope_scaling.js';
 export { defaultPreservation } from './types.js';
 export { FAMILIES } from './dims.js';
 export type { ActivationCost, ArchitectureDescription, FamilyCapabilities, PipelineTag, Preservation, Axis, AxisRole, AxisSegment, AxisSide, LayerGroup, TensorSpec, TensorTemplate } from './types.js';

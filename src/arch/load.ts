@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { CheckpointError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { openCheckpoint, readConfig, type CheckpointReader } from '../checkpoint/index.js';
+import { CONFIG_FILE, openCheckpoint, readConfig, type CheckpointReader } from '../checkpoint/index.js';
 import { isFloatDType, type DType } from '../checkpoint/dtypes.js';
 import type { ModelDims } from './dims.js';
 import { matchCheckpoint, type CheckpointMatch } from './match.js';
@@ -46,7 +46,7 @@ export async function openModel(dir: string): Promise<OpenedModel> {
     });
   }
   const config = await readConfig(dir);
-  const { description, dims } = resolveArchitecture(config, path.join(dir, 'config.json'));
+  const { description, dims } = resolveArchitecture(config, path.join(dir, CONFIG_FILE));
   const reader = await openCheckpoint(dir);
   try {
     const match = matchCheckpoint(description, dims, reader.entries, path.join(dir, reader.files.length === 1 ? reader.files[0] : 'model.safetensors.index.json'));

@@ -1,11 +1,13 @@
+import { CONFIG_FILE } from '../checkpoint/model_dir.js';
 import { CheckpointError, UnsupportedError } from '../errors.js';
 import { bert } from './bert.js';
 import type { Family, ModelDims } from './dims.js';
+import { gemma } from './gemma.js';
 import { gpt2 } from './gpt2.js';
 import { llama } from './llama.js';
 import type { ArchitectureDescription } from './types.js';
 
-export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama];
+export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama, gemma];
 
 /** The description of a family (every Family has exactly one; test/arch/families.test.ts checks). */
 export function descriptionOf(family: Family): ArchitectureDescription {
@@ -22,7 +24,7 @@ export interface ResolvedArchitecture {
 }
 
 /** config.json -> the family description and normalized dimensions, with consistency checks. */
-export function resolveArchitecture(config: Record<string, unknown>, file = 'config.json'): ResolvedArchitecture {
+export function resolveArchitecture(config: Record<string, unknown>, file = CONFIG_FILE): ResolvedArchitecture {
   const modelType = config.model_type;
   if (typeof modelType !== 'string') {
     throw new CheckpointError(`${file}: missing "model_type" (expected one of ${SUPPORTED_MODEL_TYPES.join(', ')})`, { file });

@@ -18,6 +18,9 @@ export function roleSize(role: AxisRole, dims: ModelDims): number {
       return dims.maxPositions;
     case 'types':
       return dims.typeVocabSize;
+    case 'qHeadDim':
+    case 'kHeadDim':
+      return dims.headDim;
   }
 }
 

@@ -4,8 +4,10 @@ import type { ModelDims, Family } from './dims.js';
  * What an axis of a tensor means. Sizes come from ModelDims:
  * width = hidden size (residual stream), q = heads x head_dim, k / v = KV heads x head_dim,
  * ffn = intermediate size, vocab, positions, types = token types; a number is a fixed size.
+ * qHeadDim / kHeadDim = head_dim of the query / key heads (Qwen3's per-head q_norm, k_norm): it
+ * grows with the head_dim factor of the q / k operator, and is left as is when head_dim is kept.
  */
-export type AxisRole = 'width' | 'q' | 'k' | 'v' | 'ffn' | 'vocab' | 'positions' | 'types';
+export type AxisRole = 'width' | 'q' | 'k' | 'v' | 'ffn' | 'vocab' | 'positions' | 'types' | 'qHeadDim' | 'kHeadDim';
 
 /**
  * `out`: the axis produces this dimension (rows of nn.Linear, biases, norm gains, embeddings):
@@ -46,6 +48,16 @@ export interface TensorTemplate {
   feedsTiedHead?: boolean;
   /** Kept when the source checkpoint has it (BERT pooler, NSP head), not required. */
   optional?: boolean;
+  /**
+   * A norm gain the forward pass applies as (ModelDims.normGainOffset + w): Gemma stores w and
+   * uses 1 + w (its Preservation.storedTransform grows 1 + w).
+   */
+  normGain?: boolean;
+  /**
+   * The token embedding the forward pass multiplies by embeddingMultiplier(dims) (Gemma's
+   * sqrt(hidden_size), made up for by its Preservation.storedTransform).
+   */
+  inputEmbedding?: boolean;
   /** How a fresh tensor is initialized by the `random` method and for norms. */
   init: 'normal' | 'zeros' | 'ones';
 }
@@ -97,6 +109,22 @@ export interface Preservation {
    * plain copies.
    */
   identityRepeats: boolean;
+  /**
+   * Where the forward pass does not use a stored tensor as it is, how its grown values are stored
+   * (growth/plan.ts applies it to every method's operator); absent or undefined: as grown. Gemma:
+   * 1 + w norm gains and embeddings scaled by sqrt(hidden size) (arch/gemma.ts).
+   */
+  storedTransform?: (template: TensorTemplate, source: ModelDims, target: ModelDims) => StoredTransform | undefined;
+}
+
+/**
+ * stored = factor * B(small + offset) - offset, B being the growth (depth mix and width operators).
+ * offset: the forward pass adds it to the stored value (Gemma's 1 + w gains), and growth must copy
+ * or split 1 + w, not w. factor: makes up for a width-dependent constant the forward pass applies.
+ */
+export interface StoredTransform {
+  factor: number;
+  offset: number;
 }
 
 /** Today's rule: repeats start as identities exactly when the family is pre-norm. */
@@ -114,6 +142,12 @@ export interface ArchitectureDescription {
   modelTypes: readonly string[];
   /** config.json field names of each dimension, for writing a grown config. */
   configFields: Partial<Record<keyof ModelDims, string>>;
+  /**
+   * config.json fields holding one entry per layer (`layer_types`, which recent transformers
+   * writes for Qwen2/Qwen3 and checks against num_hidden_layers): a grown config repeats their
+   * one value for every grown layer.
+   */
+  perLayerConfigFields?: readonly string[];
   /** Residual stream normalized before each sublayer (GPT-2, Llama) or after (BERT). */
   preNorm: boolean;
   capabilities: FamilyCapabilities;

@@ -4,7 +4,9 @@
  * device (the CPU) or hardware (a GPU). The rest of the code asks backendProfile(name) instead of
  * comparing backend names.
  */
-import type { BackendName } from './select.js';
+
+/** The tfjs backends ligo can start (select.ts maps --backend choices and npm packages onto them). */
+export type BackendName = 'tensorflow' | 'wasm' | 'blas' | 'cpu' | 'webgpu';
 
 /**
  * The wasm backend's heap cannot grow past 4 GiB (wasm32; emscripten's getHeapMax is 4 GiB minus
@@ -20,28 +22,38 @@ export interface BackendProfile {
   memoryLimit?: { bytes: number; reason: string };
   /** Kernels stock tfjs lacks on this backend; ligo registers its own (see wasm_kernels.ts). */
   missingKernels: readonly string[];
+  /**
+   * Kernels that run but compute something else than the cpu backend for some inputs. Code that
+   * would hit one takes a form that is right on every backend (models/losses.ts), so one code path
+   * is tested everywhere; this list says why it looks the way it does.
+   */
+  kernelQuirks: readonly string[];
   /** 'software': computes on the CPU (slow for large models); 'hardware': on a GPU or accelerator. */
   device: 'software' | 'hardware';
 }
 
 /** One profile per backend ligo can start: a backend added to BackendName fails to compile until it has one. */
 export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
-  tensorflow: { name: 'tensorflow', missingKernels: [], device: 'hardware' },
+  tensorflow: { name: 'tensorflow', missingKernels: [], kernelQuirks: [], device: 'hardware' },
   wasm: {
     name: 'wasm',
     memoryLimit: { bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' },
     // tf.gather's gradient needs it: without it embeddings cannot train on wasm.
     missingKernels: ['UnsortedSegmentSum'],
+    kernelQuirks: [
+      'GatherV2 ignores batchDims (tfjs 4.22 gives zeros for gather(x, t, 1, 1)): gather flat indices instead',
+      'OneHot with a float32 output writes integer bits: take int32 and cast',
+    ],
     device: 'software',
   },
   // tfjs-backend-cpu's kernels and memory (ordinary JS typed arrays: no ceiling below the machine's
   // memory), matrix products in a native BLAS library (blas_backend.ts).
-  blas: { name: 'blas', missingKernels: [], device: 'software' },
-  cpu: { name: 'cpu', missingKernels: [], device: 'software' },
-  webgpu: { name: 'webgpu', missingKernels: [], device: 'hardware' },
+  blas: { name: 'blas', missingKernels: [], kernelQuirks: [], device: 'software' },
+  cpu: { name: 'cpu', missingKernels: [], kernelQuirks: [], device: 'software' },
+  webgpu: { name: 'webgpu', missingKernels: [], kernelQuirks: [], device: 'hardware' },
 };
 
 /** The profile of a backend by its tfjs name; an unknown backend gets no limits and no known gaps. */
 export function backendProfile(name: string): BackendProfile {
-  return name in BACKEND_PROFILES ? BACKEND_PROFILES[name as BackendName] : { name: name as BackendName, missingKernels: [], device: 'hardware' };
+  return name in BACKEND_PROFILES ? BACKEND_PROFILES[name as BackendName] : { name: name as BackendName, missingKernels: [], kernelQuirks: [], device: 'hardware' };
 }

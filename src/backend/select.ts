@@ -9,9 +9,10 @@ import { registerBlasBackend } from './blas_backend.js';
 import { BLAS_LIBRARY_ENV_VAR } from './blas_library.js';
 import { registerFastWasmMatMul } from './wasm_matmul.js';
 import { installWasmHeapGuard } from './wasm_heap_guard.js';
+import type { BackendName } from './profile.js';
 import { registerThreadedWasm, wasmThreadCount } from './wasm_threads.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'blas' | 'cpu' | 'webgpu';
+export type { BackendName } from './profile.js';
 
 /** What --backend / LIGO_BACKEND accept: one entry per npm package that can provide a backend. */
 const CHOICES = {

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type * as WasmPackage from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { LigoError } from '../errors.js';
 
@@ -105,7 +106,7 @@ export function wasmThreadCount(requested: number | undefined, env: Record<strin
  * unchanged). Call before the backend is first set.
  */
 export async function registerThreadedWasm(threads: number): Promise<void> {
-  const wasmPackage = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
+  const wasmPackage: typeof WasmPackage = await import('@tensorflow/tfjs-backend-wasm');
   const { out, mainScript, wasmFile, workerScript } = threadedWasmFiles();
   // Both patches are checked before anything is written or started.
   const { wasmWorkerContents } = require(workerScript) as { wasmWorkerContents: string };

@@ -3,7 +3,7 @@ import type { ModelDims } from '../arch/dims.js';
 import { loadModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
 import { initBackend } from '../backend/index.js';
-import { readConfig } from '../checkpoint/index.js';
+import { CONFIG_FILE, readConfig } from '../checkpoint/index.js';
 import { loadTokenizer, loadTokens } from '../data/index.js';
 import { maskTokenIdFor } from './mask_token.js';
 import { checkBatchSize, checkSeqLen, defaultBatchSize, defaultSeqLen, evaluateTokens, type TokenEvalResult } from './evaluate_tokens.js';
@@ -46,7 +46,7 @@ export interface EvalResult extends TokenEvalResult {
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const backend = await initBackend({ backend: options.backend, threads: options.threads, log: options.log });
   const config = await readConfig(options.model);
-  const { description, dims } = resolveArchitecture(config, path.join(options.model, 'config.json'));
+  const { description, dims } = resolveArchitecture(config, path.join(options.model, CONFIG_FILE));
   const seqLen = options.seqLen ?? defaultSeqLen(dims);
   checkSeqLen(seqLen, dims, description.configFields.maxPositions);
   const batchSize = options.batchSize ?? defaultBatchSize(dims, seqLen);

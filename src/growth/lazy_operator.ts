@@ -41,8 +41,8 @@ export class LazyOperator implements OperatorMatrices {
     return t;
   };
 
-  widthMatrix(id: string, side: AxisSide): tf.Tensor2D {
-    return this.matrices.widthMatrix(id, side);
+  widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D {
+    return this.matrices.widthMatrix(id, side, part);
   }
 
   depthMatrix(group: LayerGroup): tf.Tensor2D {

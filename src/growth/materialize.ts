@@ -27,7 +27,7 @@ function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: Op
     const seg = segments[i];
     const id = seg.operator;
     if (id === null) return part;
-    const b = memoized(memo, `width:${id}:${seg.side}`, () => op.widthMatrix(id, seg.side)); // [large, small]
+    const b = memoized(memo, `width:${id}:${seg.side}:${seg.part ?? ''}`, () => op.widthMatrix(id, seg.side, seg.part)); // [large, small]
     if (part.rank === 1) return tf.reshape(tf.matMul(b, tf.reshape(part, [seg.small, 1])), [seg.large]);
     if (part.rank !== 2) throw new Error(`width growth supports tensors of rank 1 and 2, got rank ${part.rank}`);
     return axis === 0 ? tf.matMul(b, part as tf.Tensor2D) : tf.matMul(part as tf.Tensor2D, b, false, true);
@@ -52,12 +52,29 @@ function mixDepth(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatric
  * The grown tensor W_l = B_out (sum_j w_lj W_j) B_in^T: depth mixing at the small width first
  * (cheap), then width expansion per axis with that large layer's operators.
  */
-function build(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
+function grow(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
   let x = mixDepth(tensor, small, op, memo);
   tensor.axes.forEach((segments, axis) => {
     x = growAxis(x, axis, segments, op, memo);
   });
   return x;
+}
+
+/**
+ * As stored (arch/types.ts StoredTransform, the family's rule): factor * B(W + offset) - offset, computed as
+ * factor * B(W) + (factor * B(1) - 1) * offset so an exact copy of w stays w (1 + w then - 1
+ * would round small gains away). selection.ts repeats these float32 steps.
+ */
+function build(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
+  const x = grow(tensor, small, op, memo);
+  const t = tensor.transform;
+  if (!t) return x;
+  const scaled = t.factor === 1 ? x : tf.mul(x, t.factor);
+  if (t.offset === 0) return scaled;
+  // B(1): the same depth mix and width operators on ones (own memo: the depth mixes differ).
+  const ones = grow(tensor, (name) => tf.onesLike(small(name)), op, new Map());
+  const onesScaled = t.factor === 1 ? ones : tf.mul(ones, t.factor);
+  return tf.add(scaled, tf.mul(tf.sub(onesScaled, 1), t.offset));
 }
 
 /** One grown tensor, on its own (streaming writers); the caller disposes it. */

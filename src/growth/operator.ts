@@ -97,9 +97,12 @@ function initialValues(plan: GrowthPlan, depth: DepthInit): Map<string, { data: 
   return values;
 }
 
-/** What materialization reads of an operator: the full width matrices and the depth matrices. */
+/**
+ * What materialization reads of an operator: the full width matrices (or, with part 'headDim', an
+ * attention operator's head_dim factor alone) and the depth matrices.
+ */
 export interface OperatorMatrices {
-  widthMatrix(id: string, side: AxisSide): tf.Tensor2D;
+  widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D;
   depthMatrix(group: LayerGroup): tf.Tensor2D;
 }
 
@@ -109,18 +112,20 @@ export interface OperatorMatrices {
  */
 export function operatorMatrices(plan: GrowthPlan, param: (name: string) => tf.Tensor2D): OperatorMatrices {
   return {
-    widthMatrix(id, side) {
+    widthMatrix(id, side, part) {
       const op = plan.width.find((w) => w.id === id);
       if (!op) throw new Error(`growth plan has no width operator "${id}"`);
-      const main = param(mainName(id, side));
-      if (!op.heads) return main;
+      if (!op.heads) {
+        if (part) throw new Error(`width operator "${id}" has no head_dim factor`);
+        return param(mainName(id, side));
+      }
       const hd = headDimFactorShape(op);
       const headDimMatrix = hd
         ? op.heads.rotary
           ? kron(tf.eye(2) as tf.Tensor2D, param(headDimName(id, side))) // keeps (i, i + hd/2) pairs
           : param(headDimName(id, side))
         : (tf.eye(op.heads.headDimSmall) as tf.Tensor2D);
-      return kron(main, headDimMatrix);
+      return part ? headDimMatrix : kron(param(mainName(id, side)), headDimMatrix);
     },
     depthMatrix: (group) => param(depthName(group)),
   };
@@ -132,7 +137,7 @@ export function parametersFor(plan: GrowthPlan, t: PlannedTensor): string[] {
   for (const segments of t.axes) {
     for (const s of segments) {
       if (s.operator === null) continue;
-      names.add(mainName(s.operator, s.side));
+      if (!s.part) names.add(mainName(s.operator, s.side));
       const op = plan.width.find((w) => w.id === s.operator);
       if (op && headDimFactorShape(op)) names.add(headDimName(s.operator, s.side));
     }
@@ -192,9 +197,9 @@ export class GrowthOperator implements OperatorMatrices {
     return p;
   }
 
-  /** The full (D_large x D_small) matrix of a width operator on one side. */
-  widthMatrix(id: string, side: AxisSide): tf.Tensor2D {
-    return this.matrices.widthMatrix(id, side);
+  /** The full (D_large x D_small) matrix of a width operator on one side (or its head_dim factor). */
+  widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D {
+    return this.matrices.widthMatrix(id, side, part);
   }
 
   depthMatrix(group: LayerGroup): tf.Tensor2D {

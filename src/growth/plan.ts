@@ -1,12 +1,17 @@
 import type { ModelDims } from '../arch/dims.js';
 import { axisSize, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
-import type { ArchitectureDescription, Axis, AxisRole, AxisSide, LayerGroup } from '../arch/types.js';
+import type { ArchitectureDescription, Axis, AxisRole, AxisSide, LayerGroup, StoredTransform } from '../arch/types.js';
+
+export type { StoredTransform } from '../arch/types.js';
 
 export const GROWTH_METHODS = ['ligo', 'net2net', 'stack', 'interlace', 'random'] as const;
 export type GrowthMethod = (typeof GROWTH_METHODS)[number];
 
 /** Roles whose size can change; vocab, positions and token types stay as they are. */
-const GROWABLE: readonly AxisRole[] = ['width', 'q', 'k', 'v', 'ffn'];
+const GROWABLE: readonly AxisRole[] = ['width', 'q', 'k', 'v', 'ffn', 'qHeadDim', 'kHeadDim'];
+
+/** Axes that are the head_dim of an attention operator's heads, and that operator's role. */
+const HEAD_DIM_OF: Partial<Record<AxisRole, AxisRole>> = { qHeadDim: 'q', kHeadDim: 'k' };
 
 /**
  * One width operator: a (D_large x D_small) expansion used on `out` axes and a split matrix used
@@ -34,6 +39,8 @@ export interface PlannedSegment {
   side: AxisSide;
   small: number;
   large: number;
+  /** Only the head_dim factor of the operator acts (Qwen3's per-head q/k norm gains). */
+  part?: 'headDim';
 }
 
 export interface PlannedTensor {
@@ -47,6 +54,8 @@ export interface PlannedTensor {
   /** Small tensors it is computed from: one global tensor, or the same template in every small layer. */
   sources: string[];
   axes: PlannedSegment[][];
+  /** How the grown values are stored (the family's Preservation.storedTransform); absent: as grown. */
+  transform?: StoredTransform;
 }
 
 /** What growth will do, with no tensors in it: printable, serializable, testable. */
@@ -102,6 +111,23 @@ export function planGrowth(options: {
   const width = new Map<string, WidthOperatorSpec>();
   const rotary = source.rotary;
 
+  const operatorFor = (role: AxisRole, layer: number | undefined): string => {
+    const id = operatorId(role, layer);
+    if (width.has(id)) return id;
+    const attention = role === 'q' || role === 'k' || role === 'v';
+    const headsSmall = role === 'q' ? source.numHeads : source.numKvHeads;
+    const headsLarge = role === 'q' ? target.numHeads : target.numKvHeads;
+    width.set(id, {
+      id,
+      role,
+      layer: role === 'width' ? undefined : layer,
+      small: roleSize(role, source),
+      large: roleSize(role, target),
+      heads: attention ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary } : undefined,
+    });
+    return id;
+  };
+
   const tensors = targetSpecs.map((spec): PlannedTensor => {
     const template = spec.template;
     const splitWidth = template.feedsTiedHead === true && target.tiedEmbeddings;
@@ -111,31 +137,18 @@ export function planGrowth(options: {
         const small = roleSize(seg.role, source);
         const large = roleSize(seg.role, target);
         if (!GROWABLE.includes(seg.role) || small === large) return { operator: null, side: seg.side, small, large };
-        const id = operatorId(seg.role, spec.layer);
-        if (!width.has(id)) {
-          const attention = seg.role === 'q' || seg.role === 'k' || seg.role === 'v';
-          const headsSmall = seg.role === 'q' ? source.numHeads : source.numKvHeads;
-          const headsLarge = seg.role === 'q' ? target.numHeads : target.numKvHeads;
-          width.set(id, {
-            id,
-            role: seg.role,
-            layer: seg.role === 'width' ? undefined : spec.layer,
-            small,
-            large,
-            heads: attention
-              ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary }
-              : undefined,
-          });
-        }
-        return { operator: id, side: seg.side, small, large };
+        const headsRole = HEAD_DIM_OF[seg.role];
+        if (headsRole) return { operator: operatorFor(headsRole, spec.layer), side: seg.side, small, large, part: 'headDim' };
+        return { operator: operatorFor(seg.role, spec.layer), side: seg.side, small, large };
       }),
     );
+    const transform = description.preservation.storedTransform?.(template, source, target);
     const smallShape = template.axes.map((a) => axisSize(a, source));
     const sources =
       spec.layer === undefined
         ? [spec.name]
         : Array.from({ length: source.numLayers }, (_, j) => template.name.replace('{i}', String(j)));
-    return { name: spec.name, shape: spec.shape, smallShape, layer: spec.layer, group: template.group, init: template.init, sources, axes };
+    return { name: spec.name, shape: spec.shape, smallShape, layer: spec.layer, group: template.group, init: template.init, sources, axes, ...(transform ? { transform } : {}) };
   });
 
   // Template-major order (every layer of one kind, then the next kind): streaming writers then

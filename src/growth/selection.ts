@@ -7,7 +7,7 @@
  * (after rounding to float32, so underflows count) turns -0 into +0 as the matMul's sum does. Learned (dense) operators use materialize.ts.
  */
 import type { AxisSide, LayerGroup } from '../arch/types.js';
-import type { GrowthPlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from './plan.js';
+import type { GrowthPlan, PlannedSegment, PlannedTensor, StoredTransform, WidthOperatorSpec } from './plan.js';
 import type { RowGather } from './row_chunks.js';
 
 /** A matrix with at most one nonzero per row: row r is scale[r] times unit vector index[r]. */
@@ -81,22 +81,24 @@ export class SelectionOperator {
     return hit;
   }
 
-  /** The full [large, small] width matrix of operator `id` on `side`, as GrowthOperator.widthMatrix builds it. */
-  width(id: string, side: AxisSide): Promise<Selection | undefined> {
-    const key = `${id}.${side}`;
+  /** The full [large, small] width matrix of operator `id` on `side` (or its head_dim factor), as GrowthOperator.widthMatrix builds it. */
+  width(id: string, side: AxisSide, part?: 'headDim'): Promise<Selection | undefined> {
+    const key = `${id}.${side}${part ? `.${part}` : ''}`;
     let hit = this.widths.get(key);
     if (!hit) {
-      hit = this.buildWidth(id, side);
+      hit = this.buildWidth(id, side, part);
       this.widths.set(key, hit);
     }
     return hit;
   }
 
-  private async buildWidth(id: string, side: AxisSide): Promise<Selection | undefined> {
+  private async buildWidth(id: string, side: AxisSide, part?: 'headDim'): Promise<Selection | undefined> {
     const op: WidthOperatorSpec | undefined = this.plan.width.find((w) => w.id === id);
     if (!op) throw new Error(`growth plan has no width operator "${id}"`);
-    const main = await this.matrix(`${id}.${side}`);
-    if (!main || !op.heads) return main;
+    if (!op.heads) {
+      if (part) throw new Error(`width operator "${id}" has no head_dim factor`);
+      return this.matrix(`${id}.${side}`);
+    }
     const { headDimSmall, headDimLarge, rotary } = op.heads;
     let headDim: Selection | undefined;
     if (headDimSmall === headDimLarge) headDim = identitySelection(headDimSmall);
@@ -105,7 +107,9 @@ export class SelectionOperator {
       if (!factor) return undefined;
       headDim = rotary ? kronSelection(identitySelection(2), factor) : factor;
     }
-    return kronSelection(main, headDim);
+    if (part) return headDim;
+    const main = await this.matrix(`${id}.${side}`);
+    return main ? kronSelection(main, headDim) : undefined;
   }
 
   /** The depth matrix of `group`, when each large layer takes (a multiple of) one small layer. */
@@ -129,7 +133,7 @@ async function axisGather(segments: readonly PlannedSegment[], op: SelectionOper
   let offSmall = 0;
   let offLarge = 0;
   for (const s of segments) {
-    const sel = s.operator === null ? undefined : await op.width(s.operator, s.side);
+    const sel = s.operator === null ? undefined : await op.width(s.operator, s.side, s.part);
     if (s.operator !== null && !sel) return undefined;
     for (let i = 0; i < s.large; i++) {
       gather.index[offLarge + i] = offSmall + (sel ? sel.index[i] : i);
@@ -237,19 +241,47 @@ export function asMatrix(
   return { rows, cols, rowsG, colsG, outRows: rowsG ? rowsG.index.length : rows, outCols: colsG ? colsG.index.length : cols };
 }
 
+/**
+ * The stored transform (arch/types.ts) in materialize.ts's float32 steps: factor * v, then plus
+ * (factor * o - 1) * offset, where o is the same gather of ones.
+ */
+function storedValues(transform: StoredTransform, values: Float32Array, ones: Float32Array | undefined): void {
+  const factor = Math.fround(transform.factor);
+  const offset = Math.fround(transform.offset);
+  for (let i = 0; i < values.length; i++) {
+    let v = factor === 1 ? values[i] : Math.fround(values[i] * factor);
+    if (ones) {
+      const o = factor === 1 ? ones[i] : Math.fround(ones[i] * factor);
+      v = Math.fround(v + Math.fround(Math.fround(o - 1) * offset));
+    }
+    values[i] = v;
+  }
+}
+
 /** A float32 gather ready to build any block of rows (see row_chunks.ts), from a source it may scale in place. */
 function floatRows(t: PlannedTensor, plan: TensorGather, x: Float32Array): RowGather {
   const { depthScale, gathers } = plan;
   // The depth matMul's one nonzero term: one product and a +0.
-  if (depthScale !== undefined) for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i] * depthScale) + 0;
+  const mix = (v: number): number => (depthScale === undefined ? v : Math.fround(v * depthScale) + 0);
+  for (let i = 0; i < x.length; i++) x[i] = mix(x[i]);
   const { cols, rowsG, colsG, outRows, outCols } = asMatrix(t, gathers);
   const rowId = equalRowIds(rowsG, outRows);
+  const transform = t.transform;
+  const ones = transform && transform.offset !== 0 ? new Float32Array(x.length).fill(mix(1)) : undefined;
   return {
     rows: outRows,
     rowBytes: 4 * outCols,
     rowId,
     fillRows(r0, r1, out) {
-      gatherRows(x, cols, rowsG, colsG, r0, r1, new Float32Array(out.buffer, out.byteOffset, (r1 - r0) * outCols));
+      const values = new Float32Array(out.buffer, out.byteOffset, (r1 - r0) * outCols);
+      gatherRows(x, cols, rowsG, colsG, r0, r1, values);
+      if (!transform) return;
+      let grownOnes: Float32Array | undefined;
+      if (ones) {
+        grownOnes = new Float32Array(values.length);
+        gatherRows(ones, cols, rowsG, colsG, r0, r1, grownOnes);
+      }
+      storedValues(transform, values, grownOnes);
     },
   };
 }

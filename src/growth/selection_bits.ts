@@ -132,7 +132,8 @@ export interface RawSource {
  * is not a selection (the caller then uses the float32 or tfjs path).
  */
 export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dtype: DType, source: RawSource): Promise<RowGather | undefined> {
-  if (dtype !== 'BF16' && dtype !== 'F16') return undefined;
+  // A stored transform (plan.ts) is more than a product per element: the float32 path does it.
+  if ((dtype !== 'BF16' && dtype !== 'F16') || t.transform) return undefined;
   const plan = await tensorGather(t, op);
   if (!plan || source.dtypeOf(plan.source) !== dtype) return undefined;
   let bytes = await source.readBytes(plan.source);

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UnsupportedError, UsageError } from '../errors.js';
 import { checkDims } from '../arch/resolve.js';
 import type { ModelDims } from '../arch/dims.js';
 import type { ArchitectureDescription } from '../arch/types.js';
@@ -116,6 +116,15 @@ export function targetConfig(sourceConfig: Record<string, unknown>, source: Mode
     if (unchanged && (config[field] === undefined || config[field] === null)) continue;
     if (key === 'headDim' && config[field] === undefined && value === target.hiddenSize / target.numHeads) continue;
     config[field] = value;
+  }
+  for (const field of description.perLayerConfigFields ?? []) {
+    const values = config[field];
+    if (!Array.isArray(values) || values.length !== source.numLayers || target.numLayers === source.numLayers) continue;
+    const first = JSON.stringify(values[0]);
+    if (values.some((v) => JSON.stringify(v) !== first)) {
+      throw new UnsupportedError(`config.json: ${field} differs between layers; ligo cannot say which entry a grown layer takes`, { actual: field });
+    }
+    config[field] = Array.from({ length: target.numLayers }, () => values[0] as unknown);
   }
   return config;
 }

@@ -38,6 +38,11 @@ export interface ModelInspection {
   /** Sum of the files' sizes on disk. */
   totalBytes: number;
   tiedEmbeddings: boolean;
+  /**
+   * config.json's `hidden_act` / `activation_function` when it names another activation than the
+   * one that runs (Gemma runs `hidden_activation`, defaulting to the tanh gelu); else absent.
+   */
+  configActivation?: string;
   /** Optional tensors this checkpoint carries (BERT pooler, NSP head). */
   optionalTensors: string[];
   /** Buffers and tied copies in the files that ligo skips (causal masks, position ids). */
@@ -80,6 +85,7 @@ export async function inspectModel(dir: string, options: InspectOptions = {}): P
       files,
       totalBytes: files.reduce((sum, f) => sum + f.bytes, 0),
       tiedEmbeddings: dims.tiedEmbeddings,
+      ...configActivation(config, dims.activation),
       optionalTensors: [...match.optionalPresent],
       ignoredTensors: match.ignored,
     };
@@ -88,6 +94,11 @@ export async function inspectModel(dir: string, options: InspectOptions = {}): P
   } finally {
     await model.close();
   }
+}
+
+function configActivation(config: Record<string, unknown>, used: string): { configActivation?: string } {
+  const named = config.hidden_act ?? config.activation_function;
+  return typeof named === 'string' && named !== used ? { configActivation: named } : {};
 }
 
 function tensorList(model: OpenedModel): TensorInfo[] {

@@ -4,6 +4,7 @@
  * floor(h / (H / KV)), which is what HF's repeat_kv produces).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { rmsNorm } from './layers.js';
 import { applyRope, type RopeTables } from './rope.js';
 
 /**
@@ -19,6 +20,8 @@ export interface AttentionOptions {
   causal: boolean;
   /** Rotary tables applied to q and k after the head split (llama family). */
   rope?: RopeTables;
+  /** Qwen3: RMSNorm of each query and key head over head_dim (gains [hd]), before RoPE. */
+  qkNorm?: { q: tf.Tensor; k: tf.Tensor; eps: number };
 }
 
 /** The kv head a query head reads under GQA (HF repeat_kv: kv heads repeated in blocks). */
@@ -52,6 +55,10 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
   let qh: tf.Tensor = splitHeads(q, H, hd); // [B, H, T, hd]
   let kh: tf.Tensor = splitHeads(k, KV, hd); // [B, KV, T, hd]
   const vh = splitHeads(v, KV, hd); // [B, KV, T, hd]
+  if (opts.qkNorm) {
+    qh = rmsNorm(qh, opts.qkNorm.q, opts.qkNorm.eps); // [B, H, T, hd]
+    kh = rmsNorm(kh, opts.qkNorm.k, opts.qkNorm.eps); // [B, KV, T, hd]
+  }
   if (opts.rope) {
     qh = applyRope(qh, opts.rope);
     kh = applyRope(kh, opts.rope);

@@ -18,9 +18,11 @@ const FORWARDS: Record<Family, ForwardFn> = {
   gpt2: gpt2Forward,
   bert: bertForward,
   llama: llamaForward,
+  // Llama's graph; Gemma's quirks are switches in ModelDims.
+  gemma: llamaForward,
 };
 
-/** The forward pass for a family (llama also covers mistral and qwen2). */
+/** The forward pass for a family (llama also covers mistral, qwen2 and qwen3). */
 export function forwardFor(family: Family): ForwardFn {
   return FORWARDS[family];
 }

@@ -82,6 +82,7 @@ export function silu(x: tf.Tensor): tf.Tensor {
 export function activate(name: Activation, x: tf.Tensor): tf.Tensor {
   switch (name) {
     case 'gelu_new':
+    case 'gelu_pytorch_tanh':
       return geluNew(x);
     case 'gelu':
       return gelu(x);

@@ -1,10 +1,11 @@
 /**
- * LlamaForCausalLM forward, which also serves Mistral and Qwen2 (same graph; they differ only in
- * switches carried by ModelDims: q/k/v bias, o bias, mlp bias, explicit head_dim, tied head).
- * Pre-RMSNorm blocks, RoPE on q and k, GQA, SwiGLU MLP.
+ * LlamaForCausalLM forward, which also serves Mistral, Qwen2, Qwen3 and Gemma (same graph; they
+ * differ only in switches carried by ModelDims: q/k/v bias, o bias, mlp bias, explicit head_dim,
+ * tied head, RoPE scaling, Qwen3's q/k norms, Gemma's embedding scale, 1 + w norm gains and GeGLU).
+ * Pre-RMSNorm blocks, RoPE on q and k, GQA, gated MLP.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelDims } from '../arch/dims.js';
+import { embeddingMultiplier, type ModelDims } from '../arch/dims.js';
 import { attention } from './attention.js';
 import { activate, linear, rmsNorm, tidyLayer } from './layers.js';
 import { ropeTables } from './rope.js';
@@ -14,11 +15,17 @@ function proj(w: Weights, prefix: string, hasBias: boolean, x: tf.Tensor): tf.Te
   return linear(x, w(`${prefix}.weight`), hasBias ? w(`${prefix}.bias`) : undefined);
 }
 
+/** A norm gain as the forward applies it: w, or Gemma's (1 + w) computed in float32. */
+function gain(dims: ModelDims, w: Weights, name: string): tf.Tensor {
+  const stored = w(name);
+  return dims.normGainOffset ? tf.add(stored, dims.normGainOffset) : stored;
+}
+
 function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor): tf.Tensor {
   const p = `model.layers.${i}`;
   // Built per layer, so a layer depends only on its input and weights (it may be recomputed in backprop).
-  const rope = ropeTables(x.shape[1] as number, dims.headDim, dims.ropeTheta);
-  const a = rmsNorm(x, w(`${p}.input_layernorm.weight`), dims.normEps); // [B, T, C]
+  const rope = ropeTables(x.shape[1] as number, dims.headDim, dims.ropeTheta, dims.ropeScaling);
+  const a = rmsNorm(x, gain(dims, w, `${p}.input_layernorm.weight`), dims.normEps); // [B, T, C]
   const q = proj(w, `${p}.self_attn.q_proj`, dims.qkvBias, a); // [B, T, H*hd]
   const k = proj(w, `${p}.self_attn.k_proj`, dims.qkvBias, a); // [B, T, KV*hd]
   const v = proj(w, `${p}.self_attn.v_proj`, dims.qkvBias, a); // [B, T, KV*hd]
@@ -28,9 +35,12 @@ function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor): tf.Tensor 
     headDim: dims.headDim,
     causal: true,
     rope,
+    qkNorm: dims.qkNorm
+      ? { q: gain(dims, w, `${p}.self_attn.q_norm.weight`), k: gain(dims, w, `${p}.self_attn.k_norm.weight`), eps: dims.normEps }
+      : undefined,
   }); // [B, T, H*hd]
   const h = tf.add(x, proj(w, `${p}.self_attn.o_proj`, dims.oBias, ctx)); // [B, T, C]
-  const m = rmsNorm(h, w(`${p}.post_attention_layernorm.weight`), dims.normEps); // [B, T, C]
+  const m = rmsNorm(h, gain(dims, w, `${p}.post_attention_layernorm.weight`), dims.normEps); // [B, T, C]
   const gate = activate(dims.activation, proj(w, `${p}.mlp.gate_proj`, dims.mlpBias, m)); // [B, T, F]
   const up = proj(w, `${p}.mlp.up_proj`, dims.mlpBias, m); // [B, T, F]
   return tf.add(h, proj(w, `${p}.mlp.down_proj`, dims.mlpBias, tf.mul(gate, up))); // [B, T, C]
@@ -39,9 +49,11 @@ function layer(dims: ModelDims, w: Weights, i: number, x: tf.Tensor): tf.Tensor 
 /** Final hidden states after model.norm, [B, T, C]. */
 export function llamaHidden(dims: ModelDims, w: Weights, input: ForwardInput): tf.Tensor3D {
   let x: tf.Tensor = tf.gather(w('model.embed_tokens.weight'), input.ids); // [B, T, C]
+  const scale = embeddingMultiplier(dims);
+  if (scale !== 1) x = tf.mul(x, scale); // Gemma: times sqrt(C)
   const run = input.runLayer ?? tidyLayer;
   for (let i = 0; i < dims.numLayers; i++) x = run(i, x, w, (lw, lx) => layer(dims, lw, i, lx));
-  return rmsNorm(x, w('model.norm.weight'), dims.normEps) as tf.Tensor3D;
+  return rmsNorm(x, gain(dims, w, 'model.norm.weight'), dims.normEps) as tf.Tensor3D;
 }
 
 export function llamaForward(dims: ModelDims, w: Weights, input: ForwardInput): tf.Tensor3D {

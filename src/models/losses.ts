@@ -5,7 +5,9 @@
  * The loss has a closed-form gradient, (softmax - onehot) * weight / count, supplied through
  * tf.customGrad instead of autodiff through tf.gather: gather's gradient needs
  * UnsortedSegmentSum, which stock tfjs-backend-wasm lacks, and a one-hot product in the forward
- * pass would keep a float [N, V] mask alive until backprop.
+ * pass would keep a float [N, V] mask alive until backprop. The wasm kernel quirks worked around
+ * below are listed in backend/profile.ts; the workarounds are right on every backend, so there is
+ * one code path, checked against Hugging Face on wasm and cpu by the golden tests.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../data/random.js';

@@ -1,9 +1,10 @@
 /**
- * Rotary position embedding as Hugging Face's Llama/Mistral/Qwen2 (default rope type):
- * inv_freq = 1 / theta^(2i / head_dim), angles duplicated over both halves of head_dim, and
- * rotate_half pairing element j with element j + head_dim/2 (not interleaved pairs).
+ * Rotary position embedding as Hugging Face's Llama/Mistral/Qwen2: inv_freq = 1 / theta^(2i /
+ * head_dim) (then scaled as `rope_scaling` says), angles duplicated over both halves of head_dim,
+ * and rotate_half pairing element j with element j + head_dim/2 (not interleaved pairs).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { RopeScaling } from '../arch/dims.js';
 
 export interface RopeTables {
   /** [T, hd] */
@@ -16,21 +17,48 @@ export interface RopeTables {
  * inv_freq exactly as HF computes it in float32: arange(0, hd, 2) / hd, then base ** that,
  * then its reciprocal, each step rounded to float32 (Math.fround), so tables agree to the ulp.
  */
-export function ropeInvFreq(headDim: number, theta: number): Float32Array {
+export function ropeInvFreq(headDim: number, theta: number, scaling?: RopeScaling): Float32Array {
   const half = headDim / 2;
   const inv = new Float32Array(half);
   for (let i = 0; i < half; i++) {
     const exponent = Math.fround(Math.fround(2 * i) / headDim);
     inv[i] = Math.fround(1 / Math.fround(Math.pow(Math.fround(theta), exponent)));
   }
+  if (scaling?.type === 'linear') for (let i = 0; i < half; i++) inv[i] = Math.fround(inv[i] / Math.fround(scaling.factor));
+  if (scaling?.type === 'llama3') llama3Scale(inv, scaling);
   return inv;
 }
 
+const f = Math.fround;
+
+/**
+ * Hugging Face's `_compute_llama3_parameters`, in place, each float32 tensor step rounded (a
+ * Python scalar meets a float32 tensor as float32; `scalar / t` is computed as 1/t * scalar):
+ * wavelengths shorter than original / high_freq_factor keep their frequency, longer than
+ * original / low_freq_factor are divided by factor, and those in between are interpolated.
+ */
+function llama3Scale(inv: Float32Array, s: Extract<RopeScaling, { type: 'llama3' }>): void {
+  const lowWavelen = f(s.originalMaxPositions / s.lowFreqFactor);
+  const highWavelen = f(s.originalMaxPositions / s.highFreqFactor);
+  const factor = f(s.factor);
+  for (let i = 0; i < inv.length; i++) {
+    const wavelen = f(f(1 / inv[i]) * f(2 * Math.PI));
+    const kept = wavelen > lowWavelen ? f(inv[i] / factor) : inv[i];
+    const medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
+    if (!medium) {
+      inv[i] = kept;
+      continue;
+    }
+    const smooth = f(f(f(f(1 / wavelen) * f(s.originalMaxPositions)) - f(s.lowFreqFactor)) / f(s.highFreqFactor - s.lowFreqFactor));
+    inv[i] = f(f(f(f(1 - smooth) * kept) / factor) + f(smooth * kept));
+  }
+}
+
 /** cos/sin tables for positions 0..T-1. Built on the host: they are constants, never trained. */
-export function ropeTables(seqLen: number, headDim: number, theta: number): RopeTables {
+export function ropeTables(seqLen: number, headDim: number, theta: number, scaling?: RopeScaling): RopeTables {
   if (headDim % 2 !== 0) throw new Error(`RoPE needs an even head_dim, got ${headDim}`);
   const half = headDim / 2;
-  const invFreq = ropeInvFreq(headDim, theta);
+  const invFreq = ropeInvFreq(headDim, theta, scaling);
   const cos = new Float32Array(seqLen * headDim);
   const sin = new Float32Array(seqLen * headDim);
   for (let t = 0; t < seqLen; t++) {

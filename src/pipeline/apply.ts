@@ -2,16 +2,18 @@ import { copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { openModel, type OpenedModel } from '../arch/load.js';
 import { initBackend } from '../backend/index.js';
+import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
 import { LazyOperator } from '../growth/lazy_operator.js';
 import { materializeTensor } from '../growth/materialize.js';
 import { checkOperatorShapes, parametersFor } from '../growth/operator.js';
+import type { GrowthPlan } from '../growth/plan.js';
 import { SelectionOperator } from '../growth/selection.js';
 import { SourceWindow } from '../growth/source_window.js';
 import { selectionProducer } from '../growth/stream.js';
 import { targetConfig } from '../growth/target.js';
 import { OPERATOR_FILE } from '../output/files.js';
-import { openOperator, planForOperator } from '../output/operator_file.js';
+import { openOperator, planForOperator, type OpenedOperator } from '../output/operator_file.js';
 import type { GrowthReport } from '../output/report.js';
 import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrownOutputOptions } from './options.js';
@@ -25,55 +27,70 @@ export interface ApplyOptions extends GrownOutputOptions {
 
 const DIM_KEYS = ['family', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim', 'intermediateSize'] as const;
 
+/** The saved operator fits only a source of the dimensions it was learned for. */
+function checkSourceFits(saved: OpenedOperator, source: OpenedModel, options: ApplyOptions): void {
+  for (const key of DIM_KEYS) {
+    if (saved.metadata.source[key] !== source.dims[key]) {
+      throw new UsageError(
+        `--operator: ${options.operator} was learned for a source with ${key} ${saved.metadata.source[key]}, but ${options.source} has ${source.dims[key]}`,
+        { flag: '--operator', file: options.operator },
+      );
+    }
+  }
+}
+
+/**
+ * Each grown tensor from the source and the saved operator, streamed. Copy/scale operators
+ * (net2net, stack, an unlearned LiGO) are gathered in JS, matrix by matrix from the file; a
+ * learned (dense) operator goes through tfjs, holding only the parameters of the tensor being
+ * built and one kind of the small model's tensors.
+ */
+function savedOperatorProducer(source: OpenedModel, plan: GrowthPlan, saved: OpenedOperator, dtype: DType) {
+  const selection = new SelectionOperator(plan, saved.readMatrix);
+  const dense = new LazyOperator(plan, saved.read);
+  const held = new SourceWindow(source);
+  const produce = selectionProducer(source, plan, selection, dtype, {
+    materialize: async (t) => {
+      await dense.hold(parametersFor(plan, t));
+      await held.hold(t.sources);
+      return materializeTensor(t, held.get, dense);
+    },
+    idle: async () => {
+      await held.hold([]);
+      await dense.hold([]);
+    },
+  });
+  return {
+    produce,
+    dispose: (): void => {
+      held.dispose();
+      dense.dispose();
+    },
+  };
+}
+
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
   const backend = await initBackend({ backend: options.backend, threads: options.threads });
   await prepareOutputDir(options.out, options.overwrite ?? false, options.onProgress);
   const saved = await openOperator(options.operator);
-  let operator: LazyOperator | undefined;
   let source: OpenedModel | undefined;
-  let window: SourceWindow | undefined;
+  let producer: ReturnType<typeof savedOperatorProducer> | undefined;
   try {
     source = await openModel(options.source);
-    const model = source;
-    const held = new SourceWindow(model);
-    window = held;
-    for (const key of DIM_KEYS) {
-      if (saved.metadata.source[key] !== source.dims[key]) {
-        throw new UsageError(
-          `--operator: ${options.operator} was learned for a source with ${key} ${saved.metadata.source[key]}, but ${options.source} has ${source.dims[key]}`,
-          { flag: '--operator', file: options.operator },
-        );
-      }
-    }
+    checkSourceFits(saved, source, options);
     const plan = planForOperator(source, saved.metadata);
     checkOperatorShapes(plan, saved.shape);
-    // Copy/scale operators (net2net, stack, an unlearned LiGO) are gathered in JS, matrix by
-    // matrix from the file; a learned (dense) operator goes through tfjs, holding only the
-    // parameters of the tensor being built.
-    const selection = new SelectionOperator(plan, saved.readMatrix);
-    const dense = new LazyOperator(plan, saved.read);
-    operator = dense;
     const dtype = outputDtype(options.dtype, source.storageDtype);
-    const produce = selectionProducer(model, plan, selection, dtype, {
-      materialize: async (t) => {
-        await dense.hold(parametersFor(plan, t));
-        await held.hold(t.sources);
-        return materializeTensor(t, held.get, dense);
-      },
-      idle: async () => {
-        await held.hold([]);
-        await dense.hold([]);
-      },
-    });
+    producer = savedOperatorProducer(source, plan, saved, dtype);
     return await writeGrownModel({
       out: options.out,
       overwrite: options.overwrite ?? false,
       source: options.source,
       plan,
       config: targetConfig(source.config, source.dims, plan.target, source.description),
-      tensor: produce,
+      tensor: producer.produce,
       saveOperator: async (dir) => {
         await copyFile(saved.path, path.join(dir, OPERATOR_FILE));
         return OPERATOR_FILE;
@@ -92,8 +109,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       }),
     });
   } finally {
-    window?.dispose();
-    operator?.dispose();
+    producer?.dispose();
     await source?.close();
     await saved.file.close();
   }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { LoadedModel } from '../arch/load.js';
 import { heldOutSplit, loadTokenizer, loadTokens, type TextTokenizer } from '../data/index.js';
 import { UsageError } from '../errors.js';

@@ -138,15 +138,15 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const tokenizer = await loadSourceTokenizer(o, small);
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
     if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, run.backend.name, progress);
-    const tokens = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
-    const evaluate = heldOutLoss(tokens, seqLen, o.batchSize);
+    const text = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
+    const evaluate = heldOutLoss(text, seqLen, o.batchSize);
 
     progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
     const heldOutSource = await evaluate(small.dims, small.weights);
     grown = new GrownWeights(plan, recipe, small, o.seed);
     progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
     const heldOutInit = await evaluate(plan.target, grown.materialize());
-    const learned = await learn(run, plan, recipe, grown, small, tokens, seqLen);
+    const learned = await learn(run, plan, recipe, grown, small, text, seqLen);
     const dtype = outputDtype(o.dtype, small.storageDtype);
     const written = await grown.round(dtype);
     progress({ phase: 'evaluate', message: 'held-out loss of the grown model as written' });
@@ -178,9 +178,9 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
         batchSize: o.batchSize,
         lr: o.lr,
         data,
-        tokens: tokens.tokens.length,
+        tokens: text.tokens.length,
         learned: learned ? { steps: o.steps, result: learned } : undefined,
-        heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: tokens.heldOut.length },
+        heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: text.heldOut.length },
       }),
     });
   } finally {

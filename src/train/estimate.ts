@@ -120,6 +120,18 @@ function tensorIntermediates(t: PlannedTensor, headOperators: ReadonlySet<string
     other += 2 * after;
     grew = true;
   });
+  // A stored transform (arch/types.ts, Gemma): each product, difference and sum is a grown-sized
+  // tensor kept with its gradient, and an offset grows ones as the tensor is grown.
+  const transform = t.transform;
+  if (transform) {
+    const n = product(t.shape);
+    if (transform.factor !== 1) other += 2 * n;
+    if (transform.offset !== 0) {
+      const ones = tensorIntermediates({ ...t, transform: undefined }, headOperators);
+      stack += ones.stack;
+      other += ones.other + (transform.factor !== 1 ? 10 : 8) * n;
+    }
+  }
   // The last grown result is the large tensor and its gradient, counted with the model.
   return { stack, other: grew ? other - 2 * product(t.shape) : other };
 }

@@ -4,11 +4,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ARCHITECTURES, FAMILIES, resolveArchitecture } from '../../src/arch/index.js';
 import { readConfig } from '../../src/checkpoint/index.js';
+import { initBackend } from '../../src/backend/index.js';
 import { forwardFor } from '../../src/models/index.js';
-import { GOLDEN_CASES, GOLDEN_DIR } from '../models/helpers.js';
+import { logitsBeforeAndAfter, TOLERANCE } from '../growth/preservation_helpers.js';
+import { GOLDEN_CASES, GOLDEN_DIR, maxAbsDiff } from '../models/helpers.js';
 
 const index = JSON.parse(await readFile(path.join(GOLDEN_DIR, 'index.json'), 'utf8')) as Record<string, { model_type: string }>;
 
@@ -43,5 +45,20 @@ describe.each(ARCHITECTURES.map((a) => [a.family, a] as const))('family %s', (fa
     const a = description.activationCost;
     expect(Math.min(a.hidden, a.ffn, a.scores)).toBeGreaterThan(0);
     expect(description.pipelineTag).toMatch(/^[a-z-]+$/);
+  });
+});
+
+describe('function preservation, as each family states it', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+  });
+
+  // A family whose repeats start as identities (Preservation.identityRepeats) must compute the
+  // small model's function after net2net depth growth, on its first golden case.
+  it.each(ARCHITECTURES.filter((a) => a.preservation.identityRepeats).map((a) => [a.family, a] as const))('%s: net2net depth growth is exact', async (_family, description) => {
+    const name = GOLDEN_CASES.find((c) => description.modelTypes.includes(index[c]?.model_type ?? ''));
+    expect(name).toBeDefined();
+    const { small, grown } = await logitsBeforeAndAfter(name ?? '', { layers: 3 });
+    expect(maxAbsDiff(grown, small)).toBeLessThan(TOLERANCE);
   });
 });

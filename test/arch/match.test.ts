@@ -89,12 +89,15 @@ describe('legacy names and buffers', () => {
 });
 
 describe('config.json problems', () => {
-  it('rope_scaling is refused as not supported yet', () => {
-    expect(() => resolveArchitecture({ model_type: 'llama', hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 96, vocab_size: 256, rope_scaling: { type: 'linear', factor: 2 } }))
-      .toThrow(UnsupportedError);
+  it('rope_scaling types ligo does not compute are refused, naming the type and the supported ones', () => {
+    const llama = { model_type: 'llama', hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 96, vocab_size: 256 };
+    expect(() => resolveArchitecture({ ...llama, rope_scaling: { rope_type: 'yarn', factor: 2 } })).toThrow(UnsupportedError);
+    expect(() => resolveArchitecture({ ...llama, rope_scaling: { type: 'dynamic', factor: 2 } })).toThrow(/rope_scaling type "dynamic" is not supported \(supported: default, linear, llama3\)/);
+    expect(resolveArchitecture({ ...llama, rope_scaling: { type: 'linear', factor: 2 } }).dims.ropeScaling).toEqual({ type: 'linear', factor: 2 });
+    expect(resolveArchitecture({ ...llama, rope_scaling: { rope_type: 'default' } }).dims.ropeScaling).toBeUndefined();
   });
   it('an unknown model_type lists the supported ones', () => {
-    expect(() => resolveArchitecture({ model_type: 't5' })).toThrow(/model_type "t5" is not supported \(supported: gpt2, bert, llama, mistral, qwen2\)/);
+    expect(() => resolveArchitecture({ model_type: 't5' })).toThrow(/model_type "t5" is not supported \(supported: gpt2, bert, llama, mistral, qwen2, qwen3, gemma\)/);
   });
   it('heads that do not divide the width name both numbers', () => {
     expect(() => resolveArchitecture({ model_type: 'gpt2', n_embd: 50, n_layer: 1, n_head: 4, n_positions: 8, vocab_size: 10 })).toThrow(/hidden size 50 is not divisible by 4 attention heads/);

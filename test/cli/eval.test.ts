@@ -1,9 +1,10 @@
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/arch/index.js';
 import { initBackend } from '../../src/backend/index.js';
 import { forward } from '../../src/models/index.js';
-import { errorLines, GPT2_DIR, LLAMA_DIR, lastJson, ligo, ligoProcess, SAMPLE_TEXT, tempDir, type TempDir } from './helpers.js';
+import { errorLines, GOLDEN, GPT2_DIR, LLAMA_DIR, lastJson, ligo, ligoProcess, SAMPLE_TEXT, tempDir, type TempDir } from './helpers.js';
 
 /**
  * The eval contract computed by hand: windows of T bytes (the golden tokenizers map bytes to
@@ -56,7 +57,14 @@ describe('ligo eval', () => {
   });
   afterAll(() => tmp.remove());
 
-  for (const [name, dir] of [['gpt2', GPT2_DIR], ['llama', LLAMA_DIR]] as const) {
+  const families = [
+    ['gpt2', GPT2_DIR],
+    ['llama', LLAMA_DIR],
+    ['llama3 rope scaling', path.join(GOLDEN, 'llama3-rope-scaling')],
+    ['qwen3', path.join(GOLDEN, 'qwen3-qknorm')],
+    ['gemma', path.join(GOLDEN, 'gemma-scaled')],
+  ] as const;
+  for (const [name, dir] of families) {
     it(`${name}: --json loss equals a hand-computed mean cross-entropy`, async () => {
       const seqLen = 32;
       const maxTokens = 300;

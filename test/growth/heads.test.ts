@@ -35,6 +35,27 @@ function selection(large: number, small: number, pick: (row: number) => number):
 }
 
 describe('head-aware attention growth', () => {
+  it('Qwen3 q/k norm gains follow the head_dim factor of their operator, rotate_half halves kept apart', async () => {
+    const model = await loadModel(path.join(GOLDEN_DIR, 'qwen3-qknorm')); // hd 24
+    const target = resolveTarget(model.dims, { hiddenSize: 128, headDim: 48, heads: 4, kvHeads: 2 }, model.description);
+    const plan = planGrowth({ description: model.description, source: model.dims, target, method: 'net2net', optionalPresent: new Set() });
+    const op = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: true }, noise: 0, random: Math.random });
+    const small = weightsFrom(model.weights);
+    for (const name of ['model.layers.1.self_attn.q_norm.weight', 'model.layers.1.self_attn.k_norm.weight']) {
+      const planned = plan.tensors.find((t) => t.name === name);
+      if (!planned) throw new Error(name);
+      expect(planned.axes[0]).toEqual([{ operator: name.includes('q_norm') ? 'q.1' : 'k.1', side: 'out', small: 24, large: 48, part: 'headDim' }]);
+      const grown = materializeTensor(planned, small, op);
+      const g = Array.from(await small(name).data());
+      // Each half of head_dim (the rotate_half pairs i, i + hd/2) is copied within its half.
+      const expected = [...g.slice(0, 12), ...g.slice(0, 12), ...g.slice(12), ...g.slice(12)];
+      expect(Array.from(await grown.data())).toEqual(expected);
+      grown.dispose();
+    }
+    op.dispose();
+    model.dispose();
+  });
+
   beforeAll(async () => {
     await initBackend({ backend: 'wasm' });
   });

@@ -45,6 +45,22 @@ describe('resolveTarget', () => {
     const config = targetConfig({ ...gpt2Config, bos_token_id: 10 }, dims, t, description);
     expect(config).toMatchObject({ n_embd: 96, n_layer: 3, n_head: 8, n_inner: 384, bos_token_id: 10, model_type: 'gpt2' });
   });
+
+  it('keeps rope_scaling and writes one layer_types entry per grown layer (transformers checks the length)', () => {
+    const source = {
+      ...llamaConfig,
+      model_type: 'qwen3',
+      head_dim: 16,
+      layer_types: ['full_attention', 'full_attention'],
+      rope_scaling: { rope_type: 'linear', factor: 2 },
+    };
+    const { description, dims } = resolveArchitecture(source);
+    const config = targetConfig(source, dims, resolveTarget(dims, { layers: 5 }, description), description);
+    expect(config).toMatchObject({ num_hidden_layers: 5, layer_types: Array(5).fill('full_attention'), rope_scaling: source.rope_scaling });
+    expect(() => resolveArchitecture({ ...source, layer_types: ['full_attention', 'sliding_attention'] })).toThrow(
+      /layer_types "sliding_attention" is not supported yet \(supported: full_attention\)/,
+    );
+  });
 });
 
 describe('planGrowth', () => {

@@ -12,7 +12,7 @@ describe.each(['wasm', 'cpu'] as const)('golden parity with Hugging Face logits 
     await useBackend(backend);
   });
   afterAll(() => {
-    const lines = Object.entries(diffs).map(([name, d]) => `  ${name.padEnd(18)} ${d.toExponential(2)}`);
+    const lines = Object.entries(diffs).map(([name, d]) => `  ${name.padEnd(20)} ${d.toExponential(2)}`);
     console.log(`max |logit diff| vs Hugging Face on ${backend} (tolerance ${TOLERANCE}):\n${lines.join('\n')}`);
   });
 

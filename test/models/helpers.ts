@@ -9,7 +9,17 @@ import { SafetensorsFile } from '../../src/checkpoint/safetensors.js';
 import type { Weights } from '../../src/models/types.js';
 
 export const GOLDEN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../data/golden');
-export const GOLDEN_CASES = ['gpt2-prefixed', 'gpt2-bare-bf16', 'bert-mlm', 'llama-gqa-untied', 'qwen2-bias-f16', 'mistral-headdim'];
+export const GOLDEN_CASES = [
+  'gpt2-prefixed',
+  'gpt2-bare-bf16',
+  'bert-mlm',
+  'llama-gqa-untied',
+  'qwen2-bias-f16',
+  'mistral-headdim',
+  'llama3-rope-scaling',
+  'qwen3-qknorm',
+  'gemma-scaled',
+];
 
 /** Activates a backend; initBackend also registers the kernels and gradients tfjs lacks. */
 export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {

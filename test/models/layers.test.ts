@@ -59,6 +59,17 @@ describe('rotary embedding (wasm)', () => {
     expectClose(Array.from(ropeInvFreq(8, 500000)), [1, 500000 ** -0.25, 500000 ** -0.5, 500000 ** -0.75], 1e-7);
   });
 
+  it('llama3 rope_scaling keeps short wavelengths, divides long ones by factor and interpolates between', () => {
+    const scaling = { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 256 } as const;
+    const plain = Array.from(ropeInvFreq(16, 500000));
+    const scaled = Array.from(ropeInvFreq(16, 500000, scaling));
+    // Wavelengths 2 pi / inv: below 256 / 4 kept, above 256 / 1 divided by 8, in between smoothed.
+    const smooth = (256 / ((2 * Math.PI) / plain[2]) - 1) / 3;
+    const expected = plain.map((f, i) => (i < 2 ? f : i === 2 ? ((1 - smooth) * f) / 8 + smooth * f : f / 8));
+    expectClose(scaled, expected, 1e-8); // float32 steps
+    expectClose(Array.from(ropeInvFreq(8, 10000, { type: 'linear', factor: 4 })), Array.from(ropeInvFreq(8, 10000)).map((f) => f / 4), 1e-9);
+  });
+
   it('rotate_half pairs element j with j + hd/2: [x1, x2] -> [-x2, x1]', () => {
     expectClose(values(() => rotateHalf(tf.tensor1d([1, 2, 3, 4]))), [-3, -4, 1, 2]);
   });

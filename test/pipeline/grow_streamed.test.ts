@@ -54,6 +54,12 @@ const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
   ['bert-mlm', 'net2net', { hiddenSize: 96, layers: 3 }],
   ['llama-gqa-untied', 'random', { hiddenSize: 96, layers: 3 }],
   ['gpt2-bare-bf16', 'net2net', { hiddenSize: 64, layers: 3, dtype: 'F32', maxShardSize: 20_000 }],
+  // Gemma's stored transforms (1 + w gains, embedding scale) on the float32 gather, and on the
+  // generic float path when written as BF16; Qwen3's q/k norm gains under a head_dim change.
+  ['gemma-scaled', 'net2net', { hiddenSize: 96, layers: 4 }],
+  ['gemma-scaled', 'interlace', { hiddenSize: 96, layers: 3, dtype: 'BF16' }],
+  ['qwen3-qknorm', 'net2net', { hiddenSize: 128, layers: 3, headDim: 48, heads: 4, kvHeads: 2 }],
+  ['llama3-rope-scaling', 'stack', { hiddenSize: 128, layers: 3 }],
 ];
 
 describe('grow without --data streams the grown model from the source', () => {

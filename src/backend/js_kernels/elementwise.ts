@@ -43,13 +43,11 @@ function compileRow(expression: string): Row {
     if (ys === 0) { const b = y[yi]; for (let j = 0; j < n; j++) { const a = x[xi + j * xs]; out[o + j] = ${expression}; } return; }
     if (xs === 0) { const a = x[xi]; for (let j = 0; j < n; j++) { const b = y[yi + j * ys]; out[o + j] = ${expression}; } return; }
     for (let j = 0; j < n; j++) { const a = x[xi + j * xs], b = y[yi + j * ys]; out[o + j] = ${expression}; }`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the fixed table above
   return new Function('x', 'xi', 'xs', 'y', 'yi', 'ys', 'out', 'o', 'n', body) as Row;
 }
 
 /** `fallback` (tfjs-backend-cpu's kernel) takes anything but a float32 input. */
 export function unaryKernel(expression: string, fallback: KernelFunc): KernelFunc {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the fixed table above
   const map = new Function('x', 'out', `for (let j = 0; j < x.length; j++) { const a = x[j]; out[j] = ${expression}; }`) as (x: Float32Array, out: Float32Array) => void;
   return (args) => {
     const { x } = args.inputs;

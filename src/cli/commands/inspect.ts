@@ -29,6 +29,18 @@ function family(r: ModelInspection): string {
   return details.length === 0 ? r.family : `${r.family} (${details.join('; ')})`;
 }
 
+/** The activation that runs, and the config field that disagrees when one does (Gemma's hidden_act). */
+function activation(r: ModelInspection): string {
+  const act = r.dims.activation;
+  return r.configActivation !== undefined && r.configActivation !== act ? `${act} (config.json hidden_act "${r.configActivation}" is not used)` : act;
+}
+
+function rope(r: ModelInspection): string {
+  const s = r.dims.ropeScaling;
+  const scaling = s === undefined ? '' : s.type === 'linear' ? `, linear scaling x${s.factor}` : `, llama3 scaling x${s.factor} (original ${s.originalMaxPositions} positions)`;
+  return `theta ${r.dims.ropeTheta}${scaling}${r.dims.qkNorm ? ', q/k RMSNorm per head' : ''}`;
+}
+
 function render(r: ModelInspection): string {
   const d = r.dims;
   const heads = d.numKvHeads === d.numHeads ? `${d.numHeads}` : `${d.numHeads} (${d.numKvHeads} key/value)`;
@@ -41,6 +53,9 @@ function render(r: ModelInspection): string {
     ['heads', heads],
     ['head dim', `${d.headDim}`],
     ['ffn size', `${d.intermediateSize}`],
+    ['activation', activation(r)],
+    ...(d.rotary ? [['rope', rope(r)] as [string, string]] : []),
+    ...(d.scaleEmbeddings ? [['scaling', `embeddings x sqrt(${d.hiddenSize}), norm gains applied as ${d.normGainOffset ?? 0} + w`] as [string, string]] : []),
     ['vocab', thousands(d.vocabSize)],
     ['positions', thousands(d.maxPositions)],
     ['parameters', thousands(r.parameters)],

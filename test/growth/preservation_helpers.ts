@@ -1,0 +1,43 @@
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+import { loadModel } from '../../src/arch/load.js';
+import { materializeAll } from '../../src/growth/materialize.js';
+import { GrowthOperator } from '../../src/growth/operator.js';
+import { planGrowth } from '../../src/growth/plan.js';
+import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
+import { methodRecipe } from '../../src/growth/methods.js';
+import { forward } from '../../src/models/index.js';
+import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
+
+/** float32 through a few more matmuls than the source: a little more rounding, nothing more. */
+export const TOLERANCE = 2e-4;
+
+/** Logits of a golden case and of its net2net-grown model on the same ids (plainCopies: without the family's stored transforms). */
+export async function logitsBeforeAndAfter(
+  name: string,
+  target: TargetOptions,
+  { plainCopies = false } = {},
+): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
+  const model = await loadModel(path.join(GOLDEN_DIR, name));
+  const dims = resolveTarget(model.dims, target, model.description);
+  const plan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'net2net', optionalPresent: model.match.optionalPresent });
+  // A control: stored values grown as they are, as if the forward pass used them unchanged.
+  if (plainCopies) for (const t of plan.tensors) delete t.transform;
+  const recipe = methodRecipe('net2net', model.description, 'stack');
+  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random });
+  const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');
+  try {
+    const grown = materializeAll(plan.tensors, weightsFrom(model.weights), operator);
+    for (const t of plan.tensors) expect(grown.get(t.name)?.shape).toEqual(t.shape);
+    const small = tf.tidy(() => forward(model.dims, weightsFrom(model.weights), { ids }));
+    const large = tf.tidy(() => forward(dims, weightsFrom(grown), { ids }));
+    const result = { small: (await small.data()) as Float32Array, grown: (await large.data()) as Float32Array, shape: large.shape };
+    tf.dispose([small, large, ...grown.values()]);
+    return result;
+  } finally {
+    ids.dispose();
+    operator.dispose();
+    model.dispose();
+  }
+}
