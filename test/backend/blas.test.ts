@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/arch/load.js';
-import { registerBlasBackend } from '../../src/backend/blas_backend.js';
 import { broadcastBatchIndex } from '../../src/backend/blas_matmul.js';
 import { initBackend } from '../../src/backend/select.js';
 import { materializeAll } from '../../src/growth/materialize.js';
@@ -11,13 +10,9 @@ import { planGrowth } from '../../src/growth/plan.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
 import { causalLmLoss, forward, mlmLoss } from '../../src/models/index.js';
 import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
+import { BLAS_UNAVAILABLE } from './blas_available.js';
 
-/** Why the BLAS tests are skipped on this machine, or undefined when a BLAS library loads. */
-const unavailable = await registerBlasBackend().then(
-  () => undefined,
-  (err: unknown) => (err instanceof Error ? err.message : String(err)),
-);
-if (unavailable !== undefined) console.warn(`skipping the blas backend tests: ${unavailable}`);
+const unavailable = BLAS_UNAVAILABLE;
 
 /** Values of `make()` computed on `backend`. */
 async function on(backend: string, make: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forward } from '../../src/models/index.js';
+import { CPU_BACKENDS } from '../backend/blas_available.js';
 import { GOLDEN_CASES, loadGolden, maxAbsDiff, useBackend, weightsFrom } from './helpers.js';
 
 /** The parity bar of test/data/golden/README.md: float32 logits within 1e-4 of Hugging Face. */
 const TOLERANCE = 1e-4;
 
-describe.each(['wasm', 'cpu'] as const)('golden parity with Hugging Face logits (%s)', (backend) => {
+describe.each(CPU_BACKENDS)('golden parity with Hugging Face logits (%s)', (backend) => {
   const diffs: Record<string, number> = {};
   beforeAll(async () => {
     await useBackend(backend);

@@ -22,7 +22,7 @@ export const GOLDEN_CASES = [
 ];
 
 /** Activates a backend; initBackend also registers the kernels and gradients tfjs lacks. */
-export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
+export async function useBackend(name: 'wasm' | 'cpu' | 'blas'): Promise<void> {
   await initBackend({ backend: name });
 }
 
