@@ -119,7 +119,7 @@ async function parent(): Promise<void> {
     ['configuration', 'tokens/s', 'x today', 'paired x today', 'estimate', 'peak tensors', 'peak RSS'],
     ...rows.map((r) =>
       r.refused !== undefined
-        ? [r.label, `refused: ${r.refused}`, '', '', formatBytes(r.estimateBytes ?? 0), '', '']
+        ? [r.label, 'refused', '', '', formatBytes(r.estimateBytes ?? 0), '', '']
         : [
             r.label,
             fmt(r.tokensPerSecond),
@@ -131,6 +131,7 @@ async function parent(): Promise<void> {
           ],
     ),
   ]);
+  for (const r of rows) if (r.refused !== undefined) console.log(`${r.label}: refused before running, as grow refuses it: ${r.refused}`);
   const written = await writeResult('learn_cpu', { benchmark: 'learn_cpu', date: new Date().toISOString(), ...machine(), shape: SHAPE, steps: STEPS, rounds: ROUNDS, configurations: rows });
   console.log(`wrote ${written}`);
 }

@@ -32,12 +32,23 @@ export async function registerBlasBackend(env: Record<string, string | undefined
   return loaded;
 }
 
-/** Bytes of freed output arrays the blas backend keeps for reuse (see js_kernels/pool.ts). */
+/** Bytes of freed output arrays the blas backend keeps for reuse by default (see js_kernels/pool.ts). */
 export const POOL_LIMIT_BYTES = 1024 ** 3;
+
+/** Overrides POOL_LIMIT_BYTES, in MiB (0 turns reuse off). */
+export const BLAS_POOL_ENV_VAR = 'LIGO_BLAS_POOL_MIB';
+
+function poolLimit(env: Record<string, string | undefined>): number {
+  const value = env[BLAS_POOL_ENV_VAR];
+  if (value === undefined || value === '') return POOL_LIMIT_BYTES;
+  const mib = Number(value);
+  if (!Number.isFinite(mib) || mib < 0) throw new Error(`${BLAS_POOL_ENV_VAR} must be a number of MiB, got "${value}"`);
+  return mib * 1024 ** 2;
+}
 
 /** tfjs-backend-cpu's backend, with output arrays reused through a pool. */
 class BlasBackend extends MathBackendCPU {
-  readonly pool = new FloatPool(POOL_LIMIT_BYTES);
+  readonly pool = new FloatPool(poolLimit(process.env));
 
   constructor() {
     super();
