@@ -108,7 +108,7 @@ function install(blas: BlasLibrary): void {
     return dealiasing(kernel.kernelFunc);
   };
   const replacements: KernelConfig[] = [
-    { kernelName: 'BatchMatMul', backendName: BLAS_BACKEND_NAME, kernelFunc: blasBatchMatMul(blas.sgemm, cpuKernel('BatchMatMul')) },
+    { kernelName: 'BatchMatMul', backendName: BLAS_BACKEND_NAME, kernelFunc: blasBatchMatMul(blas, cpuKernel('BatchMatMul')) },
     ...Object.entries(JS_KERNELS).map(([kernelName, make]) => ({ kernelName, backendName: BLAS_BACKEND_NAME, kernelFunc: make(cpuKernel(kernelName)) })),
   ];
   const replaced = new Set(replacements.map((k) => k.kernelName));

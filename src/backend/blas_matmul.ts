@@ -1,9 +1,12 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { Sgemm } from './blas_library.js';
+import type { BlasLibrary } from './blas_library.js';
 import { cpuValues, outputArray, zeroArray, type CpuBackend } from './cpu_data.js';
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Batched products with fewer multiply-adds than this each run on one BLAS thread (see singleThreaded). */
+const SMALL_PRODUCT = 2 ** 21;
 
 /**
  * For each batch of the broadcast output (outer dims `out`), the batch of an operand with outer
@@ -35,7 +38,8 @@ export function broadcastBatchIndex(out: readonly number[], dims: readonly numbe
  * sums of the same products as tfjs-backend-cpu's, in the library's order. Non-float32 operands go
  * to `fallback` (tfjs-backend-cpu's kernel).
  */
-export function blasBatchMatMul(sgemm: Sgemm, fallback: KernelFunc): KernelFunc {
+export function blasBatchMatMul(blas: BlasLibrary, fallback: KernelFunc): KernelFunc {
+  const { sgemm } = blas;
   return (args) => {
     const { a, b } = args.inputs;
     if (a === undefined || b === undefined) throw new Error('BatchMatMul (blas): expected inputs a and b');
@@ -69,11 +73,15 @@ export function blasBatchMatMul(sgemm: Sgemm, fallback: KernelFunc): KernelFunc 
     }
     const aIndex = broadcastBatchIndex(outer, aOuter);
     const bIndex = broadcastBatchIndex(outer, bOuter);
-    for (let i = 0; i < batches; i++) {
-      const aView = aValues.subarray(aIndex[i] * m * k);
-      const bView = bValues.subarray(bIndex[i] * k * n);
-      sgemm(transA, transB, m, n, k, aView, lda, bView, ldb, out.subarray(i * m * n), n);
-    }
+    const loop = (): void => {
+      for (let i = 0; i < batches; i++) {
+        const aView = aValues.subarray(aIndex[i] * m * k);
+        const bView = bValues.subarray(bIndex[i] * k * n);
+        sgemm(transA, transB, m, n, k, aView, lda, bView, ldb, out.subarray(i * m * n), n);
+      }
+    };
+    if (m * n * k < SMALL_PRODUCT) blas.singleThreaded(loop);
+    else loop();
     return result();
   };
 }
