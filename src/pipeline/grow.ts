@@ -35,8 +35,9 @@ interface Run {
 async function startRun(options: GrowOptions): Promise<Run> {
   const o = resolveGrowOptions(options);
   const startedAt = performance.now();
-  const backend = await initBackend({ backend: o.backend, threads: o.threads });
   const progress = o.onProgress ?? (() => undefined);
+  // The backend's line (and, in auto mode, why a faster one was passed over) goes to the log.
+  const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => progress({ phase: 'load', message }) });
   await prepareOutputDir(o.out, o.overwrite, progress);
   return { o, backend, startedAt, progress };
 }
