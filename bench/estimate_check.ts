@@ -1,9 +1,9 @@
 /**
  * Checks src/growth/estimate.ts against measurement (`npm run bench:estimate`): grows random small
- * GPT-2, Llama, Gemma and BERT plans, runs one learnOperator step on the wasm backend with the tensor
- * meter on, and prints estimate / measured peak of live tensor bytes per family. This is how the
- * coefficients in estimate.ts were fitted; rerun it when the forward passes or the learning loop
- * change. Options: --configs N (default 36), --seed S, --families gpt2,llama,bert,gemma.
+ * GPT-2, Llama, Gemma, BERT, GPT-NeoX and Phi-3 plans, runs one learnOperator step on the wasm
+ * backend with the tensor meter on, and prints estimate / measured peak of live tensor bytes per
+ * family. This is how the coefficients in estimate.ts were fitted; rerun it when the forward
+ * passes or the learning loop change. Options: --configs N (default 36), --seed S, --families a,b (default all).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
@@ -19,8 +19,10 @@ import { startTensorMeter } from './lib/tensor_meter.js';
 
 const CONFIGS = Number(argValue('--configs', '36'));
 const SEED = Number(argValue('--seed', '11'));
-const FAMILIES = argValue('--families', 'gpt2,llama,bert,gemma').split(',') as ('gpt2' | 'llama' | 'bert' | 'gemma')[];
 const HEAD_DIM = 16;
+const FAMILIES = ['gpt2', 'llama', 'bert', 'gemma', 'gpt_neox', 'phi3'] as const;
+const chosen = argValue('--families', FAMILIES.join(',')).split(',');
+const families = FAMILIES.filter((f) => chosen.includes(f));
 
 await initBackend({ backend: 'wasm' });
 const meter = startTensorMeter();
@@ -28,17 +30,21 @@ const r = createRng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const rows: { family: string; B: number; T: number; gradAccum: number; layers: number; width: number; estimate: number; measured: number; ratio: number }[] = [];
 for (let i = 0; i < CONFIGS; i++) {
-  const family = pick(FAMILIES);
+  const family = pick(families);
   const C = pick([64, 96, 128]);
   const L = pick([1, 2, 3, 4]);
   const V = pick([256, 1024, 3000]);
   const F = C * pick([2, 3, 4]);
-  const config: Record<string, unknown> =
-    family === 'gpt2'
-      ? { model_type: 'gpt2', n_embd: C, n_layer: L, n_head: C / HEAD_DIM, n_inner: F, n_positions: 512, vocab_size: V }
-      : family === 'llama' || family === 'gemma'
-        ? { model_type: family, hidden_size: C, num_hidden_layers: L, num_attention_heads: C / HEAD_DIM, num_key_value_heads: C / HEAD_DIM / 2, head_dim: HEAD_DIM, intermediate_size: F, vocab_size: V, max_position_embeddings: 512 }
-        : { model_type: 'bert', hidden_size: C, num_hidden_layers: L, num_attention_heads: C / HEAD_DIM, intermediate_size: F, vocab_size: V, max_position_embeddings: 512, type_vocab_size: 2 };
+  const sizes = { hidden_size: C, num_hidden_layers: L, num_attention_heads: C / HEAD_DIM, intermediate_size: F, vocab_size: V, max_position_embeddings: 512 };
+  const configs: Record<(typeof FAMILIES)[number], Record<string, unknown>> = {
+    gpt2: { model_type: 'gpt2', n_embd: C, n_layer: L, n_head: C / HEAD_DIM, n_inner: F, n_positions: 512, vocab_size: V },
+    llama: { model_type: 'llama', ...sizes, num_key_value_heads: C / HEAD_DIM / 2, head_dim: HEAD_DIM },
+    gemma: { model_type: 'gemma', ...sizes, num_key_value_heads: C / HEAD_DIM / 2, head_dim: HEAD_DIM },
+    bert: { model_type: 'bert', ...sizes, type_vocab_size: 2 },
+    gpt_neox: { model_type: 'gpt_neox', ...sizes, rotary_pct: 0.25 },
+    phi3: { model_type: 'phi3', ...sizes, num_key_value_heads: C / HEAD_DIM / 2 },
+  };
+  const config = configs[family];
   const { description, dims } = resolveArchitecture(config);
   const target = resolveTarget(dims, { hiddenSize: C * pick([1.5, 2]), layers: L * pick([1, 2]) }, description);
   const plan = planGrowth({ description, source: dims, target, method: 'ligo', optionalPresent: new Set() });
@@ -71,11 +77,11 @@ for (let i = 0; i < CONFIGS; i++) {
   tf.dispose([...weights.values()]);
 }
 meter.stop();
-const families = [...new Set(rows.map((x) => x.family))];
+const measuredFamilies = [...new Set(rows.map((x) => x.family))];
 console.log(`estimate / measured peak of live tensor bytes, ${rows.length} random plans, one learnOperator step each:`);
 printTable([
   ['family', 'plans', 'min', 'median', 'max'],
-  ...families.map((f) => {
+  ...measuredFamilies.map((f) => {
     const ratios = rows.filter((x) => x.family === f).map((x) => x.ratio);
     return [f, String(ratios.length), fmt(Math.min(...ratios), 2), fmt(median(ratios), 2), fmt(Math.max(...ratios), 2)];
   }),

@@ -5,12 +5,17 @@
  * 256 (8 heads, FFN 1024) with the ligo method. Vocabulary 256 (byte-level, like the bundled
  * fixture); --vocab 50257 runs GPT-2's real vocabulary, where the LM head dominates. Batches are
  * random token ids (data loading is not what this measures), B x T = --batch-size x --seq-len
- * (default 4 x 128, the CLI defaults).
+ * (default 4 x 128, the CLI defaults). --source LxC[xH] and --target LxC change the sizes
+ * (GPT-2 small to medium: --source 12x768x12 --target 24x1024 --vocab 50257 --seq-len 512), and
+ * --parts N the repeats of the step breakdown (0 skips it and the kernel table).
+ * --matmul-sizes and --result NAME (bench/results/NAME.json) keep device runs apart from these.
+ * --peak-gflops G adds the share of a device's float32 peak (e.g. 67000 for an H200's non-tensor-core
+ * FP32) to the end-to-end line.
  *
  * Reports, all in one run on the same backend (wasm unless LIGO_BACKEND says otherwise):
  *   - the backend's matMul peak: tf.matMul of 512^2, 1024^2 and 2048^2 square matrices (GFLOP/s);
  *   - learnOperator end to end: tokens/s and achieved GFLOP/s (median of repeats);
- *   - one step taken apart, each part timed alone behind a dataSync barrier: materialize (forward),
+ *   - one step taken apart, each part timed alone behind a read-back barrier: materialize (forward),
  *     the large model's forward, its forward+backward (gradients to the grown weights), the full
  *     gradient step (materialize + model + backward into the operator) and the optimizer update;
  *     the operator's backward is what the full step takes beyond the others;
@@ -46,34 +51,62 @@ const REPEATS = Number(argValue('--repeats', '3'));
 const STEPS = Number(argValue('--steps', '8'));
 /** --recompute: layers recomputed in backpropagation (the grow flag of the same name). */
 const RECOMPUTE = hasFlag('--recompute');
-/** Repeats of each part of the step breakdown. */
-const PART_REPEATS = 5;
-const MATMUL_SIZES = [512, 1024, 2048] as const;
+/** Repeats of each part of the step breakdown; 0 skips it. */
+const PART_REPEATS = Number(argValue('--parts', '5'));
+/** A device's float32 peak in GFLOP/s, for the share of it the learning phase reaches (0: not reported). */
+const DEVICE_PEAK_GFLOPS = Number(argValue('--peak-gflops', '0'));
+/** "LxC" or "LxCxH": layers, width and (for the source) heads. */
+function parseSize(flag: string, fallback: string): { layers: number; width: number; heads: number } {
+  const [layers, width, heads] = argValue(flag, fallback).split('x').map(Number);
+  if (!(layers > 0 && width > 0)) throw new Error(`${flag}: expected LAYERSxWIDTH[xHEADS], got ${argValue(flag, fallback)}`);
+  return { layers, width, heads: heads > 0 ? heads : width / 32 };
+}
+const SOURCE = parseSize('--source', '4x128x4');
+const TARGET_SIZE = parseSize('--target', '8x256');
+/** Square matMul sizes for the peak (--matmul-sizes 512,1024: a software adapter takes minutes at 2048). */
+const MATMUL_SIZES = argValue('--matmul-sizes', '512,1024,2048').split(',').map(Number);
+/** bench/results/<name>.json (--result; default learn or learn_recompute). */
+const RESULT_NAME = argValue('--result', RECOMPUTE ? 'learn_recompute' : 'learn');
 const MATMUL_REPEATS = 5;
 
-const SHAPE: Gpt2GrowthShape = { source: { layers: 4, width: 128, heads: 4 }, target: { layers: 8, width: 256 }, vocab: VOCAB, seqLen: SEQ };
+const SHAPE: Gpt2GrowthShape = { source: SOURCE, target: TARGET_SIZE, vocab: VOCAB, seqLen: SEQ };
 const LEARN: LearnOptions = { steps: STEPS, lr: 1e-3, warmup: 2, weightDecay: 0, clip: 1, gradAccum: 1, recompute: RECOMPUTE, distill: 0, seed: 0 };
 
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const now = (): number => performance.now();
 
-function matmulPeak(): { size: number; gflops: number; ms: number }[] {
-  return MATMUL_SIZES.map((n) => {
+/**
+ * Waits until `t` is computed. A read-back (async: webgpu has no synchronous one under Node) of one
+ * element: a GPU queue runs in order, so everything before it is done too.
+ */
+async function barrier(t: tf.Tensor | undefined): Promise<void> {
+  if (t === undefined) return;
+  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, 1));
+  await one.data();
+  one.dispose();
+}
+
+async function matmulPeak(): Promise<{ size: number; gflops: number; ms: number }[]> {
+  const results: { size: number; gflops: number; ms: number }[] = [];
+  for (const n of MATMUL_SIZES) {
     const a = tf.randomNormal([n, n]) as tf.Tensor2D;
     const b = tf.randomNormal([n, n]) as tf.Tensor2D;
-    tf.matMul(a, b).dispose(); // warm-up
+    const warm = tf.matMul(a, b);
+    await barrier(warm);
+    warm.dispose();
     const times: number[] = [];
     for (let i = 0; i < MATMUL_REPEATS; i++) {
       const start = now();
       const c = tf.matMul(a, b);
-      c.dataSync();
+      await barrier(c);
       times.push(now() - start);
       c.dispose();
     }
     tf.dispose([a, b]);
     const ms = median(times);
-    return { size: n, ms, gflops: (2 * n ** 3) / (ms / 1000) / 1e9 };
-  });
+    results.push({ size: n, ms, gflops: (2 * n ** 3) / (ms / 1000) / 1e9 });
+  }
+  return results;
 }
 
 const getter =
@@ -90,12 +123,19 @@ async function bench(): Promise<void> {
   // Started before any tensor exists, so it sees every buffer.
   const meter = startTensorMeter();
   log('matMul peak...');
-  const peak = matmulPeak();
+  const peak = await matmulPeak();
   const peakGflops = Math.max(...peak.map((p) => p.gflops));
 
   const growth = gpt2Growth(SHAPE);
   const { plan, small, operator } = growth;
   const batch = (): tf.Tensor2D => growth.batch(BATCH);
+
+  // A tensor past the backend's per-buffer limit (webgpu) would fail or, worse, compute garbage.
+  const largest = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }).largestTensorBytes;
+  const tensorLimit = backend.profile.tensorLimit;
+  if (tensorLimit !== undefined && largest > tensorLimit.bytes) {
+    throw new Error(`the largest tensor takes ${formatBytes(largest)}, more than ${formatBytes(tensorLimit.bytes)} (${tensorLimit.reason}); lower --batch-size or --seq-len`);
+  }
 
   const tokensPerStep = BATCH * SEQ;
   const modelFlopsPerStep = 3 * forwardFlopsPerToken(plan, SEQ) * tokensPerStep;
@@ -128,47 +168,51 @@ async function bench(): Promise<void> {
   const ids = batch();
   const parts: Record<string, number[]> = { materialize: [], forward: [], modelForwardBackward: [], fullGradient: [], optimizer: [] };
   const tensors: Record<string, { before: number; after: number }> = {};
-  const track = (name: string, f: () => void): void => {
+  const track = async (name: string, f: () => Promise<void>): Promise<void> => {
     const before = tf.memory().numTensors;
     const start = now();
-    f();
+    await f();
     parts[name].push((now() - start) / 1000);
     tensors[name] = { before, after: tf.memory().numTensors };
   };
   const optimizer = new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
   for (let i = 0; i < PART_REPEATS; i++) {
     // materializeTensor tidies each tensor itself; the caller owns (and disposes) the results.
-    track('materialize', () => {
+    await track('materialize', async () => {
       const large = materializeAll(plan.tensors, small, operator);
-      large.values().next().value?.dataSync();
+      await barrier([...large.values()].at(-1));
       tf.dispose([...large.values()]);
     });
     const grown = materializeAll(plan.tensors, small, operator);
-    track('forward', () => tf.tidy(() => causalLmLoss(forward(plan.target, getter(grown), { ids }), ids).dataSync()));
+    await track('forward', async () => {
+      const loss = tf.tidy(() => causalLmLoss(forward(plan.target, getter(grown), { ids }), ids));
+      await barrier(loss);
+      loss.dispose();
+    });
     const asVariables = new Map([...grown].map(([name, t]) => [name, tf.variable(t, true, `bench/${i}/${name}`)]));
-    track('modelForwardBackward', () => {
+    await track('modelForwardBackward', async () => {
       const { value, grads } = tf.variableGrads(() => causalLmLoss(forward(plan.target, getter(asVariables), { ids }), ids), [...asVariables.values()]);
-      value.dataSync();
+      await barrier(Object.values(grads).at(-1));
       tf.dispose([value, ...Object.values(grads)]);
     });
     tf.dispose([...asVariables.values(), ...grown.values()]);
     let grads: Record<string, tf.Tensor> = {};
-    track('fullGradient', () => {
+    await track('fullGradient', async () => {
       const result = tf.variableGrads(() => {
         const large = materializeAll(plan.tensors, small, operator);
         return causalLmLoss(forward(plan.target, getter(large), { ids }), ids);
       }, operator.variables);
-      result.value.dataSync();
+      await barrier(Object.values(result.grads).at(-1));
       result.value.dispose();
       grads = result.grads;
     });
-    track('optimizer', () => {
+    await track('optimizer', async () => {
       const norm = tf.tidy(() => {
         const { norm: n, scale } = globalNormClip(grads, LEARN.clip);
         optimizer.step(grads, LEARN.lr, scale);
         return n;
       });
-      norm.dataSync();
+      await barrier(operator.variables.at(-1));
       norm.dispose();
     });
     tf.dispose(Object.values(grads));
@@ -176,9 +220,10 @@ async function bench(): Promise<void> {
   optimizer.dispose();
 
   // 3. Kernels of one full step (gradient + update), after the parts above warmed everything up.
+  // On webgpu a kernel call only enqueues work: the times are dispatch costs, not GPU time.
   const timer = startKernelTimer(tf.getBackend());
   const kernelStart = now();
-  await learnOperator({ plan, operator, small, nextBatch: batch, maskTokenId: 0, options: { ...LEARN, steps: 1 } });
+  if (PART_REPEATS > 0) await learnOperator({ plan, operator, small, nextBatch: batch, maskTokenId: 0, options: { ...LEARN, steps: 1 } });
   const kernelStepSeconds = (now() - kernelStart) / 1000;
   const kernels = [...timer.totals()].map(([name, t]) => ({ name, ms: t.ms, calls: t.calls })).sort((a, b) => b.ms - a.ms);
   timer.stop();
@@ -194,7 +239,8 @@ async function bench(): Promise<void> {
     date: new Date().toISOString(),
     ...machine(),
     backend: backend.name,
-    source: { family: 'gpt2', layers: 4, width: 128, heads: 4, vocab: VOCAB, parameters: plan.parameters.source },
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
+    source: { family: 'gpt2', layers: SOURCE.layers, width: SOURCE.width, heads: SOURCE.heads, vocab: VOCAB, parameters: plan.parameters.source },
     target: { layers: plan.target.numLayers, width: plan.target.hiddenSize, heads: plan.target.numHeads, ffn: plan.target.intermediateSize, vocab: VOCAB, parameters: plan.parameters.target },
     operatorParameters: plan.parameters.operator,
     batchSize: BATCH,
@@ -209,6 +255,7 @@ async function bench(): Promise<void> {
       flopsPerStep: { model: modelFlopsPerStep, materialize: 3 * materializeFlopsForward, total: flopsPerStep },
       gflopsPerSecond: flopsPerStep / stepSeconds / 1e9,
       fractionOfMatmulPeak: flopsPerStep / stepSeconds / 1e9 / peakGflops,
+      ...(DEVICE_PEAK_GFLOPS > 0 ? { devicePeakGflops: DEVICE_PEAK_GFLOPS, fractionOfDevicePeak: flopsPerStep / stepSeconds / 1e9 / DEVICE_PEAK_GFLOPS } : {}),
       numTensors: runs.map((r) => ({ before: r.tensorsBefore, after: r.tensorsAfter, perStep: r.tensorsPerStep })),
       /** Live tensor bytes before each learnOperator call and after the last: growth is a leak. */
       liveBytesBetweenCalls: bytesBefore,
@@ -225,11 +272,11 @@ async function bench(): Promise<void> {
     },
   };
   meter.stop();
-  const written = await writeResult(RECOMPUTE ? 'learn_recompute' : 'learn', report);
+  const written = await writeResult(RESULT_NAME, report);
 
   const gf = (flops: number, s: number): string => fmt(flops / s / 1e9, 1);
   console.log(
-    `learn on ${backend.name}: GPT-2 ${4}x${128} -> ${plan.target.numLayers}x${plan.target.hiddenSize} (${fmt(plan.parameters.target / 1e6, 2)}M parameters, ` +
+    `learn on ${backend.name}${backend.adapter ? ` (${backend.adapter.info.description || backend.adapter.info.device})` : ''}: GPT-2 ${SOURCE.layers}x${SOURCE.width} -> ${plan.target.numLayers}x${plan.target.hiddenSize} (${fmt(plan.parameters.target / 1e6, 2)}M parameters, ` +
       `operator ${fmt(plan.parameters.operator / 1e6, 2)}M), vocab ${VOCAB}, B=${BATCH} T=${SEQ}`,
   );
   printTable([
@@ -238,7 +285,7 @@ async function bench(): Promise<void> {
     ['GFLOP/s', ...peak.map((p) => fmt(p.gflops, 1))],
   ]);
   printTable([
-    ['learnOperator', 'tokens/s', 's/step', 'GFLOP/step', 'GFLOP/s', '% of matMul peak'],
+    ['learnOperator', 'tokens/s', 's/step', 'GFLOP/step', 'GFLOP/s', '% of matMul peak', ...(DEVICE_PEAK_GFLOPS > 0 ? [`% of ${fmt(DEVICE_PEAK_GFLOPS / 1000, 1)} TFLOP/s`] : [])],
     [
       `median of ${REPEATS} x ${STEPS} steps`,
       fmt(tokensPerSecond),
@@ -246,6 +293,7 @@ async function bench(): Promise<void> {
       fmt(flopsPerStep / 1e9, 1),
       fmt(flopsPerStep / stepSeconds / 1e9, 1),
       fmt((100 * flopsPerStep) / stepSeconds / 1e9 / peakGflops, 1),
+      ...(DEVICE_PEAK_GFLOPS > 0 ? [fmt((100 * flopsPerStep) / stepSeconds / 1e9 / DEVICE_PEAK_GFLOPS, 2)] : []),
     ],
   ]);
   console.log(
@@ -253,31 +301,35 @@ async function bench(): Promise<void> {
       `step to step within each call: ${runs.map((r) => (new Set(r.tensorsPerStep).size === 1 ? `constant (${r.tensorsPerStep[0]})` : r.tensorsPerStep.join('/'))).join(', ')}`,
   );
   console.log(`live tensor MB between learnOperator calls: ${bytesBefore.map((b) => fmt(b / MB, 1)).join(' -> ')}`);
-  console.log(`one step taken apart (median of ${PART_REPEATS}, each behind a dataSync barrier):`);
-  const row = (name: string, s: number, flops: number | undefined, t: { before: number; after: number } | undefined): string[] => [
-    name,
-    fmt(s, 3),
-    `${fmt((100 * s) / med.fullGradient + (name === 'optimizer update' ? 0 : 0), 0)}%`,
-    flops === undefined ? '' : gf(flops, s),
-    t ? `${t.before} -> ${t.after}` : '',
-  ];
-  printTable([
-    ['part', 'seconds', '% of gradient', 'GFLOP/s', 'numTensors'],
-    row('materialize (forward)', med.materialize, materializeFlopsForward, tensors.materialize),
-    row('model forward', med.forward, modelFlopsPerStep / 3, tensors.forward),
-    row('model forward+backward', med.modelForwardBackward, modelFlopsPerStep, tensors.modelForwardBackward),
-    row('operator backward (rest)', operatorBackward, 2 * materializeFlopsForward, undefined),
-    row('full gradient step', med.fullGradient, flopsPerStep, tensors.fullGradient),
-    row('optimizer update', med.optimizer, undefined, tensors.optimizer),
-  ]);
-  console.log(`kernels over one learnOperator step (${fmt(kernelStepSeconds, 2)} s; kernels ${fmt(kernelMs / 1000, 2)} s, tfjs/JS outside kernels ${fmt(kernelStepSeconds - kernelMs / 1000, 2)} s):`);
-  printTable([['kernel', 'calls', 'seconds', '%'], ...kernels.slice(0, 10).map((k) => [k.name, String(k.calls), fmt(k.ms / 1000, 3), fmt((100 * k.ms) / kernelMs, 1)])]);
+  if (PART_REPEATS > 0) printBreakdown();
   console.log(
     `memory: estimate ${formatBytes(estimate.totalBytes)} (source ${formatBytes(estimate.sourceBytes)}, operator ${formatBytes(estimate.operatorBytes)}, ` +
       `optimizer ${formatBytes(estimate.optimizerBytes)}, grown ${formatBytes(estimate.grownBytes)}, activations ${formatBytes(estimate.activationBytes)}); ` +
       `measured peak of live tensor bytes ${formatBytes(measuredPeak)} (estimate / measured ${fmt(estimate.totalBytes / measuredPeak, 2)}); wasm heap ${fmt(meter.heapBytes() / MB)} MB`,
   );
   console.log(`wrote ${written}`);
+
+  function printBreakdown(): void {
+    console.log(`one step taken apart (median of ${PART_REPEATS}, each behind a read-back barrier):`);
+    const row = (name: string, s: number, flops: number | undefined, t: { before: number; after: number } | undefined): string[] => [
+      name,
+      fmt(s, 3),
+      `${fmt((100 * s) / med.fullGradient + (name === 'optimizer update' ? 0 : 0), 0)}%`,
+      flops === undefined ? '' : gf(flops, s),
+      t ? `${t.before} -> ${t.after}` : '',
+    ];
+    printTable([
+      ['part', 'seconds', '% of gradient', 'GFLOP/s', 'numTensors'],
+      row('materialize (forward)', med.materialize, materializeFlopsForward, tensors.materialize),
+      row('model forward', med.forward, modelFlopsPerStep / 3, tensors.forward),
+      row('model forward+backward', med.modelForwardBackward, modelFlopsPerStep, tensors.modelForwardBackward),
+      row('operator backward (rest)', operatorBackward, 2 * materializeFlopsForward, undefined),
+      row('full gradient step', med.fullGradient, flopsPerStep, tensors.fullGradient),
+      row('optimizer update', med.optimizer, undefined, tensors.optimizer),
+    ]);
+    console.log(`kernels over one learnOperator step (${fmt(kernelStepSeconds, 2)} s; kernels ${fmt(kernelMs / 1000, 2)} s, tfjs/JS outside kernels ${fmt(kernelStepSeconds - kernelMs / 1000, 2)} s):`);
+    printTable([['kernel', 'calls', 'seconds', '%'], ...kernels.slice(0, 10).map((k) => [k.name, String(k.calls), fmt(k.ms / 1000, 3), fmt((100 * k.ms) / kernelMs, 1)])]);
+  }
 }
 
 const FLOAT_BYTES = 4;

@@ -37,8 +37,9 @@ function isDataMap(x: unknown): x is DataMap {
 }
 
 export function startTensorMeter(): TensorMeter {
-  const backend = tf.backend() as unknown as { dataIdMap?: unknown; data?: unknown; wasm?: { HEAPU8?: Uint8Array } };
-  const map = backend.dataIdMap ?? backend.data;
+  // wasm keeps buffers in dataIdMap, webgpu in tensorMap, tfjs-backend-cpu (cpu, blas) in data (each a tfjs DataStorage).
+  const backend = tf.backend() as unknown as { dataIdMap?: unknown; tensorMap?: unknown; data?: unknown; wasm?: { HEAPU8?: Uint8Array } };
+  const map = backend.dataIdMap ?? backend.tensorMap ?? backend.data;
   if (!isDataMap(map)) throw new Error(`backend ${tf.getBackend()} has no data map to meter`);
   const sizes = new WeakMap<object, number>();
   let live = 0;

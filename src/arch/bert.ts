@@ -1,5 +1,5 @@
 import { UnsupportedError } from '../errors.js';
-import { ConfigReader } from './config_fields.js';
+import { ConfigReader, STANDARD_CONFIG_FIELDS } from './config_fields.js';
 import { defaultPreservation, inp, out, type ArchitectureDescription } from './types.js';
 
 const layer = (suffix: string): string => `bert.encoder.layer.{i}.${suffix}`;
@@ -8,14 +8,7 @@ const layer = (suffix: string): string => `bert.encoder.layer.{i}.${suffix}`;
 export const bert: ArchitectureDescription = {
   family: 'bert',
   modelTypes: ['bert'],
-  configFields: {
-    vocabSize: 'vocab_size',
-    hiddenSize: 'hidden_size',
-    numLayers: 'num_hidden_layers',
-    numHeads: 'num_attention_heads',
-    intermediateSize: 'intermediate_size',
-    maxPositions: 'max_position_embeddings',
-  },
+  configFields: STANDARD_CONFIG_FIELDS,
   preNorm: false,
   capabilities: { headDim: false, gqa: false, rotary: false, bias: 'always' },
   // Post-LN blocks carry more LayerNorms and biases on [B,T,C].

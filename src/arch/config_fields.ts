@@ -1,4 +1,15 @@
 import { CheckpointError } from '../errors.js';
+import type { ModelDims } from './dims.js';
+
+/** The config.json names most Hugging Face families use for the dimensions growth changes. */
+export const STANDARD_CONFIG_FIELDS = {
+  vocabSize: 'vocab_size',
+  hiddenSize: 'hidden_size',
+  numLayers: 'num_hidden_layers',
+  numHeads: 'num_attention_heads',
+  intermediateSize: 'intermediate_size',
+  maxPositions: 'max_position_embeddings',
+} as const satisfies Partial<Record<keyof ModelDims, string>>;
 
 /** Typed reads of config.json fields with errors that name the file and the field. */
 export class ConfigReader {
@@ -6,6 +17,18 @@ export class ConfigReader {
     readonly config: Record<string, unknown>,
     readonly file: string,
   ) {}
+
+  /** The sizes under their STANDARD_CONFIG_FIELDS names (max_position_embeddings may default). */
+  standardSizes(defaultMaxPositions: number): Pick<ModelDims, keyof typeof STANDARD_CONFIG_FIELDS> {
+    return {
+      vocabSize: this.int(STANDARD_CONFIG_FIELDS.vocabSize),
+      hiddenSize: this.int(STANDARD_CONFIG_FIELDS.hiddenSize),
+      numLayers: this.int(STANDARD_CONFIG_FIELDS.numLayers),
+      numHeads: this.int(STANDARD_CONFIG_FIELDS.numHeads),
+      intermediateSize: this.int(STANDARD_CONFIG_FIELDS.intermediateSize),
+      maxPositions: this.int(STANDARD_CONFIG_FIELDS.maxPositions, defaultMaxPositions),
+    };
+  }
 
   has(key: string): boolean {
     const value = this.config[key];

@@ -1,5 +1,5 @@
 /** Every family of forward pass ligo knows; each has one description (arch/) and one forward (models/). */
-export const FAMILIES = ['gpt2', 'bert', 'llama', 'gemma'] as const;
+export const FAMILIES = ['gpt2', 'bert', 'llama', 'gemma', 'gpt_neox', 'phi3'] as const;
 
 /** The family of forward pass a checkpoint uses. */
 export type Family = (typeof FAMILIES)[number];
@@ -57,6 +57,16 @@ export interface ModelDims {
   scaleEmbeddings?: boolean;
   /** Gemma: RMSNorm gains are stored as w and applied as (normGainOffset + w); absent means 0. */
   normGainOffset?: number;
+  /**
+   * Fraction of each head's dims that RoPE rotates (GPT-NeoX `rotary_pct`, Phi-3
+   * `partial_rotary_factor`): the first floor(head_dim * fraction), rotate_half within them, the
+   * rest pass through. Absent means 1 (all of them).
+   */
+  partialRotary?: number;
+  /** Attention and MLP both read the layer's input and add to it (GPT-NeoX `use_parallel_residual`). */
+  parallelResidual?: boolean;
+  /** Each position attends to at most this many positions, itself included (Phi-3 `sliding_window`); absent: all earlier ones. */
+  slidingWindow?: number;
 }
 
 /**
@@ -65,4 +75,9 @@ export interface ModelDims {
  */
 export function embeddingMultiplier(dims: ModelDims): number {
   return dims.scaleEmbeddings ? Math.fround(Math.sqrt(dims.hiddenSize)) : 1;
+}
+
+/** How many leading dims of each head RoPE rotates (HF: int(head_dim * partial_rotary_factor)). */
+export function rotaryDims(dims: Pick<ModelDims, 'headDim' | 'partialRotary'>): number {
+  return Math.floor(dims.headDim * (dims.partialRotary ?? 1));
 }

@@ -1,13 +1,15 @@
 import { CONFIG_FILE } from '../checkpoint/model_dir.js';
 import { CheckpointError, UnsupportedError } from '../errors.js';
 import { bert } from './bert.js';
-import type { Family, ModelDims } from './dims.js';
+import { rotaryDims, type Family, type ModelDims } from './dims.js';
 import { gemma } from './gemma.js';
 import { gpt2 } from './gpt2.js';
+import { gptNeox } from './gpt_neox.js';
 import { llama } from './llama.js';
+import { phi3 } from './phi3.js';
 import type { ArchitectureDescription } from './types.js';
 
-export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama, gemma];
+export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama, gemma, gptNeox, phi3];
 
 /** The description of a family (every Family has exactly one; test/arch/families.test.ts checks). */
 export function descriptionOf(family: Family): ArchitectureDescription {
@@ -54,5 +56,9 @@ export function checkDims(dims: ModelDims, file: string): void {
   }
   if (dims.rotary && dims.headDim % 2 !== 0) {
     fail(`head_dim ${dims.headDim} is odd; RoPE rotates pairs of dimensions and needs an even head_dim`);
+  }
+  const rotated = rotaryDims(dims);
+  if (dims.rotary && (rotated < 2 || rotated % 2 !== 0)) {
+    fail(`RoPE would rotate ${rotated} of head_dim ${dims.headDim} (partial rotary ${dims.partialRotary}); it needs an even number, at least 2`);
   }
 }

@@ -1,5 +1,5 @@
 import type { ModelDims } from './dims.js';
-import type { ArchitectureDescription, Axis, AxisRole, TensorSpec, TensorTemplate } from './types.js';
+import { axisSegments, type ArchitectureDescription, type Axis, type AxisRole, type InterleavedAxis, type TensorSpec, type TensorTemplate } from './types.js';
 
 export function roleSize(role: AxisRole, dims: ModelDims): number {
   switch (role) {
@@ -26,8 +26,12 @@ export function roleSize(role: AxisRole, dims: ModelDims): number {
 
 export function axisSize(axis: Axis, dims: ModelDims): number {
   if (typeof axis === 'number') return axis;
-  if (Array.isArray(axis)) return axis.reduce((sum, s) => sum + roleSize(s.role, dims), 0);
-  return roleSize(axis.role, dims);
+  return axisSegments(axis).reduce((sum, s) => sum + roleSize(s.role, dims), 0);
+}
+
+/** How many groups (heads) an interleaved axis is stored in. */
+export function groupCount(groups: InterleavedAxis['groups'], dims: ModelDims): number {
+  return groups === 'heads' ? dims.numHeads : dims.numKvHeads;
 }
 
 export function templateShape(template: TensorTemplate, dims: ModelDims): number[] {

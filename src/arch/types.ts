@@ -21,8 +21,32 @@ export interface AxisSegment {
   side: AxisSide;
 }
 
-/** One axis: a single role, several roles concatenated (GPT-2's fused q|k|v), or a fixed size. */
-export type Axis = AxisSegment | AxisSegment[] | number;
+/**
+ * Several roles fused along one axis and stored per head: the axis is [groups, parts] with each
+ * part contributing size / groups entries to every group, groups being the attention heads (or KV
+ * heads). GPT-NeoX's query_key_value rows are [heads, 3 (q, k, v), head_dim]. Growth takes the
+ * parts apart, grows each with its own role's operator (so the heads grow as q, k and v grow),
+ * and stores them per head again at the target's head count.
+ */
+export interface InterleavedAxis {
+  interleave: AxisSegment[];
+  groups: 'heads' | 'kvHeads';
+}
+
+/**
+ * One axis: a single role, several roles concatenated (GPT-2's and Phi-3's fused q|k|v, Phi-3's
+ * gate|up), several roles interleaved per head (GPT-NeoX), or a fixed size.
+ */
+export type Axis = AxisSegment | AxisSegment[] | InterleavedAxis | number;
+
+export const isInterleaved = (axis: Axis): axis is InterleavedAxis => typeof axis === 'object' && !Array.isArray(axis) && 'interleave' in axis;
+
+/** The segments of an axis in logical (concatenated) order; [] for a fixed size. */
+export function axisSegments(axis: Axis): AxisSegment[] {
+  if (typeof axis === 'number') return [];
+  if (isInterleaved(axis)) return axis.interleave;
+  return Array.isArray(axis) ? axis : [axis];
+}
 
 /** Which depth operator mixes a per-layer tensor across layers. */
 /**
@@ -171,6 +195,9 @@ export interface TensorSpec {
   /** Layer index for per-layer tensors. */
   layer?: number;
 }
+
+/** Per-head interleaving of parts (see InterleavedAxis). */
+export const interleaved = (groups: InterleavedAxis['groups'], ...parts: AxisSegment[]): InterleavedAxis => ({ interleave: parts, groups });
 
 export const out = (role: AxisRole): AxisSegment => ({ role, side: 'out' });
 export const inp = (role: AxisRole): AxisSegment => ({ role, side: 'in' });

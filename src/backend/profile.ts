@@ -4,6 +4,7 @@
  * device (the CPU) or hardware (a GPU). The rest of the code asks backendProfile(name) instead of
  * comparing backend names.
  */
+import type { WebGpuAdapter } from './webgpu.js';
 
 /** The tfjs backends ligo can start (select.ts maps --backend choices and npm packages onto them). */
 export type BackendName = 'tensorflow' | 'wasm' | 'blas' | 'cpu' | 'webgpu';
@@ -30,7 +31,19 @@ export interface BackendProfile {
   kernelQuirks: readonly string[];
   /** 'software': computes on the CPU (slow for large models); 'hardware': on a GPU or accelerator. */
   device: 'software' | 'hardware';
+  /**
+   * Set where tensors live in a device's own memory that the OS does not report and the backend
+   * cannot tell (WebGPU has no query for it): the total is then not checked, only `tensorLimit`.
+   */
+  deviceMemory?: { reason: string };
+  /** Largest single tensor, where the backend bounds it (webgpu: one tensor is one GPU buffer). */
+  tensorLimit?: { bytes: number; reason: string };
 }
+
+const WEBGPU_KERNEL_QUIRKS: readonly string[] = [
+  'AddN binds every input in one shader: 8 or more exceed WebGPU\'s 8 storage buffers per stage, an invalid pipeline and a garbage sum: replaced by a chunked AddN (webgpu_kernels.ts)',
+  'readSync (dataSync) needs OffscreenCanvas, which Node lacks: read tensors computed on the GPU with await data()',
+];
 
 /** One profile per backend ligo can start: a backend added to BackendName fails to compile until it has one. */
 export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
@@ -50,8 +63,29 @@ export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
   // memory), matrix products in a native BLAS library (blas_backend.ts).
   blas: { name: 'blas', missingKernels: [], kernelQuirks: [], device: 'software' },
   cpu: { name: 'cpu', missingKernels: [], kernelQuirks: [], device: 'software' },
-  webgpu: { name: 'webgpu', missingKernels: [], kernelQuirks: [], device: 'hardware' },
+  // Refined by webGpuProfile once an adapter is known (initBackend does it).
+  webgpu: { name: 'webgpu', missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS, device: 'hardware' },
 };
+
+/**
+ * webgpu's profile depends on its adapter: the per-buffer limit bounds one tensor; a software
+ * adapter (lavapipe, SwiftShader) keeps its buffers in host memory, a GPU in its own, unreported.
+ */
+export function webGpuProfile(adapter: Pick<WebGpuAdapter, 'software' | 'limits'>): BackendProfile {
+  const tensorLimit = {
+    bytes: Math.min(adapter.limits.maxStorageBufferBindingSize, adapter.limits.maxBufferSize),
+    reason: "the WebGPU adapter's largest storage buffer",
+  };
+  const kernels = { missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS };
+  if (adapter.software) return { name: 'webgpu', ...kernels, device: 'software', tensorLimit };
+  return {
+    name: 'webgpu',
+    ...kernels,
+    device: 'hardware',
+    deviceMemory: { reason: 'GPU memory, which WebGPU does not report' },
+    tensorLimit,
+  };
+}
 
 /** The profile of a backend by its tfjs name; an unknown backend gets no limits and no known gaps. */
 export function backendProfile(name: string): BackendProfile {

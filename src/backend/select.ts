@@ -11,6 +11,9 @@ import { registerFastWasmMatMul } from './wasm_matmul.js';
 import { installWasmHeapGuard } from './wasm_heap_guard.js';
 import type { BackendName } from './profile.js';
 import { registerThreadedWasm, wasmThreadCount } from './wasm_threads.js';
+import { backendProfile, webGpuProfile, type BackendProfile } from './profile.js';
+import { registerWebGpuKernels } from './webgpu_kernels.js';
+import { DAWN_PACKAGE, describeAdapter, gpuDriverMaybePresent, probeWebGpu, type WebGpuAdapter } from './webgpu.js';
 
 export type { BackendName } from './profile.js';
 
@@ -29,11 +32,12 @@ export type BackendChoice = keyof typeof CHOICES;
 export const BACKEND_CHOICES = Object.keys(CHOICES) as BackendChoice[];
 
 /**
- * Fastest first. webgpu is never picked on its own: Node has no navigator.gpu. blas comes before
+ * Fastest first. webgpu is tried first but only a hardware adapter is taken: a software one
+ * (lavapipe, SwiftShader) is far slower than wasm and is used only when forced. blas comes before
  * wasm: with a native BLAS its learning step is faster (bench/learn_cpu.ts) and it has no 4 GiB
  * heap ceiling; without one it is skipped with one log line.
  */
-const AUTO_ORDER: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'blas', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly BackendChoice[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'blas', 'wasm', 'cpu'];
 
 export const BACKEND_ENV_VAR = 'LIGO_BACKEND';
 
@@ -42,6 +46,10 @@ export interface BackendInfo {
   package: string;
   /** Candidates that failed before `name` was chosen, in order. */
   tried: { name: string; error: string }[];
+  /** What the rest of the code asks about the backend (memory, device); webgpu's comes from its adapter. */
+  profile: BackendProfile;
+  /** webgpu only: the adapter in use. */
+  adapter?: WebGpuAdapter;
 }
 
 export interface InitBackendOptions {
@@ -103,8 +111,9 @@ async function select(
   const tried: BackendInfo['tried'] = [];
   for (const choice of forced === undefined ? AUTO_ORDER : [forced]) {
     const { name, package: pkg } = CHOICES[choice];
+    let adapter: WebGpuAdapter | undefined;
     try {
-      await activate(choice, options.threads, options.env ?? process.env, log);
+      adapter = await activate(choice, forced !== undefined, options.threads, options.env ?? process.env, log);
     } catch (err) {
       const error = firstLine(err);
       if (forced !== undefined) {
@@ -117,25 +126,46 @@ async function select(
       }
       tried.push({ name: choice, error });
       if (choice === 'blas') log(`blas backend unavailable (${error}); falling back to the next backend (wasm: slower, 4 GiB heap limit). To enable it: ${hintFor('blas')}`);
-      // A package that is simply not installed is the normal case; only a broken one is news.
-      else if (!/Cannot find (package|module)/.test(error)) log(`backend ${choice} (${pkg}) unavailable: ${error}`);
+      // A package that is simply not installed, or no GPU, is the normal case; only a broken one is news.
+      else if (!(err instanceof NotHere) && !/Cannot find (package|module)/.test(error)) log(`backend ${choice} (${pkg}) unavailable: ${error}`);
       continue;
     }
-    log(`backend: ${await describe(name, pkg)}`);
+    log(`backend: ${await describe(name, pkg, adapter)}`);
     if (name === 'cpu') log(`the cpu backend is slow; ${hintFor('tensorflow')}`);
-    return { name, package: pkg, tried };
+    if (adapter?.software) {
+      log(`webgpu: "${describeAdapter(adapter.info)}" is a software adapter (the GPU emulated on the CPU): correct but slow`);
+    }
+    return adapter === undefined
+      ? { name, package: pkg, tried, profile: backendProfile(name) }
+      : { name, package: pkg, tried, profile: webGpuProfile(adapter), adapter };
   }
   throw new LigoError(`No tfjs backend could be initialized: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
 }
 
+/** A candidate that auto mode passes over quietly (no GPU driver, a software adapter). */
+class NotHere extends Error {}
+
 async function activate(
   choice: BackendChoice,
+  forced: boolean,
   threads: number | undefined,
   env: Record<string, string | undefined>,
   log: (msg: string) => void,
-): Promise<void> {
+): Promise<WebGpuAdapter | undefined> {
   const { name, package: pkg } = CHOICES[choice];
-  if (choice === 'wasm') {
+  let adapter: WebGpuAdapter | undefined;
+  if (choice === 'webgpu') {
+    if (!forced && !gpuDriverMaybePresent(env)) throw new NotHere('no Vulkan driver for a GPU is installed');
+    adapter = await probeWebGpu();
+    if (!forced && adapter.software) {
+      throw new NotHere(`"${describeAdapter(adapter.info)}" is a software adapter; --backend webgpu uses it anyway`);
+    }
+    // Only now: the package reads navigator.gpu at import and registers 'webgpu' only if it is there.
+    // Its gradients come with '@tensorflow/tfjs' (imported above), which registers them all. A literal
+    // specifier (it is an optionalDependency, so its types are there) lets a bundler include it.
+    await import('@tensorflow/tfjs-backend-webgpu');
+    registerWebGpuKernels();
+  } else if (choice === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     registerWasmKernels();
     registerFastWasmMatMul();
@@ -163,6 +193,7 @@ async function activate(
   }
   await tf.ready();
   if (name === 'wasm') installWasmHeapGuard(tf.findBackend('wasm'));
+  return adapter;
 }
 
 /** The specifier is a variable so TypeScript does not try to resolve packages that are not installed. */
@@ -170,7 +201,8 @@ async function importOptional(specifier: string): Promise<unknown> {
   return import(specifier);
 }
 
-async function describe(name: string, pkg: string): Promise<string> {
+async function describe(name: string, pkg: string, adapter: WebGpuAdapter | undefined): Promise<string> {
+  if (adapter !== undefined) return `${name} (${pkg}, ${describeAdapter(adapter.info)})`;
   if (name === 'blas') return `blas (tfjs-backend-cpu memory, matrix products in ${(await registerBlasBackend()).library} through ${pkg})`;
   if (name !== 'wasm') return `${name} (${pkg})`;
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
@@ -186,7 +218,7 @@ function hintFor(choice: BackendChoice): string {
     case 'blas':
       return `install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; macOS has Accelerate) or point ${BLAS_LIBRARY_ENV_VAR} at a BLAS library with cblas_sgemm; --backend wasm needs neither`;
     case 'webgpu':
-      return `npm install ${CHOICES.webgpu.package}; it needs a runtime with navigator.gpu, or use --backend wasm`;
+      return `npm install ${CHOICES.webgpu.package} ${DAWN_PACKAGE} (Dawn); on Linux it also needs a Vulkan driver (the GPU vendor's, or Mesa's lavapipe in software: scripts/setup-lavapipe.sh), or use --backend wasm`;
     default:
       return `reinstall ${CHOICES[choice].package}`;
   }

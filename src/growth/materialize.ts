@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OperatorMatrices } from './operator.js';
-import type { PlannedSegment, PlannedTensor } from './plan.js';
+import type { InterleavePlan, PlannedSegment, PlannedTensor } from './plan.js';
 
 /** Small-model tensors by canonical name (float32). */
 export type SmallWeights = (name: string) => tf.Tensor;
@@ -19,10 +19,36 @@ function memoized<T extends tf.Tensor>(memo: Memo, key: string, build: () => T):
   return value;
 }
 
-/** Applies the width operators of one axis (possibly several concatenated segments). */
-function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: OperatorMatrices, memo: Memo): tf.Tensor {
+/** x with `axis` split into [groups, size / groups]. */
+const grouped = (x: tf.Tensor, axis: number, groups: number): tf.Tensor =>
+  tf.reshape(x, [...x.shape.slice(0, axis), groups, x.shape[axis] / groups, ...x.shape.slice(axis + 1)]);
+
+/** x with axes `axis` and `axis + 1` merged back into one. */
+const merged = (x: tf.Tensor, axis: number): tf.Tensor =>
+  tf.reshape(x, [...x.shape.slice(0, axis), x.shape[axis] * x.shape[axis + 1], ...x.shape.slice(axis + 2)]);
+
+/**
+ * The segments of one axis in logical order: split where concatenated, taken apart per group
+ * where interleaved ([groups, part sizes / groups] -> each part [groups * its size / groups]).
+ */
+function segmentParts(x: tf.Tensor, axis: number, segments: PlannedSegment[], interleave: InterleavePlan | undefined): tf.Tensor[] {
+  if (interleave) {
+    const perGroup = segments.map((s) => s.small / interleave.small);
+    return tf.split(grouped(x, axis, interleave.small), perGroup, axis + 1).map((part) => merged(part, axis));
+  }
+  return segments.length === 1 ? [x] : tf.split(x, segments.map((s) => s.small), axis);
+}
+
+/** The grown segments put together again: concatenated, or interleaved per group at the target's group count. */
+function joinParts(parts: tf.Tensor[], axis: number, interleave: InterleavePlan | undefined): tf.Tensor {
+  if (interleave) return merged(tf.concat(parts.map((part) => grouped(part, axis, interleave.large)), axis + 1), axis);
+  return parts.length === 1 ? parts[0] : tf.concat(parts, axis);
+}
+
+/** Applies the width operators of one axis (possibly several concatenated or interleaved segments). */
+function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: OperatorMatrices, memo: Memo, interleave?: InterleavePlan): tf.Tensor {
   if (segments.every((s) => s.operator === null)) return x;
-  const parts = segments.length === 1 ? [x] : tf.split(x, segments.map((s) => s.small), axis);
+  const parts = segmentParts(x, axis, segments, interleave);
   const grown = parts.map((part, i) => {
     const seg = segments[i];
     const id = seg.operator;
@@ -32,7 +58,7 @@ function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: Op
     if (part.rank !== 2) throw new Error(`width growth supports tensors of rank 1 and 2, got rank ${part.rank}`);
     return axis === 0 ? tf.matMul(b, part as tf.Tensor2D) : tf.matMul(part as tf.Tensor2D, b, false, true);
   });
-  return grown.length === 1 ? grown[0] : tf.concat(grown, axis);
+  return joinParts(grown, axis, interleave);
 }
 
 /** Depth: the large layer's tensor is a learned combination of the small layers' tensors of its kind. */
@@ -55,7 +81,7 @@ function mixDepth(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatric
 function grow(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
   let x = mixDepth(tensor, small, op, memo);
   tensor.axes.forEach((segments, axis) => {
-    x = growAxis(x, axis, segments, op, memo);
+    x = growAxis(x, axis, segments, op, memo, tensor.interleave?.axis === axis ? tensor.interleave : undefined);
   });
   return x;
 }

@@ -3,7 +3,7 @@ import type { LayerGroup } from '../arch/types.js';
 import { copySelection, denseMatrix, depthSelection, OUTPUT_GROUPS, splitSelection, type DepthInit } from './init.js';
 import type { Selection } from './selection.js';
 import { kron } from './kron.js';
-import type { GrowthPlan, PlannedTensor, WidthOperatorSpec } from './plan.js';
+import { headDimFactors, type GrowthPlan, type HeadDimFactor, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
 import type { AxisSide } from '../arch/types.js';
 import { CheckpointError } from '../errors.js';
 
@@ -15,15 +15,16 @@ export interface OperatorInit {
   random: () => number;
 }
 
-/** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.head_dim` for the head_dim factor. */
+/** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.<suffix>` for the head_dim factors (plan.ts headDimFactors). */
 const mainName = (id: string, side: AxisSide): string => `${id}.${side}`;
-const headDimName = (id: string, side: AxisSide): string => `${id}.${side}.head_dim`;
+const factorName = (id: string, side: AxisSide, factor: HeadDimFactor): string => `${id}.${side}.${factor.suffix}`;
 export const depthName = (group: LayerGroup): string => `depth.${group}`;
 
-function headDimFactorShape(op: WidthOperatorSpec): [number, number] | undefined {
-  if (!op.heads || op.heads.headDimSmall === op.heads.headDimLarge) return undefined;
-  const { headDimSmall, headDimLarge, rotary } = op.heads;
-  return rotary ? [headDimLarge / 2, headDimSmall / 2] : [headDimLarge, headDimSmall];
+/** [[a, 0], [0, b]]: the rotated dims of a head first, the passed-through ones after. */
+function blockDiagonal(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const top = tf.pad(a, [[0, 0], [0, b.shape[1]]]);
+  const bottom = tf.pad(b, [[0, 0], [a.shape[1], 0]]);
+  return tf.concat([top, bottom], 0);
 }
 
 function mainShape(op: WidthOperatorSpec): [number, number] {
@@ -47,10 +48,9 @@ export function operatorShapes(plan: GrowthPlan): Map<string, [number, number]> 
     const main = mainShape(op);
     shapes.set(mainName(op.id, 'out'), main);
     shapes.set(mainName(op.id, 'in'), main);
-    const hd = headDimFactorShape(op);
-    if (hd) {
-      shapes.set(headDimName(op.id, 'out'), hd);
-      shapes.set(headDimName(op.id, 'in'), hd);
+    for (const f of headDimFactors(op)) {
+      shapes.set(factorName(op.id, 'out', f), f.shape);
+      shapes.set(factorName(op.id, 'in', f), f.shape);
     }
   }
   for (const d of plan.depth) shapes.set(depthName(d.group), [d.large, d.small]);
@@ -78,10 +78,9 @@ export function initialSelections(plan: GrowthPlan, depth: DepthInit): Map<strin
     const [rows, cols] = mainShape(op);
     values.set(mainName(op.id, 'out'), copySelection(rows, cols));
     values.set(mainName(op.id, 'in'), splitSelection(rows, cols));
-    const hd = headDimFactorShape(op);
-    if (hd) {
-      values.set(headDimName(op.id, 'out'), copySelection(hd[0], hd[1]));
-      values.set(headDimName(op.id, 'in'), splitSelection(hd[0], hd[1]));
+    for (const f of headDimFactors(op)) {
+      values.set(factorName(op.id, 'out', f), copySelection(f.shape[0], f.shape[1]));
+      values.set(factorName(op.id, 'in', f), splitSelection(f.shape[0], f.shape[1]));
     }
   }
   for (const d of plan.depth) {
@@ -119,12 +118,14 @@ export function operatorMatrices(plan: GrowthPlan, param: (name: string) => tf.T
         if (part) throw new Error(`width operator "${id}" has no head_dim factor`);
         return param(mainName(id, side));
       }
-      const hd = headDimFactorShape(op);
-      const headDimMatrix = hd
-        ? op.heads.rotary
-          ? kron(tf.eye(2) as tf.Tensor2D, param(headDimName(id, side))) // keeps (i, i + hd/2) pairs
-          : param(headDimName(id, side))
-        : (tf.eye(op.heads.headDimSmall) as tf.Tensor2D);
+      const [factor, pass] = headDimFactors(op).map((f) => param(factorName(id, side, f)));
+      let headDimMatrix: tf.Tensor2D;
+      if (!factor) headDimMatrix = tf.eye(op.heads.headDimSmall) as tf.Tensor2D;
+      else if (!op.heads.rotary) headDimMatrix = factor;
+      else {
+        const rotated = kron(tf.eye(2) as tf.Tensor2D, factor); // keeps rotate_half's (i, i + rotated/2) pairs
+        headDimMatrix = pass ? blockDiagonal(rotated, pass) : rotated;
+      }
       return part ? headDimMatrix : kron(param(mainName(id, side)), headDimMatrix);
     },
     depthMatrix: (group) => param(depthName(group)),
@@ -139,7 +140,7 @@ export function parametersFor(plan: GrowthPlan, t: PlannedTensor): string[] {
       if (s.operator === null) continue;
       if (!s.part) names.add(mainName(s.operator, s.side));
       const op = plan.width.find((w) => w.id === s.operator);
-      if (op && headDimFactorShape(op)) names.add(headDimName(s.operator, s.side));
+      for (const f of op ? headDimFactors(op) : []) names.add(factorName(s.operator, s.side, f));
     }
   }
   if (t.layer !== undefined && t.group !== undefined) names.add(depthName(t.group));

@@ -1,6 +1,15 @@
-import type { ModelDims } from '../arch/dims.js';
-import { axisSize, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
-import type { ArchitectureDescription, Axis, AxisRole, AxisSide, LayerGroup, StoredTransform } from '../arch/types.js';
+import { rotaryDims, type ModelDims } from '../arch/dims.js';
+import { axisSize, groupCount, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
+import {
+  axisSegments,
+  isInterleaved,
+  type ArchitectureDescription,
+  type Axis,
+  type AxisRole,
+  type AxisSide,
+  type LayerGroup,
+  type StoredTransform,
+} from '../arch/types.js';
 
 export type { StoredTransform } from '../arch/types.js';
 
@@ -24,7 +33,38 @@ export interface WidthOperatorSpec {
   layer?: number;
   small: number;
   large: number;
-  heads?: { small: number; large: number; headDimSmall: number; headDimLarge: number; rotary: boolean };
+  heads?: {
+    small: number;
+    large: number;
+    headDimSmall: number;
+    headDimLarge: number;
+    rotary: boolean;
+    /** Under partial rotary, the dims of each head RoPE passes through (the last ones). */
+    pass?: { small: number; large: number };
+  };
+}
+
+/** A head_dim factor of an attention operator: its parameter name suffix and [large, small] shape. */
+export interface HeadDimFactor {
+  suffix: 'head_dim' | 'head_dim.pass';
+  shape: [number, number];
+}
+
+/**
+ * The head_dim factors of an attention operator, from which its head_dim matrix H is built
+ * (B = M kron H): none when head_dim is unchanged (H is the identity); without RoPE one factor,
+ * H itself; under RoPE one factor P on half the rotated dims, H = kron(I2, P), so dims i and
+ * i + rotated/2 (rotate_half's pairs) move together; under partial rotary also a factor on the
+ * passed-through dims, H = blockdiag(kron(I2, P), P_pass), so rotated dims stay the first ones.
+ */
+export function headDimFactors(op: WidthOperatorSpec): HeadDimFactor[] {
+  if (!op.heads || op.heads.headDimSmall === op.heads.headDimLarge) return [];
+  const { headDimSmall, headDimLarge, rotary, pass } = op.heads;
+  if (!rotary) return [{ suffix: 'head_dim', shape: [headDimLarge, headDimSmall] }];
+  const passSmall = pass?.small ?? 0;
+  const passLarge = pass?.large ?? 0;
+  const rotated: HeadDimFactor = { suffix: 'head_dim', shape: [(headDimLarge - passLarge) / 2, (headDimSmall - passSmall) / 2] };
+  return pass ? [rotated, { suffix: 'head_dim.pass', shape: [passLarge, passSmall] }] : [rotated];
 }
 
 export interface DepthOperatorSpec {
@@ -53,9 +93,23 @@ export interface PlannedTensor {
   init: 'normal' | 'zeros' | 'ones';
   /** Small tensors it is computed from: one global tensor, or the same template in every small layer. */
   sources: string[];
+  /** Per axis, its segments in logical (concatenated) order. */
   axes: PlannedSegment[][];
   /** How the grown values are stored (the family's Preservation.storedTransform); absent: as grown. */
   transform?: StoredTransform;
+  /**
+   * The axis whose segments are stored interleaved per head (GPT-NeoX's query_key_value): stored
+   * as [groups, segments] with each segment giving size / groups entries to each group, `small`
+   * groups in the source and `large` in the target. Growth takes the segments apart, grows them
+   * as if concatenated and interleaves them again.
+   */
+  interleave?: InterleavePlan;
+}
+
+export interface InterleavePlan {
+  axis: number;
+  small: number;
+  large: number;
 }
 
 /** What growth will do, with no tensors in it: printable, serializable, testable. */
@@ -88,14 +142,29 @@ export function operatorId(role: AxisRole, layer: number | undefined): string {
 
 function segmentsOf(axis: Axis, splitWidth: boolean): { role: AxisRole | null; side: AxisSide; fixed?: number }[] {
   if (typeof axis === 'number') return [{ role: null, side: 'out', fixed: axis }];
-  return (Array.isArray(axis) ? axis : [axis]).map((s) => ({ role: s.role, side: splitWidth && s.role === 'width' ? 'in' : s.side }));
+  return axisSegments(axis).map((s) => ({ role: s.role, side: splitWidth && s.role === 'width' ? 'in' : s.side }));
+}
+
+/** The interleaved axis of a template, with its group counts in source and target. */
+function interleavePlan(axes: readonly Axis[], source: ModelDims, target: ModelDims): InterleavePlan | undefined {
+  const axis = axes.findIndex(isInterleaved);
+  if (axis < 0) return undefined;
+  const fused = axes[axis];
+  if (!isInterleaved(fused)) return undefined;
+  if (axes.filter(isInterleaved).length > 1) throw new Error('a tensor may have at most one interleaved axis');
+  return { axis, small: groupCount(fused.groups, source), large: groupCount(fused.groups, target) };
 }
 
 function widthOperatorParams(op: WidthOperatorSpec): number {
   if (!op.heads) return 2 * op.small * op.large;
-  const { small, large, headDimSmall, headDimLarge, rotary } = op.heads;
-  const dim = headDimSmall === headDimLarge ? 0 : rotary ? (headDimSmall * headDimLarge) / 4 : headDimSmall * headDimLarge;
-  return 2 * (small * large + dim);
+  const dim = headDimFactors(op).reduce((sum, f) => sum + f.shape[0] * f.shape[1], 0);
+  return 2 * (op.heads.small * op.heads.large + dim);
+}
+
+/** The dims RoPE passes through in each head of source and target, when it rotates only some. */
+function passedDims(source: ModelDims, target: ModelDims): { small: number; large: number } | undefined {
+  const small = source.headDim - rotaryDims(source);
+  return source.rotary && small > 0 ? { small, large: target.headDim - rotaryDims(target) } : undefined;
 }
 
 export function planGrowth(options: {
@@ -110,6 +179,7 @@ export function planGrowth(options: {
   const targetSpecs = tensorSpecs(description, target, optionalPresent);
   const width = new Map<string, WidthOperatorSpec>();
   const rotary = source.rotary;
+  const pass = passedDims(source, target);
 
   const operatorFor = (role: AxisRole, layer: number | undefined): string => {
     const id = operatorId(role, layer);
@@ -123,7 +193,9 @@ export function planGrowth(options: {
       layer: role === 'width' ? undefined : layer,
       small: roleSize(role, source),
       large: roleSize(role, target),
-      heads: attention ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary } : undefined,
+      heads: attention
+        ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary, ...(pass ? { pass } : {}) }
+        : undefined,
     });
     return id;
   };
@@ -148,7 +220,19 @@ export function planGrowth(options: {
       spec.layer === undefined
         ? [spec.name]
         : Array.from({ length: source.numLayers }, (_, j) => template.name.replace('{i}', String(j)));
-    return { name: spec.name, shape: spec.shape, smallShape, layer: spec.layer, group: template.group, init: template.init, sources, axes, ...(transform ? { transform } : {}) };
+    const interleave = interleavePlan(template.axes, source, target);
+    return {
+      name: spec.name,
+      shape: spec.shape,
+      smallShape,
+      layer: spec.layer,
+      group: template.group,
+      init: template.init,
+      sources,
+      axes,
+      ...(transform ? { transform } : {}),
+      ...(interleave ? { interleave } : {}),
+    };
   });
 
   // Template-major order (every layer of one kind, then the next kind): streaming writers then

@@ -7,7 +7,16 @@
  * (after rounding to float32, so underflows count) turns -0 into +0 as the matMul's sum does. Learned (dense) operators use materialize.ts.
  */
 import type { AxisSide, LayerGroup } from '../arch/types.js';
-import type { GrowthPlan, PlannedSegment, PlannedTensor, StoredTransform, WidthOperatorSpec } from './plan.js';
+import { storedPositions } from './interleave.js';
+import {
+  headDimFactors,
+  type GrowthPlan,
+  type InterleavePlan,
+  type PlannedSegment,
+  type PlannedTensor,
+  type StoredTransform,
+  type WidthOperatorSpec,
+} from './plan.js';
 import type { RowGather } from './row_chunks.js';
 
 /** A matrix with at most one nonzero per row: row r is scale[r] times unit vector index[r]. */
@@ -56,6 +65,17 @@ export function kronSelection(a: Selection, b: Selection): Selection {
   return { index, scale, cols: a.cols * b.cols };
 }
 
+/** [[a, 0], [0, b]] of two selections. */
+function blockDiagonalSelection(a: Selection, b: Selection): Selection {
+  const index = new Int32Array(a.index.length + b.index.length);
+  index.set(a.index);
+  for (let i = 0; i < b.index.length; i++) index[a.index.length + i] = a.cols + b.index[i];
+  const scale = new Float32Array(index.length);
+  scale.set(a.scale);
+  scale.set(b.scale, a.scale.length);
+  return { index, scale, cols: a.cols + b.cols };
+}
+
 /** Where operator matrices come from: (name) -> a selection, or row-major float32 data and shape. */
 export type OperatorMatrixReader = (name: string) => Promise<Selection | { data: Float32Array; shape: readonly number[] }>;
 
@@ -99,13 +119,20 @@ export class SelectionOperator {
       if (part) throw new Error(`width operator "${id}" has no head_dim factor`);
       return this.matrix(`${id}.${side}`);
     }
-    const { headDimSmall, headDimLarge, rotary } = op.heads;
-    let headDim: Selection | undefined;
-    if (headDimSmall === headDimLarge) headDim = identitySelection(headDimSmall);
-    else {
-      const factor = await this.matrix(`${id}.${side}.head_dim`);
+    const factors: Selection[] = [];
+    for (const f of headDimFactors(op)) {
+      const factor = await this.matrix(`${id}.${side}.${f.suffix}`);
       if (!factor) return undefined;
-      headDim = rotary ? kronSelection(identitySelection(2), factor) : factor;
+      factors.push(factor);
+    }
+    // As operatorMatrices builds it: identity, the factor, kron(I2, factor), or that and the pass factor block-diagonal.
+    const [factor, pass] = factors;
+    let headDim: Selection;
+    if (!factor) headDim = identitySelection(op.heads.headDimSmall);
+    else if (!op.heads.rotary) headDim = factor;
+    else {
+      const rotated = kronSelection(identitySelection(2), factor);
+      headDim = pass ? blockDiagonalSelection(rotated, pass) : rotated;
     }
     if (part) return headDim;
     const main = await this.matrix(`${id}.${side}`);
@@ -126,7 +153,24 @@ export interface AxisGather {
   raw: Uint8Array;
 }
 
-async function axisGather(segments: readonly PlannedSegment[], op: SelectionOperator): Promise<AxisGather | undefined | null> {
+/**
+ * A gather in logical order (segments concatenated) moved to the stored per-group order on both
+ * sides: large stored position P(l) takes small stored position P(index[l]).
+ */
+function interleaveGather(g: AxisGather, segments: readonly PlannedSegment[], interleave: InterleavePlan): AxisGather {
+  const small = storedPositions(segments.map((s) => s.small), interleave.small);
+  const large = storedPositions(segments.map((s) => s.large), interleave.large);
+  const out: AxisGather = { index: new Int32Array(g.index.length), scale: new Float32Array(g.index.length), raw: new Uint8Array(g.index.length) };
+  for (let l = 0; l < g.index.length; l++) {
+    const at = large[l];
+    out.index[at] = small[g.index[l]];
+    out.scale[at] = g.scale[l];
+    out.raw[at] = g.raw[l];
+  }
+  return out;
+}
+
+async function axisGather(segments: readonly PlannedSegment[], op: SelectionOperator, interleave?: InterleavePlan): Promise<AxisGather | undefined | null> {
   if (segments.every((s) => s.operator === null)) return null;
   const large = segments.reduce((n, s) => n + s.large, 0);
   const gather: AxisGather = { index: new Int32Array(large), scale: new Float32Array(large), raw: new Uint8Array(large) };
@@ -143,7 +187,7 @@ async function axisGather(segments: readonly PlannedSegment[], op: SelectionOper
     offSmall += s.small;
     offLarge += s.large;
   }
-  return gather;
+  return interleave ? interleaveGather(gather, segments, interleave) : gather;
 }
 
 /**
@@ -220,8 +264,8 @@ export async function tensorGather(t: PlannedTensor, op: SelectionOperator): Pro
     depthScale = d.scale[t.layer];
   }
   const gathers: (AxisGather | null)[] = [];
-  for (const segments of t.axes) {
-    const g = await axisGather(segments, op);
+  for (const [axis, segments] of t.axes.entries()) {
+    const g = await axisGather(segments, op, t.interleave?.axis === axis ? t.interleave : undefined);
     if (g === undefined) return undefined;
     gathers.push(g);
   }

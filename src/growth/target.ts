@@ -1,6 +1,6 @@
 import { UnsupportedError, UsageError } from '../errors.js';
 import { checkDims } from '../arch/resolve.js';
-import type { ModelDims } from '../arch/dims.js';
+import { rotaryDims, type ModelDims } from '../arch/dims.js';
 import type { ArchitectureDescription } from '../arch/types.js';
 
 /** Target dimensions a user may ask for; unspecified ones scale with the source. */
@@ -69,6 +69,15 @@ export function resolveTarget(source: ModelDims, options: TargetOptions, descrip
   }
   if (!Number.isInteger(headDim)) {
     throw new UsageError(`--heads: ${numHeads} heads do not divide --hidden-size ${hiddenSize}`, { flag: '--heads' });
+  }
+  const rotated = rotaryDims({ headDim, partialRotary: source.partialRotary });
+  if (source.rotary && headDim !== source.headDim && rotated % 2 !== 0) {
+    // Partial rotary turns the first floor(head_dim * fraction) dims in rotate_half pairs.
+    const flag = options.headDim !== undefined ? '--head-dim' : '--heads';
+    throw new UsageError(`${flag}: head_dim ${headDim} would rotate ${rotated} dims (${source.partialRotary} of each head); RoPE needs an even number`, {
+      flag,
+      hint: `keep head_dim ${source.headDim} (leave ${flag} out) or choose one whose ${source.partialRotary} is even`,
+    });
   }
   const kvScaled = (source.numKvHeads * numHeads) / source.numHeads;
   const numKvHeads = options.kvHeads ?? (source.numKvHeads === source.numHeads ? numHeads : Number.isInteger(kvScaled) ? kvScaled : source.numKvHeads);

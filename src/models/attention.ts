@@ -22,6 +22,8 @@ export interface AttentionOptions {
   rope?: RopeTables;
   /** Qwen3: RMSNorm of each query and key head over head_dim (gains [hd]), before RoPE. */
   qkNorm?: { q: tf.Tensor; k: tf.Tensor; eps: number };
+  /** Causal attention limited to this many positions, the query's own included (Phi-3 sliding_window). */
+  slidingWindow?: number;
 }
 
 /** The kv head a query head reads under GQA (HF repeat_kv: kv heads repeated in blocks). */
@@ -29,11 +31,14 @@ export function kvHeadFor(queryHead: number, numHeads: number, numKvHeads: numbe
   return Math.floor(queryHead / (numHeads / numKvHeads));
 }
 
-/** [T, T] additive mask: 0 where key s <= query t, MASK_NEGATIVE where s > t. */
-export function causalMask(seqLen: number): tf.Tensor2D {
+/**
+ * [T, T] additive mask: 0 where key s <= query t, MASK_NEGATIVE where s > t, and with a sliding
+ * window also where t - s >= window (Hugging Face keeps keys with t - s < sliding_window).
+ */
+export function causalMask(seqLen: number, window = Infinity): tf.Tensor2D {
   const mask = new Float32Array(seqLen * seqLen);
   for (let t = 0; t < seqLen; t++) {
-    for (let s = t + 1; s < seqLen; s++) mask[t * seqLen + s] = MASK_NEGATIVE;
+    for (let s = 0; s < seqLen; s++) if (s > t || t - s >= window) mask[t * seqLen + s] = MASK_NEGATIVE;
   }
   return tf.tensor2d(mask, [seqLen, seqLen]);
 }
@@ -68,7 +73,7 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
   const qg = tf.reshape(qh, [B, KV, rep * T, hd]); // [B, KV, rep*T, hd]
   const raw = tf.matMul(qg, kh, false, true); // [B, KV, rep*T, T]
   let scores: tf.Tensor = tf.mul(tf.reshape(raw, [B, H, T, T]), 1 / Math.sqrt(hd)); // [B, H, T, T]
-  if (opts.causal) scores = tf.add(scores, causalMask(T));
+  if (opts.causal) scores = tf.add(scores, causalMask(T, opts.slidingWindow));
   const probs = tf.softmax(scores, -1); // [B, H, T, T]
   const ctx = tf.matMul(tf.reshape(probs, [B, KV, rep * T, T]), vh); // [B, KV, rep*T, hd]
   const merged = tf.transpose(tf.reshape(ctx, [B, H, T, hd]), [0, 2, 1, 3]); // [B, T, H, hd]

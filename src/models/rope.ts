@@ -54,7 +54,10 @@ function llama3Scale(inv: Float32Array, s: Extract<RopeScaling, { type: 'llama3'
   }
 }
 
-/** cos/sin tables for positions 0..T-1. Built on the host: they are constants, never trained. */
+/**
+ * cos/sin tables for positions 0..T-1 over the `headDim` rotated dims (all of a head's, or the
+ * first ones under partial rotary). Built on the host: they are constants, never trained.
+ */
 export function ropeTables(seqLen: number, headDim: number, theta: number, scaling?: RopeScaling): RopeTables {
   if (headDim % 2 !== 0) throw new Error(`RoPE needs an even head_dim, got ${headDim}`);
   const half = headDim / 2;
@@ -83,7 +86,15 @@ export function rotateHalf(x: tf.Tensor): tf.Tensor {
   return tf.concat([tf.neg(x2), x1], -1);
 }
 
-/** x * cos + rotate_half(x) * sin for x [B, heads, T, hd]; tables broadcast over B and heads. */
+/**
+ * x * cos + rotate_half(x) * sin for x [B, heads, T, hd]; tables broadcast over B and heads.
+ * Tables narrower than hd (partial rotary, GPT-NeoX's rotary_pct) rotate the first dims of each
+ * head, rotate_half within them, and pass the rest through, as Hugging Face does.
+ */
 export function applyRope(x: tf.Tensor, rope: RopeTables): tf.Tensor {
-  return tf.add(tf.mul(x, rope.cos), tf.mul(rotateHalf(x), rope.sin));
+  const hd = x.shape[x.rank - 1];
+  const rot = rope.cos.shape[1];
+  if (rot === hd) return tf.add(tf.mul(x, rope.cos), tf.mul(rotateHalf(x), rope.sin));
+  const [rotated, passed] = tf.split(x, [rot, hd - rot], -1); // [B, heads, T, rot], [B, heads, T, hd - rot]
+  return tf.concat([tf.add(tf.mul(rotated, rope.cos), tf.mul(rotateHalf(rotated), rope.sin)), passed], -1);
 }

@@ -72,7 +72,11 @@ function savedOperatorProducer(source: OpenedModel, plan: GrowthPlan, saved: Ope
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
-  const backend = await initBackend({ backend: options.backend, threads: options.threads, log: (message) => options.onProgress?.({ phase: 'load', message }) });
+  const backend = await initBackend({
+    backend: options.backend,
+    threads: options.threads,
+    log: (message) => options.onProgress?.({ phase: 'load', message }),
+  });
   await prepareOutputDir(options.out, options.overwrite ?? false, options.onProgress);
   const saved = await openOperator(options.operator);
   let source: OpenedModel | undefined;

@@ -36,7 +36,6 @@ async function startRun(options: GrowOptions): Promise<Run> {
   const o = resolveGrowOptions(options);
   const startedAt = performance.now();
   const progress = o.onProgress ?? (() => undefined);
-  // The backend's line (and, in auto mode, why a faster one was passed over) goes to the log.
   const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => progress({ phase: 'load', message }) });
   await prepareOutputDir(o.out, o.overwrite, progress);
   return { o, backend, startedAt, progress };
@@ -138,7 +137,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const recipe = methodRecipe(o.method, small.description, o.init);
     const tokenizer = await loadSourceTokenizer(o, small);
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
-    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, run.backend.name, progress);
+    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, run.backend.profile, progress);
     const text = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
     const evaluate = heldOutLoss(text, seqLen, o.batchSize);
 

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { descriptionOf } from '../arch/resolve.js';
-import { backendProfile } from '../backend/profile.js';
+import { backendProfile, type BackendProfile } from '../backend/profile.js';
 import { operatorShapes } from '../growth/operator.js';
 import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/plan.js';
 
@@ -85,6 +85,11 @@ export interface MemoryEstimate {
   updateBytes: number;
   /** source + operator + optimizer + max(grown + activations, update). */
   totalBytes: number;
+  /**
+   * The largest single tensor: logits [B,T,V], attention scores [B,H,T,T], a grown weight, a depth
+   * stack or an operator matrix. On webgpu one tensor is one GPU buffer, bounded by the adapter.
+   */
+  largestTensorBytes: number;
 }
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -183,6 +188,8 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
   const activationBytes = FLOAT32_BYTES * B * T * perToken;
   const largest = Math.max(0, ...[...operatorShapes(plan).values()].map(([rows, cols]) => rows * cols));
   const updateBytes = FLOAT32_BYTES * (plan.parameters.operator + UPDATE_TEMPORARIES * largest);
+  const largestWeight = Math.max(0, ...plan.tensors.map((t) => Math.max(product(t.shape), (t.layer === undefined ? 0 : t.sources.length) * product(t.smallShape))));
+  const largestTensorBytes = FLOAT32_BYTES * Math.max(B * T * V, B * H * T * T, B * T * F, largestWeight, largest);
   return {
     sourceBytes,
     operatorBytes,
@@ -191,17 +198,31 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
     activationBytes,
     updateBytes,
     totalBytes: sourceBytes + operatorBytes + optimizerBytes + Math.max(grownBytes + activationBytes, updateBytes),
+    largestTensorBytes,
   };
+}
+
+/** What the learning phase may use in all, and in one tensor where the backend bounds that. */
+export interface MemoryLimit {
+  bytes: number;
+  reason: string;
+  /** Largest single tensor (webgpu: the adapter's maxStorageBufferBindingSize); absent when unbounded. */
+  tensor?: { bytes: number; reason: string };
 }
 
 /**
  * What the learning phase may use: the memory the OS reports available, and no more than the
- * backend's own limit (its profile's memoryLimit: the wasm heap), whichever is smaller.
+ * backend's own limit (its profile's memoryLimit: the wasm heap), whichever is smaller. A backend
+ * on a device's own memory (webgpu on a GPU) has no total the OS or WebGPU reports: unbounded, and
+ * only its largest tensor is checked. `backend` is a tfjs name or a profile (webgpu's depends on its adapter).
  */
-export function learningMemoryLimit(backend: string, availableBytes: number = os.freemem()): { bytes: number; reason: string } {
-  const limit = backendProfile(backend).memoryLimit;
-  if (limit !== undefined && limit.bytes < availableBytes) return limit;
-  return { bytes: availableBytes, reason: 'available memory' };
+export function learningMemoryLimit(backend: string | BackendProfile, availableBytes: number = os.freemem()): MemoryLimit {
+  const profile = typeof backend === 'string' ? backendProfile(backend) : backend;
+  const tensor = profile.tensorLimit === undefined ? {} : { tensor: profile.tensorLimit };
+  if (profile.deviceMemory !== undefined) return { bytes: Number.POSITIVE_INFINITY, reason: profile.deviceMemory.reason, ...tensor };
+  const limit = profile.memoryLimit;
+  if (limit !== undefined && limit.bytes < availableBytes) return { ...limit, ...tensor };
+  return { bytes: availableBytes, reason: 'available memory', ...tensor };
 }
 
 export { formatBytes } from '../util/bytes.js';

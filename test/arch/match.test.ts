@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openModel, resolveArchitecture } from '../../src/arch/index.js';
+import { openModel, resolveArchitecture, SUPPORTED_MODEL_TYPES } from '../../src/arch/index.js';
 import { SafetensorsFile, serializeSafetensors, type DType } from '../../src/checkpoint/index.js';
 import { CheckpointError, UnsupportedError } from '../../src/errors.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
@@ -97,7 +97,8 @@ describe('config.json problems', () => {
     expect(resolveArchitecture({ ...llama, rope_scaling: { rope_type: 'default' } }).dims.ropeScaling).toBeUndefined();
   });
   it('an unknown model_type lists the supported ones', () => {
-    expect(() => resolveArchitecture({ model_type: 't5' })).toThrow(/model_type "t5" is not supported \(supported: gpt2, bert, llama, mistral, qwen2, qwen3, gemma\)/);
+    expect(SUPPORTED_MODEL_TYPES).toEqual(expect.arrayContaining(['gpt2', 'bert', 'llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gpt_neox', 'phi3']));
+    expect(() => resolveArchitecture({ model_type: 't5' })).toThrow(`model_type "t5" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
   });
   it('heads that do not divide the width name both numbers', () => {
     expect(() => resolveArchitecture({ model_type: 'gpt2', n_embd: 50, n_layer: 1, n_head: 4, n_positions: 8, vocab_size: 10 })).toThrow(/hidden size 50 is not divisible by 4 attention heads/);

@@ -2,7 +2,7 @@ import { registerBlasBackend } from '../../src/backend/blas_backend.js';
 
 /**
  * Why the blas backend cannot start on this machine (no koffi, no BLAS library), or undefined when
- * it can. Tests that need it skip with this reason (scripts/setup_blas.sh installs OpenBLAS in CI).
+ * it can. Tests that need it skip with this reason (scripts/setup-blas.sh installs OpenBLAS in CI).
  */
 export const BLAS_UNAVAILABLE: string | undefined = await registerBlasBackend().then(
   () => undefined,

@@ -19,7 +19,7 @@ describe('initBackend', () => {
   it('forced cpu reports cpu and is idempotent', async () => {
     const messages: string[] = [];
     const info = await initBackend({ backend: 'cpu', log: (m) => messages.push(m) });
-    expect(info).toEqual({ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', tried: [] });
+    expect(info).toMatchObject({ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', tried: [], profile: { name: 'cpu', device: 'software' } });
     expect(currentBackend()).toBe('cpu');
     expect(await initBackend({ backend: 'cpu' })).toBe(info);
     expect(messages.join('\n')).toMatch(/cpu/);
@@ -49,8 +49,10 @@ describe('initBackend', () => {
     const info = await initBackend({ env: {} });
     expect(['tensorflow', 'blas', 'wasm']).toContain(info.name);
     if (info.name !== 'tensorflow') {
-      expect(info.tried.map((t) => t.name).slice(0, 2)).toEqual(['tensorflow-gpu', 'tensorflow']);
-      expect(info.tried[1].error).toContain('@tensorflow/tfjs-node');
+      // webgpu comes first; on a machine without a GPU it is passed over (no driver, or a software adapter).
+      expect(info.tried.map((t) => t.name).slice(0, 3)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow']);
+      expect(info.tried[0].error).toMatch(/no Vulkan driver for a GPU|software adapter|no WebGPU adapter/);
+      expect(info.tried[2].error).toContain('@tensorflow/tfjs-node');
     }
     expect(await initBackend({ backend: 'auto' })).toBe(info);
     await tf.setBackend('cpu');
@@ -83,5 +85,23 @@ describe('initBackend', () => {
     expect(result.error).toContain('LIGO_BACKEND blas');
     expect(result.error).toContain('/nonexistent/libblas.so');
     expect(result.hint).toContain('OpenBLAS');
+  });
+
+  it('auto mode passes webgpu over quietly when only lavapipe (or no Vulkan driver) is installed', async () => {
+    const { gpuDriverMaybePresent } = await import('../../src/backend/webgpu.js');
+    const dirs = (files: Record<string, string[]>) => (dir: string) => files[dir] ?? [];
+    expect(gpuDriverMaybePresent({}, dirs({}), 'linux')).toBe(false);
+    expect(gpuDriverMaybePresent({}, dirs({ '/usr/share/vulkan/icd.d': ['lvp_icd.x86_64.json'] }), 'linux')).toBe(false);
+    expect(gpuDriverMaybePresent({}, dirs({ '/usr/share/vulkan/icd.d': ['lvp_icd.json', 'nvidia_icd.json'] }), 'linux')).toBe(true);
+    expect(gpuDriverMaybePresent({ VK_DRIVER_FILES: '/usr/local/nvidia/icd.json' }, dirs({}), 'linux')).toBe(true);
+    expect(gpuDriverMaybePresent({}, dirs({}), 'darwin')).toBe(true);
+  });
+
+  it('software adapters are told from the adapter info', async () => {
+    const { isSoftwareAdapter } = await import('../../src/backend/webgpu.js');
+    expect(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15', description: 'llvmpipe: Mesa 25.0.7' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'google', description: 'SwiftShader Device (Subzero)' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' })).toBe(false);
+    expect(isSoftwareAdapter({ vendor: 'nvidia' }, true)).toBe(true); // isFallbackAdapter
   });
 });

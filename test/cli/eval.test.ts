@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/arch/index.js';
 import { initBackend } from '../../src/backend/index.js';
 import { forward } from '../../src/models/index.js';
-import { errorLines, GOLDEN, GPT2_DIR, LLAMA_DIR, lastJson, ligo, ligoProcess, SAMPLE_TEXT, tempDir, type TempDir } from './helpers.js';
+import { errorLines, GOLDEN, GPT2_DIR, LLAMA_DIR, NEOX_DIR, PHI3_DIR, lastJson, ligo, ligoProcess, SAMPLE_TEXT, tempDir, type TempDir } from './helpers.js';
 
 /**
  * The eval contract computed by hand: windows of T bytes (the golden tokenizers map bytes to
@@ -63,6 +63,8 @@ describe('ligo eval', () => {
     ['llama3 rope scaling', path.join(GOLDEN, 'llama3-rope-scaling')],
     ['qwen3', path.join(GOLDEN, 'qwen3-qknorm')],
     ['gemma', path.join(GOLDEN, 'gemma-scaled')],
+    ['gpt_neox', NEOX_DIR],
+    ['phi3', PHI3_DIR],
   ] as const;
   for (const [name, dir] of families) {
     it(`${name}: --json loss equals a hand-computed mean cross-entropy`, async () => {

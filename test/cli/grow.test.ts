@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOLDEN, LLAMA_DIR, lastJson, ligo, ligoProcess } from './helpers.js';
+import { errorLines, GOLDEN, LLAMA_DIR, lastJson, ligo, ligoProcess } from './helpers.js';
 
 let work: string;
 let data: string;
@@ -80,6 +80,13 @@ describe('ligo grow / apply', () => {
     const run = await ligo(['grow', path.join(GOLDEN, 'gpt2-prefixed'), '--hidden-size', '100', '--heads', '8', '--out', path.join(work, 'never')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--heads: 8 heads do not divide --hidden-size 100/);
+  });
+
+  it('GPT-NeoX: --heads giving a head_dim whose rotated share is odd exits 2 with one line', async () => {
+    const run = await ligo(['grow', path.join(GOLDEN, 'gpt-neox-pythia'), '--hidden-size', '80', '--heads', '4', '--method', 'net2net', '--out', path.join(work, 'never')]);
+    expect(run.code).toBe(2);
+    expect(errorLines(run)).toEqual(['ligo: --heads: head_dim 20 would rotate 5 dims (0.25 of each head); RoPE needs an even number']);
+    expect(run.stderr).toMatch(/hint: keep head_dim 16/);
   });
 
   it('a learning phase that cannot fit fails before it starts, with the estimate and a hint (exit 1)', async () => {

@@ -10,6 +10,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const GOLDEN = path.join(ROOT, 'test/data/golden');
 export const GPT2_DIR = path.join(GOLDEN, 'gpt2-prefixed');
 export const LLAMA_DIR = path.join(GOLDEN, 'llama-gqa-untied');
+export const NEOX_DIR = path.join(GOLDEN, 'gpt-neox-pythia');
+export const PHI3_DIR = path.join(GOLDEN, 'phi3-fused');
 
 export interface CliRun {
   code: number | null;

@@ -63,6 +63,19 @@ describe('ligo inspect', () => {
     expect(report).toMatchObject({ family: 'llama', tiedEmbeddings: false, dims: { numHeads: 4, numKvHeads: 2 } });
   });
 
+  it('shows GPT-NeoX\'s partial rotary and parallel residual, and Phi-3\'s fused checkpoint as phi3', async () => {
+    const neox = await ligo(['inspect', path.join(GOLDEN, 'gpt-neox-pythia')]);
+    expect(neox.code, neox.stderr).toBe(0);
+    expect(neox.stdout).toMatch(/family\s+gpt_neox \(GPTNeoXForCausalLM\)/);
+    expect(neox.stdout).toMatch(/rotary\s+first 4 of 16 dims per head \(0.25\)/);
+    expect(neox.stdout).toMatch(/residual\s+parallel/);
+    const phi3 = lastJson(await ligo(['inspect', path.join(GOLDEN, 'phi3-fused'), '--json']));
+    expect(phi3).toMatchObject({ family: 'phi3', tiedEmbeddings: false, dims: { numHeads: 4, numKvHeads: 2, intermediateSize: 96 }, dtypes: { BF16: 15 } });
+    // embed + lm_head + norm, and per layer 2 norms, qkv [H*hd + 2*KV*hd, C], o [C, C], gate_up [2F, C], down [C, F]
+    const [C, F, V, L] = [64, 96, 256, 2];
+    expect(phi3.parameters).toBe(2 * V * C + C + L * (2 * C + (64 + 2 * 32) * C + C * C + 2 * F * C + C * F));
+  });
+
   it('lists ignored legacy buffers and BF16 storage', async () => {
     const report = lastJson(await ligo(['inspect', path.join(GOLDEN, 'gpt2-bare-bf16'), '--json']));
     expect(report.ignoredTensors).toEqual(['h.0.attn.bias', 'h.1.attn.bias']);

@@ -13,13 +13,16 @@ import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
 /** float32 through a few more matmuls than the source: a little more rounding, nothing more. */
 export const TOLERANCE = 2e-4;
 
-/** Logits of a golden case and of its net2net-grown model on the same ids (plainCopies: without the family's stored transforms). */
+/**
+ * Logits of a golden case (or a model directory by absolute path) and of its net2net-grown model
+ * on the same ids (plainCopies: without the family's stored transforms).
+ */
 export async function logitsBeforeAndAfter(
   name: string,
   target: TargetOptions,
   { plainCopies = false } = {},
 ): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
-  const model = await loadModel(path.join(GOLDEN_DIR, name));
+  const model = await loadModel(path.isAbsolute(name) ? name : path.join(GOLDEN_DIR, name));
   const dims = resolveTarget(model.dims, target, model.description);
   const plan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'net2net', optionalPresent: model.match.optionalPresent });
   // A control: stored values grown as they are, as if the forward pass used them unchanged.

@@ -106,6 +106,10 @@ describe('selection materialization is bit-identical to the matMul path', () => 
     ['qwen2-bias-f16', { hiddenSize: 128, layers: 3 }, 'stack', 'stack'],
     ['gpt2-bare-bf16', { hiddenSize: 64, intermediateSize: 512 }, 'net2net', 'stack'],
     ['bert-mlm', { hiddenSize: 96, layers: 3 }, 'net2net', 'interlace'],
+    ['gpt-neox-pythia', { hiddenSize: 128, layers: 4 }, 'net2net', 'stack'],
+    ['gpt-neox-pythia', { hiddenSize: 96, layers: 3, intermediateSize: 320 }, 'ligo', 'interlace'],
+    ['gpt-neox-pythia', { hiddenSize: 128, heads: 4, layers: 3 }, 'net2net', 'stack'],
+    ['phi3-fused', { hiddenSize: 128, layers: 3, intermediateSize: 160 }, 'net2net', 'interlace'],
   ];
   it.each(cases)('%s grown to %j (%s, %s)', async (name, target, method, depth) => {
     const { model, plan, operator } = await grownFromGolden(name, target, method, depth);

@@ -50,13 +50,20 @@ describe('attention (wasm)', () => {
     expect(d.filter((_, i) => Math.floor(i / 3) >= i % 3)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(d.filter((_, i) => Math.floor(i / 3) < i % 3).every((x) => x <= -1e9)).toBe(true);
   });
+
+  it('a sliding window also masks keys window or more positions back (Hugging Face keeps t - s < window)', () => {
+    const m = causalMask(4, 2);
+    const kept = Array.from(m.dataSync(), (x) => (x === 0 ? 1 : 0));
+    m.dispose();
+    expect(kept).toEqual([1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1]);
+  });
 });
 
 describe('causality of whole forward passes (wasm)', () => {
   const cases: Record<string, GoldenCase> = {};
   beforeAll(async () => {
     await useBackend('wasm');
-    for (const name of ['gpt2-prefixed', 'llama-gqa-untied', 'bert-mlm']) cases[name] = await loadGolden(name);
+    for (const name of ['gpt2-prefixed', 'llama-gqa-untied', 'bert-mlm', 'gpt-neox-pythia', 'phi3-fused']) cases[name] = await loadGolden(name);
   });
   afterAll(() => Object.values(cases).forEach((c) => c.dispose()));
 
@@ -76,10 +83,26 @@ describe('causality of whole forward passes (wasm)', () => {
     return diff;
   }
 
-  it('gpt2 and llama logits at t do not depend on tokens after t', () => {
-    for (const name of ['gpt2-prefixed', 'llama-gqa-untied']) {
+  it('gpt2, llama, gpt_neox and phi3 logits at t do not depend on tokens after t', () => {
+    for (const name of ['gpt2-prefixed', 'llama-gqa-untied', 'gpt-neox-pythia', 'phi3-fused']) {
       for (const t of [0, 7, 14]) expect(prefixChange(cases[name], t), `${name} t=${t}`).toBe(0);
     }
+  });
+
+  it('phi3 sliding_window: no effect within the window, earlier tokens forgotten beyond it', () => {
+    const c = cases['phi3-fused'];
+    const w = weightsFrom(c.weights);
+    const [full, wide, narrow] = tf.tidy(() => [
+      forward(c.dims, w, { ids: c.ids }),
+      forward({ ...c.dims, slidingWindow: 16 }, w, { ids: c.ids }),
+      forward({ ...c.dims, slidingWindow: 4 }, w, { ids: c.ids }),
+    ]);
+    const V = c.dims.vocabSize;
+    const positions = (t: tf.Tensor, from: number, to: number): Float32Array => tf.tidy(() => tf.slice(t, [0, from, 0], [-1, to - from, V]).dataSync() as Float32Array);
+    expect(maxAbsDiff(full.dataSync(), wide.dataSync())).toBe(0);
+    expect(maxAbsDiff(positions(full, 0, 4), positions(narrow, 0, 4))).toBe(0);
+    expect(maxAbsDiff(positions(full, 4, 16), positions(narrow, 4, 16))).toBeGreaterThan(1e-3);
+    tf.dispose([full, wide, narrow]);
   });
 
   it('bert attends both ways, so later tokens do change earlier logits', () => {

@@ -19,10 +19,12 @@ export const GOLDEN_CASES = [
   'llama3-rope-scaling',
   'qwen3-qknorm',
   'gemma-scaled',
+  'gpt-neox-pythia',
+  'phi3-fused',
 ];
 
 /** Activates a backend; initBackend also registers the kernels and gradients tfjs lacks. */
-export async function useBackend(name: 'wasm' | 'cpu' | 'blas'): Promise<void> {
+export async function useBackend(name: 'wasm' | 'cpu' | 'blas' | 'webgpu'): Promise<void> {
   await initBackend({ backend: name });
 }
 

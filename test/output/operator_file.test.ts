@@ -73,6 +73,8 @@ describe('ligo_operator.safetensors', () => {
     ['llama-gqa-untied', { hiddenSize: 128, layers: 4 }],
     ['mistral-headdim', { hiddenSize: 128, layers: 3, headDim: 32 }],
     ['gpt2-bare-bf16', { hiddenSize: 64, layers: 3 }],
+    ['gpt-neox-pythia', { hiddenSize: 128, layers: 4 }],
+    ['phi3-fused', { hiddenSize: 128, layers: 4 }],
   ])('grow (net2net) -> apply is byte-identical for %s, from the compact file and from an old dense one', async (name, target) => {
     const source = path.join(GOLDEN_DIR, name);
     const grown = await grow({ source, out: path.join(work, `${name}-grown`), method: 'net2net', steps: 0, backend: 'wasm', seed: 1, ...target });

@@ -60,6 +60,18 @@ const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
   ['gemma-scaled', 'interlace', { hiddenSize: 96, layers: 3, dtype: 'BF16' }],
   ['qwen3-qknorm', 'net2net', { hiddenSize: 128, layers: 3, headDim: 48, heads: 4, kvHeads: 2 }],
   ['llama3-rope-scaling', 'stack', { hiddenSize: 128, layers: 3 }],
+  // Fused tensors: Phi-3 (BF16, the 16-bit gather) and GPT-NeoX (F32, per-head interleaved q|k|v).
+  ['phi3-fused', 'net2net', { hiddenSize: 128, layers: 4 }],
+  ['phi3-fused', 'stack', { hiddenSize: 96, layers: 3, intermediateSize: 144 }],
+  ['phi3-fused', 'interlace', { hiddenSize: 128, layers: 3 }],
+  ['phi3-fused', 'net2net', { hiddenSize: 128, layers: 3, headDim: 32 }],
+  ['phi3-fused', 'random', { hiddenSize: 96, layers: 3 }],
+  ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, layers: 4 }],
+  ['gpt-neox-pythia', 'interlace', { hiddenSize: 96, layers: 3 }],
+  ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, heads: 4, layers: 3 }],
+  ['gpt-neox-pythia', 'stack', { hiddenSize: 128, layers: 3, intermediateSize: 320 }],
+  ['gpt-neox-pythia', 'random', { hiddenSize: 96, layers: 4 }],
+  ['gpt-neox-pythia', 'net2net', { hiddenSize: 96, layers: 3, dtype: 'BF16' }],
 ];
 
 describe('grow without --data streams the grown model from the source', () => {

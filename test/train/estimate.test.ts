@@ -6,7 +6,7 @@ import {
   learningMemoryLimit,
   materializationElements,
 } from '../../src/train/estimate.js';
-import { WASM_HEAP_LIMIT_BYTES } from '../../src/backend/profile.js';
+import { WASM_HEAP_LIMIT_BYTES, webGpuProfile } from '../../src/backend/profile.js';
 import { operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
@@ -130,6 +130,24 @@ describe('learningMemoryLimit', () => {
     expect(learningMemoryLimit('wasm', 16 * 1024 ** 3)).toEqual({ bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' });
     expect(learningMemoryLimit('wasm', 1024 ** 3)).toEqual({ bytes: 1024 ** 3, reason: 'available memory' });
     expect(learningMemoryLimit('tensorflow', 16 * 1024 ** 3).bytes).toBe(16 * 1024 ** 3);
+  });
+
+  it('on webgpu: no wasm heap limit; one tensor bounded by the adapter; a software adapter uses host memory', () => {
+    const limits = { maxBufferSize: 2 ** 32 - 1, maxStorageBufferBindingSize: 2 ** 27 };
+    const gpu = learningMemoryLimit(webGpuProfile({ software: false, limits }), 16 * 1024 ** 3);
+    expect(gpu.bytes).toBe(Number.POSITIVE_INFINITY);
+    expect(gpu.tensor?.bytes).toBe(2 ** 27);
+    const software = learningMemoryLimit(webGpuProfile({ software: true, limits }), 16 * 1024 ** 3);
+    expect(software).toMatchObject({ bytes: 16 * 1024 ** 3, tensor: { bytes: 2 ** 27 } });
+    expect(learningMemoryLimit('webgpu', 16 * 1024 ** 3).bytes).toBe(16 * 1024 ** 3); // adapter unknown
+  });
+
+  it('the largest tensor is the logits at a large vocabulary, the attention scores at a long sequence', () => {
+    const { hiddenSize: C, vocabSize: V, numHeads: H } = handPlan.target;
+    const logits = estimateLearningMemory(handPlan, { batchSize: 2, seqLen: 4, gradAccum: 1 }).largestTensorBytes;
+    expect(logits).toBeGreaterThanOrEqual(4 * 2 * 4 * V);
+    const long = estimateLearningMemory(handPlan, { batchSize: 1, seqLen: 4096, gradAccum: 1 }).largestTensorBytes;
+    expect(long).toBe(4 * Math.max(H * 4096 * 4096, 4096 * V, 4096 * C));
   });
 });
 

@@ -58,6 +58,9 @@ describe('--recompute: layers keep only their inputs and are recomputed, weights
     ['gpt2-prefixed', { hiddenSize: 96, layers: 4 }],
     ['llama-gqa-untied', { hiddenSize: 96, layers: 3 }],
     ['bert-mlm', { hiddenSize: 96, layers: 3 }],
+    // head_dim 16 -> 32 under partial rotary: gradients through the block-diagonal head_dim matrix.
+    ['gpt-neox-pythia', { hiddenSize: 128, heads: 4, layers: 3 }],
+    ['phi3-fused', { hiddenSize: 96, layers: 3 }],
   ];
   for (const [name, target] of cases) {
     it(`${name}: the same loss and operator gradients, no leaked tensors, less peak memory`, async () => {

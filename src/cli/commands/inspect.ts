@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { rotaryDims } from '../../arch/dims.js';
 import { inspectModel, type ModelInspection } from '../../inspect/index.js';
 import { bytes, grid, table, thousands } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
@@ -63,6 +64,9 @@ function render(r: ModelInspection): string {
     ['tied embeddings', r.tiedEmbeddings ? 'yes' : 'no'],
     ['size', `${bytes(r.totalBytes)} in ${r.files.length} file${r.files.length === 1 ? '' : 's'}`],
   ];
+  if ((d.partialRotary ?? 1) < 1) rows.push(['rotary', `first ${rotaryDims(d)} of ${d.headDim} dims per head (${d.partialRotary})`]);
+  if (d.parallelResidual) rows.push(['residual', 'parallel (attention and MLP read the same input)']);
+  if (d.slidingWindow !== undefined) rows.push(['sliding window', thousands(d.slidingWindow)]);
   if (r.optionalTensors.length > 0) rows.push(['optional', r.optionalTensors.join(', ')]);
   if (r.ignoredTensors.length > 0) rows.push(['ignored', `${r.ignoredTensors.length} buffer(s), e.g. ${r.ignoredTensors[0]}`]);
   const sections = [table(rows)];
