@@ -31,15 +31,9 @@
  * Prints tables and writes bench/results/learn.json.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
 import { initBackend } from '../src/backend/index.js';
-import { createRng } from '../src/data/index.js';
 import { estimateLearningMemory, formatBytes } from '../src/train/estimate.js';
 import { materializeAll } from '../src/growth/materialize.js';
-import { LIGO_INIT_NOISE, methodRecipe } from '../src/growth/methods.js';
-import { GrowthOperator } from '../src/growth/operator.js';
-import { planGrowth, type GrowthPlan } from '../src/growth/plan.js';
-import { resolveTarget } from '../src/growth/target.js';
 import { causalLmLoss, forward } from '../src/models/index.js';
 import { AdamW, globalNormClip } from '../src/train/adamw.js';
 import { learnOperator, type LearnOptions } from '../src/train/learn.js';
@@ -47,6 +41,7 @@ import { forwardFlopsPerToken, materializeFlops } from './lib/flops.js';
 import { startKernelTimer } from './lib/kernel_timer.js';
 import { argValue, fmt, hasFlag, machine, MB, median, printTable, writeResult } from './lib/report.js';
 import { startTensorMeter } from './lib/tensor_meter.js';
+import { gpt2Growth, type Gpt2GrowthShape } from './lib/gpt2_growth.js';
 
 const VOCAB = Number(argValue('--vocab', '256'));
 const BATCH = Number(argValue('--batch-size', '4'));
@@ -74,20 +69,7 @@ const MATMUL_SIZES = argValue('--matmul-sizes', '512,1024,2048').split(',').map(
 const RESULT_NAME = argValue('--result', RECOMPUTE ? 'learn_recompute' : 'learn');
 const MATMUL_REPEATS = 5;
 
-const SOURCE_CONFIG = {
-  model_type: 'gpt2',
-  architectures: ['GPT2LMHeadModel'],
-  vocab_size: VOCAB,
-  n_positions: Math.max(SEQ, 256),
-  n_embd: SOURCE.width,
-  n_layer: SOURCE.layers,
-  n_head: SOURCE.heads,
-  n_inner: null,
-  activation_function: 'gelu_new',
-  layer_norm_epsilon: 1e-5,
-  tie_word_embeddings: true,
-};
-const TARGET = { hiddenSize: TARGET_SIZE.width, layers: TARGET_SIZE.layers };
+const SHAPE: Gpt2GrowthShape = { source: SOURCE, target: TARGET_SIZE, vocab: VOCAB, seqLen: SEQ };
 const LEARN: LearnOptions = { steps: STEPS, lr: 1e-3, warmup: 2, weightDecay: 0, clip: 1, gradAccum: 1, recompute: RECOMPUTE, distill: 0, seed: 0 };
 
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
@@ -127,21 +109,6 @@ async function matmulPeak(): Promise<{ size: number; gflops: number; ms: number 
   return results;
 }
 
-function sourceWeights(): { weights: Map<string, tf.Tensor>; plan: GrowthPlan } {
-  const { description, dims } = resolveArchitecture(SOURCE_CONFIG);
-  const target = resolveTarget(dims, TARGET, description);
-  const plan = planGrowth({ description, source: dims, target, method: 'ligo', optionalPresent: new Set() });
-  const weights = new Map<string, tf.Tensor>();
-  tf.tidy(() => {
-    for (const s of tensorSpecs(description, dims)) {
-      const init = s.template.init;
-      const t = init === 'normal' ? tf.mul(tf.randomNormal(s.shape, 0, 1, 'float32', 1), 0.02) : init === 'ones' ? tf.ones(s.shape) : tf.zeros(s.shape);
-      weights.set(s.name, tf.keep(t));
-    }
-  });
-  return { weights, plan };
-}
-
 const getter =
   (m: ReadonlyMap<string, tf.Tensor>) =>
   (name: string): tf.Tensor => {
@@ -151,20 +118,17 @@ const getter =
   };
 
 async function bench(): Promise<void> {
-  const backend = await initBackend({ log });
+  // wasm unless LIGO_BACKEND says otherwise (the README's numbers); npm run bench:learn-cpu compares the CPU backends.
+  const backend = await initBackend({ backend: process.env.LIGO_BACKEND || 'wasm', log });
   // Started before any tensor exists, so it sees every buffer.
   const meter = startTensorMeter();
   log('matMul peak...');
   const peak = await matmulPeak();
   const peakGflops = Math.max(...peak.map((p) => p.gflops));
 
-  const { weights, plan } = sourceWeights();
-  const small = getter(weights);
-  const recipe = methodRecipe('ligo', resolveArchitecture(SOURCE_CONFIG).description, 'stack');
-  if (!recipe.depth) throw new Error('ligo has no depth init');
-  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: LIGO_INIT_NOISE, random: createRng(0) });
-  const rng = createRng(1);
-  const batch = (): tf.Tensor2D => tf.tensor2d(Int32Array.from({ length: BATCH * SEQ }, () => Math.floor(rng() * VOCAB)), [BATCH, SEQ], 'int32');
+  const growth = gpt2Growth(SHAPE);
+  const { plan, small, operator } = growth;
+  const batch = (): tf.Tensor2D => growth.batch(BATCH);
 
   // A tensor past the backend's per-buffer limit (webgpu) would fail or, worse, compute garbage.
   const largest = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }).largestTensorBytes;
@@ -264,8 +228,7 @@ async function bench(): Promise<void> {
   const kernels = [...timer.totals()].map(([name, t]) => ({ name, ms: t.ms, calls: t.calls })).sort((a, b) => b.ms - a.ms);
   timer.stop();
   ids.dispose();
-  operator.dispose();
-  tf.dispose([...weights.values()]);
+  growth.dispose();
 
   const med = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)]));
   const operatorBackward = med.fullGradient - med.materialize - med.modelForwardBackward;

@@ -7,9 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** wasm's entries carry a shape; tfjs-backend-cpu's (cpu, blas) carry the values themselves. */
 interface DataEntry {
-  shape: number[];
+  shape?: number[];
   dtype: string;
+  values?: { byteLength?: number };
 }
 
 interface DataMap {
@@ -35,17 +37,17 @@ function isDataMap(x: unknown): x is DataMap {
 }
 
 export function startTensorMeter(): TensorMeter {
-  // wasm and cpu keep buffers in dataIdMap, webgpu in tensorMap (both a tfjs DataStorage).
-  const backend = tf.backend() as unknown as { dataIdMap?: unknown; tensorMap?: unknown; wasm?: { HEAPU8?: Uint8Array } };
-  const map = backend.dataIdMap ?? backend.tensorMap;
-  if (!isDataMap(map)) throw new Error(`backend ${tf.getBackend()} has no dataIdMap to meter`);
+  // wasm keeps buffers in dataIdMap, webgpu in tensorMap, tfjs-backend-cpu (cpu, blas) in data (each a tfjs DataStorage).
+  const backend = tf.backend() as unknown as { dataIdMap?: unknown; tensorMap?: unknown; data?: unknown; wasm?: { HEAPU8?: Uint8Array } };
+  const map = backend.dataIdMap ?? backend.tensorMap ?? backend.data;
+  if (!isDataMap(map)) throw new Error(`backend ${tf.getBackend()} has no data map to meter`);
   const sizes = new WeakMap<object, number>();
   let live = 0;
   let peak = 0;
   const set = map.set.bind(map);
   const del = map.delete.bind(map);
   map.set = (dataId, value) => {
-    const bytes = value.shape.reduce((a, b) => a * b, 1) * (BYTES[value.dtype] ?? 4);
+    const bytes = value.shape ? value.shape.reduce((a, b) => a * b, 1) * (BYTES[value.dtype] ?? 4) : (value.values?.byteLength ?? 0);
     live += bytes - (sizes.get(dataId) ?? 0);
     sizes.set(dataId, bytes);
     peak = Math.max(peak, live);

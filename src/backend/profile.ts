@@ -7,7 +7,7 @@
 import type { WebGpuAdapter } from './webgpu.js';
 
 /** The tfjs backends ligo can start (select.ts maps --backend choices and npm packages onto them). */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+export type BackendName = 'tensorflow' | 'wasm' | 'blas' | 'cpu' | 'webgpu';
 
 /**
  * The wasm backend's heap cannot grow past 4 GiB (wasm32; emscripten's getHeapMax is 4 GiB minus
@@ -59,6 +59,9 @@ export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
     ],
     device: 'software',
   },
+  // tfjs-backend-cpu's kernels and memory (ordinary JS typed arrays: no ceiling below the machine's
+  // memory), matrix products in a native BLAS library (blas_backend.ts).
+  blas: { name: 'blas', missingKernels: [], kernelQuirks: [], device: 'software' },
   cpu: { name: 'cpu', missingKernels: [], kernelQuirks: [], device: 'software' },
   // Refined by webGpuProfile once an adapter is known (initBackend does it).
   webgpu: { name: 'webgpu', missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS, device: 'hardware' },

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LigoError, UsageError } from '../errors.js';
 import { registerMissingGradients } from './gradients.js';
 import { registerWasmKernels } from './wasm_kernels.js';
+import { registerBlasBackend } from './blas_backend.js';
+import { BLAS_LIBRARY_ENV_VAR } from './blas_library.js';
 import { registerFastWasmMatMul } from './wasm_matmul.js';
 import { installWasmHeapGuard } from './wasm_heap_guard.js';
 import type { BackendName } from './profile.js';
@@ -20,6 +22,8 @@ const CHOICES = {
   'tensorflow-gpu': { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' },
   tensorflow: { name: 'tensorflow', package: '@tensorflow/tfjs-node' },
   wasm: { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' },
+  // tfjs-backend-cpu with native matrix products: koffi (npm) calling a BLAS library of the OS.
+  blas: { name: 'blas', package: 'koffi' },
   cpu: { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu' },
   webgpu: { name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu' },
 } as const satisfies Record<string, { name: BackendName; package: string }>;
@@ -29,9 +33,11 @@ export const BACKEND_CHOICES = Object.keys(CHOICES) as BackendChoice[];
 
 /**
  * Fastest first. webgpu is tried first but only a hardware adapter is taken: a software one
- * (lavapipe, SwiftShader) is far slower than wasm and is used only when forced.
+ * (lavapipe, SwiftShader) is far slower than wasm and is used only when forced. blas comes before
+ * wasm: with a native BLAS its learning step is faster (bench/learn_cpu.ts) and it has no 4 GiB
+ * heap ceiling; without one it is skipped with one log line.
  */
-const AUTO_ORDER: readonly BackendChoice[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly BackendChoice[] = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'blas', 'wasm', 'cpu'];
 
 export const BACKEND_ENV_VAR = 'LIGO_BACKEND';
 
@@ -51,7 +57,7 @@ export interface InitBackendOptions {
   backend?: string;
   log?: (msg: string) => void;
   env?: Record<string, string | undefined>;
-  /** wasm only: threads for matrix products (default LIGO_WASM_THREADS, else every core). */
+  /** wasm: threads for matrix products (default LIGO_WASM_THREADS, else every core); blas: the BLAS library's threads (default: its own, e.g. OPENBLAS_NUM_THREADS). */
   threads?: number;
 }
 
@@ -119,8 +125,9 @@ async function select(
         });
       }
       tried.push({ name: choice, error });
+      if (choice === 'blas') log(`blas backend unavailable (${error}); falling back to the next backend (wasm: slower, 4 GiB heap limit). To enable it: ${hintFor('blas')}`);
       // A package that is simply not installed, or no GPU, is the normal case; only a broken one is news.
-      if (!(err instanceof NotHere) && !/Cannot find (package|module)/.test(error)) log(`backend ${choice} (${pkg}) unavailable: ${error}`);
+      else if (!(err instanceof NotHere) && !/Cannot find (package|module)/.test(error)) log(`backend ${choice} (${pkg}) unavailable: ${error}`);
       continue;
     }
     log(`backend: ${await describe(name, pkg, adapter)}`);
@@ -171,10 +178,13 @@ async function activate(
         wasm.setThreadsCount(1);
       }
     }
+  } else if (choice === 'blas') {
+    const blas = await registerBlasBackend(env);
+    if (threads !== undefined && !blas.setThreads(threads)) log(`--threads: ${blas.library} has no thread setting; using its default`);
   } else if (choice !== 'cpu') {
     await importOptional(pkg);
   }
-  if (tf.findBackendFactory(name) === undefined) {
+  if (!tf.findBackendFactory(name)) {
     // Happens when the package brought its own copy of tfjs-core and registered there.
     throw new Error(`${pkg} loaded but did not register backend '${name}' with @tensorflow/tfjs-core ${tf.version_core}`);
   }
@@ -193,6 +203,7 @@ async function importOptional(specifier: string): Promise<unknown> {
 
 async function describe(name: string, pkg: string, adapter: WebGpuAdapter | undefined): Promise<string> {
   if (adapter !== undefined) return `${name} (${pkg}, ${describeAdapter(adapter.info)})`;
+  if (name === 'blas') return `blas (tfjs-backend-cpu memory, matrix products in ${(await registerBlasBackend()).library} through ${pkg})`;
   if (name !== 'wasm') return `${name} (${pkg})`;
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
   const threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
@@ -204,6 +215,8 @@ function hintFor(choice: BackendChoice): string {
     case 'tensorflow':
     case 'tensorflow-gpu':
       return `npm install ${CHOICES[choice].package} (its install downloads libtensorflow), or use --backend wasm`;
+    case 'blas':
+      return `install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; macOS has Accelerate) or point ${BLAS_LIBRARY_ENV_VAR} at a BLAS library with cblas_sgemm; --backend wasm needs neither`;
     case 'webgpu':
       return `npm install ${CHOICES.webgpu.package} ${DAWN_PACKAGE} (Dawn); on Linux it also needs a Vulkan driver (the GPU vendor's, or Mesa's lavapipe in software: scripts/setup-lavapipe.sh), or use --backend wasm`;
     default:

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, TypedArray } from '@tensorflow/tfjs-core';
+import { segmentSumInto } from './js_kernels/segment_sum.js';
 
 /** The slice of BackendWasm a JS kernel needs (structural, so this file needs no runtime import of it). */
 interface WasmHeapBackend {
@@ -17,9 +18,9 @@ function isWasmHeapBackend(backend: unknown): backend is WasmHeapBackend {
 }
 
 /**
- * out[s, ...] = sum of x[i, ...] over every i with segmentIds[i] = s; ids outside [0, numSegments)
- * are dropped, as the cpu backend does. segmentIds covers the leading dims of x.
- * tf.gather's gradient is built on this kernel, so without it embedding lookups cannot train on wasm.
+ * out[s, ...] = sum of x[i, ...] over every i with segmentIds[i] = s (segmentSumInto);
+ * segmentIds covers the leading dims of x. tf.gather's gradient is built on this kernel, so
+ * without it embedding lookups cannot train on wasm.
  */
 const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs;
@@ -39,13 +40,7 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const ids = backend.typedArrayFromHeap(segmentIds);
   const sums = backend.typedArrayFromHeap(out);
   sums.fill(0); // malloc'd heap memory is not zeroed
-  for (let i = 0; i < ids.length; i++) {
-    const s = ids[i];
-    if (s < 0 || s >= numSegments) continue;
-    const src = i * inner;
-    const dst = s * inner;
-    for (let j = 0; j < inner; j++) sums[dst + j] += xs[src + j];
-  }
+  segmentSumInto(xs, ids, inner, numSegments, sums);
   return out;
 };
 

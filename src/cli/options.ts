@@ -28,12 +28,12 @@ export function withBackendOption<T>(y: Argv<T>) {
     .option('backend', {
       type: 'string',
       choices: ['auto', ...BACKEND_CHOICES],
-      describe: `tfjs backend; default ${BACKEND_ENV_VAR}, else the fastest installed (tensorflow-gpu, tensorflow, wasm, cpu)`,
+      describe: `tfjs backend; default ${BACKEND_ENV_VAR}, else the fastest installed (tensorflow-gpu, tensorflow, blas: native BLAS on CPU, wasm, cpu)`,
     })
     .option('threads', {
       type: 'number',
       requiresArg: true,
-      describe: `wasm backend: threads for matrix products; default ${WASM_THREADS_ENV_VAR}, else every core`,
+      describe: `threads for matrix products: wasm (default ${WASM_THREADS_ENV_VAR}, else every core) and blas (default: the library's own, e.g. OPENBLAS_NUM_THREADS)`,
       coerce: (n: number) => {
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads: expected a positive integer, got ${n}`, { flag: '--threads' });
         return n;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { CPU_BACKENDS } from './blas_available.js';
 import { BACKEND_PROFILES, backendProfile, initBackend, WASM_HEAP_LIMIT_BYTES } from '../../src/backend/index.js';
 
 describe('backend profiles', () => {
@@ -10,7 +11,7 @@ describe('backend profiles', () => {
     expect(backendProfile('some-future-backend').missingKernels).toEqual([]);
   });
 
-  it.each(['wasm', 'cpu'] as const)('%s: every kernel its profile says stock tfjs lacks is registered once the backend starts', async (name) => {
+  it.each(CPU_BACKENDS)('%s: every kernel its profile says stock tfjs lacks is registered once the backend starts', async (name) => {
     await initBackend({ backend: name });
     for (const kernel of BACKEND_PROFILES[name].missingKernels) expect(tf.getKernel(kernel, name), kernel).toBeDefined();
   });

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
@@ -45,10 +47,10 @@ describe('initBackend', () => {
 
   it('auto picks the first backend that loads and lists the ones that did not', async () => {
     const info = await initBackend({ env: {} });
-    expect(['tensorflow', 'wasm']).toContain(info.name);
-    if (info.name === 'wasm') {
+    expect(['tensorflow', 'blas', 'wasm']).toContain(info.name);
+    if (info.name !== 'tensorflow') {
       // webgpu comes first; on a machine without a GPU it is passed over (no driver, or a software adapter).
-      expect(info.tried.map((t) => t.name)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow']);
+      expect(info.tried.map((t) => t.name).slice(0, 3)).toEqual(['webgpu', 'tensorflow-gpu', 'tensorflow']);
       expect(info.tried[0].error).toMatch(/no Vulkan driver for a GPU|software adapter|no WebGPU adapter/);
       expect(info.tried[2].error).toContain('@tensorflow/tfjs-node');
     }
@@ -56,6 +58,33 @@ describe('initBackend', () => {
     await tf.setBackend('cpu');
     await initBackend({ env: {} }); // puts the selected backend back
     expect(currentBackend()).toBe(info.name);
+  });
+
+  /** initBackend in a fresh process with `env` added. */
+  function inChild(env: Record<string, string>): { name?: string; tried?: string[]; log: string[]; error?: string; hint?: string } {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.resolve('test/backend/select_child.ts')], {
+      env: { ...process.env, LIGO_BACKEND: '', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.status, child.stderr).toBe(0);
+    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '');
+  }
+
+  it('auto falls back from blas to wasm with one log line when no BLAS library loads', () => {
+    const result = inChild({ LIGO_BLAS_LIBRARY: '/nonexistent/libopenblas.so.0' });
+    expect(result.name).toBe('wasm');
+    expect(result.tried).toContain('blas');
+    const lines = result.log.filter((l) => l.includes('blas'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/blas backend unavailable .*libopenblas.*falling back/);
+  });
+
+  it('forcing blas when no BLAS library loads is an error naming the library, with an install hint', () => {
+    const result = inChild({ LIGO_BACKEND: 'blas', LIGO_BLAS_LIBRARY: '/nonexistent/libblas.so' });
+    expect(result.error).toContain('LIGO_BACKEND blas');
+    expect(result.error).toContain('/nonexistent/libblas.so');
+    expect(result.hint).toContain('OpenBLAS');
   });
 
   it('auto mode passes webgpu over quietly when only lavapipe (or no Vulkan driver) is installed', async () => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forward } from '../../src/models/index.js';
+import { BLAS_UNAVAILABLE } from '../backend/blas_available.js';
 import { webGpuAvailability } from '../backend/webgpu_helpers.js';
 import { GOLDEN_CASES, loadGolden, maxAbsDiff, useBackend, weightsFrom } from './helpers.js';
 
@@ -11,6 +12,8 @@ const gpu = await webGpuAvailability();
 const BACKENDS = [
   { backend: 'wasm', skip: false, label: 'wasm' },
   { backend: 'cpu', skip: false, label: 'cpu' },
+  // Wherever a BLAS library loads (scripts/setup-blas.sh installs OpenBLAS in CI).
+  { backend: 'blas', skip: BLAS_UNAVAILABLE !== undefined, label: BLAS_UNAVAILABLE === undefined ? 'blas' : `blas, skipped: ${BLAS_UNAVAILABLE}` },
   // CI runs it on Mesa's lavapipe (scripts/setup-lavapipe.sh); skipped, with the reason, without an adapter.
   { backend: 'webgpu', skip: !gpu.ok, label: `webgpu, ${gpu.reason}` },
 ] as const;

@@ -24,7 +24,7 @@ export const GOLDEN_CASES = [
 ];
 
 /** Activates a backend; initBackend also registers the kernels and gradients tfjs lacks. */
-export async function useBackend(name: 'wasm' | 'cpu' | 'webgpu'): Promise<void> {
+export async function useBackend(name: 'wasm' | 'cpu' | 'blas' | 'webgpu'): Promise<void> {
   await initBackend({ backend: name });
 }
 

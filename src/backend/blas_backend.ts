@@ -1,0 +1,124 @@
+/**
+ * The 'blas' backend: tfjs-backend-cpu (tensors are ordinary typed arrays, so no 4 GiB heap
+ * ceiling as on wasm) with its matrix products sent to a native BLAS library's sgemm, and the
+ * other kernels that the learning phase spends its time in replaced by faster JS (BLAS_KERNELS).
+ * Every other kernel is tfjs-backend-cpu's own, registered again under this backend's name, so
+ * 'cpu' itself stays the untouched reference.
+ */
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import type { backend_util, KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { loadBlas, type BlasLibrary } from './blas_library.js';
+import { blasBatchMatMul } from './blas_matmul.js';
+import { JS_KERNELS } from './js_kernels/index.js';
+import { FloatPool } from './js_kernels/pool.js';
+
+export const BLAS_BACKEND_NAME = 'blas';
+
+let loaded: Promise<BlasLibrary> | undefined;
+
+/**
+ * Loads the BLAS library and registers the 'blas' backend and its kernels. Throws (and registers
+ * nothing) when no library loads. Idempotent: later calls return the first library.
+ */
+export async function registerBlasBackend(env: Record<string, string | undefined> = process.env): Promise<BlasLibrary> {
+  loaded ??= loadBlas(env).then((blas) => {
+    install(blas);
+    return blas;
+  });
+  loaded.catch(() => {
+    loaded = undefined;
+  });
+  return loaded;
+}
+
+/**
+ * Bytes of freed output arrays the blas backend keeps for reuse by default (see js_kernels/pool.ts):
+ * a quarter of the machine's memory, at most 8 GiB. Measured on bench:learn-cpu's batch 16 (about
+ * 3 GiB of live tensors at the peak): a 4 GiB pool ran 1.4-1.7x faster than a 1 GiB one, paired,
+ * since a step's arrays then come back from the pool instead of fresh memory. The pool adds at
+ * most this much to the process's memory on top of the live tensors.
+ */
+export const POOL_LIMIT_BYTES = Math.min(8 * 1024 ** 3, Math.floor(os.totalmem() / 4));
+
+/** Overrides POOL_LIMIT_BYTES, in MiB (0 turns reuse off). */
+export const BLAS_POOL_ENV_VAR = 'LIGO_BLAS_POOL_MIB';
+
+function poolLimit(env: Record<string, string | undefined>): number {
+  const value = env[BLAS_POOL_ENV_VAR];
+  if (value === undefined || value === '') return POOL_LIMIT_BYTES;
+  const mib = Number(value);
+  if (!Number.isFinite(mib) || mib < 0) throw new Error(`${BLAS_POOL_ENV_VAR} must be a number of MiB, got "${value}"`);
+  return mib * 1024 ** 2;
+}
+
+/** tfjs-backend-cpu's backend, with output arrays reused through a pool. */
+class BlasBackend extends MathBackendCPU {
+  readonly pool = new FloatPool(poolLimit(process.env));
+
+  constructor() {
+    super();
+    // Its first write prints a banner urging tfjs-node ("to speed things up dramatically"): not advice for this backend.
+    Object.assign(this, { firstUse: false });
+  }
+
+  /** A copy when the array is pooled: the caller may keep it after the tensor is freed and the array reused. */
+  override readSync(dataId: object): backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    return values instanceof Float32Array && this.pool.owns(values) ? values.slice() : values;
+  }
+
+  override disposeData(dataId: object, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const result = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) this.pool.give(values);
+    return result;
+  }
+}
+
+/**
+ * Wraps a tfjs-backend-cpu kernel so that an output which views a pooled array (its contiguous
+ * slices are subarrays of the input) gets its own copy: the pool may hand the input's array out
+ * again once the input is freed. Outputs that share an input's dataId (reshape) are the same tensor data and stay.
+ */
+function dealiasing(kernel: KernelFunc): KernelFunc {
+  return (args) => {
+    const result = kernel(args);
+    const backend = args.backend as unknown as BlasBackend;
+    if (!(backend.pool instanceof FloatPool)) return result;
+    const inputs = new Set(Object.values(args.inputs).map((t) => t?.dataId));
+    for (const out of Array.isArray(result) ? result : [result]) {
+      if (inputs.has(out.dataId)) continue;
+      const entry = backend.data.get(out.dataId);
+      if (entry !== undefined && entry.values instanceof Float32Array && backend.pool.owns(entry.values)) entry.values = entry.values.slice();
+    }
+    return result;
+  };
+}
+
+function install(blas: BlasLibrary): void {
+  if (!tf.findBackendFactory(BLAS_BACKEND_NAME)) {
+    // Priority 0: never tfjs's own default pick; ligo selects backends explicitly.
+    tf.registerBackend(BLAS_BACKEND_NAME, () => new BlasBackend(), 0);
+  }
+  const cpuKernel = (name: string): KernelFunc => {
+    const kernel = tf.getKernel(name, 'cpu');
+    if (kernel === undefined) throw new Error(`tfjs-backend-cpu has no ${name} kernel`);
+    return dealiasing(kernel.kernelFunc);
+  };
+  const replacements: KernelConfig[] = [
+    { kernelName: 'BatchMatMul', backendName: BLAS_BACKEND_NAME, kernelFunc: blasBatchMatMul(blas, cpuKernel('BatchMatMul')) },
+    ...Object.entries(JS_KERNELS).map(([kernelName, make]) => ({ kernelName, backendName: BLAS_BACKEND_NAME, kernelFunc: make(cpuKernel(kernelName)) })),
+  ];
+  const replaced = new Set(replacements.map((k) => k.kernelName));
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    if (replaced.has(config.kernelName)) continue;
+    if (tf.getKernel(config.kernelName, BLAS_BACKEND_NAME) !== undefined) continue;
+    tf.registerKernel({ ...config, backendName: BLAS_BACKEND_NAME, kernelFunc: dealiasing(config.kernelFunc) });
+  }
+  for (const config of replacements) {
+    if (tf.getKernel(config.kernelName, BLAS_BACKEND_NAME) !== undefined) tf.unregisterKernel(config.kernelName, BLAS_BACKEND_NAME);
+    tf.registerKernel(config);
+  }
+}
