@@ -14,7 +14,8 @@ import { blasBatchMatMul } from './blas_matmul.js';
 import { JS_KERNELS } from './js_kernels/index.js';
 import { FloatPool } from './js_kernels/pool.js';
 import { geluNewGradKernel, geluNewKernel } from './js_kernels/gelu.js';
-import { GELU_NEW_GRAD_KERNEL, GELU_NEW_KERNEL, registerFusedGradients } from './fused_ops.js';
+import { layerNormGradKernel, layerNormKernel } from './js_kernels/layer_norm.js';
+import { GELU_NEW_GRAD_KERNEL, GELU_NEW_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, registerFusedGradients } from './fused_ops.js';
 
 export const BLAS_BACKEND_NAME = 'blas';
 
@@ -124,6 +125,8 @@ function install(blas: BlasLibrary, fused: boolean): void {
     replacements.push(
       { kernelName: GELU_NEW_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewKernel },
       { kernelName: GELU_NEW_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewGradKernel },
+      { kernelName: LAYER_NORM_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormKernel },
+      { kernelName: LAYER_NORM_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormGradKernel },
     );
   }
   const replaced = new Set(replacements.map((k) => k.kernelName));

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../arch/dims.js';
-import { fusedGeluNew } from '../backend/fused_ops.js';
+import { fusedGeluNew, fusedLayerNorm } from '../backend/fused_ops.js';
 import type { LayerRunner } from './types.js';
 
 /**
@@ -18,8 +18,16 @@ export function positionIds(seqLen: number, maxPositions: number): tf.Tensor1D {
   return tf.range(0, seqLen, 1, 'int32');
 }
 
-/** LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. */
+/**
+ * LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. One fused kernel where
+ * the backend has one (backend/fused_ops.ts), else composed from stock ops.
+ */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  return fusedLayerNorm(x, weight, bias, eps) ?? layerNormComposed(x, weight, bias, eps);
+}
+
+/** LayerNorm from stock ops: the form every backend runs without a fused kernel, and the tests' reference. */
+export function layerNormComposed(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
   return tf.add(tf.mul(normed, weight), bias);

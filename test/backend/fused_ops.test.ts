@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { fusedGeluNew } from '../../src/backend/fused_ops.js';
+import { fusedGeluNew, fusedLayerNorm } from '../../src/backend/fused_ops.js';
 import { tanhFloat } from '../../src/backend/js_kernels/gelu.js';
 import { initBackend } from '../../src/backend/select.js';
-import { geluNew, geluNewComposed } from '../../src/models/layers.js';
+import { geluNew, geluNewComposed, layerNorm, layerNormComposed } from '../../src/models/layers.js';
 import { BLAS_UNAVAILABLE } from './blas_available.js';
 
 /** Max |a - b| over max(|b|, 1): relative where values are large, absolute near zero. */
@@ -62,12 +62,39 @@ describe.skipIf(BLAS_UNAVAILABLE !== undefined)(`fused gelu_new on blas${BLAS_UN
     tf.dispose([x, w, fused as tf.Tensor, composed]);
   });
 
+  it('LayerNorm: output and gradients (x, weight, bias) equal the composition of stock ops', async () => {
+    await initBackend({ backend: 'blas' });
+    const [rows, c] = [37, 96];
+    const x = tf.tensor3d(inputs(rows * c).map((v, i) => v * 0.3 + (i % c) * 0.05), [1, rows, c]);
+    const w = tf.tensor1d(inputs(c).map((v) => 1 + v * 0.05));
+    const b = tf.tensor1d(inputs(c).map((v) => v * 0.1));
+    const dyWeights = tf.tensor3d(inputs(rows * c).reverse(), [1, rows, c]);
+    const fused = fusedLayerNorm(x, w, b, 1e-5);
+    expect(fused).toBeDefined();
+    const composed = layerNormComposed(x, w, b, 1e-5);
+    expect(maxRelDiff(await (fused as tf.Tensor).data(), await composed.data())).toBeLessThan(1e-6);
+    const grads = (f: typeof layerNorm) => tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(f(xi, wi, bi, 1e-5), dyWeights)))([x, w, b]);
+    const before = tf.memory().numTensors;
+    const gFused = grads(layerNorm);
+    const gComposed = grads(layerNormComposed);
+    for (let i = 0; i < 3; i++) {
+      expect(gFused[i].shape).toEqual(gComposed[i].shape);
+      // dweight and dbias sum 37 rows: relative to their size, float32 summation order differs.
+      expect(maxRelDiff(await gFused[i].data(), await gComposed[i].data())).toBeLessThan(i === 0 ? 1e-6 : 2e-6);
+    }
+    tf.dispose([...gFused, ...gComposed]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w, b, dyWeights, fused as tf.Tensor, composed]);
+  });
+
   it('is absent on the backends without a fused kernel, which compose it', async () => {
     for (const backend of ['wasm', 'cpu']) {
       await initBackend({ backend });
-      const x = tf.tensor1d([0.5, -1]);
+      const x = tf.tensor2d([0.5, -1], [1, 2]);
+      const w = tf.tensor1d([1, 1]);
       expect(fusedGeluNew(x)).toBeUndefined();
-      tf.dispose(x);
+      expect(fusedLayerNorm(x, w, w, 1e-5)).toBeUndefined();
+      tf.dispose([x, w]);
     }
   });
 });
