@@ -1,5 +1,5 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { cpuValues, outputArray, type CpuBackend } from '../cpu_data.js';
+import { floatInput, outputArray, type CpuBackend } from '../cpu_data.js';
 
 /**
  * gelu_new (HF NewGELUActivation) in one pass forward and one backward, where the composed form
@@ -69,11 +69,6 @@ export function geluNewBackward(dy: Float32Array, x: Float32Array, out: Float32A
   }
 }
 
-function floatInput(backend: CpuBackend, t: TensorInfo | undefined, kernel: string): Float32Array {
-  const values = t === undefined ? undefined : cpuValues(backend, t);
-  if (values === undefined) throw new Error(`${kernel}: expected a float32 input`);
-  return values;
-}
 
 /** The forward kernel: inputs { x }. */
 export const geluNewKernel: KernelFunc = (args) => {

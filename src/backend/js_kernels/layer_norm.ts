@@ -1,5 +1,5 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { cpuValues, outputArray, type CpuBackend } from '../cpu_data.js';
+import { floatInput, outputArray, type CpuBackend } from '../cpu_data.js';
 
 /**
  * LayerNorm over the last axis (biased variance, as torch.nn.LayerNorm) in one kernel each way,
@@ -58,11 +58,6 @@ export function layerNormBackward(dy: Float32Array, x: Float32Array, w: Float32A
   db.set(dbSum);
 }
 
-function floatInput(backend: CpuBackend, t: TensorInfo | undefined, kernel: string): Float32Array {
-  const values = t === undefined ? undefined : cpuValues(backend, t);
-  if (values === undefined) throw new Error(`${kernel}: expected a float32 input`);
-  return values;
-}
 
 function epsilon(attrs: unknown): number {
   const eps = (attrs as { eps?: unknown } | undefined)?.eps;
