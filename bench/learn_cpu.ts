@@ -9,6 +9,7 @@
  *     4 GiB wasm heap as one batch);
  *   - wasm, --batch-size 16: checked against the memory estimate only (refused, as grow refuses it);
  *   - blas, --batch-size 4 --grad-accum 4: the same work as today's path;
+ *   - blas, --batch-size 16, fused kernels off (LIGO_BLAS_FUSED=0): the blas path before fused GELU;
  *   - blas, --batch-size 16: one batch of 16 x 128.
  * Each child runs one warm-up step, then --steps optimizer steps through learnOperator, and reports
  * tokens/s, the peak of live tensor bytes (bench/lib/tensor_meter.ts) and the process's peak RSS.
@@ -33,12 +34,15 @@ interface Config {
   backend: string;
   batchSize: number;
   gradAccum: number;
+  /** Extra environment of the child (LIGO_BLAS_FUSED=0: the ops models compose, without fused kernels). */
+  env?: Record<string, string>;
 }
 
 const CONFIGS: Config[] = [
   { label: 'today: wasm, batch 4 x grad-accum 4', backend: 'wasm', batchSize: 4, gradAccum: 4 },
   { label: 'wasm, batch 16', backend: 'wasm', batchSize: 16, gradAccum: 1 },
   { label: 'blas, batch 4 x grad-accum 4', backend: 'blas', batchSize: 4, gradAccum: 4 },
+  { label: 'blas, batch 16, unfused (before)', backend: 'blas', batchSize: 16, gradAccum: 1, env: { LIGO_BLAS_FUSED: '0' } },
   { label: 'blas, batch 16', backend: 'blas', batchSize: 16, gradAccum: 1 },
 ];
 
@@ -76,7 +80,7 @@ async function child(c: Config): Promise<ChildResult> {
 function runChild(c: Config): ChildResult {
   const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(CONFIGS.indexOf(c)), '--steps', String(STEPS)], {
     encoding: 'utf8',
-    env: { ...process.env, LIGO_BACKEND: '' },
+    env: { ...process.env, LIGO_BACKEND: '', ...c.env },
     maxBuffer: 64 * 1024 * 1024,
   });
   const last = run.stdout.trim().split('\n').pop() ?? '';

@@ -13,6 +13,9 @@ import { loadBlas, type BlasLibrary } from './blas_library.js';
 import { blasBatchMatMul } from './blas_matmul.js';
 import { JS_KERNELS } from './js_kernels/index.js';
 import { FloatPool } from './js_kernels/pool.js';
+import { geluNewGradKernel, geluNewKernel } from './js_kernels/gelu.js';
+import { layerNormGradKernel, layerNormKernel } from './js_kernels/layer_norm.js';
+import { GELU_NEW_GRAD_KERNEL, GELU_NEW_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, registerFusedGradients } from './fused_ops.js';
 
 export const BLAS_BACKEND_NAME = 'blas';
 
@@ -24,7 +27,7 @@ let loaded: Promise<BlasLibrary> | undefined;
  */
 export async function registerBlasBackend(env: Record<string, string | undefined> = process.env): Promise<BlasLibrary> {
   loaded ??= loadBlas(env).then((blas) => {
-    install(blas);
+    install(blas, env[BLAS_FUSED_ENV_VAR] !== '0');
     return blas;
   });
   loaded.catch(() => {
@@ -52,6 +55,12 @@ function poolLimit(env: Record<string, string | undefined>): number {
   if (!Number.isFinite(mib) || mib < 0) throw new Error(`${BLAS_POOL_ENV_VAR} must be a number of MiB, got "${value}"`);
   return mib * 1024 ** 2;
 }
+
+/**
+ * Set to 0 to leave the fused ops (fused_ops.ts) off the blas backend, so that models compose them
+ * from stock ops as on every other backend (bench:learn-cpu measures both in one run).
+ */
+export const BLAS_FUSED_ENV_VAR = 'LIGO_BLAS_FUSED';
 
 /** tfjs-backend-cpu's backend, with output arrays reused through a pool. */
 class BlasBackend extends MathBackendCPU {
@@ -97,7 +106,7 @@ function dealiasing(kernel: KernelFunc): KernelFunc {
   };
 }
 
-function install(blas: BlasLibrary): void {
+function install(blas: BlasLibrary, fused: boolean): void {
   if (!tf.findBackendFactory(BLAS_BACKEND_NAME)) {
     // Priority 0: never tfjs's own default pick; ligo selects backends explicitly.
     tf.registerBackend(BLAS_BACKEND_NAME, () => new BlasBackend(), 0);
@@ -111,6 +120,15 @@ function install(blas: BlasLibrary): void {
     { kernelName: 'BatchMatMul', backendName: BLAS_BACKEND_NAME, kernelFunc: blasBatchMatMul(blas, cpuKernel('BatchMatMul')) },
     ...Object.entries(JS_KERNELS).map(([kernelName, make]) => ({ kernelName, backendName: BLAS_BACKEND_NAME, kernelFunc: make(cpuKernel(kernelName)) })),
   ];
+  if (fused) {
+    registerFusedGradients();
+    replacements.push(
+      { kernelName: GELU_NEW_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewKernel },
+      { kernelName: GELU_NEW_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewGradKernel },
+      { kernelName: LAYER_NORM_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormKernel },
+      { kernelName: LAYER_NORM_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormGradKernel },
+    );
+  }
   const replaced = new Set(replacements.map((k) => k.kernelName));
   for (const config of tf.getKernelsForBackend('cpu')) {
     if (replaced.has(config.kernelName)) continue;

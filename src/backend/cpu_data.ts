@@ -29,3 +29,10 @@ export function cpuValues(backend: CpuBackend, t: TensorInfo): Float32Array | un
   const values = backend.data.get(t.dataId)?.values;
   return values instanceof Float32Array ? values : undefined;
 }
+
+/** The float32 values of a kernel's input; throws (naming the kernel) for a missing or other-dtype input. */
+export function floatInput(backend: CpuBackend, t: TensorInfo | undefined, kernel: string): Float32Array {
+  const values = t === undefined ? undefined : cpuValues(backend, t);
+  if (values === undefined) throw new Error(`${kernel}: expected a float32 input`);
+  return values;
+}

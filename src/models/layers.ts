@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../arch/dims.js';
+import { fusedGeluNew, fusedLayerNorm } from '../backend/fused_ops.js';
 import type { LayerRunner } from './types.js';
 
 /**
@@ -17,8 +18,16 @@ export function positionIds(seqLen: number, maxPositions: number): tf.Tensor1D {
   return tf.range(0, seqLen, 1, 'int32');
 }
 
-/** LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. */
+/**
+ * LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. One fused kernel where
+ * the backend has one (backend/fused_ops.ts), else composed from stock ops.
+ */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  return fusedLayerNorm(x, weight, bias, eps) ?? layerNormComposed(x, weight, bias, eps);
+}
+
+/** LayerNorm from stock ops: the form every backend runs without a fused kernel, and the tests' reference. */
+export function layerNormComposed(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
   return tf.add(tf.mul(normed, weight), bias);
@@ -61,8 +70,16 @@ export function conv1d(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Te
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_CUBIC = 0.044715;
 
-/** HF NewGELUActivation (`gelu_new`): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+/**
+ * HF NewGELUActivation (`gelu_new`): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). One fused
+ * kernel where the backend has one (backend/fused_ops.ts), else composed from stock ops.
+ */
 export function geluNew(x: tf.Tensor): tf.Tensor {
+  return fusedGeluNew(x) ?? geluNewComposed(x);
+}
+
+/** gelu_new from stock ops: the form every backend runs without a fused kernel, and the tests' reference. */
+export function geluNewComposed(x: tf.Tensor): tf.Tensor {
   const cube = tf.mul(tf.mul(x, x), x);
   const inner = tf.mul(tf.add(x, tf.mul(cube, GELU_CUBIC)), SQRT_2_OVER_PI);
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));

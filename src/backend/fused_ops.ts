@@ -1,0 +1,50 @@
+/**
+ * Fused ops: one kernel for what models/ composes from several tfjs ops, registered only on the
+ * backends that have a kernel for it (blas: js_kernels/gelu.ts). Model code asks for the fused op
+ * and gets undefined where the active backend has none, and then composes it as before, so every
+ * other backend runs the tested composition, and no model code names a backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+
+/** Kernel names (tfjs's registry is global: prefixed so they never meet a stock kernel). */
+export const GELU_NEW_KERNEL = 'LigoGeluNew';
+export const GELU_NEW_GRAD_KERNEL = 'LigoGeluNewGrad';
+export const LAYER_NORM_KERNEL = 'LigoLayerNorm';
+export const LAYER_NORM_GRAD_KERNEL = 'LigoLayerNormGrad';
+
+/** Registers the fused ops' gradients (backend-independent: each calls its gradient kernel). Idempotent. */
+export function registerFusedGradients(): void {
+  if (tf.getGradient(GELU_NEW_KERNEL) !== undefined) return;
+  tf.registerGradient({
+    kernelName: GELU_NEW_KERNEL,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(GELU_NEW_GRAD_KERNEL, { dy: dy as Tensor, x: saved[0] }) as Tensor }),
+  });
+  tf.registerGradient({
+    kernelName: LAYER_NORM_KERNEL,
+    inputsToSave: ['x', 'weight'],
+    gradFunc: (dy, saved, attrs) => {
+      // One kernel computes all three; each input's closure takes its own.
+      const [dx, dw, db] = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy: dy as Tensor, x: saved[0], weight: saved[1] }, attrs as unknown as NamedAttrMap) as Tensor[];
+      return { x: () => dx, weight: () => dw, bias: () => db };
+    },
+  });
+}
+
+/** gelu_new of a float32 x in one kernel, or undefined when the active backend has no such kernel. */
+export function fusedGeluNew(x: Tensor): Tensor | undefined {
+  if (x.dtype !== 'float32' || tf.getKernel(GELU_NEW_KERNEL, tf.getBackend()) === undefined) return undefined;
+  return tf.engine().runKernel(GELU_NEW_KERNEL, { x }) as Tensor;
+}
+
+/**
+ * LayerNorm over the last axis of a float32 x with [C] weight and bias in one kernel, or undefined
+ * when the active backend has no such kernel (or the operands are not of that form).
+ */
+export function fusedLayerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps: number): Tensor | undefined {
+  const c = x.shape[x.rank - 1];
+  const plain = [x, weight, bias].every((t) => t.dtype === 'float32') && weight.rank === 1 && bias.rank === 1 && weight.shape[0] === c && bias.shape[0] === c;
+  if (!plain || c === 0 || tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend()) === undefined) return undefined;
+  return tf.engine().runKernel(LAYER_NORM_KERNEL, { x, weight, bias }, { eps }) as Tensor;
+}
