@@ -1,9 +1,10 @@
 /**
  * Checks src/growth/estimate.ts against measurement (`npm run bench:estimate`): grows random small
  * GPT-2, Llama, Gemma, BERT, GPT-NeoX and Phi-3 plans, runs one learnOperator step on the wasm
- * backend with the tensor meter on, and prints estimate / measured peak of live tensor bytes per
- * family. This is how the coefficients in estimate.ts were fitted; rerun it when the forward
- * passes or the learning loop change. Options: --configs N (default 36), --seed S, --families a,b (default all).
+ * backend (or --backend) with the tensor meter on, and prints estimate / measured peak of live
+ * tensor bytes per family, the estimate for that backend (its fused ops). This is how the
+ * coefficients in estimate.ts were fitted; rerun it when the forward passes or the learning loop
+ * change. Options: --configs N (default 36), --seed S, --families a,b (default all), --backend B (default wasm).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
@@ -24,7 +25,7 @@ const FAMILIES = ['gpt2', 'llama', 'bert', 'gemma', 'gpt_neox', 'phi3'] as const
 const chosen = argValue('--families', FAMILIES.join(',')).split(',');
 const families = FAMILIES.filter((f) => chosen.includes(f));
 
-await initBackend({ backend: 'wasm' });
+const backend = await initBackend({ backend: argValue('--backend', 'wasm') });
 const meter = startTensorMeter();
 const r = createRng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -71,14 +72,14 @@ for (let i = 0; i < CONFIGS; i++) {
   });
   // The source and the operator were live before; the estimate counts them.
   const measured = meter.peak() - before + FLOAT32_BYTES * (plan.parameters.source + plan.parameters.operator);
-  const estimate = estimateLearningMemory(plan, { batchSize: B, seqLen: T, gradAccum }).totalBytes;
+  const estimate = estimateLearningMemory(plan, { batchSize: B, seqLen: T, gradAccum }, backend.name).totalBytes;
   rows.push({ family, B, T, gradAccum, layers: target.numLayers, width: target.hiddenSize, estimate, measured, ratio: estimate / measured });
   operator.dispose();
   tf.dispose([...weights.values()]);
 }
 meter.stop();
 const measuredFamilies = [...new Set(rows.map((x) => x.family))];
-console.log(`estimate / measured peak of live tensor bytes, ${rows.length} random plans, one learnOperator step each:`);
+console.log(`estimate / measured peak of live tensor bytes on ${backend.name}, ${rows.length} random plans, one learnOperator step each:`);
 printTable([
   ['family', 'plans', 'min', 'median', 'max'],
   ...measuredFamilies.map((f) => {
@@ -86,4 +87,4 @@ printTable([
     return [f, String(ratios.length), fmt(Math.min(...ratios), 2), fmt(median(ratios), 2), fmt(Math.max(...ratios), 2)];
   }),
 ]);
-console.log(`wrote ${await writeResult('estimate', { benchmark: 'estimate', date: new Date().toISOString(), seed: SEED, rows })}`);
+console.log(`wrote ${await writeResult(backend.name === 'wasm' ? 'estimate' : `estimate_${backend.name}`, { benchmark: 'estimate', date: new Date().toISOString(), backend: backend.name, seed: SEED, rows })}`);

@@ -131,7 +131,7 @@ async function bench(): Promise<void> {
   const batch = (): tf.Tensor2D => growth.batch(BATCH);
 
   // A tensor past the backend's per-buffer limit (webgpu) would fail or, worse, compute garbage.
-  const largest = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }).largestTensorBytes;
+  const largest = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }, backend.name).largestTensorBytes;
   const tensorLimit = backend.profile.tensorLimit;
   if (tensorLimit !== undefined && largest > tensorLimit.bytes) {
     throw new Error(`the largest tensor takes ${formatBytes(largest)}, more than ${formatBytes(tensorLimit.bytes)} (${tensorLimit.reason}); lower --batch-size or --seq-len`);
@@ -161,7 +161,7 @@ async function bench(): Promise<void> {
   bytesBefore.push(meter.live());
   const tokensPerSecond = median(runs.map((r) => r.tokensPerSecond));
   const stepSeconds = tokensPerStep / tokensPerSecond;
-  const estimate = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE });
+  const estimate = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }, backend.name);
 
   // 2. One step taken apart.
   log('step breakdown...');

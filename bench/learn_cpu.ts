@@ -59,7 +59,7 @@ const learnOptions = (c: Config, steps: number): LearnOptions => ({ steps, lr: 1
 
 async function child(c: Config): Promise<ChildResult> {
   const backend = await initBackend({ backend: c.backend });
-  const estimate = estimateLearningMemory(gpt2GrowthPlan(SHAPE), { batchSize: c.batchSize, seqLen: SHAPE.seqLen, gradAccum: c.gradAccum });
+  const estimate = estimateLearningMemory(gpt2GrowthPlan(SHAPE), { batchSize: c.batchSize, seqLen: SHAPE.seqLen, gradAccum: c.gradAccum }, backend.name);
   const limit = learningMemoryLimit(backend.name);
   if (estimate.totalBytes > limit.bytes) {
     return { backend: backend.name, estimateBytes: estimate.totalBytes, refused: `needs about ${formatBytes(estimate.totalBytes)}, more than ${formatBytes(limit.bytes)} (${limit.reason})` };

@@ -36,7 +36,7 @@ const rss = (): number => process.memoryUsage().rss;
 async function bench(): Promise<void> {
   const backend = await initBackend({ backend: BACKEND, log });
   const plan = gpt2GrowthPlan(SHAPE);
-  const estimate = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SHAPE.seqLen, gradAccum: 1, recompute: RECOMPUTE });
+  const estimate = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SHAPE.seqLen, gradAccum: 1, recompute: RECOMPUTE }, backend.name);
   const limit = learningMemoryLimit(backend.name);
   console.log(
     `GPT-2 ${SHAPE.source.layers}x${SHAPE.source.width} -> ${plan.target.numLayers}x${plan.target.hiddenSize} (${fmt(plan.parameters.source / 1e6, 1)}M -> ${fmt(plan.parameters.target / 1e6, 1)}M parameters, ` +

@@ -12,7 +12,7 @@ export const bert: ArchitectureDescription = {
   preNorm: false,
   capabilities: { headDim: false, gqa: false, rotary: false, bias: 'always' },
   // Post-LN blocks carry more LayerNorms and biases on [B,T,C].
-  activationCost: { hidden: 115, ffn: 28, scores: 8 },
+  activationCost: { hidden: 115, ffn: 28, scores: 8, fusable: { layerNorm: 2, geluNew: 1 } },
   pipelineTag: 'fill-mask',
   preservation: defaultPreservation(false),
   tensors: [

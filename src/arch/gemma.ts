@@ -36,7 +36,7 @@ export const gemma: ArchitectureDescription = {
   modelTypes: ['gemma'],
   // GeGLU's tanh gelu is more elementwise ops on [B,T,F] than SwiGLU's SiLU, and the 1 + w gains and
   // the embedding scale add a few [B,T,C]: bench:estimate --families gemma gives 1.00-1.27 (median 1.04).
-  activationCost: { ...llama.activationCost, hidden: 84, ffn: 28 },
+  activationCost: { ...llama.activationCost, hidden: 84, ffn: 28, fusable: { geluNew: 1 } },
   preservation: { ...defaultPreservation(true), storedTransform },
   tensors: llama.tensors.map((t) => (t.normGain ? { ...t, init: 'zeros' as const } : t)),
   readDims(config, file) {

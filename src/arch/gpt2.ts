@@ -20,7 +20,7 @@ export const gpt2: ArchitectureDescription = {
   preNorm: true,
   capabilities: { headDim: false, gqa: false, rotary: false, bias: 'always' },
   // gelu_new is nine elementwise ops on [B,T,F].
-  activationCost: { hidden: 75, ffn: 32, scores: 11 },
+  activationCost: { hidden: 75, ffn: 32, scores: 11, fusable: { layerNorm: 2, geluNew: 1 } },
   pipelineTag: 'text-generation',
   preservation: defaultPreservation(true),
   tensors: [

@@ -26,7 +26,7 @@ export const gptNeox: ArchitectureDescription = {
   capabilities: { headDim: false, gqa: false, rotary: true, bias: 'config' },
   // GPT-2's counts plus the fused q|k|v split and the partial-rotary slices and concats, rounded up;
   // bench:estimate --families gpt_neox,phi3 (16 plans): estimate / measured 1.05-1.29, median 1.13.
-  activationCost: { hidden: 90, ffn: 32, scores: 11 },
+  activationCost: { hidden: 90, ffn: 32, scores: 11, fusable: { layerNorm: 2, geluNew: 1 } },
   pipelineTag: 'text-generation',
   // Pre-norm, and with a parallel residual a layer adds attn + mlp to its input: zeroing both
   // output projections (attention.dense, mlp.dense_4h_to_h and their biases) still makes a repeat

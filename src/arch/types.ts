@@ -117,6 +117,13 @@ export interface ActivationCost {
   hidden: number;
   ffn: number;
   scores: number;
+  /**
+   * Uses per layer of ops a backend may fuse (backend/profile.ts fusedOps): LayerNorms over
+   * [B,T,C], and gelu_new over [B,T,F] (counted only when the model's activation is gelu_new or
+   * gelu_pytorch_tanh). hidden/ffn count them composed; on a backend that fuses them the
+   * estimate subtracts what fusion saves (backend/fused_ops.ts FUSED_OP_KEPT).
+   */
+  fusable?: { layerNorm?: number; geluNew?: number };
 }
 
 /**

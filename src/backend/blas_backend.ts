@@ -13,6 +13,7 @@ import { loadBlas, type BlasLibrary } from './blas_library.js';
 import { blasBatchMatMul } from './blas_matmul.js';
 import { JS_KERNELS } from './js_kernels/index.js';
 import { FloatPool } from './js_kernels/pool.js';
+import { BLAS_FUSED_ENV_VAR } from './profile.js';
 import { geluNewGradKernel, geluNewKernel } from './js_kernels/gelu.js';
 import { layerNormGradKernel, layerNormKernel } from './js_kernels/layer_norm.js';
 import { GELU_NEW_GRAD_KERNEL, GELU_NEW_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, registerFusedGradients } from './fused_ops.js';
@@ -56,11 +57,7 @@ function poolLimit(env: Record<string, string | undefined>): number {
   return mib * 1024 ** 2;
 }
 
-/**
- * Set to 0 to leave the fused ops (fused_ops.ts) off the blas backend, so that models compose them
- * from stock ops as on every other backend (bench:learn-cpu measures both in one run).
- */
-export const BLAS_FUSED_ENV_VAR = 'LIGO_BLAS_FUSED';
+export { BLAS_FUSED_ENV_VAR };
 
 /** tfjs-backend-cpu's backend, with output arrays reused through a pool. */
 class BlasBackend extends MathBackendCPU {

@@ -6,6 +6,23 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
+import type { FusedOp } from './profile.js';
+
+/**
+ * Tensors the size of an op's input that one use keeps alive through a forward+backward pass
+ * (tfjs keeps every forward output until the forward ends and every gradient until the backward
+ * ends), not counting the input itself. Fused, from the gradient registrations below: GELU saves
+ * only x and LayerNorm x and its [C] weight (inputs, alive anyway), so each keeps its output and
+ * the gradient of its input: 2 (LayerNorm's dweight and dbias are [C], negligible). Composed
+ * (models/layers.ts geluNewComposed, layerNormComposed), measured on tfjs-backend-cpu as the peak of
+ * live buffers of tf.grad through one use, less the fused form's peak in the same harness plus 2:
+ * GELU's nine forward outputs and their gradients, 19; LayerNorm's moments, centred and scaled
+ * tensors and their broadcast gradients, 14.
+ */
+export const FUSED_OP_KEPT: Readonly<Record<FusedOp, { composed: number; fused: number }>> = {
+  geluNew: { composed: 19, fused: 2 },
+  layerNorm: { composed: 14, fused: 2 },
+};
 
 /** Kernel names (tfjs's registry is global: prefixed so they never meet a stock kernel). */
 export const GELU_NEW_KERNEL = 'LigoGeluNew';

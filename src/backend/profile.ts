@@ -15,7 +15,19 @@ export type BackendName = 'tensorflow' | 'wasm' | 'blas' | 'cpu' | 'webgpu';
  * anyway: tensors silently overwrite each other rather than fail, so the learning phase's estimate
  * is checked against it before the run, and wasm_heap_guard.ts turns a failed allocation into an error.
  */
+/**
+ * Set to 0 to leave the fused ops (fused_ops.ts) off the blas backend, so that models compose them
+ * from stock ops as on every other backend (bench:learn-cpu measures both in one run).
+ */
+export const BLAS_FUSED_ENV_VAR = 'LIGO_BLAS_FUSED';
+
 export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3 - 64 * 1024;
+
+/**
+ * Ops models/ composes from stock tfjs ops that a backend may run as one fused kernel instead
+ * (fused_ops.ts): 'geluNew' (gelu_new / gelu_pytorch_tanh), 'layerNorm' (LayerNorm over the last axis).
+ */
+export type FusedOp = 'geluNew' | 'layerNorm';
 
 export interface BackendProfile {
   name: BackendName;
@@ -29,6 +41,11 @@ export interface BackendProfile {
    * is tested everywhere; this list says why it looks the way it does.
    */
   kernelQuirks: readonly string[];
+  /**
+   * Ops this backend runs as one fused kernel (fused_ops.ts registers them): they keep fewer
+   * tensors for backprop than the composed form, and the learning-memory estimate counts that.
+   */
+  fusedOps: readonly FusedOp[];
   /** 'software': computes on the CPU (slow for large models); 'hardware': on a GPU or accelerator. */
   device: 'software' | 'hardware';
   /**
@@ -47,7 +64,7 @@ const WEBGPU_KERNEL_QUIRKS: readonly string[] = [
 
 /** One profile per backend ligo can start: a backend added to BackendName fails to compile until it has one. */
 export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
-  tensorflow: { name: 'tensorflow', missingKernels: [], kernelQuirks: [], device: 'hardware' },
+  tensorflow: { name: 'tensorflow', missingKernels: [], kernelQuirks: [], fusedOps: [], device: 'hardware' },
   wasm: {
     name: 'wasm',
     memoryLimit: { bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' },
@@ -57,14 +74,16 @@ export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
       'GatherV2 ignores batchDims (tfjs 4.22 gives zeros for gather(x, t, 1, 1)): gather flat indices instead',
       'OneHot with a float32 output writes integer bits: take int32 and cast',
     ],
+    fusedOps: [],
     device: 'software',
   },
   // tfjs-backend-cpu's kernels and memory (ordinary JS typed arrays: no ceiling below the machine's
-  // memory), matrix products in a native BLAS library (blas_backend.ts).
-  blas: { name: 'blas', missingKernels: [], kernelQuirks: [], device: 'software' },
-  cpu: { name: 'cpu', missingKernels: [], kernelQuirks: [], device: 'software' },
+  // memory), matrix products in a native BLAS library (blas_backend.ts), GELU and LayerNorm fused
+  // (js_kernels/gelu.ts, layer_norm.ts).
+  blas: { name: 'blas', missingKernels: [], kernelQuirks: [], fusedOps: ['geluNew', 'layerNorm'], device: 'software' },
+  cpu: { name: 'cpu', missingKernels: [], kernelQuirks: [], fusedOps: [], device: 'software' },
   // Refined by webGpuProfile once an adapter is known (initBackend does it).
-  webgpu: { name: 'webgpu', missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS, device: 'hardware' },
+  webgpu: { name: 'webgpu', missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS, fusedOps: [], device: 'hardware' },
 };
 
 /**
@@ -76,7 +95,7 @@ export function webGpuProfile(adapter: Pick<WebGpuAdapter, 'software' | 'limits'
     bytes: Math.min(adapter.limits.maxStorageBufferBindingSize, adapter.limits.maxBufferSize),
     reason: "the WebGPU adapter's largest storage buffer",
   };
-  const kernels = { missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS };
+  const kernels = { missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS, fusedOps: [] };
   if (adapter.software) return { name: 'webgpu', ...kernels, device: 'software', tensorLimit };
   return {
     name: 'webgpu',
@@ -87,7 +106,12 @@ export function webGpuProfile(adapter: Pick<WebGpuAdapter, 'software' | 'limits'
   };
 }
 
-/** The profile of a backend by its tfjs name; an unknown backend gets no limits and no known gaps. */
-export function backendProfile(name: string): BackendProfile {
-  return name in BACKEND_PROFILES ? BACKEND_PROFILES[name as BackendName] : { name: name as BackendName, missingKernels: [], kernelQuirks: [], device: 'hardware' };
+/**
+ * The profile of a backend by its tfjs name; an unknown backend gets no limits and no known gaps.
+ * blas with LIGO_BLAS_FUSED=0 (blas_backend.ts) registers no fused ops, and its profile says so.
+ */
+export function backendProfile(name: string, env: Record<string, string | undefined> = process.env): BackendProfile {
+  if (!(name in BACKEND_PROFILES)) return { name: name as BackendName, missingKernels: [], kernelQuirks: [], fusedOps: [], device: 'hardware' };
+  const profile = BACKEND_PROFILES[name as BackendName];
+  return name === 'blas' && env[BLAS_FUSED_ENV_VAR] === '0' ? { ...profile, fusedOps: [] } : profile;
 }

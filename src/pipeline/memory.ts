@@ -6,7 +6,7 @@ import type { GrowEvent } from './options.js';
 
 /** Says what the learning phase will need and refuses to start one that cannot fit. */
 export function checkLearningMemory(plan: GrowthPlan, shape: LearningShape, backend: string | BackendProfile, progress: (e: GrowEvent) => void): void {
-  const estimate = estimateLearningMemory(plan, shape);
+  const estimate = estimateLearningMemory(plan, shape, backend);
   const limit = learningMemoryLimit(backend);
   const parts = `source ${formatBytes(estimate.sourceBytes)}, operator ${formatBytes(estimate.operatorBytes)}, optimizer ${formatBytes(estimate.optimizerBytes)}, grown model ${formatBytes(estimate.grownBytes)}, activations ${formatBytes(estimate.activationBytes)}`;
   progress({ phase: 'load', message: `learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts})` });

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import { descriptionOf } from '../arch/resolve.js';
+import { FUSED_OP_KEPT } from '../backend/fused_ops.js';
 import { backendProfile, type BackendProfile } from '../backend/profile.js';
 import { operatorShapes } from '../growth/operator.js';
 import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/plan.js';
@@ -41,6 +42,11 @@ import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/p
  * GPT-2, Llama and BERT growth plans (1-6 source layers grown up to 2x in depth and 1.5-2x in
  * width, 96-256 wide, B 1-8, T 16-256, V 256-3000) and rounded up: estimate / measured was
  * 0.93-1.22, median 1.07. bench/learn.ts prints both again for its configuration.
+ *
+ * Those a_* count GELU and LayerNorm composed from stock ops. On a backend whose profile lists them
+ * in fusedOps (blas), each use per layer (the family's activationCost.fusable) keeps
+ * FUSED_OP_KEPT's fused count of input-sized tensors instead of the composed one, and a_C / a_F
+ * drop by the difference: GPT-2 on blas by 2 * 12 for its two LayerNorms and a_F by 17 for gelu_new.
  */
 
 /** The learning phase computes in float32 whatever the checkpoint's dtype. */
@@ -163,12 +169,33 @@ function largestLayer(plan: GrowthPlan, measure: (tensors: readonly PlannedTenso
   return Math.max(0, ...[...tensorsByLayer(plan.tensors).values()].map(measure));
 }
 
-/** Peak float32 memory of the learning phase for this plan at B x T (see the formula above). */
-export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): MemoryEstimate {
+/**
+ * Floats per layer and token that the backend's fused ops save against the composed forms the
+ * activation costs count (FUSED_OP_KEPT per use, times the uses per layer).
+ */
+export function fusedSavings(target: GrowthPlan['target'], profile: BackendProfile): number {
+  const uses = descriptionOf(target.family).activationCost.fusable ?? {};
+  let floats = 0;
+  for (const op of profile.fusedOps) {
+    const kept = FUSED_OP_KEPT[op];
+    const saved = kept.composed - kept.fused;
+    if (op === 'layerNorm') floats += (uses.layerNorm ?? 0) * saved * target.hiddenSize;
+    else if (target.activation === 'gelu_new' || target.activation === 'gelu_pytorch_tanh') floats += (uses.geluNew ?? 0) * saved * target.intermediateSize;
+  }
+  return floats;
+}
+
+/**
+ * Peak float32 memory of the learning phase for this plan at B x T (see the formula above), on
+ * `backend` (a tfjs name or a profile; its fusedOps lower the activations). Without one: the
+ * composed ops every backend without fused kernels runs.
+ */
+export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape, backend?: string | BackendProfile): MemoryEstimate {
   const { batchSize: B, seqLen: T, gradAccum } = shape;
   const { hiddenSize: C, intermediateSize: F, numHeads: H, numLayers: L, vocabSize: V, family } = plan.target;
   // Per layer and token, floats alive at the peak of forward+backward in units of C, F and H*T: a family fact.
   const a = descriptionOf(family).activationCost;
+  const profile = backend === undefined ? undefined : typeof backend === 'string' ? backendProfile(backend) : backend;
   const gradientBuffers = gradAccum > 1 ? 3 : 2;
   const sourceBytes = FLOAT32_BYTES * plan.parameters.source;
   const operatorBytes = FLOAT32_BYTES * plan.parameters.operator;
@@ -183,7 +210,7 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape): 
   // --recompute: layers materialize their own weights when they run, so besides the tensors
   // outside the layers only one layer's grown weights exist at a time.
   const grownBytes = shape.recompute ? grownOf(plan.tensors.filter((t) => t.layer === undefined)) + largestLayer(plan, grownOf) : grownOf(plan.tensors);
-  const perLayer = a.hidden * C + a.ffn * F + a.scores * H * T;
+  const perLayer = a.hidden * C + a.ffn * F + a.scores * H * T - (profile === undefined ? 0 : fusedSavings(plan.target, profile));
   const perToken = (shape.recompute ? L * RECOMPUTE_KEPT * C + perLayer : L * perLayer) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;
   const largest = Math.max(0, ...[...operatorShapes(plan).values()].map(([rows, cols]) => rows * cols));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { fusedGeluNew, fusedLayerNorm } from '../../src/backend/fused_ops.js';
+import { fusedGeluNew, fusedLayerNorm, GELU_NEW_KERNEL, LAYER_NORM_KERNEL } from '../../src/backend/fused_ops.js';
+import { backendProfile } from '../../src/backend/profile.js';
 import { tanhFloat } from '../../src/backend/js_kernels/gelu.js';
 import { initBackend } from '../../src/backend/select.js';
 import { geluNew, geluNewComposed, layerNorm, layerNormComposed } from '../../src/models/layers.js';
@@ -85,6 +86,15 @@ describe.skipIf(BLAS_UNAVAILABLE !== undefined)(`fused gelu_new on blas${BLAS_UN
     tf.dispose([...gFused, ...gComposed]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w, b, dyWeights, fused as tf.Tensor, composed]);
+  });
+
+  it("matches each backend profile's fusedOps (what the memory estimate counts)", async () => {
+    const kernels = { geluNew: GELU_NEW_KERNEL, layerNorm: LAYER_NORM_KERNEL };
+    for (const backend of ['blas', 'wasm', 'cpu']) {
+      await initBackend({ backend });
+      const registered = (Object.keys(kernels) as (keyof typeof kernels)[]).filter((op) => tf.getKernel(kernels[op], backend) !== undefined);
+      expect(registered).toEqual([...backendProfile(backend).fusedOps]);
+    }
   });
 
   it('is absent on the backends without a fused kernel, which compose it', async () => {

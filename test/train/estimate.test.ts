@@ -6,7 +6,7 @@ import {
   learningMemoryLimit,
   materializationElements,
 } from '../../src/train/estimate.js';
-import { WASM_HEAP_LIMIT_BYTES, webGpuProfile } from '../../src/backend/profile.js';
+import { backendProfile, WASM_HEAP_LIMIT_BYTES, webGpuProfile } from '../../src/backend/profile.js';
 import { operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
@@ -148,6 +148,35 @@ describe('learningMemoryLimit', () => {
     expect(logits).toBeGreaterThanOrEqual(4 * 2 * 4 * V);
     const long = estimateLearningMemory(handPlan, { batchSize: 1, seqLen: 4096, gradAccum: 1 }).largestTensorBytes;
     expect(long).toBe(4 * Math.max(H * 4096 * 4096, 4096 * V, 4096 * C));
+  });
+});
+
+describe('estimateLearningMemory on a backend with fused ops', () => {
+  // GPT-2 2 x 32 -> 4 x 64 (FFN 4C): two LayerNorms and one gelu_new per layer.
+  const gpt2 = resolveArchitecture({ model_type: 'gpt2', n_embd: 32, n_layer: 2, n_head: 2, n_positions: 64, vocab_size: 50 });
+  const target = resolveTarget(gpt2.dims, { hiddenSize: 64, layers: 4 }, gpt2.description);
+  const plan = planGrowth({ description: gpt2.description, source: gpt2.dims, target, method: 'ligo', optionalPresent: new Set() });
+  const shape = { batchSize: 2, seqLen: 8, gradAccum: 1 };
+
+  it('lowers the activations on blas by what the fused GELU and LayerNorm do not keep', () => {
+    const composed = estimateLearningMemory(plan, shape);
+    const blas = estimateLearningMemory(plan, shape, 'blas');
+    const { hiddenSize: C, intermediateSize: F, numLayers: L } = plan.target;
+    // Per layer and token: 2 LayerNorms x (14 composed - 2 fused) x C, gelu_new (19 - 2) x F.
+    const saved = 4 * shape.batchSize * shape.seqLen * L * (2 * 12 * C + 17 * F);
+    expect(blas.activationBytes).toBe(composed.activationBytes - saved);
+    expect(blas.totalBytes).toBe(composed.totalBytes - saved);
+    expect(blas.grownBytes).toBe(composed.grownBytes);
+  });
+
+  it('leaves wasm, cpu, webgpu, and blas with LIGO_BLAS_FUSED=0, at the composed count', () => {
+    const composed = estimateLearningMemory(plan, shape).totalBytes;
+    for (const name of ['wasm', 'cpu', 'webgpu', 'tensorflow']) expect(estimateLearningMemory(plan, shape, name).totalBytes).toBe(composed);
+    expect(estimateLearningMemory(plan, shape, backendProfile('blas', { LIGO_BLAS_FUSED: '0' })).totalBytes).toBe(composed);
+  });
+
+  it('saves nothing for a family whose ops are not fused (Llama: RMSNorm, SiLU)', () => {
+    expect(estimateLearningMemory(handPlan, shape, 'blas').totalBytes).toBe(estimateLearningMemory(handPlan, shape).totalBytes);
   });
 });
 
