@@ -156,9 +156,20 @@ const VULKAN_ICD_DIRS = ['/etc/vulkan/icd.d', '/usr/share/vulkan/icd.d', '/usr/l
 const SOFTWARE_ICD = /^lvp_icd/;
 
 /**
+ * GPU device nodes: a Vulkan driver for real hardware answers only where the kernel exposes the
+ * GPU (a DRM render node, NVIDIA's device files, WSL's /dev/dxg). Mesa's package installs manifests
+ * for Intel, Radeon and virtio drivers on every machine, GPU or not, so a manifest alone proves little.
+ */
+const GPU_DEVICE_NODES: readonly { dir: string; name: RegExp }[] = [
+  { dir: '/dev/dri', name: /^renderD\d+$/ },
+  { dir: '/dev', name: /^(nvidia\d+|dxg)$/ },
+];
+
+/**
  * Auto mode asks Dawn for an adapter only where a GPU driver could answer: on Linux, where a Vulkan
- * manifest other than lavapipe's is installed (or named by VK_ICD_FILENAMES / VK_DRIVER_FILES), so a
- * machine without one is not shown Dawn's "Found no drivers!" on every run. Other systems always probe.
+ * manifest other than lavapipe's is installed and a GPU device node exists (or a driver is named by
+ * VK_ICD_FILENAMES / VK_DRIVER_FILES), so a machine without a GPU is not shown Dawn's "Found no
+ * drivers!" or its limit warnings on every run. Other systems always probe.
  */
 export function gpuDriverMaybePresent(
   env: Record<string, string | undefined> = process.env,
@@ -167,7 +178,8 @@ export function gpuDriverMaybePresent(
 ): boolean {
   if (platform !== 'linux') return true;
   if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES) return true;
-  return VULKAN_ICD_DIRS.some((dir) => listDir(dir).some((f) => f.endsWith('.json') && !SOFTWARE_ICD.test(f)));
+  const hardwareIcd = VULKAN_ICD_DIRS.some((dir) => listDir(dir).some((f) => f.endsWith('.json') && !SOFTWARE_ICD.test(f)));
+  return hardwareIcd && GPU_DEVICE_NODES.some(({ dir, name }) => listDir(dir).some((f) => name.test(f)));
 }
 
 function readDirOrEmpty(dir: string): string[] {

@@ -92,7 +92,13 @@ describe('initBackend', () => {
     const dirs = (files: Record<string, string[]>) => (dir: string) => files[dir] ?? [];
     expect(gpuDriverMaybePresent({}, dirs({}), 'linux')).toBe(false);
     expect(gpuDriverMaybePresent({}, dirs({ '/usr/share/vulkan/icd.d': ['lvp_icd.x86_64.json'] }), 'linux')).toBe(false);
-    expect(gpuDriverMaybePresent({}, dirs({ '/usr/share/vulkan/icd.d': ['lvp_icd.json', 'nvidia_icd.json'] }), 'linux')).toBe(true);
+    const icds = { '/usr/share/vulkan/icd.d': ['lvp_icd.json', 'nvidia_icd.json'] };
+    expect(gpuDriverMaybePresent({}, dirs({ ...icds, '/dev': ['null', 'nvidia0', 'nvidiactl'] }), 'linux')).toBe(true);
+    expect(gpuDriverMaybePresent({}, dirs({ ...icds, '/dev/dri': ['card0', 'renderD128'] }), 'linux')).toBe(true);
+    // Mesa installs Intel/Radeon manifests on GPU-less machines too: without a device node, no probe.
+    const mesa = { '/usr/share/vulkan/icd.d': ['intel_icd.json', 'radeon_icd.json', 'lvp_icd.json'] };
+    expect(gpuDriverMaybePresent({}, dirs({ ...mesa, '/dev': ['null', 'zero'] }), 'linux')).toBe(false);
+    expect(gpuDriverMaybePresent({}, dirs({ ...icds, '/dev/dri': ['card0'] }), 'linux')).toBe(false);
     expect(gpuDriverMaybePresent({ VK_DRIVER_FILES: '/usr/local/nvidia/icd.json' }, dirs({}), 'linux')).toBe(true);
     expect(gpuDriverMaybePresent({}, dirs({}), 'darwin')).toBe(true);
   });
