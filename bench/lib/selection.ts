@@ -130,8 +130,9 @@ export async function materializeBySelection(
   op: SelectionOperator,
   read: (name: string) => Promise<Float32Array>,
 ): Promise<Float32Array | undefined> {
-  // The prototype gathers concatenated segments only; interleaved ones (GPT-NeoX) take the matMul path.
-  if (t.interleave) return undefined;
+  // The prototype gathers plain concatenated segments only: interleaved (GPT-NeoX) and stored-transform
+  // (Gemma) tensors take the matMul path.
+  if (t.interleave || t.transform) return undefined;
   const depth = await depthSource(t, op);
   if (!depth) return undefined;
   const { source, depthScale } = depth;
@@ -226,7 +227,7 @@ export async function materializeBf16BySelection(
   op: SelectionOperator,
   readBytes: (name: string) => Promise<Uint8Array>,
 ): Promise<Uint8Array | undefined> {
-  if (t.smallShape.length > 2 || t.interleave) return undefined;
+  if (t.smallShape.length > 2 || t.interleave || t.transform) return undefined;
   const depth = await depthSource(t, op);
   if (!depth) return undefined;
   const { source, depthScale } = depth;

@@ -7,6 +7,11 @@ export type Family = (typeof FAMILIES)[number];
 /** `gelu_pytorch_tanh` is the tanh approximation, the same formula as `gelu_new`. */
 export type Activation = 'gelu_new' | 'gelu_pytorch_tanh' | 'gelu' | 'silu' | 'relu';
 
+/** The tanh-approximated GELU under either config name: what models/ runs as geluNew (fusable on some backends). */
+export function isTanhGelu(name: Activation): name is 'gelu_new' | 'gelu_pytorch_tanh' {
+  return name === 'gelu_new' || name === 'gelu_pytorch_tanh';
+}
+
 /**
  * config.json `rope_scaling`, normalized. `linear` divides every inverse frequency by `factor`;
  * `llama3` (Llama 3.1+) keeps the high frequencies, divides the low ones by `factor` and

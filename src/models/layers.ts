@@ -3,7 +3,7 @@
  * tfjs-core ops; callers wrap whole forward passes in `tf.tidy`, which frees the intermediates.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../arch/dims.js';
+import { isTanhGelu, type Activation } from '../arch/dims.js';
 import { fusedGeluNew, fusedLayerNorm } from '../backend/fused_ops.js';
 import type { LayerRunner } from './types.js';
 
@@ -97,10 +97,8 @@ export function silu(x: tf.Tensor): tf.Tensor {
 
 /** Applies the activation named by config (`activation_function` / `hidden_act`). */
 export function activate(name: Activation, x: tf.Tensor): tf.Tensor {
+  if (isTanhGelu(name)) return geluNew(x);
   switch (name) {
-    case 'gelu_new':
-    case 'gelu_pytorch_tanh':
-      return geluNew(x);
     case 'gelu':
       return gelu(x);
     case 'silu':

@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { isTanhGelu } from '../arch/dims.js';
 import { descriptionOf } from '../arch/resolve.js';
 import { FUSED_OP_KEPT } from '../backend/fused_ops.js';
 import { backendProfile, type BackendProfile } from '../backend/profile.js';
@@ -180,7 +181,7 @@ export function fusedSavings(target: GrowthPlan['target'], profile: BackendProfi
     const kept = FUSED_OP_KEPT[op];
     const saved = kept.composed - kept.fused;
     if (op === 'layerNorm') floats += (uses.layerNorm ?? 0) * saved * target.hiddenSize;
-    else if (target.activation === 'gelu_new' || target.activation === 'gelu_pytorch_tanh') floats += (uses.geluNew ?? 0) * saved * target.intermediateSize;
+    else if (isTanhGelu(target.activation)) floats += (uses.geluNew ?? 0) * saved * target.intermediateSize;
   }
   return floats;
 }
