@@ -51,17 +51,23 @@ import { toVariables, trainModel, type TrainOptions } from '../src/train/full.js
 import { learnOperator, type LearnOptions } from '../src/train/learn.js';
 import { computeSaved, rewarmBump, stepToReach, type CurvePoint } from './lib/downstream.js';
 import { forwardFlopsPerToken, materializeFlops } from './lib/flops.js';
-import { argValue, fmt, hasFlag, machine, printTable, writeResult } from './lib/report.js';
+import { argValue, fmt, hasFlag, machine, median, printTable, writeResult } from './lib/report.js';
 
 const QUICK = hasFlag('--quick');
 process.env.LIGO_WASM_THREADS ??= argValue('--threads', '1');
 const FAMILIES = argValue('--families', 'gpt2').split(',') as Family[];
 const ONLY = argValue('--only', '');
+/**
+ * --seed N: a replicate. Shifts every seed after the source's (scratch init, operator noise, the
+ * learning phase's and the downstream trainer's batches); runs of several seeds are merged with
+ * --merge and compared within their seed.
+ */
+const SEED = Number(argValue('--seed', '0'));
 
 const CACHE = path.join('bench', '.cache', 'downstream');
 const SEQ = 64;
 const BATCH = 8;
-const SOURCE_STEPS = QUICK ? 60 : 250;
+const SOURCE_STEPS = Number(argValue('--source-steps', QUICK ? '60' : '250'));
 const SOURCE_SCHEDULE: TrainOptions = { steps: SOURCE_STEPS, lr: 3e-3, warmup: Math.round(SOURCE_STEPS / 10), weightDecay: 0, clip: 1, seed: 1 };
 const STEPS = Number(argValue('--steps', QUICK ? '24' : '150'));
 const EVAL_EVERY = QUICK ? 6 : 15;
@@ -77,6 +83,8 @@ const SCHEDULES = {
   recommended: recommendedSchedule(SCHEDULE),
   'lr0.3x': { ...SCHEDULE, lr: SCHEDULE.lr * 0.3 },
   'lr0.5x': { ...SCHEDULE, lr: SCHEDULE.lr / 2 },
+  'lr0.1x': { ...SCHEDULE, lr: SCHEDULE.lr * 0.1 },
+  'lr0.3x/recommended': recommendedSchedule({ ...SCHEDULE, lr: SCHEDULE.lr * 0.3 }),
 };
 /** Names the schedules had in runs made before the recommendation was chosen (merged with --merge). */
 const FORMER_NAMES: Record<string, keyof typeof SCHEDULES> = { gentle: 'lr0.3x', half: 'lr0.5x', 'long-warmup': 'recommended' };
@@ -160,7 +168,7 @@ function freshWeights(dims: ModelDims, config: Record<string, unknown>, seed: nu
 async function sourceModel(family: Family, train: Int32Array, evaluate: (dims: ModelDims, w: Weights) => Promise<number>): Promise<{ dir: string; heldOut: number; seconds: number }> {
   const config = SOURCES[family];
   const key = JSON.stringify({ config, SOURCE_SCHEDULE, SEQ, BATCH, version: 1 });
-  const dir = path.join(CACHE, `source-${family}${QUICK ? '-quick' : ''}`);
+  const dir = path.join(CACHE, `source-${family}${QUICK ? '-quick' : ''}${SOURCE_STEPS === 250 ? '' : `-${SOURCE_STEPS}`}`);
   const meta = path.join(dir, 'training.json');
   if (existsSync(meta)) {
     const saved = JSON.parse(await readFile(meta, 'utf8')) as { key: string; heldOutLoss: number; seconds: number };
@@ -197,6 +205,37 @@ async function sourceModel(family: Family, train: Int32Array, evaluate: (dims: M
   return { dir, heldOut: heldOutLoss, seconds: result.seconds };
 }
 
+/**
+ * How far the grown model's residual-stream dimensions (input embedding columns) are from being
+ * copies of one another: per column, the distance to its nearest other column relative to its
+ * norm; the median over columns (0: every dimension has an exact twin). A function-preserving
+ * width growth duplicates units, and gradient steps keep exact duplicates equal (their gradients
+ * are equal), so such a model keeps the source's width however long it trains; measured after
+ * downstream training, this shows whether a method's symmetry break survived or grew.
+ */
+async function twinDistance(description: Parameters<typeof tensorSpecs>[0], dims: ModelDims, weights: ReadonlyMap<string, tf.Tensor>): Promise<number> {
+  // The token embedding: the global [vocab, hidden] tensor (every family has one).
+  const spec = tensorSpecs(description, dims).find((s) => s.template.group === undefined && s.shape.length === 2 && s.shape[0] === dims.vocabSize && s.shape[1] === dims.hiddenSize);
+  const t = spec ? weights.get(spec.name) : undefined;
+  if (!t) return Number.NaN;
+  const [rows, cols] = t.shape;
+  const data = (await t.data()) as Float32Array;
+  const nearest: number[] = [];
+  for (let i = 0; i < cols; i++) {
+    let norm = 0;
+    for (let r = 0; r < rows; r++) norm += data[r * cols + i] ** 2;
+    let best = Infinity;
+    for (let j = 0; j < cols; j++) {
+      if (j === i) continue;
+      let d = 0;
+      for (let r = 0; r < rows; r++) d += (data[r * cols + i] - data[r * cols + j]) ** 2;
+      best = Math.min(best, d);
+    }
+    nearest.push(Math.sqrt(best / Math.max(norm, 1e-30)));
+  }
+  return median(nearest);
+}
+
 /** Forward FLOPs per token of a model of `dims` (what flops.ts counts for a plan's target). */
 function forwardFlopsOf(plan: GrowthPlan, which: 'source' | 'target', description: Parameters<typeof planGrowth>[0]['description']): number {
   if (which === 'target') return forwardFlopsPerToken(plan, SEQ);
@@ -211,7 +250,7 @@ type Variant = { name: string; method: GrowthMethod | 'scratch'; schedule: Run['
  * without --no-train, downstream): learning rates of width matrices and depth coefficients,
  * keeping the best operator, distillation, steps.
  */
-const LEVERS = hasFlag('--levers');
+const LEVERS = hasFlag('--levers') || hasFlag('--recipes');
 const LEVER_NAMES = argValue('--levers', '').startsWith('--') ? [] : argValue('--levers', '').split(',').filter((x) => x !== '');
 const TRAIN_DOWNSTREAM = !hasFlag('--no-train');
 const ONLY_TARGETS = argValue('--targets', '') ? argValue('--targets', '').split(',') : undefined;
@@ -244,12 +283,30 @@ function leverVariants(): Variant[] {
     ['noise1e-2-only', { ...keep, steps: 0, keepBest: false, noise: 1e-2 }],
     ['noise3e-2-only', { ...keep, steps: 0, keepBest: false, noise: 3e-2 }],
     ['short+noise3e-2', { ...keep, steps: 30, seqLen: 64, selectEvery: 10, lr: 3e-4, depthLr: 5e-3, noise: 3e-2 }],
+    // The defaults with an exact symmetry break of the split (net2net's copies made unequal).
+    ['ligo+split0.2', { ...GROW_DEFAULTS, splitNoise: 0.2 }],
+    // A longer, faster phase: 50 steps of 4 x 64 tokens at 1e-3 (width) and 1e-2 (depth).
+    ['mid', { ...GROW_DEFAULTS, steps: 50, batchSize: 4, seqLen: 64, lr: 1e-3, depthLr: 1e-2 }],
+    ['mid+split0.2', { ...GROW_DEFAULTS, steps: 50, batchSize: 4, seqLen: 64, lr: 1e-3, depthLr: 1e-2, splitNoise: 0.2 }],
   ];
+  // --recipes 'name:key=value,key=value;name2:...': recipes over the ligo defaults, for sweeps.
+  for (const spec of argValue('--recipes', '').split(';').filter((x) => x !== '')) {
+    const [name, body = ''] = spec.split(':');
+    const recipe: Record<string, unknown> = { ...GROW_DEFAULTS };
+    for (const kv of body.split(',').filter((x) => x !== '')) {
+      const [k, v] = kv.split('=');
+      if (!(k in recipe)) throw new Error(`--recipes ${name}: unknown option "${k}" (one of ${Object.keys(GROW_DEFAULTS).join(', ')})`);
+      recipe[k] = v === 'true' ? true : v === 'false' ? false : Number.isNaN(Number(v)) ? v : Number(v);
+    }
+    recipes.push([name, recipe as unknown as LigoRecipe]);
+    LEVER_NAMES.push(name);
+  }
   const schedule = argValue('--schedule', 'rewarm') as Run['schedule'];
   if (!(schedule in SCHEDULES)) throw new Error(`--schedule: one of ${Object.keys(SCHEDULES).join(', ')}`);
   const chosen = recipes.filter(([name]) => LEVER_NAMES.length === 0 || LEVER_NAMES.includes(name));
   const suffix = schedule === 'rewarm' ? '' : `/${schedule}`;
   return [
+    { name: 'scratch', method: 'scratch', schedule: 'rewarm' },
     { name: `net2net${suffix}`, method: 'net2net', schedule },
     ...chosen.map(([name, learn]): Variant => ({ name: `${name}${suffix}`, method: 'ligo', schedule, learn })),
   ];
@@ -257,6 +314,10 @@ function leverVariants(): Variant[] {
 
 interface Run {
   family: Family;
+  /** The replicate (--seed); absent in runs made before seeds existed (0). */
+  seed?: number;
+  /** twinDistance() after downstream training. */
+  twin?: number;
   target: string;
   name: string;
   method: GrowthMethod | 'scratch';
@@ -320,16 +381,16 @@ async function main(): Promise<void> {
             ({ learn, learnFlops, afterGrowth } = cached.run);
           } else {
             if (v.method === 'scratch' || v.method === 'random') {
-              weights = freshWeights(target, SOURCES[family], v.method === 'scratch' ? 3 : 4);
+              weights = freshWeights(target, SOURCES[family], (v.method === 'scratch' ? 3 : 4) + 100 * SEED);
             } else {
               const recipe = methodRecipe(v.method, small.description, v.learn?.init ?? 'stack');
               if (!recipe.depth) throw new Error(`${v.method} has no operator`);
-              const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? (v.learn?.noise ?? 0) : 0, splitNoise: recipe.learns ? (v.learn?.splitNoise ?? 0) : 0, random: createRng(5) });
+              const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? (v.learn?.noise ?? 0) : 0, splitNoise: recipe.learns ? (v.learn?.splitNoise ?? 0) : 0, random: createRng(5 + 100 * SEED) });
               try {
                 if (recipe.learns && v.learn) {
                   const o = v.learn;
-                  const options: LearnOptions = { ...o, steps: LIGO_STEPS ?? o.steps, seed: 5 };
-                  const sampler = new BatchSampler(train, { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, small.dims.maxPositions), seed: 7 });
+                  const options: LearnOptions = { ...o, steps: LIGO_STEPS ?? o.steps, seed: 5 + 100 * SEED };
+                  const sampler = new BatchSampler(train, { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, small.dims.maxPositions), seed: 7 + 100 * SEED });
                   const seqLen = sampler.seqLen;
                   let selections = 0;
                   const result = await learnOperator({
@@ -362,7 +423,7 @@ async function main(): Promise<void> {
           log(`  held-out after growth ${afterGrowth.toFixed(4)} (source ${source.heldOut.toFixed(4)})`);
           const vars = toVariables(weights);
           tf.dispose([...weights.values()]);
-          const sampler = new BatchSampler(train, { batchSize: BATCH, seqLen: SEQ, seed: 13 });
+          const sampler = new BatchSampler(train, { batchSize: BATCH, seqLen: SEQ, seed: 13 + 100 * SEED });
           const schedule = SCHEDULES[v.schedule];
           const trained = await trainModel({
             dims: target,
@@ -373,8 +434,11 @@ async function main(): Promise<void> {
             evaluate: (w) => evaluate(target, w),
             onEval: (p) => log(`  step ${p.step} held-out ${p.loss.toFixed(4)}`),
           });
+          const twin = await twinDistance(small.description, target, vars);
+          log(`  residual-stream dims: median distance to the nearest other dim ${twin.toExponential(2)} of its norm`);
           tf.dispose([...vars.values()]);
-          runs.push({ family, target: t.label, name: v.name, method: v.method, schedule: v.schedule, afterGrowth, learn, learnFlops, stepFlops, curve: trained.curve, seconds: trained.seconds });
+          runs.push({ family, seed: SEED, twin, target: t.label, name: v.name, method: v.method, schedule: v.schedule, afterGrowth, learn, learnFlops, stepFlops, curve: trained.curve, seconds: trained.seconds });
+          await save(runs, sources, data, started, backend.name);
         }
         for (const { weights } of learnedCache.values()) tf.dispose([...weights.values()]);
       }
@@ -383,14 +447,19 @@ async function main(): Promise<void> {
     }
   }
   report(runs, sources, data, (performance.now() - started) / 1000, backend.name);
+  log(`wrote ${await save(runs, sources, data, started, backend.name)}`);
+}
+
+/** Writes the result file (also after every run, so a stopped benchmark keeps the runs it finished). */
+async function save(runs: readonly Run[], sources: Record<string, { heldOut: number; seconds: number }>, data: { bytes: number }, started: number, backend: string): Promise<string> {
   const part = ONLY_TARGETS ? `-${ONLY_TARGETS.join('-')}` : '';
   const name = argValue('--name', LEVERS ? `ligo-levers${part}` : ONLY ? 'downstream-partial' : QUICK ? `downstream-quick${part}` : `downstream${part}`);
-  const file = await writeResult(name, {
+  return writeResult(name, {
     machine: machine(),
-    backend: backend.name,
+    backend,
     threads: Number(process.env.LIGO_WASM_THREADS),
     quick: QUICK,
-    corpus: { package: 'nlp-corpus', bytes: data.bytes, heldOutDocs: TEST_DOCS, selectDocs: SELECT_DOCS, heldOutTokens: heldOut.length, selectTokens: SELECT_TOKENS },
+    corpus: { package: 'nlp-corpus', bytes: data.bytes, heldOutDocs: TEST_DOCS, selectDocs: SELECT_DOCS, heldOutTokens: HELD_OUT_TOKENS, selectTokens: SELECT_TOKENS },
     source: { configs: Object.fromEntries(FAMILIES.map((f) => [f, SOURCES[f]])), schedule: SOURCE_SCHEDULE, batch: [BATCH, SEQ], results: sources },
     targets: TARGETS,
     downstream: { schedule: SCHEDULE, recommended: recommendedSchedule(SCHEDULE), schedules: SCHEDULES, batch: [BATCH, SEQ], evalEvery: EVAL_EVERY, bumpWindow: BUMP_WINDOW },
@@ -399,11 +468,10 @@ async function main(): Promise<void> {
     runs: runs.map((r) => ({ ...r, ...metrics(r, runs) })),
     seconds: (performance.now() - started) / 1000,
   });
-  log(`wrote ${file}`);
 }
 
 function metrics(r: Run, runs: readonly Run[]): { vsScratch?: number; vsNet2net?: number; reachScratch?: number; reachNet2net?: number; bump: number; final: number } {
-  const same = runs.filter((x) => x.family === r.family && x.target === r.target);
+  const same = runs.filter((x) => x.family === r.family && x.target === r.target && (x.seed ?? 0) === (r.seed ?? 0));
   const scratch = same.find((x) => x.method === 'scratch');
   const net2net = same.find((x) => x.method === 'net2net' && x.schedule === r.schedule);
   const finalOf = (x: Run): number => x.curve[x.curve.length - 1].loss;
@@ -423,10 +491,11 @@ function report(runs: readonly Run[], sources: Record<string, { heldOut: number 
   const rows: string[][] = [
     ['run', 'source', 'after growth', 'learning cost', `bump (<=${BUMP_WINDOW})`, ...evalHeader(runs), 'final', 'step to scratch final', 'saved vs scratch', 'step to net2net final', 'saved vs net2net'],
   ];
+  const seeds = new Set(runs.map((r) => r.seed ?? 0));
   for (const r of runs) {
     const m = metrics(r, runs);
     rows.push([
-      `${r.family} ${r.target} ${r.name}`,
+      `${r.family} ${r.target} ${r.name}${seeds.size > 1 ? ` #${r.seed ?? 0}` : ''}`,
       fmt(sources[r.family].heldOut, 3),
       fmt(r.afterGrowth, 3),
       r.learnFlops > 0 ? `${fmt((100 * r.learnFlops) / (r.stepFlops * STEPS), 1)}%` : '',
@@ -442,6 +511,34 @@ function report(runs: readonly Run[], sources: Record<string, { heldOut: number 
   console.log(`\nDownstream: nlp-corpus (${fmt(data.bytes / 1e6, 1)} MB, byte-level), ${STEPS} steps of ${BATCH} x ${SEQ} tokens, held-out loss (nats/token); ${backend}, ${fmt(seconds, 0)} s\n`);
   printTable(rows);
   // The same table in Markdown, for the README.
+  if (seeds.size > 1) seedSummary(runs);
+  console.log(['', `| ${rows[0].join(' | ')} |`, `| --- |${rows[0].slice(1).map(() => ' ---: |').join('')}`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n'));
+}
+
+/**
+ * Several replicates (--seed, merged): per run name, the mean and the spread (min..max) over seeds
+ * of the loss after growth, the final loss, and the compute saved against net2net and scratch of
+ * the same seed.
+ */
+function seedSummary(runs: readonly Run[]): void {
+  const groups = new Map<string, Run[]>();
+  for (const r of runs) {
+    const key = `${r.family} ${r.target} ${r.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const stat = (xs: (number | undefined)[], scale: number, digits: number): string => {
+    if (xs.some((x) => x === undefined)) return `never in ${xs.filter((x) => x === undefined).length}`;
+    const v = (xs as number[]).map((x) => x * scale);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return `${fmt(mean, digits)} (${fmt(Math.min(...v), digits)}..${fmt(Math.max(...v), digits)})`;
+  };
+  const rows = [['run', 'seeds', 'after growth', 'final', 'saved vs scratch %', 'saved vs net2net %']];
+  for (const [key, rs] of groups) {
+    const m = rs.map((r) => metrics(r, runs));
+    rows.push([key, String(rs.length), stat(rs.map((r) => r.afterGrowth), 1, 4), stat(m.map((x) => x.final), 1, 4), stat(m.map((x) => x.vsScratch), 100, 1), rs[0].method === 'net2net' ? '' : stat(m.map((x) => x.vsNet2net), 100, 1)]);
+  }
+  console.log('\nMean (min..max) over seeds:\n');
+  printTable(rows);
   console.log(['', `| ${rows[0].join(' | ')} |`, `| --- |${rows[0].slice(1).map(() => ' ---: |').join('')}`, ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n'));
 }
 
@@ -466,7 +563,7 @@ async function merge(files: string[]): Promise<void> {
   const seconds = Math.max(...parts.map((p) => p.seconds));
   const sources = Object.assign({}, ...parts.map((p) => p.source.results)) as Record<string, { heldOut: number }>;
   report(runs, sources, parts[0].corpus, seconds, parts[0].backend);
-  const file = await writeResult(QUICK ? 'downstream-quick' : 'downstream', {
+  const file = await writeResult(argValue('--name', QUICK ? 'downstream-quick' : 'downstream'), {
     ...parts[0],
     source: { ...(parts[0].source as object), configs: Object.assign({}, ...parts.map((p) => (p.source as { configs?: object }).configs)), results: sources },
     downstream: { ...(parts[0].downstream as object), recommended: recommendedSchedule(SCHEDULE), schedules: SCHEDULES },

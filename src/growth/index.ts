@@ -3,4 +3,4 @@ export { resolveTarget, targetConfig, targetOptionsFromDims, type TargetOptions 
 export { GrowthOperator } from './operator.js';
 export { materializeTensor, materializeAll } from './materialize.js';
 export { methodRecipe, type MethodRecipe } from './methods.js';
-export { DEPTH_PATTERNS, type DepthPattern } from './init.js';
+export { DEPTH_PATTERNS, SPLIT_MODES, type DepthPattern, type SplitMode } from './init.js';

@@ -44,6 +44,31 @@ export function jitterSplit(sel: Selection, sigma: number, gaussian: () => numbe
   return { index: sel.index, scale, cols: sel.cols };
 }
 
+/**
+ * How the copies of a unit share its consuming weights: `even` (Net2Net: 1/count each) or `first`
+ * (the first copy keeps the whole weight and the others start at zero). Both preserve the
+ * function. Even shares keep the copies bit-identical under training (their gradients are equal),
+ * so the grown model keeps the source's width however long it trains; unequal shares
+ * (jitterSplit) make the gradients of a unit's copies proportional at first, which Adam's
+ * per-entry normalization turns into nearly equal updates. With `first`, a new copy's consuming
+ * weights start at zero, so the copies get different gradients from the first step and train
+ * apart.
+ */
+export const SPLIT_MODES = ['even', 'first'] as const;
+export type SplitMode = (typeof SPLIT_MODES)[number];
+
+/** The `first` split of a selection: each small unit's share summed onto its first copy, later copies 0. Returns a new selection. */
+export function firstSplit(sel: Selection): Selection {
+  const scale = new Float32Array(sel.scale.length);
+  const first = new Map<number, number>();
+  sel.index.forEach((j, r) => {
+    const at = first.get(j);
+    if (at === undefined) first.set(j, r);
+    scale[at ?? r] += sel.scale[r];
+  });
+  return { index: sel.index, scale, cols: sel.cols };
+}
+
 /** The dense row-major [rows, cols] matrix a selection stands for. */
 export function denseMatrix(sel: Selection): Float32Array {
   const m = new Float32Array(sel.index.length * sel.cols);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../arch/types.js';
-import { copySelection, denseMatrix, depthSelection, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit } from './init.js';
+import { copySelection, denseMatrix, depthSelection, firstSplit, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit, type SplitMode } from './init.js';
 import type { Selection } from './selection.js';
 import { kron } from './kron.js';
 import { headDimFactors, type GrowthPlan, type HeadDimFactor, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
@@ -15,6 +15,8 @@ export interface OperatorInit {
   random: () => number;
   /** Relative zero-sum jitter of each copy's share on the consuming (split) side; see jitterSplit. */
   splitNoise?: number;
+  /** How copies share the consuming weights (init.ts SplitMode); default even. */
+  split?: SplitMode;
 }
 
 /** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.<suffix>` for the head_dim factors (plan.ts headDimFactors). */
@@ -99,7 +101,8 @@ function initialValues(plan: GrowthPlan, init: OperatorInit): Map<string, { data
   const splitNoise = init.splitNoise ?? 0;
   for (const [name, initial] of initialSelections(plan, init.depth)) {
     // Main `in` factors only: the head_dim factor's copies sit inside one head.
-    const sel = splitNoise > 0 && name.endsWith('.in') ? jitterSplit(initial, splitNoise, () => gaussian(init.random)) : initial;
+    const shared = init.split === 'first' && name.endsWith('.in') ? firstSplit(initial) : initial;
+    const sel = splitNoise > 0 && name.endsWith('.in') ? jitterSplit(shared, splitNoise, () => gaussian(init.random)) : shared;
     values.set(name, { data: denseMatrix(sel), shape: [sel.index.length, sel.cols] });
   }
   return values;

@@ -3,7 +3,7 @@ import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { BatchSampler, createRng } from '../data/index.js';
 import { UsageError } from '../errors.js';
-import { describeDepthInit } from '../growth/init.js';
+import { describeDepthInit, type SplitMode } from '../growth/init.js';
 import { materializeAll } from '../growth/materialize.js';
 import { methodRecipe, type MethodRecipe } from '../growth/methods.js';
 import { GrowthOperator } from '../growth/operator.js';
@@ -67,13 +67,14 @@ class GrownWeights {
     recipe: MethodRecipe,
     private readonly small: LoadedModel,
     private readonly seed: number,
-    noise: { noise: number; splitNoise: number },
+    noise: { noise: number; splitNoise: number; split: SplitMode },
   ) {
     this.operator = recipe.depth
       ? GrowthOperator.initialize(plan, {
           depth: recipe.depth,
           noise: recipe.learns ? noise.noise : 0,
           splitNoise: recipe.learns ? noise.splitNoise : 0,
+          split: recipe.learns ? noise.split : 'even',
           random: createRng(seed),
         })
       : undefined;

@@ -1,6 +1,6 @@
 import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
-import type { DepthPattern } from '../growth/init.js';
+import type { DepthPattern, SplitMode } from '../growth/init.js';
 import { LIGO_INIT_NOISE } from '../growth/methods.js';
 import { GROWTH_METHODS, type GrowthMethod } from '../growth/plan.js';
 import type { TargetOptions } from '../growth/target.js';
@@ -58,6 +58,8 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   noise?: number;
   /** Function-preserving symmetry breaking: relative jitter of each copy's share on the split side. */
   splitNoise?: number;
+  /** How the copies of a unit share its consuming weights at the start (growth/init.ts SplitMode). */
+  split?: SplitMode;
   /** Keep the operator (initial, every selectEvery steps, final) with the lowest held-out loss. */
   keepBest?: boolean;
   selectEvery?: number;
@@ -75,6 +77,7 @@ export interface LigoRecipe {
   depthLr: number;
   noise: number;
   splitNoise: number;
+  split: SplitMode;
   warmup: number;
   weightDecay: number;
   clip: number;
@@ -98,6 +101,7 @@ export const GROW_DEFAULTS = {
   depthLr: 5e-3,
   noise: LIGO_INIT_NOISE,
   splitNoise: 0,
+  split: 'even' as SplitMode,
   warmup: 5,
   weightDecay: 0,
   clip: 1,

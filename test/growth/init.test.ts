@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { copyMatrix, depthMatrix, jitterSplit, splitMatrix, splitSelection } from '../../src/growth/init.js';
+import { copyMatrix, denseMatrix, depthMatrix, firstSplit, jitterSplit, splitMatrix, splitSelection } from '../../src/growth/init.js';
 
+const denseOf = (sel: Parameters<typeof denseMatrix>[0]): Float32Array => denseMatrix(sel);
 const rows = (m: Float32Array, cols: number): number[][] => Array.from({ length: m.length / cols }, (_, r) => Array.from(m.slice(r * cols, (r + 1) * cols)));
 
 describe('operator initializations', () => {
@@ -13,6 +14,13 @@ describe('operator initializations', () => {
     sums.forEach((s) => expect(s).toBeCloseTo(1, 6));
     expect(sel.scale[0]).not.toBeCloseTo(sel.scale[3], 3); // unit 0: rows 0 and 3
     expect(sel.scale[2]).toBe(1); // unit 2 has one copy
+  });
+
+  it('the first-copy split puts each unit\'s whole share on its first copy and zero on the others', () => {
+    // unit 0 has 3 copies (rows 0, 2, 4), unit 1 has 2 (rows 1, 3)
+    expect(rows(denseOf(firstSplit(splitSelection(5, 2))), 2)).toEqual([[1, 0], [0, 1], [0, 0], [0, 0], [0, 0]]);
+    // 1.5x: units copied once keep their weight
+    expect(Array.from(firstSplit(splitSelection(3, 2)).scale)).toEqual([1, 1, 0]);
   });
 
   it('copy selects unit i mod small; split divides each copy by its multiplicity', () => {

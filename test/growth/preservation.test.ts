@@ -35,6 +35,18 @@ describe('net2net growth preserves the function where it can be exact', () => {
     expect(maxAbsDiff(grown, small)).toBeLessThan(TOLERANCE);
   });
 
+  // The first copy keeping the whole share (later copies at zero) is exact too, at integer and
+  // non-integer widths, with stored transforms (Gemma) and fused interleaved tensors (NeoX).
+  it.each([
+    ['llama-gqa-untied', { hiddenSize: 128, layers: 4 }],
+    ['gpt2-prefixed', { hiddenSize: 96, layers: 3 }],
+    ['gemma-scaled', { hiddenSize: 96, layers: 4 }],
+    ['gpt-neox-pythia', { hiddenSize: 128, layers: 4 }],
+  ] as const)('%s grown to %o with the first-copy split', async (name, target) => {
+    const { small, grown } = await logitsBeforeAndAfter(name, target, { split: 'first' });
+    expect(maxAbsDiff(grown, small)).toBeLessThan(FUSED_TOLERANCE);
+  });
+
   // Fused tensors, each part grown by its own role's operator: GPT-NeoX's per-head q|k|v with partial
   // rotary and a parallel residual (a repeat starts as an identity with both output projections
   // zeroed), Phi-3's [q | k | v] and [gate | up]. 2x width and 2x depth, to the issue's 1e-5.

@@ -7,6 +7,7 @@ import { GrowthOperator } from '../../src/growth/operator.js';
 import { planGrowth } from '../../src/growth/plan.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
 import { methodRecipe } from '../../src/growth/methods.js';
+import type { SplitMode } from '../../src/growth/init.js';
 import { forward } from '../../src/models/index.js';
 import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
 
@@ -16,12 +17,12 @@ export const TOLERANCE = 2e-4;
 /**
  * Logits of a golden case (or a model directory by absolute path) and of its net2net-grown model
  * on the same ids (plainCopies: without the family's stored transforms; splitNoise: the consuming
- * side's copies get unequal shares, see jitterSplit).
+ * side's copies get unequal shares, see jitterSplit; split: how copies share, see SplitMode).
  */
 export async function logitsBeforeAndAfter(
   name: string,
   target: TargetOptions,
-  { plainCopies = false, splitNoise = 0 } = {},
+  { plainCopies = false, splitNoise = 0, split = 'even' as SplitMode } = {},
 ): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
   const model = await loadModel(path.isAbsolute(name) ? name : path.join(GOLDEN_DIR, name));
   const dims = resolveTarget(model.dims, target, model.description);
@@ -29,7 +30,7 @@ export async function logitsBeforeAndAfter(
   // A control: stored values grown as they are, as if the forward pass used them unchanged.
   if (plainCopies) for (const t of plan.tensors) delete t.transform;
   const recipe = methodRecipe('net2net', model.description, 'stack');
-  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random, splitNoise });
+  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random, splitNoise, split });
   const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');
   try {
     const grown = materializeAll(plan.tensors, weightsFrom(model.weights), operator);

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { parseDType } from '../../checkpoint/dtypes.js';
 import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
-import { DEPTH_PATTERNS, GROWTH_METHODS } from '../../growth/index.js';
+import { DEPTH_PATTERNS, GROWTH_METHODS, SPLIT_MODES } from '../../growth/index.js';
 import { GROW_DEFAULTS } from '../../pipeline/index.js';
 import { numberArg, withDataOptions } from '../options.js';
 
@@ -63,6 +63,14 @@ export function withMethodOptions<T>(y: Argv<T>) {
       'split-noise',
       num('--split-noise', 'function-preserving symmetry breaking: each copy of a unit gets an unequal share (1 + e)/copies of its consuming weights, e ~ N(0, x) summing to 0 over the copies', GROW_DEFAULTS.splitNoise),
     )
+    .option('split', {
+      type: 'string',
+      choices: SPLIT_MODES,
+      default: GROW_DEFAULTS.split,
+      group: 'Learning phase:',
+      describe:
+        'how the copies of a unit share its consuming weights at the start, both function-preserving: even (net2net, 1/copies each: copies stay identical under training, so the model keeps the source width) or first (the first copy keeps the weight, the others start at 0 and train apart)',
+    })
     .option('keep-best', {
       type: 'boolean',
       default: GROW_DEFAULTS.keepBest,
