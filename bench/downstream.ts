@@ -358,6 +358,10 @@ async function main(): Promise<void> {
           { name: 'scratch', method: 'scratch', schedule: 'rewarm' },
           { name: 'ligo', method: 'ligo', schedule: 'rewarm', learn: GROW_DEFAULTS },
           { name: 'ligo-v0', method: 'ligo', schedule: 'rewarm', learn: LIGO_V0_DEFAULTS },
+          // The defaults with net2net's even split (the default before the first-copy split).
+          { name: 'ligo-even', method: 'ligo', schedule: 'rewarm', learn: { ...GROW_DEFAULTS, split: 'even' } },
+          // The default start without a learning phase: what the first-copy split alone does.
+          { name: 'first-only', method: 'ligo', schedule: 'rewarm', learn: { ...GROW_DEFAULTS, steps: 0, keepBest: false } },
           { name: 'net2net', method: 'net2net', schedule: 'rewarm' },
           { name: 'stack', method: 'stack', schedule: 'rewarm' },
           { name: 'interlace', method: 'interlace', schedule: 'rewarm' },
@@ -385,7 +389,7 @@ async function main(): Promise<void> {
             } else {
               const recipe = methodRecipe(v.method, small.description, v.learn?.init ?? 'stack');
               if (!recipe.depth) throw new Error(`${v.method} has no operator`);
-              const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? (v.learn?.noise ?? 0) : 0, splitNoise: recipe.learns ? (v.learn?.splitNoise ?? 0) : 0, random: createRng(5 + 100 * SEED) });
+              const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? (v.learn?.noise ?? 0) : 0, splitNoise: recipe.learns ? (v.learn?.splitNoise ?? 0) : 0, split: recipe.learns ? (v.learn?.split ?? 'even') : 'even', random: createRng(5 + 100 * SEED) });
               try {
                 if (recipe.learns && v.learn) {
                   const o = v.learn;

@@ -189,7 +189,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
         lr: o.lr,
         data,
         tokens: text.tokens.length,
-        learned: learned ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest } : undefined,
+        learned: learned ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split } : undefined,
         heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: text.heldOut.length },
       }),
     });

@@ -101,7 +101,10 @@ export const GROW_DEFAULTS = {
   depthLr: 5e-3,
   noise: LIGO_INIT_NOISE,
   splitNoise: 0,
-  split: 'even' as SplitMode,
+  // The first copy of a unit keeps its consuming weight and later copies start at zero: still
+  // function-preserving, and unlike net2net's even split the copies train apart, so the grown
+  // model uses its width (bench:downstream: the largest single lever measured).
+  split: 'first' as SplitMode,
   warmup: 5,
   weightDecay: 0,
   clip: 1,
@@ -117,7 +120,7 @@ export const GROW_DEFAULTS = {
 } satisfies LigoRecipe & Record<string, unknown>;
 
 /** The learning phase's defaults before issue 12, measured next to the current ones by bench:downstream. */
-export const LIGO_V0_DEFAULTS: LigoRecipe = { ...GROW_DEFAULTS, steps: 100, lr: 5e-5, depthLr: 5e-5, warmup: 10, batchSize: 4, seqLen: 128, keepBest: false, selectEvery: 0 };
+export const LIGO_V0_DEFAULTS: LigoRecipe = { ...GROW_DEFAULTS, split: 'even', steps: 100, lr: 5e-5, depthLr: 5e-5, warmup: 10, batchSize: 4, seqLen: 128, keepBest: false, selectEvery: 0 };
 
 /** GrowOptions with every default filled in (the options a run actually uses). */
 export type ResolvedGrowOptions = Required<

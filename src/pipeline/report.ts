@@ -1,3 +1,4 @@
+import type { SplitMode } from '../growth/init.js';
 import type { LearnResult } from '../train/learn.js';
 import { GROWN_WARMUP_FRACTION } from '../train/downstream.js';
 import type { GrowthRunInfo } from '../output/report.js';
@@ -15,7 +16,7 @@ export interface RunFacts {
   data?: string;
   tokens?: number;
   /** The learning phase, when it ran: its steps and result. */
-  learned?: { steps: number; result: LearnResult; depthLr?: number; keepBest?: boolean };
+  learned?: { steps: number; result: LearnResult; depthLr?: number; keepBest?: boolean; split?: SplitMode };
   heldOut?: { source?: number; grownAtInit?: number; grown?: number; tokens: number };
 }
 
@@ -50,6 +51,7 @@ export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
       ? {
           depthLr: facts.learned.depthLr ?? null,
           keepBest: facts.learned.keepBest ?? false,
+          split: facts.learned.split ?? 'even',
           keptStep: facts.learned.result.keptStep,
           selection: facts.learned.result.selection,
         }

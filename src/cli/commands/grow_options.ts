@@ -69,7 +69,7 @@ export function withMethodOptions<T>(y: Argv<T>) {
       default: GROW_DEFAULTS.split,
       group: 'Learning phase:',
       describe:
-        'how the copies of a unit share its consuming weights at the start, both function-preserving: even (net2net, 1/copies each: copies stay identical under training, so the model keeps the source width) or first (the first copy keeps the weight, the others start at 0 and train apart)',
+        "how the copies of a unit share its consuming weights in ligo's starting operator, both function-preserving: first (the first copy keeps the weight, the others start at 0, so copies train apart and the grown width gets used) or even (net2net's 1/copies each: copies stay bit-identical under any training, so the model never uses more than the source's width); the fixed methods always split evenly",
     })
     .option('keep-best', {
       type: 'boolean',
