@@ -389,7 +389,7 @@ async function main(): Promise<void> {
             } else {
               const recipe = methodRecipe(v.method, small.description, v.learn?.init ?? 'stack');
               if (!recipe.depth) throw new Error(`${v.method} has no operator`);
-              const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? (v.learn?.noise ?? 0) : 0, splitNoise: recipe.learns ? (v.learn?.splitNoise ?? 0) : 0, split: recipe.learns ? (v.learn?.split ?? 'even') : 'even', random: createRng(5 + 100 * SEED) });
+              const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? (v.learn?.noise ?? 0) : 0, splitNoise: recipe.learns ? (v.learn?.splitNoise ?? 0) : 0, split: recipe.learns ? (v.learn?.split ?? 'even') : 'even', copyNoise: recipe.learns ? (v.learn?.copyNoise ?? 0) : 0, random: createRng(5 + 100 * SEED) });
               try {
                 if (recipe.learns && v.learn) {
                   const o = v.learn;
@@ -502,7 +502,7 @@ function report(runs: readonly Run[], sources: Record<string, { heldOut: number 
       `${r.family} ${r.target} ${r.name}${seeds.size > 1 ? ` #${r.seed ?? 0}` : ''}`,
       fmt(sources[r.family].heldOut, 3),
       fmt(r.afterGrowth, 3),
-      r.learnFlops > 0 ? `${fmt((100 * r.learnFlops) / (r.stepFlops * STEPS), 1)}%` : '',
+      r.learnFlops > 0 ? `${fmt((100 * r.learnFlops) / (r.stepFlops * (r.curve[r.curve.length - 1]?.step ?? STEPS)), 1)}%` : '',
       fmt(m.bump, 3),
       ...evalColumns(r),
       fmt(m.final, 3),
@@ -531,15 +531,27 @@ function seedSummary(runs: readonly Run[]): void {
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const stat = (xs: (number | undefined)[], scale: number, digits: number): string => {
-    if (xs.some((x) => x === undefined)) return `never in ${xs.filter((x) => x === undefined).length}`;
+    if (xs.length === 0) return '';
+    const never = xs.filter((x) => x === undefined).length;
+    if (never > 0) return `never in ${never} of ${xs.length}`;
     const v = (xs as number[]).map((x) => x * scale);
     const mean = v.reduce((a, b) => a + b, 0) / v.length;
-    return `${fmt(mean, digits)} (${fmt(Math.min(...v), digits)}..${fmt(Math.max(...v), digits)})`;
+    return v.length === 1 ? `${fmt(mean, digits)} (1 seed)` : `${fmt(mean, digits)} (${fmt(Math.min(...v), digits)}..${fmt(Math.max(...v), digits)})`;
   };
-  const rows = [['run', 'seeds', 'after growth', 'final', 'saved vs scratch %', 'saved vs net2net %']];
+  // A seed counts for "saved vs X" only where X ran with that seed.
+  const has = (r: Run, method: Run['method']): boolean => runs.some((x) => x.method === method && x.family === r.family && x.target === r.target && (x.seed ?? 0) === (r.seed ?? 0) && (method !== 'net2net' || x.schedule === r.schedule));
+  const rows = [['run', 'seeds', 'after growth', 'final', 'twin distance', 'saved vs scratch %', 'saved vs net2net %']];
   for (const [key, rs] of groups) {
-    const m = rs.map((r) => metrics(r, runs));
-    rows.push([key, String(rs.length), stat(rs.map((r) => r.afterGrowth), 1, 4), stat(m.map((x) => x.final), 1, 4), stat(m.map((x) => x.vsScratch), 100, 1), rs[0].method === 'net2net' ? '' : stat(m.map((x) => x.vsNet2net), 100, 1)]);
+    const m = rs.map((r) => ({ r, ...metrics(r, runs) }));
+    rows.push([
+      key,
+      String(rs.length),
+      stat(rs.map((r) => r.afterGrowth), 1, 4),
+      stat(m.map((x) => x.final), 1, 4),
+      rs.every((r) => r.twin !== undefined) ? stat(rs.map((r) => r.twin), 1, 3) : '',
+      rs[0].method === 'scratch' ? '' : stat(m.filter((x) => has(x.r, 'scratch')).map((x) => x.vsScratch), 100, 1),
+      rs[0].method === 'net2net' || rs[0].method === 'scratch' ? '' : stat(m.filter((x) => has(x.r, 'net2net')).map((x) => x.vsNet2net), 100, 1),
+    ]);
   }
   console.log('\nMean (min..max) over seeds:\n');
   printTable(rows);
@@ -553,8 +565,9 @@ const evalColumns = (r: Run): string[] => CURVE_COLUMNS.map((s) => fmt(r.curve.f
 
 /**
  * --merge a.json,b.json: one report from runs made by separate processes (--targets 2x and
- * --targets 1.5x side by side on a busy machine): the table is printed again and written to
- * downstream.json (downstream-quick.json with --quick).
+ * --targets 1.5x side by side on a busy machine, or several --seed replicates): the table is
+ * printed again and written to --name (default downstream.json, downstream-quick.json with
+ * --quick). --rename old=new renames rows, --drop a,b leaves rows out.
  */
 async function merge(files: string[]): Promise<void> {
   type Saved = { runs: Run[]; seconds: number; source: { results: Record<string, { heldOut: number }> }; corpus: { bytes: number }; backend: string };
@@ -563,7 +576,23 @@ async function merge(files: string[]): Promise<void> {
     const now = FORMER_NAMES[r.schedule as string];
     return now ? { ...r, schedule: now, name: r.name.replace(`/${r.schedule}`, `/${now}`) } : r;
   };
-  const runs = parts.flatMap((p) => p.runs).map(renamed);
+  // --rename [file.json:]old=new,...: rows made under another name (an exploratory --recipes
+  // sweep, or a default since changed) given the name of the row whose settings they have.
+  const renames = argValue('--rename', '').split(',').filter((x) => x.includes('=')).map((x) => {
+    const [scope, pair] = x.includes(':') ? x.split(':') : ['', x];
+    const [from, to] = pair.split('=');
+    return { scope, from, to };
+  });
+  const drop = argValue('--drop', '').split(',');
+  const runs = parts
+    .flatMap((p, i) =>
+      p.runs.map((r) => {
+        const rule = renames.find((x) => x.from === r.name && (x.scope === '' || x.scope === path.basename(files[i])));
+        return rule ? { ...r, name: rule.to } : r;
+      }),
+    )
+    .map(renamed)
+    .filter((r) => !drop.includes(r.name));
   const seconds = Math.max(...parts.map((p) => p.seconds));
   const sources = Object.assign({}, ...parts.map((p) => p.source.results)) as Record<string, { heldOut: number }>;
   report(runs, sources, parts[0].corpus, seconds, parts[0].backend);

@@ -17,6 +17,12 @@ export interface OperatorInit {
   splitNoise?: number;
   /** How copies share the consuming weights (init.ts SplitMode); default even. */
   split?: SplitMode;
+  /**
+   * Each later copy of a unit starts as the unit plus copyNoise times a random mixture of all the
+   * small model's units (of about one unit's norm), so new units start as new features instead of
+   * duplicates; function-preserving with split 'first' only (see mixNewCopies).
+   */
+  copyNoise?: number;
 }
 
 /** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.<suffix>` for the head_dim factors (plan.ts headDimFactors). */
@@ -103,9 +109,38 @@ function initialValues(plan: GrowthPlan, init: OperatorInit): Map<string, { data
     // Main `in` factors only: the head_dim factor's copies sit inside one head.
     const shared = init.split === 'first' && name.endsWith('.in') ? firstSplit(initial) : initial;
     const sel = splitNoise > 0 && name.endsWith('.in') ? jitterSplit(shared, splitNoise, () => gaussian(init.random)) : shared;
-    values.set(name, { data: denseMatrix(sel), shape: [sel.index.length, sel.cols] });
+    const data = denseMatrix(sel);
+    if ((init.copyNoise ?? 0) > 0 && name.endsWith('.out') && name !== mainName(RESIDUAL_OPERATOR, 'out')) {
+      mixNewCopies(data, sel, init.copyNoise ?? 0, () => gaussian(init.random));
+    }
+    values.set(name, { data, shape: [sel.index.length, sel.cols] });
   }
   return values;
+}
+
+/**
+ * The residual stream's width operator. Its copies are left exact by copyNoise: every norm over
+ * the residual stream averages over all of them, so a changed copy would change the function.
+ */
+const RESIDUAL_OPERATOR = 'width';
+
+/**
+ * Adds to every later copy's row of a producing-side (copy) matrix Gaussian entries of std
+ * sigma / sqrt(small units): the copy then produces its unit's feature plus sigma times a random
+ * mixture of all the small model's features. Under the first-copy split nothing reads a later
+ * copy yet, so the function is unchanged; the new units start different, not as duplicates that
+ * must drift apart. In place on the dense [rows, cols] matrix.
+ */
+function mixNewCopies(data: Float32Array, sel: Selection, sigma: number, gaussian: () => number): void {
+  const std = sigma / Math.sqrt(sel.cols);
+  const seen = new Set<number>();
+  sel.index.forEach((j, r) => {
+    if (!seen.has(j)) {
+      seen.add(j);
+      return;
+    }
+    for (let c = 0; c < sel.cols; c++) data[r * sel.cols + c] += std * gaussian();
+  });
 }
 
 /**

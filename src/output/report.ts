@@ -23,7 +23,7 @@ export interface GrowthRunInfo {
    * The learning phase's operator selection: held-out losses (on selection tokens at the end of the
    * training split) of the function-preserving start (step 0) and later operators; the kept one.
    */
-  learning?: { depthLr: number | null; keepBest: boolean; split?: 'even' | 'first'; keptStep: number; selection: { step: number; loss: number }[] } | null;
+  learning?: { depthLr: number | null; keepBest: boolean; split?: 'even' | 'first'; copyNoise?: number; keptStep: number; selection: { step: number; loss: number }[] } | null;
   /** How to train the grown model further. */
   downstream?: { peakLrFraction: number; warmupFraction: number; schedule: string; note: string };
   wallSeconds: number;

@@ -67,7 +67,7 @@ class GrownWeights {
     recipe: MethodRecipe,
     private readonly small: LoadedModel,
     private readonly seed: number,
-    noise: { noise: number; splitNoise: number; split: SplitMode },
+    noise: { noise: number; splitNoise: number; split: SplitMode; copyNoise: number },
   ) {
     this.operator = recipe.depth
       ? GrowthOperator.initialize(plan, {
@@ -75,6 +75,7 @@ class GrownWeights {
           noise: recipe.learns ? noise.noise : 0,
           splitNoise: recipe.learns ? noise.splitNoise : 0,
           split: recipe.learns ? noise.split : 'even',
+          copyNoise: recipe.learns ? noise.copyNoise : 0,
           random: createRng(seed),
         })
       : undefined;
@@ -189,7 +190,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
         lr: o.lr,
         data,
         tokens: text.tokens.length,
-        learned: learned ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split } : undefined,
+        learned: learned ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split, copyNoise: o.copyNoise } : undefined,
         heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: text.heldOut.length },
       }),
     });

@@ -60,6 +60,8 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   splitNoise?: number;
   /** How the copies of a unit share its consuming weights at the start (growth/init.ts SplitMode). */
   split?: SplitMode;
+  /** With split first: later copies start as their unit plus this times a random mixture of units (growth/operator.ts OperatorInit). */
+  copyNoise?: number;
   /** Keep the operator (initial, every selectEvery steps, final) with the lowest held-out loss. */
   keepBest?: boolean;
   selectEvery?: number;
@@ -78,6 +80,7 @@ export interface LigoRecipe {
   noise: number;
   splitNoise: number;
   split: SplitMode;
+  copyNoise: number;
   warmup: number;
   weightDecay: number;
   clip: number;
@@ -105,6 +108,7 @@ export const GROW_DEFAULTS = {
   // function-preserving, and unlike net2net's even split the copies train apart, so the grown
   // model uses its width (bench:downstream: the largest single lever measured).
   split: 'first' as SplitMode,
+  copyNoise: 0,
   warmup: 5,
   weightDecay: 0,
   clip: 1,

@@ -16,7 +16,7 @@ export interface RunFacts {
   data?: string;
   tokens?: number;
   /** The learning phase, when it ran: its steps and result. */
-  learned?: { steps: number; result: LearnResult; depthLr?: number; keepBest?: boolean; split?: SplitMode };
+  learned?: { steps: number; result: LearnResult; depthLr?: number; keepBest?: boolean; split?: SplitMode; copyNoise?: number };
   heldOut?: { source?: number; grownAtInit?: number; grown?: number; tokens: number };
 }
 
@@ -52,6 +52,7 @@ export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
           depthLr: facts.learned.depthLr ?? null,
           keepBest: facts.learned.keepBest ?? false,
           split: facts.learned.split ?? 'even',
+          copyNoise: facts.learned.copyNoise ?? 0,
           keptStep: facts.learned.result.keptStep,
           selection: facts.learned.result.selection,
         }

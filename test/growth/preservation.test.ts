@@ -47,6 +47,21 @@ describe('net2net growth preserves the function where it can be exact', () => {
     expect(maxAbsDiff(grown, small)).toBeLessThan(FUSED_TOLERANCE);
   });
 
+  // Later copies mixed with other units (copyNoise) under the first-copy split: nothing reads them
+  // yet, so still exact, GQA and fused included. A control: the same noise with even shares is not.
+  it.each([
+    ['llama-gqa-untied', { hiddenSize: 128, layers: 4 }],
+    ['mistral-headdim', { hiddenSize: 128, layers: 3 }],
+    ['gpt2-prefixed', { hiddenSize: 96, layers: 3 }],
+    ['gpt-neox-pythia', { hiddenSize: 128, layers: 4 }],
+    ['phi3-fused', { hiddenSize: 128, layers: 4 }],
+  ] as const)('%s grown to %o with new copies mixed', async (name, target) => {
+    const { small, grown } = await logitsBeforeAndAfter(name, target, { split: 'first', copyNoise: 0.5 });
+    expect(maxAbsDiff(grown, small)).toBeLessThan(FUSED_TOLERANCE);
+    const control = await logitsBeforeAndAfter(name, target, { split: 'even', copyNoise: 0.5 });
+    expect(maxAbsDiff(control.grown, control.small)).toBeGreaterThan(1e-3);
+  });
+
   // Fused tensors, each part grown by its own role's operator: GPT-NeoX's per-head q|k|v with partial
   // rotary and a parallel residual (a repeat starts as an identity with both output projections
   // zeroed), Phi-3's [q | k | v] and [gate | up]. 2x width and 2x depth, to the issue's 1e-5.

@@ -22,7 +22,7 @@ export const TOLERANCE = 2e-4;
 export async function logitsBeforeAndAfter(
   name: string,
   target: TargetOptions,
-  { plainCopies = false, splitNoise = 0, split = 'even' as SplitMode } = {},
+  { plainCopies = false, splitNoise = 0, split = 'even' as SplitMode, copyNoise = 0 } = {},
 ): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
   const model = await loadModel(path.isAbsolute(name) ? name : path.join(GOLDEN_DIR, name));
   const dims = resolveTarget(model.dims, target, model.description);
@@ -30,7 +30,7 @@ export async function logitsBeforeAndAfter(
   // A control: stored values grown as they are, as if the forward pass used them unchanged.
   if (plainCopies) for (const t of plan.tensors) delete t.transform;
   const recipe = methodRecipe('net2net', model.description, 'stack');
-  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random, splitNoise, split });
+  const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random, splitNoise, split, copyNoise });
   const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');
   try {
     const grown = materializeAll(plan.tensors, weightsFrom(model.weights), operator);

@@ -71,6 +71,10 @@ export function withMethodOptions<T>(y: Argv<T>) {
       describe:
         "how the copies of a unit share its consuming weights in ligo's starting operator, both function-preserving: first (the first copy keeps the weight, the others start at 0, so copies train apart and the grown width gets used) or even (net2net's 1/copies each: copies stay bit-identical under any training, so the model never uses more than the source's width); the fixed methods always split evenly",
     })
+    .option(
+      'copy-noise',
+      num('--copy-noise', 'with --split first: each later copy of a unit starts as the unit plus x times a random mixture of all units (about one unit\'s norm), still function-preserving since nothing reads it yet (the residual stream\'s copies stay exact)', GROW_DEFAULTS.copyNoise),
+    )
     .option('keep-best', {
       type: 'boolean',
       default: GROW_DEFAULTS.keepBest,
