@@ -69,7 +69,9 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
     '## Held-out loss',
     '',
     ...lossTable(report),
-    ...(report.downstream ? ['', '## Training it further', '', `Recommended schedule: ${report.downstream.schedule}, ${report.downstream.note}.`] : []),
+    ...(report.downstream
+      ? ['', '## Training it further', '', `Recommended schedule: ${report.downstream.schedule}, ${report.downstream.note}.`, ...(report.downstream.convergedSource ? ['', `A converged source: ${report.downstream.convergedSource}.`] : [])]
+      : []),
   ];
   if (options.command !== undefined) body.push('', '## Reproduce', '', '```sh', options.command, '```');
   return `${meta.join('\n')}\n\n${body.join('\n')}\n`;

@@ -25,7 +25,7 @@ export interface GrowthRunInfo {
    */
   learning?: { depthLr: number | null; keepBest: boolean; split?: 'even' | 'first'; copyNoise?: number; keptStep: number; selection: { step: number; loss: number }[] } | null;
   /** How to train the grown model further. */
-  downstream?: { peakLrFraction: number; warmupFraction: number; schedule: string; note: string };
+  downstream?: { peakLrFraction: number; warmupFraction: number; schedule: string; note: string; convergedSource?: string };
   wallSeconds: number;
 }
 

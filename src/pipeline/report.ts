@@ -67,4 +67,6 @@ export const DOWNSTREAM_ADVICE = {
   warmupFraction: GROWN_WARMUP_FRACTION,
   schedule: 'linear warmup over the first third of the steps to the from-scratch peak, then cosine decay',
   note: 'keep the peak learning rate a model of this size would use from scratch but reach it over the first third of the run: the usual short warmup raises held-out loss above the grown model\'s for the first tens of steps (the re-warm bump), a lower peak avoids that but ends higher',
+  convergedSource:
+    'if the source model finished its own training at a decayed learning rate (converged), a from-scratch peak undoes what growth inherited even over a long warmup: start near the learning rate the source ended at (up to about twice it) instead',
 };

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { asModelCardReport, formatCommand, licenseOfCard, readLicense, renderModelCard, repoIdFromCachePath } from '../../src/output/index.js';
+import { DOWNSTREAM_ADVICE } from '../../src/pipeline/report.js';
 import { REPORT, tempDir } from '../hub/helpers.js';
 
 /** The front matter as key -> value (lists as arrays), checking every line is YAML we understand. */
@@ -32,6 +33,14 @@ function frontMatter(card: string): Record<string, string | string[]> {
 }
 
 describe('renderModelCard', () => {
+  it('recommends the downstream schedule growth.json carries, with the converged-source caveat', () => {
+    const card = renderModelCard({ ...REPORT, downstream: DOWNSTREAM_ADVICE }, { baseModel: 'a/b', license: 'mit' });
+    const section = card.slice(card.indexOf('## Training it further'));
+    expect(section).toContain(`Recommended schedule: ${DOWNSTREAM_ADVICE.schedule}`);
+    expect(section).toContain(`A converged source: ${DOWNSTREAM_ADVICE.convergedSource}.`);
+    expect(renderModelCard(REPORT, { baseModel: 'a/b', license: 'mit' })).not.toContain('## Training it further');
+  });
+
   it('writes Hub metadata and the growth report', () => {
     const command = formatCommand(['grow', 'openai-community/gpt2', '--out', 'grown', '--layers', '24', '--data', 'my text.txt', '--token', 'hf_secret']);
     const card = renderModelCard(REPORT, { baseModel: 'openai-community/gpt2@main', license: 'mit', command });
