@@ -56,7 +56,7 @@ export function renderReport(r: GrowthReport): string {
     ['target', `${shape(r.targetDims)} (${thousands(r.parameters.target)} parameters), ${r.dtype}`],
     ['held-out loss', `source ${loss(r.heldOut.source)}, grown at init ${loss(r.heldOut.grownAtInit)}, grown ${loss(r.heldOut.grown)}`],
     ...(compareWithStart(r) ? [['learned', compareWithStart(r) ?? ''] as const] : []),
-    ...(r.downstream ? [['next', `train further with the from-scratch peak learning rate, warmed up over the first third of the steps (growth.json: downstream)`] as const] : []),
+    ...(r.downstream ? [['next', `train further with the from-scratch peak learning rate, warmed up over the first third of the steps; from a converged source, a peak near the learning rate it ended at (growth.json: downstream)`] as const] : []),
     ['learning', r.learnTokensPerSecond === null ? '-' : `${thousands(Math.round(r.learnTokensPerSecond))} tokens/s on ${r.backend}`],
     ['wall time', `${r.wallSeconds.toFixed(1)} s`],
     ['files', r.files.join(', ')],
