@@ -57,16 +57,24 @@ export function jitterSplit(sel: Selection, sigma: number, gaussian: () => numbe
 export const SPLIT_MODES = ['even', 'first'] as const;
 export type SplitMode = (typeof SPLIT_MODES)[number];
 
-/** The `first` split of a selection: each small unit's share summed onto its first copy, later copies 0. Returns a new selection. */
+/**
+ * The `first` split of a selection: each small unit's share summed onto its first copy, later
+ * copies 0. Zero rows point at column 0, the form a dense matrix reads back as (selection.ts
+ * asSelection), so a saved operator has the same bytes however it was built. Returns a new selection.
+ */
 export function firstSplit(sel: Selection): Selection {
   const scale = new Float32Array(sel.scale.length);
+  const index = new Int32Array(sel.index.length);
   const first = new Map<number, number>();
   sel.index.forEach((j, r) => {
     const at = first.get(j);
-    if (at === undefined) first.set(j, r);
+    if (at === undefined) {
+      first.set(j, r);
+      index[r] = j;
+    }
     scale[at ?? r] += sel.scale[r];
   });
-  return { index: sel.index, scale, cols: sel.cols };
+  return { index, scale, cols: sel.cols };
 }
 
 /** The dense row-major [rows, cols] matrix a selection stands for. */
@@ -121,6 +129,7 @@ export const depthMatrix = (pattern: DepthPattern, large: number, small: number,
 /** Depth groups whose repeated layers are zeroed by `preserve`. */
 export const OUTPUT_GROUPS: readonly LayerGroup[] = ['attn_out', 'mlp_out'];
 
-export function describeDepthInit(init: DepthInit): string {
-  return init.preserve ? `${init.pattern}, repeated layers start as identities` : init.pattern;
+export function describeDepthInit(init: DepthInit, split: SplitMode = 'even'): string {
+  const depth = init.preserve ? `${init.pattern}, repeated layers start as identities` : init.pattern;
+  return split === 'first' ? `${depth}; copies split onto the first` : depth;
 }

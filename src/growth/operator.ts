@@ -83,13 +83,17 @@ export function checkOperatorShapes(plan: GrowthPlan, shapeOf: (name: string) =>
   return expected;
 }
 
-/** The initial operator by parameter name, in selection form: copy/split width matrices and the depth matrices. */
-export function initialSelections(plan: GrowthPlan, depth: DepthInit): Map<string, Selection> {
+/**
+ * The initial operator by parameter name, in selection form: copy/split width matrices (the main
+ * factors' consuming side shared as `split` says; a head_dim factor's copies sit inside one head
+ * and always split evenly) and the depth matrices.
+ */
+export function initialSelections(plan: GrowthPlan, depth: DepthInit, split: SplitMode = 'even'): Map<string, Selection> {
   const values = new Map<string, Selection>();
   for (const op of plan.width) {
     const [rows, cols] = mainShape(op);
     values.set(mainName(op.id, 'out'), copySelection(rows, cols));
-    values.set(mainName(op.id, 'in'), splitSelection(rows, cols));
+    values.set(mainName(op.id, 'in'), split === 'first' ? firstSplit(splitSelection(rows, cols)) : splitSelection(rows, cols));
     for (const f of headDimFactors(op)) {
       values.set(factorName(op.id, 'out', f), copySelection(f.shape[0], f.shape[1]));
       values.set(factorName(op.id, 'in', f), splitSelection(f.shape[0], f.shape[1]));
@@ -105,10 +109,9 @@ export function initialSelections(plan: GrowthPlan, depth: DepthInit): Map<strin
 function initialValues(plan: GrowthPlan, init: OperatorInit): Map<string, { data: Float32Array; shape: [number, number] }> {
   const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
   const splitNoise = init.splitNoise ?? 0;
-  for (const [name, initial] of initialSelections(plan, init.depth)) {
+  for (const [name, initial] of initialSelections(plan, init.depth, init.split)) {
     // Main `in` factors only: the head_dim factor's copies sit inside one head.
-    const shared = init.split === 'first' && name.endsWith('.in') ? firstSplit(initial) : initial;
-    const sel = splitNoise > 0 && name.endsWith('.in') ? jitterSplit(shared, splitNoise, () => gaussian(init.random)) : shared;
+    const sel = splitNoise > 0 && name.endsWith('.in') ? jitterSplit(initial, splitNoise, () => gaussian(init.random)) : initial;
     const data = denseMatrix(sel);
     if ((init.copyNoise ?? 0) > 0 && name.endsWith('.out') && name !== mainName(RESIDUAL_OPERATOR, 'out')) {
       mixNewCopies(data, sel, init.copyNoise ?? 0, () => gaussian(init.random));

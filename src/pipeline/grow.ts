@@ -74,7 +74,7 @@ class GrownWeights {
           depth: recipe.depth,
           noise: recipe.learns ? noise.noise : 0,
           splitNoise: recipe.learns ? noise.splitNoise : 0,
-          split: recipe.learns ? noise.split : 'even',
+          split: noise.split,
           copyNoise: recipe.learns ? noise.copyNoise : 0,
           random: createRng(seed),
         })
@@ -182,7 +182,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
       report: runReport({
         source: o.sourceLabel ?? o.source,
         method: o.method,
-        init: recipe.depth ? describeDepthInit(recipe.depth) : 'random',
+        init: recipe.depth ? describeDepthInit(recipe.depth, o.split) : 'random',
         backend: run.backend.name,
         seed: o.seed,
         seqLen,

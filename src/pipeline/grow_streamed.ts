@@ -39,7 +39,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
   let tensor: (t: GrowthPlan['tensors'][number]) => Promise<GrownTensor>;
   let saveOperator: ((dir: string) => Promise<string>) | undefined;
   if (recipe.depth) {
-    const selections = initialSelections(plan, recipe.depth);
+    const selections = initialSelections(plan, recipe.depth, o.split);
     const selection = new SelectionOperator(plan, async (name) => {
       const s = selections.get(name);
       if (!s) throw new Error(`growth plan has no operator matrix "${name}"`);
@@ -69,7 +69,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
     report: runReport({
       source: o.sourceLabel ?? o.source,
       method: o.method ?? plan.method,
-      init: recipe.depth ? describeDepthInit(recipe.depth) : 'random',
+      init: recipe.depth ? describeDepthInit(recipe.depth, o.split) : 'random',
       backend: run.backend,
       seed: o.seed,
       seqLen: Math.min(o.seqLen, source.dims.maxPositions),

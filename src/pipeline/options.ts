@@ -1,6 +1,6 @@
 import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
-import type { DepthPattern, SplitMode } from '../growth/init.js';
+import { SPLIT_MODES, type DepthPattern, type SplitMode } from '../growth/init.js';
 import { LIGO_INIT_NOISE } from '../growth/methods.js';
 import { GROWTH_METHODS, type GrowthMethod } from '../growth/plan.js';
 import type { TargetOptions } from '../growth/target.js';
@@ -144,6 +144,9 @@ export function resolveGrowOptions(options: GrowOptions): ResolvedGrowOptions {
     const v = o[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UsageError(`${flag}: expected a positive integer, got ${String(v)}`, { flag });
   }
+  // The fixed rules are defined by net2net's even split; --split first makes them share ligo's start.
+  o.split = options.split ?? (o.method === 'ligo' ? GROW_DEFAULTS.split : 'even');
+  if (!SPLIT_MODES.includes(o.split)) throw new UsageError(`--split: expected one of ${SPLIT_MODES.join(', ')}, got "${String(o.split)}"`, { flag: '--split' });
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new UsageError(`--steps: expected a non-negative integer, got ${o.steps}`, { flag: '--steps' });
   if (!(o.heldOut > 0 && o.heldOut < 1)) throw new UsageError(`--held-out: expected a fraction between 0 and 1, got ${o.heldOut}`, { flag: '--held-out' });
   return o;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModel } from '../../src/arch/load.js';
+import { apply } from '../../src/pipeline/apply.js';
 import { grow } from '../../src/pipeline/grow.js';
 import type { GrowOptions } from '../../src/pipeline/options.js';
 import type { GrowthMethod } from '../../src/growth/plan.js';
@@ -72,6 +73,11 @@ const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
   ['gpt-neox-pythia', 'stack', { hiddenSize: 128, layers: 3, intermediateSize: 320 }],
   ['gpt-neox-pythia', 'random', { hiddenSize: 96, layers: 4 }],
   ['gpt-neox-pythia', 'net2net', { hiddenSize: 96, layers: 3, dtype: 'BF16' }],
+  // The first-copy split (later copies' consuming weights are zeros): 16-bit, float32, fused.
+  ['gpt2-bare-bf16', 'net2net', { hiddenSize: 64, layers: 3, split: 'first' }],
+  ['llama-gqa-untied', 'stack', { hiddenSize: 96, layers: 3, split: 'first' }],
+  ['phi3-fused', 'net2net', { hiddenSize: 128, layers: 4, split: 'first' }],
+  ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, layers: 4, split: 'first' }],
 ];
 
 describe('grow without --data streams the grown model from the source', () => {
@@ -107,6 +113,23 @@ describe('grow without --data streams the grown model from the source', () => {
       expect(streamed.files).toEqual(inMemory.files);
     });
   }
+
+  it('net2net --split first preserves the function, differs from the even split, and ligo defaults to it', async () => {
+    const source = path.join(GOLDEN_DIR, 'llama-gqa-untied');
+    const common: GrowOptions = { source, out: '', method: 'net2net', hiddenSize: 128, layers: 4, backend: 'wasm', data: tokens, batchSize: 2, seqLen: 16 };
+    const first = await grow({ ...common, out: path.join(work, 'split-first'), split: 'first' });
+    const even = await grow({ ...common, out: path.join(work, 'split-even') });
+    expect(Math.abs((first.heldOut.grown ?? 0) - (first.heldOut.source ?? 1))).toBeLessThan(1e-5);
+    expect(first.init).toContain('copies split onto the first');
+    expect(even.init).not.toContain('first');
+    const [a, b] = [await grownBytes(first.out), await grownBytes(even.out)];
+    expect(Buffer.compare(a.get('model.safetensors') as Buffer, b.get('model.safetensors') as Buffer)).not.toBe(0);
+    await expect(grow({ ...common, out: path.join(work, 'split-bad'), split: 'half' as 'even' })).rejects.toThrow(/--split: expected one of even, first, got "half"/);
+    // Its saved operator rebuilds the same model.
+    const applied = await apply({ source, operator: first.out, out: path.join(work, 'split-first-applied'), backend: 'wasm' });
+    const c = await grownBytes(applied.out);
+    expect(Buffer.compare(c.get('model.safetensors') as Buffer, a.get('model.safetensors') as Buffer)).toBe(0);
+  });
 
   it('random is reproducible for every seed, 0 included (tfjs would take seed 0 as no seed)', async () => {
     const run = async (out: string): Promise<Map<string, Buffer>> =>

@@ -66,10 +66,9 @@ export function withMethodOptions<T>(y: Argv<T>) {
     .option('split', {
       type: 'string',
       choices: SPLIT_MODES,
-      default: GROW_DEFAULTS.split,
-      group: 'Learning phase:',
+      group: 'Method:',
       describe:
-        "how the copies of a unit share its consuming weights in ligo's starting operator, both function-preserving: first (the first copy keeps the weight, the others start at 0, so copies train apart and the grown width gets used) or even (net2net's 1/copies each: copies stay bit-identical under any training, so the model never uses more than the source's width); the fixed methods always split evenly",
+        `how the copies of a unit share its consuming weights in the starting operator, both function-preserving: first (the first copy keeps the weight, the others start at 0, so copies train apart and the grown width gets used) or even (net2net's 1/copies each: copies stay bit-identical under any training, so the model never uses more than the source's width) [default: ${GROW_DEFAULTS.split} for ligo, even for net2net/stack/interlace]`,
     })
     .option(
       'copy-noise',
