@@ -40,7 +40,7 @@ import { BatchSampler, createRng } from '../src/data/index.js';
 import { evaluateTokens } from '../src/eval/index.js';
 import { materializeAll } from '../src/growth/materialize.js';
 import { methodRecipe } from '../src/growth/methods.js';
-import { GrowthOperator } from '../src/growth/operator.js';
+import { startingOperator } from '../src/growth/operator.js';
 import { GROW_DEFAULTS, LIGO_V0_DEFAULTS, type LigoRecipe } from '../src/pipeline/options.js';
 import { planGrowth, type GrowthMethod, type GrowthPlan } from '../src/growth/plan.js';
 import { freshTensor } from '../src/growth/random_init.js';
@@ -388,8 +388,9 @@ async function main(): Promise<void> {
               weights = freshWeights(target, SOURCES[family], (v.method === 'scratch' ? 3 : 4) + 100 * SEED);
             } else {
               const recipe = methodRecipe(v.method, small.description, v.learn?.init ?? 'stack');
-              if (!recipe.depth) throw new Error(`${v.method} has no operator`);
-              const operator = GrowthOperator.initialize(plan, { depth: recipe.depth, noise: recipe.learns ? (v.learn?.noise ?? 0) : 0, splitNoise: recipe.learns ? (v.learn?.splitNoise ?? 0) : 0, split: recipe.learns ? (v.learn?.split ?? 'even') : 'even', copyNoise: recipe.learns ? (v.learn?.copyNoise ?? 0) : 0, random: createRng(5 + 100 * SEED) });
+              // The fixed rules start from net2net's even split, as `ligo grow --method <rule>` does.
+              const operator = startingOperator(plan, recipe, v.learn ?? { ...GROW_DEFAULTS, split: 'even' }, createRng(5 + 100 * SEED));
+              if (!operator) throw new Error(`${v.method} has no operator`);
               try {
                 if (recipe.learns && v.learn) {
                   const o = v.learn;

@@ -3,7 +3,8 @@ import type { LayerGroup } from '../arch/types.js';
 import { copySelection, denseMatrix, depthSelection, firstSplit, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit, type SplitMode } from './init.js';
 import type { Selection } from './selection.js';
 import { kron } from './kron.js';
-import { headDimFactors, type GrowthPlan, type HeadDimFactor, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
+import type { MethodRecipe } from './methods.js';
+import { headDimFactors, operatorId, type GrowthPlan, type HeadDimFactor, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
 import type { AxisSide } from '../arch/types.js';
 import { CheckpointError } from '../errors.js';
 
@@ -122,10 +123,11 @@ function initialValues(plan: GrowthPlan, init: OperatorInit): Map<string, { data
 }
 
 /**
- * The residual stream's width operator. Its copies are left exact by copyNoise: every norm over
- * the residual stream averages over all of them, so a changed copy would change the function.
+ * The residual stream's width operator (the global `width` axis role). Its copies are left exact
+ * by copyNoise: every norm over the residual stream averages over all of them, so a changed copy
+ * would change the function.
  */
-const RESIDUAL_OPERATOR = 'width';
+const RESIDUAL_OPERATOR = operatorId('width', undefined);
 
 /**
  * Adds to every later copy's row of a producing-side (copy) matrix Gaussian entries of std
@@ -143,6 +145,32 @@ function mixNewCopies(data: Float32Array, sel: Selection, sigma: number, gaussia
       return;
     }
     for (let c = 0; c < sel.cols; c++) data[r * sel.cols + c] += std * gaussian();
+  });
+}
+
+/** How a method's starting operator is set up (the grow options of the same names). */
+export interface StartOptions {
+  noise: number;
+  splitNoise: number;
+  split: SplitMode;
+  copyNoise: number;
+}
+
+/**
+ * A method's starting operator (undefined for `random`, which has none). The split applies to
+ * every operator method; noise, split noise and copy noise only to a method that learns, since
+ * they are there for learning to start from. The one place grow and bench:downstream build it.
+ */
+export function startingOperator(plan: GrowthPlan, recipe: MethodRecipe, start: StartOptions, random: () => number): GrowthOperator | undefined {
+  if (!recipe.depth) return undefined;
+  const learns = recipe.learns;
+  return GrowthOperator.initialize(plan, {
+    depth: recipe.depth,
+    noise: learns ? start.noise : 0,
+    splitNoise: learns ? start.splitNoise : 0,
+    split: start.split,
+    copyNoise: learns ? start.copyNoise : 0,
+    random,
   });
 }
 

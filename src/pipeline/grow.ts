@@ -3,10 +3,10 @@ import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { BatchSampler, createRng } from '../data/index.js';
 import { UsageError } from '../errors.js';
-import { describeDepthInit, type SplitMode } from '../growth/init.js';
+import { describeDepthInit } from '../growth/init.js';
 import { materializeAll } from '../growth/materialize.js';
 import { methodRecipe, type MethodRecipe } from '../growth/methods.js';
-import { GrowthOperator } from '../growth/operator.js';
+import { startingOperator, type GrowthOperator, type StartOptions } from '../growth/operator.js';
 import type { GrowthPlan } from '../growth/plan.js';
 import { freshTensor } from '../growth/random_init.js';
 import { targetConfig } from '../growth/target.js';
@@ -67,18 +67,9 @@ class GrownWeights {
     recipe: MethodRecipe,
     private readonly small: LoadedModel,
     private readonly seed: number,
-    noise: { noise: number; splitNoise: number; split: SplitMode; copyNoise: number },
+    start: StartOptions,
   ) {
-    this.operator = recipe.depth
-      ? GrowthOperator.initialize(plan, {
-          depth: recipe.depth,
-          noise: recipe.learns ? noise.noise : 0,
-          splitNoise: recipe.learns ? noise.splitNoise : 0,
-          split: noise.split,
-          copyNoise: recipe.learns ? noise.copyNoise : 0,
-          random: createRng(seed),
-        })
-      : undefined;
+    this.operator = startingOperator(plan, recipe, start, createRng(seed));
   }
 
   /** Builds (again) every grown tensor from the small model and the operator as it is now. */
