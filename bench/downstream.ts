@@ -76,7 +76,7 @@ const SCHEDULE: TrainOptions = { steps: STEPS, lr: 2e-3, warmup: Math.round(STEP
 /**
  * Downstream schedules of grown models: the scratch one (rewarm: the same peak and short warmup),
  * the recommended one (src/train/downstream.ts: the same peak reached over a third of the run), and
- * lower peaks (0.3x, 0.5x), measured with --levers --schedule.
+ * lower peaks (0.1x, 0.3x, 0.5x: a converged source needs one), measured with --levers --schedule.
  */
 const SCHEDULES = {
   rewarm: SCHEDULE,
@@ -84,7 +84,6 @@ const SCHEDULES = {
   'lr0.3x': { ...SCHEDULE, lr: SCHEDULE.lr * 0.3 },
   'lr0.5x': { ...SCHEDULE, lr: SCHEDULE.lr / 2 },
   'lr0.1x': { ...SCHEDULE, lr: SCHEDULE.lr * 0.1 },
-  'lr0.3x/recommended': recommendedSchedule({ ...SCHEDULE, lr: SCHEDULE.lr * 0.3 }),
 };
 /** Names the schedules had in runs made before the recommendation was chosen (merged with --merge). */
 const FORMER_NAMES: Record<string, keyof typeof SCHEDULES> = { gentle: 'lr0.3x', half: 'lr0.5x', 'long-warmup': 'recommended' };
