@@ -23,7 +23,7 @@ import { prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
 /** What every step of a run shares. */
-interface Run {
+export interface Run {
   o: ResolvedGrowOptions;
   backend: BackendInfo;
   /** performance.now() when the run began. */
@@ -58,7 +58,7 @@ async function growWithoutData(run: Run): Promise<GrowthReport> {
 }
 
 /** The grown model's weights: the operator applied to the small model, or fresh tensors for `random`. */
-class GrownWeights {
+export class GrownWeights {
   readonly operator: GrowthOperator | undefined;
   private current: Map<string, tf.Tensor> | undefined;
 
@@ -78,6 +78,12 @@ class GrownWeights {
     this.current = this.operator
       ? materializeAll(this.plan.tensors, this.small.weight, this.operator)
       : new Map(this.plan.tensors.map((t, i) => [t.name, freshTensor(t.init, t.shape, this.seed * 7919 + i)]));
+    return this.current;
+  }
+
+  /** The grown tensors as last materialized (this object owns them). */
+  tensors(): Map<string, tf.Tensor> {
+    if (!this.current) throw new Error('grown weights were not materialized');
     return this.current;
   }
 
@@ -101,7 +107,7 @@ class GrownWeights {
 }
 
 /** The learning phase: LiGO trains its operator on the training tokens; other methods skip it. */
-async function learn(run: Run, plan: GrowthPlan, recipe: MethodRecipe, grown: GrownWeights, small: LoadedModel, data: RunData, seqLen: number): Promise<LearnResult | undefined> {
+async function learn(run: GrowingRun, plan: GrowthPlan, recipe: MethodRecipe, grown: GrownWeights, small: LoadedModel, data: RunData, seqLen: number): Promise<LearnResult | undefined> {
   const { o } = run;
   if (!recipe.learns || !grown.operator || o.steps <= 0) return undefined;
   grown.release();
@@ -120,6 +126,39 @@ async function learn(run: Run, plan: GrowthPlan, recipe: MethodRecipe, grown: Gr
   });
   grown.materialize();
   return result;
+}
+
+/** What growing in memory needs of a run: its options, backend and progress. */
+export type GrowingRun = Pick<Run, 'o' | 'backend' | 'progress'>;
+
+/** A grown model in memory, before it is rounded and written. */
+export interface GrownInMemory {
+  grown: GrownWeights;
+  /** Held-out loss of the grown model at initialization (before any learning phase). */
+  heldOutInit: number;
+  learned: LearnResult | undefined;
+}
+
+/**
+ * The grown model as `grow` makes it, in memory: the method's starting operator (or fresh tensors
+ * for `random`), measured, then the learning phase. grow writes it; compare and bench:downstream
+ * train it further, so all three run the same code.
+ */
+export async function growInMemory(
+  run: GrowingRun,
+  args: { plan: GrowthPlan; recipe: MethodRecipe; small: LoadedModel; text: RunData; seqLen: number; evaluate: ReturnType<typeof heldOutLoss> },
+): Promise<GrownInMemory> {
+  const { plan, recipe, small, text, seqLen } = args;
+  const grown = new GrownWeights(plan, recipe, small, run.o.seed, run.o);
+  try {
+    run.progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
+    const heldOutInit = await args.evaluate(plan.target, grown.materialize());
+    const learned = await learn(run, plan, recipe, grown, small, text, seqLen);
+    return { grown, heldOutInit, learned };
+  } catch (error) {
+    grown.dispose();
+    throw error;
+  }
 }
 
 /**
@@ -145,10 +184,9 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
 
     progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
     const heldOutSource = await evaluate(small.dims, small.weights);
-    grown = new GrownWeights(plan, recipe, small, o.seed, o);
-    progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
-    const heldOutInit = await evaluate(plan.target, grown.materialize());
-    const learned = await learn(run, plan, recipe, grown, small, text, seqLen);
+    const inMemory = await growInMemory(run, { plan, recipe, small, text, seqLen, evaluate });
+    grown = inMemory.grown;
+    const { heldOutInit, learned } = inMemory;
     const dtype = outputDtype(o.dtype, small.storageDtype);
     const written = await grown.round(dtype);
     progress({ phase: 'evaluate', message: 'held-out loss of the grown model as written' });
