@@ -5,9 +5,16 @@
  * comparing backend names.
  */
 import type { WebGpuAdapter } from './webgpu.js';
+import { WASM_ADDED_KERNELS } from './wasm_kernels.js';
 
 /** The tfjs backends ligo can start (select.ts maps --backend choices and npm packages onto them). */
 export type BackendName = 'tensorflow' | 'wasm' | 'blas' | 'cpu' | 'webgpu';
+
+/**
+ * Set to 0 to leave the fused ops (fused_ops.ts) off the blas backend, so that models compose them
+ * from stock ops as on every other backend (bench:learn-cpu measures both in one run).
+ */
+export const BLAS_FUSED_ENV_VAR = 'LIGO_BLAS_FUSED';
 
 /**
  * The wasm backend's heap cannot grow past 4 GiB (wasm32; emscripten's getHeapMax is 4 GiB minus
@@ -15,12 +22,6 @@ export type BackendName = 'tensorflow' | 'wasm' | 'blas' | 'cpu' | 'webgpu';
  * anyway: tensors silently overwrite each other rather than fail, so the learning phase's estimate
  * is checked against it before the run, and wasm_heap_guard.ts turns a failed allocation into an error.
  */
-/**
- * Set to 0 to leave the fused ops (fused_ops.ts) off the blas backend, so that models compose them
- * from stock ops as on every other backend (bench:learn-cpu measures both in one run).
- */
-export const BLAS_FUSED_ENV_VAR = 'LIGO_BLAS_FUSED';
-
 export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3 - 64 * 1024;
 
 /**
@@ -33,14 +34,11 @@ export interface BackendProfile {
   name: BackendName;
   /** Live tensor bytes the backend can hold, when less than the machine's memory (a wasm32 heap). */
   memoryLimit?: { bytes: number; reason: string };
-  /** Kernels stock tfjs lacks on this backend; ligo registers its own (see wasm_kernels.ts). */
-  missingKernels: readonly string[];
   /**
-   * Kernels that run but compute something else than the cpu backend for some inputs. Code that
-   * would hit one takes a form that is right on every backend (models/losses.ts), so one code path
-   * is tested everywhere; this list says why it looks the way it does.
+   * Kernels stock tfjs lacks on this backend; ligo registers its own when the backend starts. Read
+   * from the list that registers them (wasm_kernels.ts), so the two cannot disagree.
    */
-  kernelQuirks: readonly string[];
+  missingKernels: readonly string[];
   /**
    * Ops this backend runs as one fused kernel (fused_ops.ts registers them): they keep fewer
    * tensors for backprop than the composed form, and the learning-memory estimate counts that.
@@ -57,33 +55,23 @@ export interface BackendProfile {
   tensorLimit?: { bytes: number; reason: string };
 }
 
-const WEBGPU_KERNEL_QUIRKS: readonly string[] = [
-  'AddN binds every input in one shader: 8 or more exceed WebGPU\'s 8 storage buffers per stage, an invalid pipeline and a garbage sum: replaced by a chunked AddN (webgpu_kernels.ts)',
-  'readSync (dataSync) needs OffscreenCanvas, which Node lacks: read tensors computed on the GPU with await data()',
-];
-
 /** One profile per backend ligo can start: a backend added to BackendName fails to compile until it has one. */
 export const BACKEND_PROFILES: Readonly<Record<BackendName, BackendProfile>> = {
-  tensorflow: { name: 'tensorflow', missingKernels: [], kernelQuirks: [], fusedOps: [], device: 'hardware' },
+  tensorflow: { name: 'tensorflow', missingKernels: [], fusedOps: [], device: 'hardware' },
   wasm: {
     name: 'wasm',
     memoryLimit: { bytes: WASM_HEAP_LIMIT_BYTES, reason: 'the wasm backend heap limit' },
-    // tf.gather's gradient needs it: without it embeddings cannot train on wasm.
-    missingKernels: ['UnsortedSegmentSum'],
-    kernelQuirks: [
-      'GatherV2 ignores batchDims (tfjs 4.22 gives zeros for gather(x, t, 1, 1)): gather flat indices instead',
-      'OneHot with a float32 output writes integer bits: take int32 and cast',
-    ],
+    missingKernels: WASM_ADDED_KERNELS,
     fusedOps: [],
     device: 'software',
   },
   // tfjs-backend-cpu's kernels and memory (ordinary JS typed arrays: no ceiling below the machine's
   // memory), matrix products in a native BLAS library (blas_backend.ts), GELU and LayerNorm fused
   // (js_kernels/gelu.ts, layer_norm.ts).
-  blas: { name: 'blas', missingKernels: [], kernelQuirks: [], fusedOps: ['geluNew', 'layerNorm'], device: 'software' },
-  cpu: { name: 'cpu', missingKernels: [], kernelQuirks: [], fusedOps: [], device: 'software' },
+  blas: { name: 'blas', missingKernels: [], fusedOps: ['geluNew', 'layerNorm'], device: 'software' },
+  cpu: { name: 'cpu', missingKernels: [], fusedOps: [], device: 'software' },
   // Refined by webGpuProfile once an adapter is known (initBackend does it).
-  webgpu: { name: 'webgpu', missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS, fusedOps: [], device: 'hardware' },
+  webgpu: { name: 'webgpu', missingKernels: [], fusedOps: [], device: 'hardware' },
 };
 
 /**
@@ -95,7 +83,7 @@ export function webGpuProfile(adapter: Pick<WebGpuAdapter, 'software' | 'limits'
     bytes: Math.min(adapter.limits.maxStorageBufferBindingSize, adapter.limits.maxBufferSize),
     reason: "the WebGPU adapter's largest storage buffer",
   };
-  const kernels = { missingKernels: [], kernelQuirks: WEBGPU_KERNEL_QUIRKS, fusedOps: [] };
+  const kernels = { missingKernels: [], fusedOps: [] };
   if (adapter.software) return { name: 'webgpu', ...kernels, device: 'software', tensorLimit };
   return {
     name: 'webgpu',
@@ -111,7 +99,7 @@ export function webGpuProfile(adapter: Pick<WebGpuAdapter, 'software' | 'limits'
  * blas with LIGO_BLAS_FUSED=0 (blas_backend.ts) registers no fused ops, and its profile says so.
  */
 export function backendProfile(name: string, env: Record<string, string | undefined> = process.env): BackendProfile {
-  if (!(name in BACKEND_PROFILES)) return { name: name as BackendName, missingKernels: [], kernelQuirks: [], fusedOps: [], device: 'hardware' };
+  if (!(name in BACKEND_PROFILES)) return { name: name as BackendName, missingKernels: [], fusedOps: [], device: 'hardware' };
   const profile = BACKEND_PROFILES[name as BackendName];
   return name === 'blas' && env[BLAS_FUSED_ENV_VAR] === '0' ? { ...profile, fusedOps: [] } : profile;
 }

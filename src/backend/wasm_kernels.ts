@@ -48,6 +48,9 @@ const WASM_KERNELS: KernelConfig[] = [
   { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum },
 ];
 
+/** The kernels tfjs-backend-wasm 4.22 lacks and ligo adds (its profile's missingKernels). */
+export const WASM_ADDED_KERNELS: readonly string[] = WASM_KERNELS.map((k) => k.kernelName);
+
 /** Registers the kernels that tfjs-backend-wasm 4.22 lacks; skips any a later version provides. Idempotent. */
 export function registerWasmKernels(): string[] {
   const added: string[] = [];

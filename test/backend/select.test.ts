@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { currentBackend, initBackend } from '../../src/backend/index.js';
+import { BLAS_INSTALL_COMMAND, BLAS_SPEEDUP_OVER_WASM } from '../../src/backend/blas_backend.js';
 
 async function usageError(run: () => Promise<unknown>): Promise<UsageError> {
   try {
@@ -77,7 +78,10 @@ describe('initBackend', () => {
     expect(result.tried).toContain('blas');
     const lines = result.log.filter((l) => l.includes('blas'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/blas backend unavailable .*libopenblas.*falling back/);
+    expect(lines[0]).toMatch(/blas backend unavailable .*libopenblas.*falling back to wasm/);
+    // What the fallback costs (a measured ratio) and the one command that installs blas.
+    expect(lines[0]).toContain(`about ${BLAS_SPEEDUP_OVER_WASM}x slower`);
+    expect(lines[0]).toContain(BLAS_INSTALL_COMMAND);
   });
 
   it('forcing blas when no BLAS library loads is an error naming the library, with an install hint', () => {
