@@ -1,4 +1,4 @@
-export { GROWTH_METHODS, planGrowth, type GrowthMethod, type GrowthPlan, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
+export { DENSE_FORM, GROWTH_METHODS, OPERATOR_KINDS, planGrowth, type GrowthMethod, type GrowthPlan, type OperatorForm, type OperatorKind, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
 export { resolveTarget, targetConfig, targetOptionsFromDims, type TargetOptions } from './target.js';
 export { GrowthOperator } from './operator.js';
 export { materializeTensor, materializeAll } from './materialize.js';

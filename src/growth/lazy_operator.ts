@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AxisSide, LayerGroup } from '../arch/types.js';
+import { selectionTensors, startOfFactor, type LowRankFactor, type SelectionTensors } from './low_rank.js';
 import { operatorMatrices, type OperatorMatrices, type OperatorMatrix } from './operator.js';
+import type { Selection } from './selection.js';
 import type { GrowthPlan } from './plan.js';
 
 /**
@@ -11,29 +13,52 @@ import type { GrowthPlan } from './plan.js';
  */
 export class LazyOperator implements OperatorMatrices {
   private readonly held = new Map<string, tf.Tensor2D>();
+  private readonly starts = new Map<string, SelectionTensors>();
   private readonly matrices: OperatorMatrices;
 
-  /** `read` gives a parameter's dense values by name (OpenedOperator.read). */
+  /**
+   * `read` gives a parameter's dense values by name (OpenedOperator.read); `readSelection` a
+   * low-rank operator's start (saved in selection form).
+   */
   constructor(
     plan: GrowthPlan,
     private readonly read: (name: string) => Promise<OperatorMatrix>,
+    private readonly readSelection?: (name: string) => Promise<Selection>,
   ) {
-    this.matrices = operatorMatrices(plan, this.param);
+    this.matrices = operatorMatrices(plan, this.param, this.start);
   }
 
+  /** Holds the named parameters (parametersFor), and the start of each low-rank factor among them; frees the rest. */
   async hold(names: readonly string[]): Promise<void> {
     const wanted = new Set(names);
+    const starts = new Set(names.flatMap((n) => startOfFactor(n) ?? []));
     for (const [name, t] of this.held) {
       if (wanted.has(name)) continue;
       t.dispose();
       this.held.delete(name);
+    }
+    for (const [name, t] of this.starts) {
+      if (starts.has(name)) continue;
+      tf.dispose([t.index, t.scale]);
+      this.starts.delete(name);
     }
     for (const name of wanted) {
       if (this.held.has(name)) continue;
       const { data, shape } = await this.read(name);
       this.held.set(name, tf.tensor2d(data, shape as [number, number], 'float32'));
     }
+    for (const name of starts) {
+      if (this.starts.has(name)) continue;
+      if (!this.readSelection) throw new Error(`operator parameter "${name}" is a low-rank start, and no selection reader was given`);
+      this.starts.set(name, selectionTensors(await this.readSelection(name)));
+    }
   }
+
+  private start = (name: string): SelectionTensors => {
+    const t = this.starts.get(name);
+    if (!t) throw new Error(`low-rank start "${name}" was not read`);
+    return t;
+  };
 
   private param = (name: string): tf.Tensor2D => {
     const t = this.held.get(name);
@@ -45,6 +70,10 @@ export class LazyOperator implements OperatorMatrices {
     return this.matrices.widthMatrix(id, side, part);
   }
 
+  lowRank(id: string, side: AxisSide): LowRankFactor | undefined {
+    return this.matrices.lowRank(id, side);
+  }
+
   depthMatrix(group: LayerGroup): tf.Tensor2D {
     return this.matrices.depthMatrix(group);
   }
@@ -52,5 +81,7 @@ export class LazyOperator implements OperatorMatrices {
   dispose(): void {
     for (const t of this.held.values()) t.dispose();
     this.held.clear();
+    for (const t of this.starts.values()) tf.dispose([t.index, t.scale]);
+    this.starts.clear();
   }
 }

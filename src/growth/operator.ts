@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerGroup } from '../arch/types.js';
 import { copySelection, denseMatrix, depthSelection, firstSplit, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit, type SplitMode } from './init.js';
-import type { Selection } from './selection.js';
+import { asSelection, type Selection } from './selection.js';
+import { exactStartSelections } from './exact_start.js';
 import { kron } from './kron.js';
+import { lowRankU, lowRankV, lowRankVStd, selectionTensors, type LowRankFactor, type SelectionTensors } from './low_rank.js';
 import type { MethodRecipe } from './methods.js';
-import { headDimFactors, operatorId, type GrowthPlan, type HeadDimFactor, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
+import { headDimFactors, lowRankOf, operatorId, type GrowthPlan, type HeadDimFactor, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
 import type { AxisSide } from '../arch/types.js';
 import { CheckpointError } from '../errors.js';
 
@@ -54,13 +56,22 @@ export type OperatorMatrix = { data: Float32Array; shape: number[] };
 
 let instances = 0;
 
-/** Every operator parameter's name and [rows, cols], from the plan alone (no values built). */
+/**
+ * Every operator matrix's name and [rows, cols], from the plan alone (no values built): what an
+ * operator file holds. A low-rank operator's start `<op>.<side>` is among them, saved as a
+ * selection; it does not train (trainableShapes leaves it out).
+ */
 export function operatorShapes(plan: GrowthPlan): Map<string, [number, number]> {
   const shapes = new Map<string, [number, number]>();
   for (const op of plan.width) {
     const main = mainShape(op);
-    shapes.set(mainName(op.id, 'out'), main);
-    shapes.set(mainName(op.id, 'in'), main);
+    for (const side of ['out', 'in'] as const) {
+      shapes.set(mainName(op.id, side), main);
+      const rank = lowRankOf(plan.operator, op);
+      if (rank === 0) continue;
+      shapes.set(lowRankU(mainName(op.id, side)), [op.large, rank]);
+      shapes.set(lowRankV(mainName(op.id, side)), [op.small, rank]);
+    }
     for (const f of headDimFactors(op)) {
       shapes.set(factorName(op.id, 'out', f), f.shape);
       shapes.set(factorName(op.id, 'in', f), f.shape);
@@ -68,6 +79,18 @@ export function operatorShapes(plan: GrowthPlan): Map<string, [number, number]> 
   }
   for (const d of plan.depth) shapes.set(depthName(d.group), [d.large, d.small]);
   return shapes;
+}
+
+/** The low-rank correction's rank when `<op>.<side>` is a low-rank operator's fixed start, else 0. */
+function lowRankStartRank(plan: GrowthPlan, name: string): number {
+  const op = plan.width.find((w) => name === mainName(w.id, 'out') || name === mainName(w.id, 'in'));
+  return op === undefined ? 0 : lowRankOf(plan.operator, op);
+}
+const isLowRankStart = (plan: GrowthPlan, name: string): boolean => lowRankStartRank(plan, name) > 0;
+
+/** The operator parameters that train (and take optimizer state), with their shapes. */
+export function trainableShapes(plan: GrowthPlan): Map<string, [number, number]> {
+  return new Map([...operatorShapes(plan)].filter(([name]) => !isLowRankStart(plan, name)));
 }
 
 /** Throws unless every parameter the plan needs is present (shapeOf) with its shape; returns the expected shapes. */
@@ -93,8 +116,9 @@ export function initialSelections(plan: GrowthPlan, depth: DepthInit, split: Spl
   const values = new Map<string, Selection>();
   for (const op of plan.width) {
     const [rows, cols] = mainShape(op);
-    values.set(mainName(op.id, 'out'), copySelection(rows, cols));
-    values.set(mainName(op.id, 'in'), split === 'first' ? firstSplit(splitSelection(rows, cols)) : splitSelection(rows, cols));
+    const exact = exactStartSelections(plan, op, split); // where the exact start differs from copying (exact_start.ts)
+    values.set(mainName(op.id, 'out'), exact.out ?? copySelection(rows, cols));
+    values.set(mainName(op.id, 'in'), exact.in ?? (split === 'first' ? firstSplit(splitSelection(rows, cols)) : splitSelection(rows, cols)));
     for (const f of headDimFactors(op)) {
       values.set(factorName(op.id, 'out', f), copySelection(f.shape[0], f.shape[1]));
       values.set(factorName(op.id, 'in', f), splitSelection(f.shape[0], f.shape[1]));
@@ -107,19 +131,36 @@ export function initialSelections(plan: GrowthPlan, depth: DepthInit, split: Spl
   return values;
 }
 
-function initialValues(plan: GrowthPlan, init: OperatorInit): Map<string, { data: Float32Array; shape: [number, number] }> {
+type InitialValues = { values: Map<string, { data: Float32Array; shape: [number, number] }>; starts: Map<string, Selection> };
+
+/** A low-rank correction's starting factors: U zero (the operator starts at its selection), V random. */
+function lowRankStart(name: string, shape: [number, number], rank: number, init: OperatorInit, values: InitialValues['values']): void {
+  values.set(lowRankU(name), { data: new Float32Array(shape[0] * rank), shape: [shape[0], rank] });
+  const v = new Float32Array(shape[1] * rank);
+  for (let i = 0; i < v.length; i++) v[i] = lowRankVStd(rank) * gaussian(init.random);
+  values.set(lowRankV(name), { data: v, shape: [shape[1], rank] });
+}
+
+function initialValues(plan: GrowthPlan, init: OperatorInit): InitialValues {
   const values = new Map<string, { data: Float32Array; shape: [number, number] }>();
+  const starts = new Map<string, Selection>();
   const splitNoise = init.splitNoise ?? 0;
   for (const [name, initial] of initialSelections(plan, init.depth, init.split)) {
     // Main `in` factors only: the head_dim factor's copies sit inside one head.
     const sel = splitNoise > 0 && name.endsWith('.in') ? jitterSplit(initial, splitNoise, () => gaussian(init.random)) : initial;
+    if (isLowRankStart(plan, name)) {
+      if ((init.copyNoise ?? 0) > 0) throw new Error('copy noise changes the starting matrices, which a low-rank operator keeps as selections: use the dense operator');
+      starts.set(name, sel);
+      lowRankStart(name, [sel.index.length, sel.cols], lowRankStartRank(plan, name), init, values);
+      continue;
+    }
     const data = denseMatrix(sel);
     if ((init.copyNoise ?? 0) > 0 && name.endsWith('.out') && name !== mainName(RESIDUAL_OPERATOR, 'out')) {
       mixNewCopies(data, sel, init.copyNoise ?? 0, () => gaussian(init.random));
     }
     values.set(name, { data, shape: [sel.index.length, sel.cols] });
   }
-  return values;
+  return { values, starts };
 }
 
 /**
@@ -180,6 +221,8 @@ export function startingOperator(plan: GrowthPlan, recipe: MethodRecipe, start: 
  */
 export interface OperatorMatrices {
   widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D;
+  /** The operator's selection and correction when it is low-rank (then widthMatrix is never asked for it). */
+  lowRank(id: string, side: AxisSide): LowRankFactor | undefined;
   depthMatrix(group: LayerGroup): tf.Tensor2D;
 }
 
@@ -187,8 +230,15 @@ export interface OperatorMatrices {
  * The matrices materialization reads, built from operator parameters looked up by name: a width
  * matrix is its main factor, Kronecker'd with the head_dim factor (or the identity) for attention.
  */
-export function operatorMatrices(plan: GrowthPlan, param: (name: string) => tf.Tensor2D): OperatorMatrices {
+export function operatorMatrices(plan: GrowthPlan, param: (name: string) => tf.Tensor2D, start?: (name: string) => SelectionTensors): OperatorMatrices {
   return {
+    lowRank(id, side) {
+      const op = plan.width.find((w) => w.id === id);
+      if (!op || lowRankOf(plan.operator, op) === 0) return undefined;
+      if (!start) throw new Error(`low-rank operator "${id}" needs its starting selection`);
+      const name = mainName(id, side);
+      return { start: start(name), u: param(lowRankU(name)), v: param(lowRankV(name)) };
+    },
     widthMatrix(id, side, part) {
       const op = plan.width.find((w) => w.id === id);
       if (!op) throw new Error(`growth plan has no width operator "${id}"`);
@@ -216,8 +266,10 @@ export function parametersFor(plan: GrowthPlan, t: PlannedTensor): string[] {
   for (const segments of t.axes) {
     for (const s of segments) {
       if (s.operator === null) continue;
-      if (!s.part) names.add(mainName(s.operator, s.side));
       const op = plan.width.find((w) => w.id === s.operator);
+      const main = mainName(s.operator, s.side);
+      if (!s.part && op && lowRankOf(plan.operator, op) > 0) [lowRankU(main), lowRankV(main)].forEach((n) => names.add(n));
+      else if (!s.part) names.add(main);
       for (const f of op ? headDimFactors(op) : []) names.add(factorName(s.operator, s.side, f));
     }
   }
@@ -232,28 +284,45 @@ export function parametersFor(plan: GrowthPlan, t: PlannedTensor): string[] {
 export class GrowthOperator implements OperatorMatrices {
   private readonly matrices: OperatorMatrices;
 
+  private readonly startTensors: Map<string, SelectionTensors>;
+
+  /** `params`: what trains; `starts`: a low-rank operator's fixed selections, by `<op>.<side>`. */
   private constructor(
     readonly plan: GrowthPlan,
     readonly params: Map<string, tf.Variable>,
+    readonly starts: ReadonlyMap<string, Selection>,
   ) {
-    this.matrices = operatorMatrices(plan, (name) => this.param(name) as tf.Tensor2D);
+    this.startTensors = new Map([...starts].map(([name, sel]) => [name, selectionTensors(sel)]));
+    this.matrices = operatorMatrices(plan, (name) => this.param(name) as tf.Tensor2D, this.start);
   }
 
   static initialize(plan: GrowthPlan, init: OperatorInit): GrowthOperator {
-    const values = initialValues(plan, init);
-    for (const { data } of values.values()) {
-      if (init.noise > 0) for (let i = 0; i < data.length; i++) data[i] += init.noise * gaussian(init.random);
+    const { values, starts } = initialValues(plan, init);
+    for (const [name, { data }] of values) {
+      // V is random already; noise on it would not move the function, only its scale.
+      if (init.noise > 0 && !name.endsWith('.v')) for (let i = 0; i < data.length; i++) data[i] += init.noise * gaussian(init.random);
     }
-    return GrowthOperator.fromValues(plan, values);
+    return GrowthOperator.fromValues(plan, values, starts);
   }
 
   /** Rebuilds an operator from saved tensors; every expected parameter must be present with its shape. */
   static fromTensors(plan: GrowthPlan, tensors: ReadonlyMap<string, { data: Float32Array; shape: number[] }>): GrowthOperator {
     const expected = checkOperatorShapes(plan, (name) => tensors.get(name)?.shape);
-    return GrowthOperator.fromValues(plan, new Map([...expected.keys()].map((name) => [name, tensors.get(name) ?? { data: new Float32Array(), shape: [] }])));
+    const values = new Map<string, { data: Float32Array; shape: number[] }>();
+    const starts = new Map<string, Selection>();
+    for (const [name, [rows, cols]] of expected) {
+      const saved = tensors.get(name) ?? { data: new Float32Array(), shape: [] };
+      if (!isLowRankStart(plan, name)) values.set(name, saved);
+      else {
+        const sel = asSelection(saved.data, rows, cols);
+        if (!sel) throw new CheckpointError(`operator tensor "${name}" is the start of a low-rank operator, so it must have one nonzero per row`, { tensor: name });
+        starts.set(name, sel);
+      }
+    }
+    return GrowthOperator.fromValues(plan, values, starts);
   }
 
-  private static fromValues(plan: GrowthPlan, values: ReadonlyMap<string, { data: Float32Array; shape: number[] }>): GrowthOperator {
+  private static fromValues(plan: GrowthPlan, values: ReadonlyMap<string, { data: Float32Array; shape: number[] }>, starts: ReadonlyMap<string, Selection>): GrowthOperator {
     // tfjs variable names are global; a per-instance prefix lets several operators coexist.
     const prefix = `ligo${++instances}`;
     const params = new Map<string, tf.Variable>();
@@ -263,8 +332,15 @@ export class GrowthOperator implements OperatorMatrices {
         params.set(name, tf.variable(tf.tensor2d(data, shape as [number, number]), true, `${prefix}/${name}`));
       }
     });
-    return new GrowthOperator(plan, params);
+    return new GrowthOperator(plan, params, starts);
   }
+
+  /** A low-rank operator's fixed start as tensors (materialization's gathers read it). */
+  readonly start = (name: string): SelectionTensors => {
+    const t = this.startTensors.get(name);
+    if (!t) throw new Error(`growth operator has no starting selection "${name}"`);
+    return t;
+  };
 
   get variables(): tf.Variable[] {
     return [...this.params.values()];
@@ -281,6 +357,10 @@ export class GrowthOperator implements OperatorMatrices {
     return this.matrices.widthMatrix(id, side, part);
   }
 
+  lowRank(id: string, side: AxisSide): LowRankFactor | undefined {
+    return this.matrices.lowRank(id, side);
+  }
+
   depthMatrix(group: LayerGroup): tf.Tensor2D {
     return this.matrices.depthMatrix(group);
   }
@@ -294,5 +374,6 @@ export class GrowthOperator implements OperatorMatrices {
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
+    for (const t of this.startTensors.values()) tf.dispose([t.index, t.scale]);
   }
 }

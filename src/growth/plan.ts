@@ -1,5 +1,6 @@
 import { rotaryDims, type ModelDims } from '../arch/dims.js';
 import { axisSize, groupCount, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
+import { planStart, residualOperatorId, residualUse, startTarget, type ResidualUse, type StartPlan, type StartRule } from './exact_start.js';
 import {
   axisSegments,
   isInterleaved,
@@ -12,9 +13,34 @@ import {
 } from '../arch/types.js';
 
 export type { StoredTransform } from '../arch/types.js';
+export { START_RULES, type StartPlan, type StartRule } from './exact_start.js';
 
 export const GROWTH_METHODS = ['ligo', 'net2net', 'stack', 'interlace', 'random'] as const;
 export type GrowthMethod = (typeof GROWTH_METHODS)[number];
+
+/**
+ * How a width operator that is not head-structured is parameterized. `dense`: one trainable
+ * [large, small] matrix per side, as in the paper; it outgrows the model it builds at real sizes
+ * (an FFN operator of 6144 x 3072 per layer and side). `lowrank`: the fixed starting selection (a
+ * gather, nothing to train) plus a trainable correction U V^T of rank `rank` (growth/low_rank.ts),
+ * so what trains grows with the widths, not with their product. Attention operators act on whole
+ * heads (a heads x heads matrix) and stay dense in both forms: they are small.
+ */
+export const OPERATOR_KINDS = ['lowrank', 'dense'] as const;
+export type OperatorKind = (typeof OPERATOR_KINDS)[number];
+export interface OperatorForm {
+  kind: OperatorKind;
+  /** Rank of the low-rank correction (lowrank only), capped at the operator's smaller side. */
+  rank: number;
+}
+/** Fixed methods and operator files written before the low-rank form: every matrix dense. */
+export const DENSE_FORM: OperatorForm = { kind: 'dense', rank: 0 };
+
+/** The rank of an operator's low-rank correction, or 0 when the operator is a dense matrix. */
+export function lowRankOf(form: OperatorForm, op: WidthOperatorSpec): number {
+  if (form.kind !== 'lowrank' || op.heads) return 0;
+  return Math.max(1, Math.min(form.rank, op.small, op.large));
+}
 
 /** Roles whose size can change; vocab, positions and token types stay as they are. */
 const GROWABLE: readonly AxisRole[] = ['width', 'q', 'k', 'v', 'ffn', 'qHeadDim', 'kHeadDim'];
@@ -42,6 +68,8 @@ export interface WidthOperatorSpec {
     /** Under partial rotary, the dims of each head RoPE passes through (the last ones). */
     pass?: { small: number; large: number };
   };
+  /** A residual-stream operator of the exact start's own, for norm gains or biases (growth/exact_start.ts). */
+  use?: ResidualUse;
 }
 
 /** A head_dim factor of an attention operator: its parameter name suffix and [large, small] shape. */
@@ -118,9 +146,14 @@ export interface GrowthPlan {
   method: GrowthMethod;
   source: ModelDims;
   target: ModelDims;
+  /** How the width operators are parameterized (dense for every method but a learning ligo). */
+  operator: OperatorForm;
+  /** Which start the operator begins from and whether it keeps the source's function (planGrowth always says; absent reads as copy). */
+  start?: StartPlan;
   width: WidthOperatorSpec[];
   depth: DepthOperatorSpec[];
   tensors: PlannedTensor[];
+  /** `operator`: the trainable operator parameters (a low-rank operator's fixed selections are not counted). */
   parameters: { source: number; target: number; operator: number };
 }
 
@@ -155,7 +188,9 @@ function interleavePlan(axes: readonly Axis[], source: ModelDims, target: ModelD
   return { axis, small: groupCount(fused.groups, source), large: groupCount(fused.groups, target) };
 }
 
-function widthOperatorParams(op: WidthOperatorSpec): number {
+function widthOperatorParams(op: WidthOperatorSpec, form: OperatorForm): number {
+  const rank = lowRankOf(form, op);
+  if (rank > 0) return 2 * rank * (op.small + op.large);
   if (!op.heads) return 2 * op.small * op.large;
   const dim = headDimFactors(op).reduce((sum, f) => sum + f.shape[0] * f.shape[1], 0);
   return 2 * (op.heads.small * op.heads.large + dim);
@@ -173,16 +208,23 @@ export function planGrowth(options: {
   target: ModelDims;
   method: GrowthMethod;
   optionalPresent: ReadonlySet<string>;
+  /** Default: dense. */
+  operator?: OperatorForm;
+  /** Default: the method's (exact_start.ts defaultStart). */
+  start?: StartRule;
 }): GrowthPlan {
-  const { description, source, target, method, optionalPresent } = options;
+  const { description, source, method, optionalPresent } = options;
+  const start = planStart(options);
+  const target = startTarget(options.target, source, start);
+  const form = options.operator ?? DENSE_FORM;
   const sourceSpecs = tensorSpecs(description, source, optionalPresent);
   const targetSpecs = tensorSpecs(description, target, optionalPresent);
   const width = new Map<string, WidthOperatorSpec>();
   const rotary = source.rotary;
   const pass = passedDims(source, target);
 
-  const operatorFor = (role: AxisRole, layer: number | undefined): string => {
-    const id = operatorId(role, layer);
+  const operatorFor = (role: AxisRole, layer: number | undefined, use?: ResidualUse): string => {
+    const id = use ? residualOperatorId(use) : operatorId(role, layer);
     if (width.has(id)) return id;
     const attention = role === 'q' || role === 'k' || role === 'v';
     const headsSmall = role === 'q' ? source.numHeads : source.numKvHeads;
@@ -196,6 +238,7 @@ export function planGrowth(options: {
       heads: attention
         ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary, ...(pass ? { pass } : {}) }
         : undefined,
+      ...(use ? { use } : {}),
     });
     return id;
   };
@@ -211,7 +254,7 @@ export function planGrowth(options: {
         if (!GROWABLE.includes(seg.role) || small === large) return { operator: null, side: seg.side, small, large };
         const headsRole = HEAD_DIM_OF[seg.role];
         if (headsRole) return { operator: operatorFor(headsRole, spec.layer), side: seg.side, small, large, part: 'headDim' };
-        return { operator: operatorFor(seg.role, spec.layer), side: seg.side, small, large };
+        return { operator: operatorFor(seg.role, spec.layer, residualUse(template, seg.role, start)), side: seg.side, small, large };
       }),
     );
     const transform = description.preservation.storedTransform?.(template, source, target);
@@ -247,12 +290,14 @@ export function planGrowth(options: {
   const groups = [...new Set(targetSpecs.flatMap((s) => (s.template.group ? [s.template.group] : [])))];
   const depth = groups.map((group) => ({ group, small: source.numLayers, large: target.numLayers }));
   const operatorParams =
-    [...width.values()].reduce((sum, op) => sum + widthOperatorParams(op), 0) + depth.reduce((sum, d) => sum + d.small * d.large, 0);
+    [...width.values()].reduce((sum, op) => sum + widthOperatorParams(op, form), 0) + depth.reduce((sum, d) => sum + d.small * d.large, 0);
   return {
     family: description.family,
     method,
     source,
     target,
+    operator: form,
+    start,
     width: [...width.values()],
     depth,
     tensors: ordered,

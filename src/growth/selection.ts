@@ -8,8 +8,10 @@
  */
 import type { AxisSide, LayerGroup } from '../arch/types.js';
 import { storedPositions } from './interleave.js';
+import { lowRankU } from './low_rank.js';
 import {
   headDimFactors,
+  lowRankOf,
   type GrowthPlan,
   type InterleavePlan,
   type PlannedSegment,
@@ -19,7 +21,11 @@ import {
 } from './plan.js';
 import type { RowGather } from './row_chunks.js';
 
-/** A matrix with at most one nonzero per row: row r is scale[r] times unit vector index[r]. */
+/**
+ * A matrix with at most one nonzero per row, or a row of equal entries: row r is scale[r] times
+ * unit vector index[r], or, where index[r] === cols, scale[r] times the mean of all units
+ * (scale[r] / cols in every column: the exact start's filled residual dims, exact_start.ts).
+ */
 export interface Selection {
   index: Int32Array;
   scale: Float32Array;
@@ -27,7 +33,18 @@ export interface Selection {
   cols: number;
 }
 
-/** The selection form of a row-major [rows, cols] matrix, or undefined if a row has two nonzeros. */
+/** Some row of `sel` is a mean of all units. */
+export const hasMeanRows = (sel: Selection): boolean => sel.index.some((i) => i === sel.cols);
+
+/** The scale of row m[base, base + cols) as a mean row (all entries equal, nonzero, reproduced by scale / cols), or undefined. */
+function meanRowScale(m: Float32Array, base: number, cols: number): number | undefined {
+  const v = m[base];
+  for (let c = 1; c < cols; c++) if (m[base + c] !== v) return undefined;
+  const scale = Math.fround(v * cols);
+  return v !== 0 && Math.fround(scale / cols) === v ? scale : undefined;
+}
+
+/** The selection form of a row-major [rows, cols] matrix, or undefined if a row has two nonzeros and is not a mean row. */
 export function asSelection(m: Float32Array, rows: number, cols: number): Selection | undefined {
   const index = new Int32Array(rows);
   const scale = new Float32Array(rows);
@@ -38,8 +55,19 @@ export function asSelection(m: Float32Array, rows: number, cols: number): Select
       const v = m[base + c];
       if (v === 0) continue;
       // NaN rows cannot be reproduced by a gather (the matMul spreads them); leave them to it.
-      if (found >= 0 || Number.isNaN(v)) return undefined;
+      if (Number.isNaN(v)) return undefined;
+      if (found >= 0) {
+        found = -2;
+        break;
+      }
       found = c;
+    }
+    if (found === -2) {
+      const mean = meanRowScale(m, base, cols);
+      if (mean === undefined) return undefined;
+      index[r] = cols;
+      scale[r] = mean;
+      continue;
     }
     index[r] = Math.max(found, 0);
     scale[r] = found >= 0 ? m[base + found] : 0;
@@ -117,12 +145,19 @@ export class SelectionOperator {
     if (!op) throw new Error(`growth plan has no width operator "${id}"`);
     if (!op.heads) {
       if (part) throw new Error(`width operator "${id}" has no head_dim factor`);
+      // A low-rank operator is its start while its correction U V^T is zero (U is, until it learns).
+      if (lowRankOf(this.plan.operator, op) > 0) {
+        const u = await this.read(lowRankU(`${id}.${side}`));
+        const zero = 'index' in u ? u.scale.every((x) => x === 0) : u.data.every((x) => x === 0);
+        if (!zero) return undefined;
+      }
       return this.matrix(`${id}.${side}`);
     }
     const factors: Selection[] = [];
     for (const f of headDimFactors(op)) {
       const factor = await this.matrix(`${id}.${side}.${f.suffix}`);
-      if (!factor) return undefined;
+      // A Kronecker product of a mean row is no selection row (only residual operators average).
+      if (!factor || hasMeanRows(factor)) return undefined;
       factors.push(factor);
     }
     // As operatorMatrices builds it: identity, the factor, kron(I2, factor), or that and the pass factor block-diagonal.
@@ -136,7 +171,7 @@ export class SelectionOperator {
     }
     if (part) return headDim;
     const main = await this.matrix(`${id}.${side}`);
-    return main ? kronSelection(main, headDim) : undefined;
+    return main && !hasMeanRows(main) ? kronSelection(main, headDim) : undefined;
   }
 
   /** The depth matrix of `group`, when each large layer takes (a multiple of) one small layer. */
@@ -151,6 +186,11 @@ export interface AxisGather {
   scale: Float32Array;
   /** 1 where the segment has no operator: copied as is (no product, no -0 normalization). */
   raw: Uint8Array;
+  /**
+   * Means a row takes (a selection's mean rows): index small + k reads the mean of the small
+   * positions means[k] (a segment's, in stored order), appended to the source (withMeans).
+   */
+  means?: Int32Array[];
 }
 
 /**
@@ -161,9 +201,11 @@ function interleaveGather(g: AxisGather, segments: readonly PlannedSegment[], in
   const small = storedPositions(segments.map((s) => s.small), interleave.small);
   const large = storedPositions(segments.map((s) => s.large), interleave.large);
   const out: AxisGather = { index: new Int32Array(g.index.length), scale: new Float32Array(g.index.length), raw: new Uint8Array(g.index.length) };
+  // Mean positions (past the small ones) stay where they are; their members move to stored order.
+  if (g.means) out.means = g.means.map((members) => members.map((p) => small[p]));
   for (let l = 0; l < g.index.length; l++) {
     const at = large[l];
-    out.index[at] = small[g.index[l]];
+    out.index[at] = g.index[l] < small.length ? small[g.index[l]] : g.index[l];
     out.scale[at] = g.scale[l];
     out.raw[at] = g.raw[l];
   }
@@ -173,20 +215,32 @@ function interleaveGather(g: AxisGather, segments: readonly PlannedSegment[], in
 async function axisGather(segments: readonly PlannedSegment[], op: SelectionOperator, interleave?: InterleavePlan): Promise<AxisGather | undefined | null> {
   if (segments.every((s) => s.operator === null)) return null;
   const large = segments.reduce((n, s) => n + s.large, 0);
+  const smallTotal = segments.reduce((n, s) => n + s.small, 0);
   const gather: AxisGather = { index: new Int32Array(large), scale: new Float32Array(large), raw: new Uint8Array(large) };
+  const means: Int32Array[] = [];
   let offSmall = 0;
   let offLarge = 0;
   for (const s of segments) {
     const sel = s.operator === null ? undefined : await op.width(s.operator, s.side, s.part);
     if (s.operator !== null && !sel) return undefined;
+    // The segment's mean, when a row takes it: one appended position past the small ones.
+    let meanAt = -1;
+    const meanPosition = (): number => {
+      if (meanAt < 0) {
+        meanAt = smallTotal + means.length;
+        means.push(Int32Array.from({ length: s.small }, (_, i) => offSmall + i));
+      }
+      return meanAt;
+    };
     for (let i = 0; i < s.large; i++) {
-      gather.index[offLarge + i] = offSmall + (sel ? sel.index[i] : i);
+      gather.index[offLarge + i] = sel && sel.index[i] === sel.cols ? meanPosition() : offSmall + (sel ? sel.index[i] : i);
       gather.scale[offLarge + i] = sel ? sel.scale[i] : 1;
       gather.raw[offLarge + i] = sel ? 0 : 1;
     }
     offSmall += s.small;
     offLarge += s.large;
   }
+  if (means.length > 0) gather.means = means;
   return interleave ? interleaveGather(gather, segments, interleave) : gather;
 }
 
@@ -302,16 +356,47 @@ function storedValues(transform: StoredTransform, values: Float32Array, ones: Fl
   }
 }
 
+/** The mean of x[members[i] * stride + offset], rounded to float32 once. */
+function meanOf(x: Float32Array, members: Int32Array, stride: number, offset: number): number {
+  let sum = 0;
+  for (const p of members) sum += x[p * stride + offset];
+  return Math.fround(sum / members.length);
+}
+
+/**
+ * x [rows, cols] with the means the gathers take appended: rows' means below (per column), then
+ * columns' means on the right (per row, the appended rows included, as the row step comes first).
+ * A mean is a sum, so it equals the dense matMul's only to float32 rounding (every other gathered
+ * element is bit-identical). Returns x itself when no gather takes a mean.
+ */
+function withMeans(x: Float32Array, rows: number, cols: number, rowsG: AxisGather | null, colsG: AxisGather | null): { x: Float32Array; cols: number } {
+  const rowMeans = rowsG?.means ?? [];
+  const colMeans = colsG?.means ?? [];
+  if (rowMeans.length === 0 && colMeans.length === 0) return { x, cols };
+  const allCols = cols + colMeans.length;
+  const allRows = rows + rowMeans.length;
+  const out = new Float32Array(allRows * allCols);
+  for (let r = 0; r < rows; r++) out.set(x.subarray(r * cols, (r + 1) * cols), r * allCols);
+  rowMeans.forEach((members, k) => {
+    for (let c = 0; c < cols; c++) out[(rows + k) * allCols + c] = meanOf(x, members, cols, c);
+  });
+  colMeans.forEach((members, k) => {
+    for (let r = 0; r < allRows; r++) out[r * allCols + cols + k] = meanOf(out, members, 1, r * allCols);
+  });
+  return { x: out, cols: allCols };
+}
+
 /** A float32 gather ready to build any block of rows (see row_chunks.ts), from a source it may scale in place. */
-function floatRows(t: PlannedTensor, plan: TensorGather, x: Float32Array): RowGather {
+function floatRows(t: PlannedTensor, plan: TensorGather, source: Float32Array): RowGather {
   const { depthScale, gathers } = plan;
   // The depth matMul's one nonzero term: one product and a +0.
   const mix = (v: number): number => (depthScale === undefined ? v : Math.fround(v * depthScale) + 0);
-  for (let i = 0; i < x.length; i++) x[i] = mix(x[i]);
-  const { cols, rowsG, colsG, outRows, outCols } = asMatrix(t, gathers);
+  for (let i = 0; i < source.length; i++) source[i] = mix(source[i]);
+  const { rows, cols: smallCols, rowsG, colsG, outRows, outCols } = asMatrix(t, gathers);
+  const { x, cols } = withMeans(source, rows, smallCols, rowsG, colsG);
   const rowId = equalRowIds(rowsG, outRows);
   const transform = t.transform;
-  const ones = transform && transform.offset !== 0 ? new Float32Array(x.length).fill(mix(1)) : undefined;
+  const ones = transform && transform.offset !== 0 ? withMeans(new Float32Array(source.length).fill(mix(1)), rows, smallCols, rowsG, colsG).x : undefined;
   return {
     rows: outRows,
     rowBytes: 4 * outCols,

@@ -8,7 +8,7 @@ import type { ModelDims } from '../arch/dims.js';
 import { CheckpointError } from '../errors.js';
 import type { GrowthOperator, OperatorMatrix } from '../growth/operator.js';
 import type { ModelHeader } from '../arch/load.js';
-import { planGrowth, type GrowthMethod, type GrowthPlan } from '../growth/plan.js';
+import { DENSE_FORM, OPERATOR_KINDS, planGrowth, START_RULES, type GrowthMethod, type GrowthPlan, type OperatorForm, type StartRule } from '../growth/plan.js';
 import { denseMatrix } from '../growth/init.js';
 import { asSelection, type Selection } from '../growth/selection.js';
 import { OPERATOR_FILE } from './files.js';
@@ -28,7 +28,17 @@ export interface OperatorMetadata {
   source: ModelDims;
   target: ModelDims;
   optionalPresent: string[];
+  /** How the width operators are parameterized; files without the key are dense. */
+  operator: OperatorForm;
+  /** The start the operator began from (its plan has the start's operators); files without the key began from copies. */
+  start: StartRule;
 }
+
+/** __metadata__ key of the plan's start rule (exact_start.ts). */
+export const START_KEY = 'ligo_start';
+
+/** __metadata__ key of the operator's form (plan.ts OperatorForm), written for non-dense forms only. */
+export const FORM_KEY = 'ligo_operator';
 
 /** The plan a saved operator was made for, rebuilt on a source of the same shape. */
 export function planForOperator(source: Pick<ModelHeader, 'description' | 'dims' | 'match'>, metadata: OperatorMetadata): GrowthPlan {
@@ -38,6 +48,8 @@ export function planForOperator(source: Pick<ModelHeader, 'description' | 'dims'
     target: metadata.target,
     method: metadata.method as GrowthMethod,
     optionalPresent: source.match.optionalPresent,
+    operator: metadata.operator,
+    start: metadata.start,
   });
 }
 
@@ -66,6 +78,8 @@ export async function writeOperator(dir: string, operator: GrowthOperator, optio
     const selection = exactSelection((await v.data()) as Float32Array, rows, cols);
     matrices.push({ name, shape: [rows, cols], selection, dense: async () => (await v.data()) as Float32Array });
   }
+  // A low-rank operator's fixed starts: selections by construction.
+  for (const [name, selection] of operator.starts) matrices.push({ name, shape: [selection.index.length, selection.cols], selection });
   return writeOperatorMatrices(dir, operator.plan, matrices, optionalPresent);
 }
 
@@ -103,8 +117,10 @@ async function writeOperatorMatrices(dir: string, plan: GrowthPlan, planned: rea
     ligo_source: JSON.stringify(plan.source),
     ligo_target: JSON.stringify(plan.target),
     ligo_optional: JSON.stringify(optionalPresent),
+    [START_KEY]: plan.start?.rule ?? 'copy',
   };
   if (Object.keys(selections).length > 0) metadata[SELECTIONS_KEY] = JSON.stringify(selections);
+  if (plan.operator.kind !== 'dense') metadata[FORM_KEY] = JSON.stringify(plan.operator);
   const header = encodeHeader(layout, metadata);
   const handle = await open(path.join(dir, OPERATOR_FILE), 'w');
   try {
@@ -147,7 +163,25 @@ function parseMetadata(file: string, st: SafetensorsFile): OperatorMetadata {
     source: JSON.parse(field('ligo_source')) as ModelDims,
     target: JSON.parse(field('ligo_target')) as ModelDims,
     optionalPresent: JSON.parse(meta.ligo_optional ?? '[]') as string[],
+    operator: parseForm(file, meta[FORM_KEY]),
+    start: parseStart(file, meta[START_KEY]),
   };
+}
+
+function parseStart(file: string, raw: string | undefined): StartRule {
+  if (raw === undefined) return 'copy';
+  if (!(START_RULES as readonly string[]).includes(raw)) throw new CheckpointError(`${file}: "${START_KEY}" in __metadata__ is "${raw}", expected ${START_RULES.join(' or ')}`, { file });
+  return raw as StartRule;
+}
+
+function parseForm(file: string, raw: string | undefined): OperatorForm {
+  if (raw === undefined) return DENSE_FORM;
+  const form = JSON.parse(raw) as Partial<OperatorForm>;
+  const known = (OPERATOR_KINDS as readonly unknown[]).includes(form.kind);
+  if (!known || typeof form.rank !== 'number' || !Number.isInteger(form.rank) || form.rank < 0) {
+    throw new CheckpointError(`${file}: "${FORM_KEY}" in __metadata__ is ${raw}, expected {"kind": ${OPERATOR_KINDS.map((k) => `"${k}"`).join(' | ')}, "rank": <integer>}`, { file });
+  }
+  return { kind: form.kind as OperatorForm['kind'], rank: form.rank };
 }
 
 function parseSelections(file: string, st: SafetensorsFile): Map<string, [number, number]> {
@@ -179,6 +213,8 @@ export interface OpenedOperator {
   readMatrix(name: string): Promise<Selection | OperatorMatrix>;
   /** One matrix as dense float32 with its shape. */
   read(name: string): Promise<OperatorMatrix>;
+  /** One matrix that must be saved in selection form (a low-rank operator's start). */
+  readSelection(name: string): Promise<Selection>;
   /** Every matrix, dense (what a learned operator needs). */
   readAll(): Promise<Map<string, OperatorMatrix>>;
 }
@@ -197,13 +233,21 @@ export async function openOperator(fileOrDir: string): Promise<OpenedOperator> {
       const index = decodeToInt32(await st.readBytes(`${name}.index`), 'I32');
       const scale = await st.readFloat32(`${name}.scale`);
       for (const i of index) {
-        if (i < 0 || i >= sel[1]) throw new CheckpointError(`${file}: "${name}.index" has ${i}, outside [0, ${sel[1]})`, { file, tensor: name });
+        // i === cols is a mean row (selection.ts).
+        if (i < 0 || i > sel[1]) throw new CheckpointError(`${file}: "${name}.index" has ${i}, outside [0, ${sel[1]}]`, { file, tensor: name });
       }
       return { index, scale, cols: sel[1] };
     };
     const read = async (name: string): Promise<OperatorMatrix> => {
       const m = await readMatrix(name);
       return 'index' in m ? { data: denseMatrix(m), shape: [m.index.length, m.cols] } : m;
+    };
+    const readSelection = async (name: string): Promise<Selection> => {
+      const m = await readMatrix(name);
+      if ('index' in m) return m;
+      const sel = asSelection(m.data, m.shape[0], m.shape[1]);
+      if (!sel) throw new CheckpointError(`${file}: "${name}" is the start of a low-rank operator and must have one nonzero per row`, { file, tensor: name });
+      return sel;
     };
     return {
       path: file,
@@ -213,6 +257,7 @@ export async function openOperator(fileOrDir: string): Promise<OpenedOperator> {
       shape: (name) => selections.get(name) ?? st.entries.get(name)?.shape,
       readMatrix,
       read,
+      readSelection,
       readAll: async () => {
         const tensors = new Map<string, OperatorMatrix>();
         for (const name of names) tensors.set(name, await read(name));

@@ -47,7 +47,7 @@ function checkSourceFits(saved: OpenedOperator, source: OpenedModel, options: Ap
  */
 function savedOperatorProducer(source: OpenedModel, plan: GrowthPlan, saved: OpenedOperator, dtype: DType) {
   const selection = new SelectionOperator(plan, saved.readMatrix);
-  const dense = new LazyOperator(plan, saved.read);
+  const dense = new LazyOperator(plan, saved.read, saved.readSelection);
   const held = new SourceWindow(source);
   const produce = selectionProducer(source, plan, selection, dtype, {
     materialize: async (t) => {

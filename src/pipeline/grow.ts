@@ -16,7 +16,7 @@ import { outputDtype, roundToDtype, writeGrownModel } from '../output/write.js';
 import { learnOperator, type LearnResult } from '../train/learn.js';
 import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, weightGetter, type RunData } from './data.js';
 import { growStreamed } from './grow_streamed.js';
-import { checkLearningMemory } from './memory.js';
+import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 import { planFromOptions } from './plan.js';
 import { prepareOutputDir } from './output_dir.js';
@@ -107,7 +107,16 @@ export class GrownWeights {
 }
 
 /** The learning phase: LiGO trains its operator on the training tokens; other methods skip it. */
-async function learn(run: GrowingRun, plan: GrowthPlan, recipe: MethodRecipe, grown: GrownWeights, small: LoadedModel, data: RunData, seqLen: number): Promise<LearnResult | undefined> {
+async function learn(
+  run: GrowingRun,
+  plan: GrowthPlan,
+  recipe: MethodRecipe,
+  grown: GrownWeights,
+  small: LoadedModel,
+  data: RunData,
+  seqLen: number,
+  recompute: boolean,
+): Promise<LearnResult | undefined> {
   const { o } = run;
   if (!recipe.learns || !grown.operator || o.steps <= 0) return undefined;
   grown.release();
@@ -120,7 +129,7 @@ async function learn(run: GrowingRun, plan: GrowthPlan, recipe: MethodRecipe, gr
     small: small.weight,
     nextBatch: () => tf.tensor2d(sampler.next(), [o.batchSize, seqLen], 'int32'),
     maskTokenId: data.maskTokenId ?? 0,
-    options: o,
+    options: { ...o, recompute },
     onStep: (e) => run.progress({ phase: 'learn', ...e }),
     validate: o.keepBest ? (w) => select(plan.target, w) : undefined,
   });
@@ -130,6 +139,10 @@ async function learn(run: GrowingRun, plan: GrowthPlan, recipe: MethodRecipe, gr
 
 /** What growing in memory needs of a run: its options, backend and progress. */
 export type GrowingRun = Pick<Run, 'o' | 'backend' | 'progress'>;
+
+/** The learning phase's memory for this run: said in one line, recomputation chosen, refused if it cannot fit. */
+const learningMemory = (run: GrowingRun, plan: GrowthPlan, seqLen: number): MemoryChoice =>
+  checkLearningMemory(plan, { batchSize: run.o.batchSize, seqLen, gradAccum: run.o.gradAccum, recompute: run.o.recompute }, run.backend.profile, run.progress);
 
 /** A grown model in memory, before it is rounded and written. */
 export interface GrownInMemory {
@@ -146,14 +159,24 @@ export interface GrownInMemory {
  */
 export async function growInMemory(
   run: GrowingRun,
-  args: { plan: GrowthPlan; recipe: MethodRecipe; small: LoadedModel; text: RunData; seqLen: number; evaluate: ReturnType<typeof heldOutLoss> },
+  args: {
+    plan: GrowthPlan;
+    recipe: MethodRecipe;
+    small: LoadedModel;
+    text: RunData;
+    seqLen: number;
+    evaluate: ReturnType<typeof heldOutLoss>;
+    /** Whether the learning phase recomputes layers, as checkLearningMemory chose; checked here when absent. */
+    recompute?: boolean;
+  },
 ): Promise<GrownInMemory> {
   const { plan, recipe, small, text, seqLen } = args;
+  const recompute = args.recompute ?? (recipe.learns ? learningMemory(run, plan, seqLen).recompute : false);
   const grown = new GrownWeights(plan, recipe, small, run.o.seed, run.o);
   try {
     run.progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
     const heldOutInit = await args.evaluate(plan.target, grown.materialize());
-    const learned = await learn(run, plan, recipe, grown, small, text, seqLen);
+    const learned = await learn(run, plan, recipe, grown, small, text, seqLen, recompute);
     return { grown, heldOutInit, learned };
   } catch (error) {
     grown.dispose();
@@ -178,13 +201,14 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const recipe = methodRecipe(o.method, small.description, o.init);
     const tokenizer = await loadSourceTokenizer(o, small);
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
-    if (recipe.learns) checkLearningMemory(plan, { batchSize: o.batchSize, seqLen, gradAccum: o.gradAccum, recompute: o.recompute }, run.backend.profile, progress);
+    // Before the data is read: a run that cannot fit fails in a second.
+    const memory = recipe.learns ? learningMemory(run, plan, seqLen) : undefined;
     const text = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
     const evaluate = heldOutLoss(text, seqLen, o.batchSize);
 
     progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
     const heldOutSource = await evaluate(small.dims, small.weights);
-    const inMemory = await growInMemory(run, { plan, recipe, small, text, seqLen, evaluate });
+    const inMemory = await growInMemory(run, { plan, recipe, small, text, seqLen, evaluate, recompute: memory?.recompute });
     grown = inMemory.grown;
     const { heldOutInit, learned } = inMemory;
     const dtype = outputDtype(o.dtype, small.storageDtype);

@@ -1,21 +1,54 @@
 import type { BackendProfile } from '../backend/index.js';
 import { LigoError } from '../errors.js';
 import type { GrowthPlan } from '../growth/plan.js';
-import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape } from '../train/estimate.js';
+import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape, type MemoryEstimate } from '../train/estimate.js';
 import type { GrowEvent } from './options.js';
 
-/** Says what the learning phase will need and refuses to start one that cannot fit. */
-export function checkLearningMemory(plan: GrowthPlan, shape: LearningShape, backend: string | BackendProfile, progress: (e: GrowEvent) => void): void {
-  const estimate = estimateLearningMemory(plan, shape, backend);
+/** The learning phase's memory as planned: the estimate, the limit, and whether layers are recomputed. */
+export interface MemoryChoice {
+  recompute: boolean;
+  estimate: MemoryEstimate;
+  /** Set when recomputation was switched on because the plan would not fit without it. */
+  reason?: string;
+}
+
+const parts = (e: MemoryEstimate): string =>
+  `source ${formatBytes(e.sourceBytes)}, operator ${formatBytes(e.operatorBytes)}, optimizer ${formatBytes(e.optimizerBytes)}, grown model ${formatBytes(e.grownBytes)}, activations ${formatBytes(e.activationBytes)}`;
+
+/**
+ * Whether to recompute layers in backpropagation: as asked, or with 'auto' only when the plan
+ * would not fit without it (recomputation costs about a third more compute). Pure: nothing is
+ * checked against the limit beyond the choice (checkLearningMemory refuses).
+ */
+export function chooseRecompute(plan: GrowthPlan, shape: Omit<LearningShape, 'recompute'>, setting: boolean | 'auto', backend: string | BackendProfile, availableBytes?: number): MemoryChoice {
+  const limit = learningMemoryLimit(backend, availableBytes);
+  const kept = estimateLearningMemory(plan, { ...shape, recompute: false }, backend);
+  if (setting !== 'auto' || kept.totalBytes <= limit.bytes) {
+    const recompute = setting === true;
+    return { recompute, estimate: recompute ? estimateLearningMemory(plan, { ...shape, recompute }, backend) : kept };
+  }
+  const reason = `without recomputation the learning phase needs about ${formatBytes(kept.totalBytes)}, more than ${formatBytes(limit.bytes)} (${limit.reason}): recomputing each layer in backpropagation (about 1/3 more compute; --no-recompute refuses instead)`;
+  return { recompute: true, estimate: estimateLearningMemory(plan, { ...shape, recompute: true }, backend), reason };
+}
+
+/**
+ * Says what the learning phase will need, chooses recomputation where asked to ('auto') and
+ * refuses, in one line with what to change, a run that cannot fit even so. Returns the choice.
+ */
+export function checkLearningMemory(
+  plan: GrowthPlan,
+  shape: Omit<LearningShape, 'recompute'> & { recompute: boolean | 'auto' },
+  backend: string | BackendProfile,
+  progress: (e: GrowEvent) => void,
+): MemoryChoice {
+  const choice = chooseRecompute(plan, shape, shape.recompute, backend);
+  const { estimate } = choice;
   const limit = learningMemoryLimit(backend);
-  const parts = `source ${formatBytes(estimate.sourceBytes)}, operator ${formatBytes(estimate.operatorBytes)}, optimizer ${formatBytes(estimate.optimizerBytes)}, grown model ${formatBytes(estimate.grownBytes)}, activations ${formatBytes(estimate.activationBytes)}`;
-  progress({ phase: 'load', message: `learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts})` });
-  const hint = `${shape.recompute ? '' : 'add --recompute (activations of one layer at a time), '}lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) and raise --grad-accum to keep tokens per step, or use the tensorflow backend`;
+  if (choice.reason) progress({ phase: 'load', message: choice.reason });
+  progress({ phase: 'load', message: `learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts(estimate)})` });
+  const hint = `${choice.recompute ? '' : 'allow --recompute (activations of one layer at a time), '}lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) and raise --grad-accum to keep tokens per step${plan.operator.kind === 'dense' ? ', or use --operator lowrank' : ''}`;
   if (estimate.totalBytes > limit.bytes) {
-    throw new LigoError(
-      `the learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts}), more than ${formatBytes(limit.bytes)} (${limit.reason})`,
-      { hint },
-    );
+    throw new LigoError(`the learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts(estimate)}), more than ${formatBytes(limit.bytes)} (${limit.reason})`, { hint });
   }
   if (limit.tensor !== undefined && estimate.largestTensorBytes > limit.tensor.bytes) {
     throw new LigoError(
@@ -23,4 +56,5 @@ export function checkLearningMemory(plan: GrowthPlan, shape: LearningShape, back
       { hint: `lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) (the logits are batch x seq x vocabulary), or use --backend wasm` },
     );
   }
+  return choice;
 }

@@ -2,7 +2,7 @@ import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
 import { SPLIT_MODES, type DepthPattern, type SplitMode } from '../growth/init.js';
 import { LIGO_INIT_NOISE } from '../growth/methods.js';
-import { GROWTH_METHODS, type GrowthMethod } from '../growth/plan.js';
+import { GROWTH_METHODS, OPERATOR_KINDS, type GrowthMethod, type OperatorKind } from '../growth/plan.js';
 import type { TargetOptions } from '../growth/target.js';
 import type { StepEvent } from '../train/learn.js';
 
@@ -49,8 +49,15 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   batchSize?: number;
   seqLen?: number;
   gradAccum?: number;
-  /** Keep only each layer's input for backpropagation and recompute the rest (less memory, about 1/3 more compute). */
-  recompute?: boolean;
+  /**
+   * Keep only each layer's input for backpropagation and recompute the rest (less memory, about
+   * 1/3 more compute). 'auto' (the default): only when the learning phase would not fit without it.
+   */
+  recompute?: boolean | 'auto';
+  /** How ligo's width operators are parameterized (growth/plan.ts OperatorForm). */
+  operator?: OperatorKind;
+  /** Rank of the low-rank operator's learned correction. */
+  rank?: number;
   distill?: number;
   /** Learning rate of the depth coefficients (default: see GROW_DEFAULTS). */
   depthLr?: number;
@@ -87,7 +94,9 @@ export interface LigoRecipe {
   batchSize: number;
   seqLen: number;
   gradAccum: number;
-  recompute: boolean;
+  recompute: boolean | 'auto';
+  operator: OperatorKind;
+  rank: number;
   distill: number;
   keepBest: boolean;
   selectEvery: number;
@@ -115,7 +124,11 @@ export const GROW_DEFAULTS = {
   batchSize: 2,
   seqLen: 128,
   gradAccum: 1,
-  recompute: false,
+  recompute: 'auto' as boolean | 'auto',
+  // The starting selection plus a rank-16 correction: its operator stays a few MB at any size,
+  // where a dense one outgrows the model it builds (bench:downstream compares the two).
+  operator: 'lowrank' as OperatorKind,
+  rank: 16,
   distill: 0,
   keepBest: true,
   selectEvery: 10,
@@ -147,6 +160,11 @@ export function resolveGrowOptions(options: GrowOptions): ResolvedGrowOptions {
   // The fixed rules are defined by net2net's even split; --split first makes them share ligo's start.
   o.split = options.split ?? (o.method === 'ligo' ? GROW_DEFAULTS.split : 'even');
   if (!SPLIT_MODES.includes(o.split)) throw new UsageError(`--split: expected one of ${SPLIT_MODES.join(', ')}, got "${String(o.split)}"`, { flag: '--split' });
+  if (!OPERATOR_KINDS.includes(o.operator)) throw new UsageError(`--operator: expected one of ${OPERATOR_KINDS.join(', ')}, got "${String(o.operator)}"`, { flag: '--operator' });
+  if (!Number.isInteger(o.rank) || o.rank <= 0) throw new UsageError(`--rank: expected a positive integer, got ${String(o.rank)}`, { flag: '--rank' });
+  if (o.recompute !== true && o.recompute !== false && o.recompute !== 'auto') {
+    throw new UsageError(`--recompute: expected true, false or auto, got ${String(o.recompute)}`, { flag: '--recompute' });
+  }
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new UsageError(`--steps: expected a non-negative integer, got ${o.steps}`, { flag: '--steps' });
   if (!(o.heldOut > 0 && o.heldOut < 1)) throw new UsageError(`--held-out: expected a fraction between 0 and 1, got ${o.heldOut}`, { flag: '--held-out' });
   return o;

@@ -4,9 +4,10 @@ import { resolveArchitecture } from '../arch/resolve.js';
 import { readConfig } from '../checkpoint/index.js';
 import { UsageError } from '../errors.js';
 import { methodRecipe } from '../growth/methods.js';
-import { planGrowth, type GrowthPlan } from '../growth/plan.js';
+import { DENSE_FORM, planGrowth, type GrowthPlan, type OperatorForm } from '../growth/plan.js';
 import { resolveTarget, targetOptionsFromDims, type TargetOptions } from '../growth/target.js';
-import { estimateLearningMemory, type MemoryEstimate } from '../train/estimate.js';
+import type { MemoryEstimate } from '../train/estimate.js';
+import { chooseRecompute } from './memory.js';
 import { resolveGrowOptions, type GrowOptions } from './options.js';
 
 /** --target-config: a config.json file, or a model directory holding one. */
@@ -41,11 +42,17 @@ export async function planFromOptions(options: GrowOptions, source: Pick<LoadedM
     targetOptions = { ...targetOptionsFromDims(resolved.dims), ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   }
   const target = resolveTarget(source.dims, targetOptions, source.description);
-  return planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent });
+  // Only a method that learns has anything to parameterize: the fixed rules are selections.
+  const learns = methodRecipe(o.method, source.description, o.init).learns;
+  const operator: OperatorForm = learns && o.operator === 'lowrank' ? { kind: 'lowrank', rank: o.rank } : DENSE_FORM;
+  return planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent, operator });
 }
 
-/** The plan, plus for LiGO what its learning phase needs in memory. */
-export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate };
+/** The plan, plus for LiGO what its learning phase needs in memory and whether it recomputes layers. */
+export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate; recompute?: boolean };
+
+/** The backend a dry run estimates for: the one asked for, else blas (the CPU backend a run picks where OpenBLAS is installed). */
+const DRY_RUN_BACKEND = 'blas';
 
 /** What `grow` would do (`--dry-run`): the plan, from config.json and tensor headers only. */
 export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
@@ -54,8 +61,9 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   try {
     const plan = await planFromOptions(options, source);
     if (!methodRecipe(o.method, source.description, o.init).learns) return plan;
-    const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum, recompute: o.recompute };
-    return { ...plan, learningMemory: estimateLearningMemory(plan, shape) };
+    const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum };
+    const choice = chooseRecompute(plan, shape, o.recompute, o.backend ?? DRY_RUN_BACKEND);
+    return { ...plan, learningMemory: choice.estimate, recompute: choice.recompute };
   } finally {
     await source.close();
   }

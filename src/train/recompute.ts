@@ -57,7 +57,7 @@ export function materializingLayers(plan: GrowthPlan, small: SmallWeights, opera
         if (i === undefined) throw new Error(`layer ${layer} needs operator parameter "${name}", which is not among its inputs`);
         return inputs[i + 1] as tf.Tensor2D;
       };
-      const op = operatorMatrices(plan, param);
+      const op = operatorMatrices(plan, param, operator.start);
       const built = new Map<string, tf.Tensor>();
       const weights: Weights = (name) => {
         let t = built.get(name);

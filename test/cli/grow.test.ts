@@ -94,12 +94,25 @@ describe('ligo grow / apply', () => {
       '--out', path.join(work, 'never'), '--backend', 'wasm']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/ligo: the learning phase needs about [\d.]+ GiB \(source .*activations .*\), more than 4\.0 GiB \(the wasm backend heap limit\)/);
-    expect(run.stderr).toMatch(/hint: add --recompute \(activations of one layer at a time\), lower --batch-size \(20000\)/);
+    // Recomputation was chosen by itself (one line says so) and did not make it fit either.
+    expect(run.stderr).toMatch(/without recomputation the learning phase needs about [\d.]+ GiB, more than 4\.0 GiB .*: recomputing each layer in backpropagation/);
+    expect(run.stderr).toMatch(/hint: lower --batch-size \(20000\)/);
+    const refused = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--data', data, '--batch-size', '20000', '--seq-len', '64',
+      '--out', path.join(work, 'never'), '--backend', 'wasm', '--no-recompute']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).not.toMatch(/recomputing each layer/);
+    expect(refused.stderr).toMatch(/hint: allow --recompute \(activations of one layer at a time\), lower --batch-size \(20000\)/);
+  });
+
+  it('recomputation is chosen only where the learning phase would not fit without it', async () => {
+    const run = await ligo(['grow', LLAMA_DIR, '--layers', '3', '--data', data, '--steps', '1', '--seq-len', '16', '--out', path.join(work, 'fits'), '--backend', 'wasm']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toMatch(/recomputing each layer/);
   });
 
   it('--recompute lowers the estimate (activations of one layer at a time) and drops the --recompute hint', async () => {
     const args = ['grow', LLAMA_DIR, '--hidden-size', '128', '--layers', '6', '--data', data, '--batch-size', '20000', '--seq-len', '64', '--out', path.join(work, 'never'), '--backend', 'wasm'];
-    const plain = await ligo(args);
+    const plain = await ligo([...args, '--no-recompute']);
     const recomputed = await ligo([...args, '--recompute']);
     expect(recomputed.code).toBe(1);
     const activations = (run: { stderr: string }): number => Number(/activations ([\d.]+) GiB/.exec(run.stderr)?.[1]);

@@ -30,6 +30,7 @@ beforeAll(async () => {
     seqLen: 16,
     seed: 1,
     backend: 'wasm',
+    operator: 'dense',
   });
   learned = report.out;
 });

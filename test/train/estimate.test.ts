@@ -8,7 +8,7 @@ import {
 } from '../../src/train/estimate.js';
 import { backendProfile, WASM_HEAP_LIMIT_BYTES, webGpuProfile } from '../../src/backend/profile.js';
 import { operatorShapes } from '../../src/growth/operator.js';
-import { planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
+import { DENSE_FORM, planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
 
 /** A tiny Llama: 1 layer x 4 wide (2 heads of 2, 1 KV head, FFN 6, vocab 10, untied head). */
@@ -37,6 +37,7 @@ const handPlan: GrowthPlan = {
   method: 'ligo',
   source: small,
   target: large,
+  operator: DENSE_FORM,
   width: [
     { id: 'width', role: 'width', small: 4, large: 8 },
     { id: 'q.0', role: 'q', layer: 0, small: 4, large: 8, heads: { small: 2, large: 4, headDimSmall: 2, headDimLarge: 2, rotary: true } },

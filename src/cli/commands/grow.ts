@@ -51,7 +51,7 @@ const TARGET_KEYS: (keyof TargetOptions)[] = ['layers', 'hiddenSize', 'heads', '
 /** The flags that set the library option of the same name, one for one (source, data and the target size have defaults of their own). */
 const GROW_OPTION_KEYS = [
   'out', 'targetConfig', 'method', 'init', 'steps', 'lr', 'depthLr', 'noise', 'splitNoise', 'split', 'copyNoise', 'keepBest', 'selectEvery', 'warmup', 'weightDecay', 'clip', 'batchSize', 'seqLen', 'gradAccum',
-  'recompute', 'distill', 'seed', 'maxTokens', 'heldOut', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads',
+  'recompute', 'operator', 'rank', 'distill', 'seed', 'maxTokens', 'heldOut', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads',
 ] as const satisfies readonly (keyof GrowOptions)[];
 
 export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({

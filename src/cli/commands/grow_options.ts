@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { parseDType } from '../../checkpoint/dtypes.js';
 import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
-import { DEPTH_PATTERNS, GROWTH_METHODS, SPLIT_MODES } from '../../growth/index.js';
+import { DEPTH_PATTERNS, GROWTH_METHODS, OPERATOR_KINDS, SPLIT_MODES } from '../../growth/index.js';
 import { GROW_DEFAULTS } from '../../pipeline/index.js';
 import { numberArg, withDataOptions } from '../options.js';
 
@@ -27,32 +27,43 @@ export function withTargetOptions<T>(y: Argv<T>) {
     .option('target-config', { type: 'string', requiresArg: true, group: 'Target:', describe: 'a config.json with the target dimensions (flags override it)' });
 }
 
+/** A learning-phase flag with a number and its default in --help. */
+const learningNum = (flag: string, describe: string, value?: number) => ({
+  coerce: numberArg(flag),
+  requiresArg: true,
+  describe: value === undefined ? describe : `${describe} [default: ${value}]`,
+  group: 'Learning phase:',
+});
+
 /** How the operator is made and learned. */
 export function withMethodOptions<T>(y: Argv<T>) {
-  const methods = y
-    .option('method', {
-      type: 'string',
-      choices: GROWTH_METHODS,
-      default: GROW_DEFAULTS.method,
-      group: 'Method:',
-      describe: 'ligo learns the operator; net2net (function-preserving), stack, interlace and random are baselines without learning',
-    })
-    .option('init', { type: 'string', choices: DEPTH_PATTERNS, default: GROW_DEFAULTS.init, group: 'Method:', describe: 'depth initialization of the LiGO operator' });
-  const data = withDataOptions(methods, {
+  const methods = y.option('method', {
+    type: 'string',
+    choices: GROWTH_METHODS,
+    default: GROW_DEFAULTS.method,
+    group: 'Method:',
+    describe: 'ligo learns the operator; net2net (function-preserving), stack, interlace and random are baselines without learning',
+  });
+  return withLearningKnobs(methods).option('steps', learningNum('--steps', 'operator training steps', GROW_DEFAULTS.steps));
+}
+
+/** The learning-phase flags of commands that use --steps for something else (compare): its steps are --learn-steps. */
+export function withLearningPhaseOptions<T>(y: Argv<T>) {
+  return withLearningKnobs(y).option('learn-steps', learningNum('--learn-steps', 'steps of ligo\'s learning phase (grow\'s --steps)', GROW_DEFAULTS.steps));
+}
+
+/** Every learning-phase flag but the number of steps: the operator's start, the data and the optimizer. */
+function withLearningKnobs<T>(y: Argv<T>) {
+  const init = y.option('init', { type: 'string', choices: DEPTH_PATTERNS, default: GROW_DEFAULTS.init, group: 'Method:', describe: 'depth initialization of the LiGO operator' });
+  const data = withDataOptions(init, {
     data: 'training text: .txt, .jsonl (a "text" field per line) or .bin (uint16 token ids)',
     seqLen: `tokens per sequence (capped at the model's positions) [default: ${GROW_DEFAULTS.seqLen}]`,
     batchSize: `sequences per step [default: ${GROW_DEFAULTS.batchSize}]`,
     maxTokens: 'use only the first N tokens of --data',
     group: 'Learning phase:',
   });
-  const num = (flag: string, describe: string, value?: number) => ({
-    coerce: numberArg(flag),
-    requiresArg: true,
-    describe: value === undefined ? describe : `${describe} [default: ${value}]`,
-    group: 'Learning phase:',
-  });
+  const num = learningNum;
   return data
-    .option('steps', num('--steps', 'operator training steps', GROW_DEFAULTS.steps))
     .option('lr', num('--lr', 'peak learning rate (AdamW) of the width matrices', GROW_DEFAULTS.lr))
     .option(
       'depth-lr',
@@ -87,10 +98,19 @@ export function withMethodOptions<T>(y: Argv<T>) {
     .option('grad-accum', num('--grad-accum', 'micro-batches per step', GROW_DEFAULTS.gradAccum))
     .option('recompute', {
       type: 'boolean',
-      default: GROW_DEFAULTS.recompute,
       group: 'Learning phase:',
-      describe: 'recompute each layer (its grown weights included) in backpropagation instead of keeping it: a fraction of the memory, about 1/3 more compute',
+      describe:
+        'recompute each layer (its grown weights included) in backpropagation instead of keeping it: a fraction of the memory, about 1/3 more compute [default: only when the learning phase would not fit in memory otherwise; --no-recompute refuses such a run instead]',
     })
+    .option('operator', {
+      type: 'string',
+      choices: OPERATOR_KINDS,
+      default: GROW_DEFAULTS.operator,
+      group: 'Method:',
+      describe:
+        'how ligo parameterizes each width operator: lowrank (the function-preserving starting selection plus a learned correction of rank --rank: a few MB to train at any size) or dense (one full large x small matrix per operator, as in the LiGO paper: larger than the model it builds at real sizes)',
+    })
+    .option('rank', num('--rank', 'rank of the low-rank operator\'s learned correction', GROW_DEFAULTS.rank))
     .option('distill', num('--distill', 'weight of a KL term to the small model\'s next-token distribution', GROW_DEFAULTS.distill))
     .option('seed', num('--seed', 'seed for batches, noise and masking (same seed, same bytes)', GROW_DEFAULTS.seed))
     .option('held-out', num('--held-out', 'fraction of the data held out for the loss before/after', GROW_DEFAULTS.heldOut));

@@ -1,0 +1,203 @@
+/**
+ * The start growth begins from, and whether it keeps the small model's function.
+ *
+ * `copy` (Net2Net): every large unit is a copy of small unit i mod small. Along the residual
+ * stream that is exact only when the width grows by an integer factor: copied unequally (768 ->
+ * 1024), units change the mean and variance LayerNorm sees and the mean square RMSNorm sees.
+ *
+ * `exact` (after LEMON, Wang et al. 2024, lossless expansion at indivisible widths): the residual
+ * stream of width d grows to D = k d + m as k whole copies plus m filled dimensions, so that every
+ * norm over it sees its statistic times s = k d / D for every input:
+ *   - LayerNorm: filled dims are the mean of the small ones (their rows of every producing
+ *     weight, bias and embedding are the mean of the small rows): the mean is unchanged, the
+ *     variance times s, and the filled dims normalize to exactly 0;
+ *   - RMSNorm: filled dims are zero: the mean square times s.
+ * The epsilon is scaled by s as well (the plan's target dims carry it, and the written config), so
+ * each norm's normalized output is its small output times 1/sqrt(s), which the norm gains absorb
+ * (their own operator, scaled by sqrt(s)). A LayerNorm bias has its own operator too: 0 on the
+ * filled dims, so they stay 0 after the norm. What reads the filled dims (the consuming side)
+ * starts as a copy of a small unit's weights, not zero: the filled dims get gradients from the
+ * first step. At integer factors (m = 0, s = 1) this is exactly the copy start.
+ * FFN units and attention heads keep their copy/split start, which is exact at any factor.
+ */
+import type { ModelDims } from '../arch/dims.js';
+import type { ArchitectureDescription, AxisRole, TensorTemplate } from '../arch/types.js';
+import { UsageError } from '../errors.js';
+import { copySelection, firstSplit, splitSelection, type SplitMode } from './init.js';
+import { methodRecipe } from './methods.js';
+import type { GrowthMethod, GrowthPlan, WidthOperatorSpec } from './plan.js';
+import type { Selection } from './selection.js';
+
+export const START_RULES = ['exact', 'copy'] as const;
+export type StartRule = (typeof START_RULES)[number];
+
+/** The fixed methods keep their published (copy) rule unless asked; ligo starts exact. */
+export const defaultStart = (method: GrowthMethod): StartRule => (method === 'ligo' ? 'exact' : 'copy');
+
+/** How the exact start grows the residual stream when the width factor is not an integer. */
+export interface ResidualStart {
+  /** Whole copies of the small stream: floor(large / small). */
+  copies: number;
+  /** What the remaining dims start as: the mean of the small ones (LayerNorm) or zero (RMSNorm). */
+  fill: 'mean' | 'zero';
+  /** What every norm's statistic (variance, mean square) and epsilon are multiplied by: copies * small / large. */
+  statScale: number;
+}
+
+/** Which start a plan's operator begins from, and whether it keeps the source's function. */
+export interface StartPlan {
+  rule: StartRule;
+  /** The start computes the source's function (logits equal to float32 rounding). */
+  exact: boolean;
+  /** Why it does not, one reason a line (empty when exact). */
+  notes: string[];
+  /** Present when the exact rule differs from copying: the residual width grows by a non-integer factor. */
+  residual?: ResidualStart;
+}
+
+/** Residual-stream tensors the exact start grows with operators of their own (see the module comment). */
+export type ResidualUse = 'normGain' | 'normBias';
+const USE_IDS: Record<ResidualUse, string> = { normGain: 'width.gain', normBias: 'width.bias' };
+export const residualOperatorId = (use: ResidualUse): string => USE_IDS[use];
+
+/** The operator use of a template's segment: norm gains and biases over the residual stream, under a filled start. */
+export function residualUse(template: TensorTemplate, role: AxisRole, start: StartPlan): ResidualUse | undefined {
+  if (!start.residual || role !== 'width') return undefined;
+  return template.normGain ? 'normGain' : template.normBias ? 'normBias' : undefined;
+}
+
+/** Every copied query head reads the copy of its own key/value head (true whenever the group size is kept). */
+function headsAgree(source: ModelDims, target: ModelDims): boolean {
+  const groupSmall = source.numHeads / source.numKvHeads;
+  const groupLarge = target.numHeads / target.numKvHeads;
+  for (let h = 0; h < target.numHeads; h++) {
+    const smallHead = h % source.numHeads;
+    if (Math.floor(smallHead / groupSmall) !== Math.floor(h / groupLarge) % source.numKvHeads) return false;
+  }
+  return true;
+}
+
+/**
+ * The start of a plan: the rule (default per method), the residual stream's fill under the exact
+ * rule, and every reason the start is not exact. Refuses `--start exact` where no start is exact
+ * (post-norm at a non-integer width); by default such a family falls back to copy, said in the notes.
+ */
+export function planStart(options: {
+  description: ArchitectureDescription;
+  source: ModelDims;
+  target: ModelDims;
+  method: GrowthMethod;
+  start?: StartRule;
+}): StartPlan {
+  const { description, source, target, method } = options;
+  if (options.start !== undefined && !START_RULES.includes(options.start)) {
+    throw new UsageError(`--start: expected one of ${START_RULES.join(', ')}, got "${String(options.start)}"`, { flag: '--start' });
+  }
+  let rule = options.start ?? defaultStart(method);
+  const notes: string[] = [];
+  if (method === 'random') notes.push('random: fresh tensors, nothing of the source is kept');
+  const [d, D] = [source.hiddenSize, target.hiddenSize];
+  const copies = Math.floor(D / d);
+  let residual: ResidualStart | undefined;
+  if (D % d !== 0 && rule === 'exact') {
+    if (!description.preNorm) {
+      const why = `${source.modelType} normalizes after each residual add (post-norm): at hidden size ${d} -> ${D}, not a multiple, no start keeps its function`;
+      if (options.start === 'exact') throw new UsageError(`--start exact: ${why}`, { flag: '--start', hint: `use --start copy, or a hidden size that is a multiple of ${d}` });
+      rule = 'copy';
+      notes.push(why);
+    } else residual = { copies, fill: description.norm === 'layerNorm' ? 'mean' : 'zero', statScale: (copies * d) / D };
+  }
+  if (D % d !== 0 && rule === 'copy' && description.preNorm && method !== 'random') {
+    notes.push(`hidden size ${d} -> ${D} is not a multiple: units copied unequally change what every norm sees (--start exact keeps it)`);
+  }
+  if (target.headDim !== source.headDim) {
+    notes.push(`head_dim ${source.headDim} -> ${target.headDim}: the attention scale 1/sqrt(head_dim)${source.rotary ? ' and the RoPE frequencies' : ''} change`);
+  }
+  if (!headsAgree(source, target)) {
+    notes.push(`${source.numHeads} -> ${target.numHeads} query heads over ${source.numKvHeads} -> ${target.numKvHeads} key/value heads: a copied query head reads another key/value head than its source`);
+  }
+  const preserve = methodRecipe(method, description, 'stack').depth?.preserve ?? false;
+  if (target.numLayers !== source.numLayers && !preserve && method !== 'random') {
+    notes.push(description.preservation.identityRepeats ? `${method} repeats layers as plain copies, which add to the residual stream again` : `${source.modelType} is post-norm: a repeated layer cannot start as an identity`);
+  }
+  return { rule, exact: notes.length === 0, notes, ...(residual ? { residual } : {}) };
+}
+
+/** The target dims the start needs: under a filled residual start, every norm's epsilon times s. */
+export function startTarget(target: ModelDims, source: ModelDims, start: StartPlan): ModelDims {
+  return start.residual ? { ...target, normEps: source.normEps * start.residual.statScale } : target;
+}
+
+/** rows [0, count * small) as copies (scale) of small unit r mod small, then `extra` more rows from `rest`. */
+function copiesThen(sel: Selection, extra: number, rest: (i: number) => [index: number, scale: number]): Selection {
+  const rows = sel.index.length + extra;
+  const index = new Int32Array(rows);
+  const scale = new Float32Array(rows);
+  index.set(sel.index);
+  scale.set(sel.scale);
+  for (let i = 0; i < extra; i++) [index[sel.index.length + i], scale[sel.index.length + i]] = rest(i);
+  return { index, scale, cols: sel.cols };
+}
+
+const scaled = (sel: Selection, by: number): Selection => ({ index: sel.index, scale: sel.scale.map((x) => x * by), cols: sel.cols });
+
+/**
+ * The exact start's selections of one width operator where they differ from the copy start:
+ * the residual stream's (producing, norm gain and norm bias; out and in sides) under a filled
+ * start, and the query/key heads' producing side where the heads are RMS-normalized with the
+ * model's epsilon (Qwen3): q and k times sqrt(s), so their norm sees its epsilon's scale too.
+ * A side left out starts as the copy start says.
+ */
+export function exactStartSelections(plan: GrowthPlan, op: WidthOperatorSpec, split: SplitMode): { out?: Selection; in?: Selection } {
+  const residual = plan.start?.residual;
+  if (!residual) return {};
+  const gainScale = Math.fround(Math.sqrt(residual.statScale));
+  if (op.role !== 'width') {
+    if (!(plan.target.qkNorm && (op.role === 'q' || op.role === 'k')) || !op.heads) return {};
+    return { out: scaled(copySelection(op.heads.large, op.heads.small), gainScale) };
+  }
+  const { small, large } = op;
+  const whole = residual.copies * small;
+  const filled = large - whole;
+  const copies = copySelection(whole, small);
+  const evenSplit = splitSelection(whole, small);
+  const shares = split === 'first' ? firstSplit(evenSplit) : evenSplit;
+  const zero = (): [number, number] => [0, 0];
+  // A filled dim's consuming weights start as a copy of small unit i's: nonzero, and different per dim.
+  const reader = (i: number): [number, number] => [i % small, 1];
+  const consumed = copiesThen(shares, filled, reader);
+  switch (op.use) {
+    case 'normGain':
+      return { out: scaled(copySelection(large, small), gainScale), in: scaled(consumed, gainScale) };
+    case 'normBias':
+      return { out: copiesThen(copies, filled, zero), in: copiesThen(shares, filled, zero) };
+    default: {
+      // `index === cols` is the mean of all units (selection.ts).
+      const fill = residual.fill === 'mean' ? (): [number, number] => [small, 1] : zero;
+      return { out: copiesThen(copies, filled, fill), in: consumed };
+    }
+  }
+}
+
+/**
+ * Symmetry-breaking knobs that assume every consuming row of a unit is one of its copies, which a
+ * filled start's readers are not: refused in one line rather than silently inexact.
+ */
+export function checkStartKnobs(start: StartPlan, knobs: { splitNoise?: number; copyNoise?: number }): void {
+  if (!start.residual) return;
+  const flag = (knobs.splitNoise ?? 0) > 0 ? '--split-noise' : (knobs.copyNoise ?? 0) > 0 ? '--copy-noise' : undefined;
+  if (flag === undefined) return;
+  throw new UsageError(`${flag}: not function-preserving with --start exact at a non-integer width (its filled residual dims are read by weights that are not copies)`, {
+    flag,
+    hint: 'leave it out, or use --start copy',
+  });
+}
+
+/** One line for --dry-run, growth.json readers and the model card. */
+export function describeStart(start: StartPlan): string {
+  const r = start.residual;
+  const how = r
+    ? `${start.rule}: residual dims past ${r.copies} whole ${r.copies === 1 ? 'copy' : 'copies'} start as ${r.fill === 'mean' ? 'the mean of the source\'s' : 'zero'}; norm gains x sqrt(${r.statScale.toFixed(4)}), epsilon x ${r.statScale.toFixed(4)}`
+    : start.rule;
+  return start.exact ? `${how} (keeps the source's function)` : `${how} (not exact: ${start.notes.join('; ')})`;
+}
