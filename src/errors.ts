@@ -1,4 +1,6 @@
 /** Every error the library throws on purpose. Only cli/main.ts maps these to exit codes. */
+import { formatBytes } from './util/bytes.js';
+
 export interface LigoErrorContext {
   file?: string;
   tensor?: string;
@@ -44,4 +46,75 @@ export class HubError extends LigoError {
     this.statusCode = context.statusCode;
     this.url = context.url;
   }
+}
+
+/**
+ * The operating system refused: the disk is full, a path is not ours to write, too many files are
+ * open. The user's machine, not a bug in ligo: one line that names what ran out and where.
+ */
+export class SystemError extends LigoError {
+  /** The errno code: ENOSPC, EACCES, EMFILE... */
+  readonly code: string;
+  constructor(message: string, code: string, context: LigoErrorContext = {}) {
+    super(message, context);
+    this.code = code;
+  }
+}
+
+/** What the caller knows beyond the error itself; each is optional. */
+export interface SystemErrorContext {
+  /** The directory or file the failed operation was about, where the error carries no path (write). */
+  path?: string;
+  /** ENOSPC: bytes the whole write needs, and bytes free on that disk. */
+  bytesNeeded?: number;
+  bytesFree?: number;
+  /** EMFILE: the process's open-file limit (ulimit -n), where it can be read. */
+  openFileLimit?: () => number | undefined;
+}
+
+/** The errno code of a Node system error (fs, net), else undefined. */
+export function errnoCode(err: unknown): string | undefined {
+  if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string') return undefined;
+  return /^E[A-Z]+$/.test(err.code) ? err.code : undefined;
+}
+
+/** The one line for a system error, or undefined for a code that is not the user's machine's doing. */
+function systemMessage(code: string, where: string | undefined, context: SystemErrorContext): string | undefined {
+  const on = where === undefined ? '' : ` on ${where}`;
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT': {
+      const what = code === 'ENOSPC' ? 'no space left' : 'disk quota exceeded';
+      const { bytesNeeded, bytesFree } = context;
+      if (bytesNeeded === undefined || bytesFree === undefined) return `${what}${on}`;
+      return `${what}${on}: needs about ${formatBytes(bytesNeeded)}, ${formatBytes(bytesFree)} free`;
+    }
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied${on}`;
+    case 'EROFS':
+      return `read-only file system${on}`;
+    case 'EMFILE': {
+      const limit = context.openFileLimit?.();
+      const is = limit === undefined ? 'was reached' : `is ${limit}`;
+      return `too many open files: the limit (ulimit -n) ${is}; raise it as far as the system allows with ulimit -n $(ulimit -Hn) and run again`;
+    }
+    case 'ENFILE':
+      return 'too many open files on this machine (the system-wide limit, fs.file-max)';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A SystemError for a Node system error that is the machine's (disk full, permission denied, too
+ * many open files, read-only disk), else undefined: anything else stays what it was.
+ */
+export function systemError(err: unknown, context: SystemErrorContext = {}): SystemError | undefined {
+  const code = errnoCode(err);
+  if (code === undefined) return undefined;
+  const errPath = err instanceof Error && 'path' in err && typeof err.path === 'string' ? err.path : undefined;
+  const where = context.path ?? errPath;
+  const message = systemMessage(code, where, context);
+  return message === undefined ? undefined : new SystemError(message, code, { file: where });
 }

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, systemError } from '../errors.js';
 import { DTYPE_BYTES, decodeToFloat32 } from './dtypes.js';
 import type { DType } from './dtypes.js';
 import { HEADER_LENGTH_BYTES, MAX_HEADER_BYTES, parseSafetensorsHeader } from './header.js';
@@ -59,7 +59,7 @@ export class SafetensorsFile {
     try {
       handle = await open(path, 'r');
     } catch (err) {
-      throw new CheckpointError(`${path}: cannot open (${(err as Error).message})`, { file: path });
+      throw systemError(err) ?? new CheckpointError(`${path}: cannot open (${(err as Error).message})`, { file: path });
     }
     try {
       const { size } = await handle.stat();

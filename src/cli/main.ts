@@ -2,7 +2,8 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { LigoError, UsageError } from '../errors.js';
+import { LigoError, systemError, UsageError } from '../errors.js';
+import { openFileLimit } from '../util/open_files.js';
 import { COMMAND_NAMES, registerCommands } from './commands/index.js';
 import { processIO, type CliIO } from './output.js';
 
@@ -48,8 +49,10 @@ function unknownArguments(text: string, argv: readonly string[]): string | undef
 }
 
 /** The one place that turns errors into messages and exit codes. */
-function report(err: unknown, stderr: NodeJS.WritableStream, env: Record<string, string | undefined>): number {
+function report(thrown: unknown, stderr: NodeJS.WritableStream, env: Record<string, string | undefined>): number {
   const debug = env.LIGO_DEBUG === '1';
+  // A disk that is full, a path not ours, too many open files: the machine's doing, said as such.
+  const err = thrown instanceof LigoError ? thrown : (systemError(thrown, { openFileLimit }) ?? thrown);
   const message = err instanceof Error ? err.message : String(err);
   stderr.write(`ligo: ${message.split('\n')[0]}\n`);
   if (err instanceof LigoError) {
@@ -57,7 +60,7 @@ function report(err: unknown, stderr: NodeJS.WritableStream, env: Record<string,
   } else if (!debug) {
     stderr.write('hint: this looks like a bug in ligo; rerun with LIGO_DEBUG=1 for the stack trace\n');
   }
-  if (debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
+  if (debug && thrown instanceof Error && thrown.stack) stderr.write(`${thrown.stack}\n`);
   return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
 }
 

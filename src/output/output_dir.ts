@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import * as path from 'node:path';
-import { UsageError } from '../errors.js';
+import { errnoCode, systemError, UsageError } from '../errors.js';
 import { exists } from '../util/exists.js';
 
 /** The staging directory a run builds --out in: `.NAME.ligo-partial-PID`, next to --out. */
@@ -49,7 +49,9 @@ export async function removeStaleStaging(out: string, log: (message: string) => 
 /** Refuses an existing non-empty --out unless overwriting; run before any long work. */
 export async function checkOutputDir(out: string, overwrite: boolean): Promise<void> {
   if (!(await exists(out))) return;
-  const entries = await readdir(out).catch(() => {
+  const entries = await readdir(out).catch((error: unknown) => {
+    // Anything else (EACCES) is the machine's answer, which cli/main.ts names as such.
+    if (errnoCode(error) !== 'ENOTDIR') throw error;
     throw new UsageError(`--out: ${out} exists and is not a directory`, { flag: '--out', file: out });
   });
   if (entries.length > 0 && !overwrite) {
@@ -61,12 +63,33 @@ export async function checkOutputDir(out: string, overwrite: boolean): Promise<v
   }
 }
 
+export interface WriteAtomicallyOptions {
+  /** About how many bytes the output takes, for the message when the disk fills up. */
+  bytesNeeded?: number;
+  /** Bytes free to this user on the disk holding `dir` (tests inject it). */
+  bytesFree?: (dir: string) => Promise<number>;
+}
+
 /**
  * Builds a directory next to `out` and renames it into place only when `build` succeeds, so an
  * interrupted or failed run never leaves a half-written --out (and never destroys an old one).
+ * The disk filling up, or a directory not ours to write, is a SystemError naming the directory.
  */
-export async function writeAtomically<T>(out: string, overwrite: boolean, build: (dir: string) => Promise<T>): Promise<T> {
+export async function writeAtomically<T>(
+  out: string,
+  overwrite: boolean,
+  build: (dir: string) => Promise<T>,
+  options: WriteAtomicallyOptions = {},
+): Promise<T> {
   await checkOutputDir(out, overwrite);
+  try {
+    return await buildInStaging(out, build);
+  } catch (error) {
+    throw await asOutputError(error, out, options);
+  }
+}
+
+async function buildInStaging<T>(out: string, build: (dir: string) => Promise<T>): Promise<T> {
   await mkdir(path.dirname(path.resolve(out)), { recursive: true });
   const staging = stagingDir(out);
   await rm(staging, { recursive: true, force: true });
@@ -94,4 +117,26 @@ export async function writeAtomically<T>(out: string, overwrite: boolean, build:
   } finally {
     process.removeListener('SIGINT', cleanup);
   }
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const stats = await statfs(dir);
+  return stats.bavail * stats.bsize;
+}
+
+/**
+ * A system error while writing --out, said about the directory it is written in (the staging
+ * directory is gone by now): how much the output needs and how much is free (measured after the
+ * partial output was removed), or whose permission is missing. Other errors pass unchanged.
+ */
+async function asOutputError(error: unknown, out: string, options: WriteAtomicallyOptions): Promise<unknown> {
+  const code = errnoCode(error);
+  if (code === undefined) return error;
+  const parent = path.dirname(path.resolve(out));
+  const errPath = error instanceof Error && 'path' in error && typeof error.path === 'string' ? error.path : undefined;
+  // A path inside the staging directory means nothing to the user; its parent, --out's, does.
+  const where = errPath === undefined || path.resolve(errPath).startsWith(stagingDir(out)) ? parent : errPath;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return systemError(error, { path: where }) ?? error;
+  const bytesFree = await (options.bytesFree ?? freeBytes)(parent).catch(() => undefined);
+  return systemError(error, { path: parent, bytesNeeded: options.bytesNeeded, bytesFree }) ?? error;
 }

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { copyAuxiliaryFiles, createCheckpointWriter } from '../checkpoint/index.js';
-import { decodeToFloat32, encodeFromFloat32, type DType } from '../checkpoint/dtypes.js';
+import { decodeToFloat32, DTYPE_BYTES, encodeFromFloat32, type DType } from '../checkpoint/dtypes.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import type { GrownTensor } from '../growth/stream.js';
 import { CONFIG_FILE, README_FILE, REPORT_FILE } from './files.js';
@@ -60,6 +60,8 @@ export interface WriteGrownModelOptions {
 export async function writeGrownModel(options: WriteGrownModelOptions): Promise<GrowthReport> {
   const { plan } = options;
   const dtype = outputDtype(options.dtype, options.sourceDtype);
+  // The weights: the output's bulk, what a disk that fills up is told it needed.
+  const bytesNeeded = plan.tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype], 0);
   return writeAtomically(options.out, options.overwrite, async (dir) => {
     const writer = await createCheckpointWriter(
       dir,
@@ -125,7 +127,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
     await writeFile(path.join(dir, README_FILE), card);
     await writeFile(path.join(dir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
     return report;
-  });
+  }, { bytesNeeded });
 }
 
 const TORCH_DTYPES: Partial<Record<DType, string>> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
