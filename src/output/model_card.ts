@@ -11,8 +11,14 @@ export type ModelCardReport = Pick<GrowthReport, 'family' | 'sourceDims' | 'targ
   Partial<Pick<GrowthReport, 'source' | 'init' | 'tokens' | 'dtype' | 'seqLen' | 'batchSize' | 'lr' | 'seed' | 'downstream'>>;
 
 export interface ModelCardOptions {
-  /** The source: a repo id (`owner/name[@rev]`) or a local path. */
+  /** The source as the user named it: a repo id (`owner/name[@rev]`) or a local path. */
   baseModel: string;
+  /**
+   * The directory the source was read from (a Hub cache snapshot or a local directory): tells a
+   * download from a local directory whose path happens to look like `owner/name`. Without it (a
+   * card made from growth.json alone), a `baseModel` that reads as a repo id is taken as one.
+   */
+  sourceDir?: string;
   /** The source card's license (see readLicense). */
   license?: string;
   /** The exact command that reproduces the model (see formatCommand). */
@@ -29,11 +35,17 @@ export function repoIdFromCachePath(dir: string): string | undefined {
 }
 
 /**
- * base_model must be a Hub model id: the Hub rejects a card whose base_model is anything else
- * (a local path), so a path is named in the body only, unless it is a cache snapshot of a repo.
+ * How a card names its source: the Hub id when the model came from the Hub (as the user gave it,
+ * with its revision, or the repo of a Hub cache snapshot), else the directory's base name: a card
+ * is published (push), and a local path would show the user's directories. base_model must be a
+ * Hub model id (the Hub rejects a card with anything else), so only `hubId` goes there.
  */
-function hubBaseModel(source: string): string | undefined {
-  return parseRepoRef(source)?.repo ?? repoIdFromCachePath(source);
+export function cardSource(baseModel: string, sourceDir?: string): { name: string; hubId?: string } {
+  const cached = repoIdFromCachePath(sourceDir ?? baseModel);
+  const ref = parseRepoRef(baseModel);
+  if (cached !== undefined) return { name: ref?.repo === cached ? baseModel : cached, hubId: cached };
+  if (sourceDir === undefined && ref !== undefined) return { name: baseModel, hubId: ref.repo };
+  return { name: path.basename(path.resolve(sourceDir ?? baseModel)) };
 }
 
 /** A YAML scalar: plain when unambiguous, else double-quoted (a JSON string is a valid YAML one). */
@@ -43,7 +55,8 @@ function yamlScalar(value: string): string {
 
 /** The README.md of a grown model: Hub metadata in YAML front matter, then the growth report. */
 export function renderModelCard(report: ModelCardReport, options: ModelCardOptions): string {
-  const base = hubBaseModel(options.baseModel);
+  const source = cardSource(options.baseModel, options.sourceDir);
+  const base = source.hubId;
   const meta: string[] = ['---'];
   if (base !== undefined) meta.push(`base_model: ${yamlScalar(base)}`);
   meta.push('library_name: transformers');
@@ -52,7 +65,7 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
   const task = ARCHITECTURES.find((a) => a.family === report.family)?.pipelineTag;
   if (task !== undefined) meta.push(`pipeline_tag: ${task}`);
   meta.push('tags:', '- ligo', '- model-growth', '---');
-  const sourceLink = base !== undefined ? `[\`${options.baseModel}\`](https://huggingface.co/${base})` : `\`${options.baseModel}\``;
+  const sourceLink = base !== undefined ? `[\`${source.name}\`](https://huggingface.co/${base})` : `\`${source.name}\``;
   const body = [
     `# ${options.title ?? `${report.family} grown with ligo`}`,
     '',

@@ -123,7 +123,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       dtype,
       files: [CONFIG_FILE, ...writer.files, ...auxiliary, ...operatorFiles, README_FILE, REPORT_FILE].sort(),
     };
-    const card = renderModelCard(report, { baseModel: options.report.source, license: await readLicense(options.source), command: options.command });
+    const card = renderModelCard(report, { baseModel: options.report.source, sourceDir: options.source, license: await readLicense(options.source), command: options.command });
     await writeFile(path.join(dir, README_FILE), card);
     await writeFile(path.join(dir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
     return report;

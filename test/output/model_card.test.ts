@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { asModelCardReport, formatCommand, licenseOfCard, readLicense, renderModelCard, repoIdFromCachePath } from '../../src/output/index.js';
+import { cardSource } from '../../src/output/model_card.js';
 import { DOWNSTREAM_ADVICE } from '../../src/pipeline/report.js';
 import { REPORT, tempDir } from '../hub/helpers.js';
 
@@ -70,11 +71,31 @@ describe('renderModelCard', () => {
     // The Hub rejects a base_model that is not a model id; the path is named in the body instead.
     expect(meta.base_model).toBeUndefined();
     expect(meta.license).toBeUndefined();
-    expect(bert).toContain('Grown from `/models/bert-small`');
+    // A published card names a local source by its directory's name, never its path.
+    expect(bert).toContain('Grown from `bert-small` with ligo');
+    expect(bert).not.toContain('/models/');
     expect(bert).toContain('| grown, after operator learning | n/a |');
     const cached = renderModelCard(REPORT, { baseModel: `/home/u/.cache/huggingface/hub/models--meta-llama--Llama-3.2-1B/snapshots/${'a'.repeat(40)}` });
     expect(frontMatter(cached).base_model).toBe('meta-llama/Llama-3.2-1B');
     expect(frontMatter(renderModelCard(REPORT, { baseModel: 'a/b', license: 'other: see LICENSE' })).license).toBe('other: see LICENSE');
+  });
+
+  it('names the source by its Hub id when it came from the Hub, else by the directory\'s base name', () => {
+    const snapshot = `/home/u/.cache/huggingface/hub/models--owner--small/snapshots/${'c'.repeat(40)}`;
+    const fromHub = renderModelCard(REPORT, { baseModel: 'owner/small@v1', sourceDir: snapshot });
+    expect(fromHub).toContain('Grown from [`owner/small@v1`](https://huggingface.co/owner/small)');
+    expect(frontMatter(fromHub).base_model).toBe('owner/small');
+    expect(fromHub).not.toContain('/home/u');
+    // A local directory whose relative path reads like owner/name is still a local directory.
+    const local = renderModelCard(REPORT, { baseModel: 'models/small', sourceDir: 'models/small' });
+    expect(local).toContain('Grown from `small` with ligo');
+    expect(frontMatter(local).base_model).toBeUndefined();
+    const absolute = renderModelCard(REPORT, { baseModel: '/srv/team/checkpoints/tiny-gpt2', sourceDir: '/srv/team/checkpoints/tiny-gpt2' });
+    expect(absolute).toContain('Grown from `tiny-gpt2` with ligo');
+    expect(absolute).not.toContain('/srv/team');
+    expect(cardSource('.', process.cwd())).toEqual({ name: path.basename(process.cwd()) });
+    // From growth.json alone (push): a repo id is taken as one.
+    expect(cardSource('owner/small')).toEqual({ name: 'owner/small', hubId: 'owner/small' });
   });
 
   it('accepts growth.json and rejects what is not one', () => {
