@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointError } from '../errors.js';
+import { parseWeightMap } from './weight_map.js';
 import { SafetensorsFile } from './safetensors.js';
 import type { TensorEntry } from './header.js';
 
@@ -78,36 +79,9 @@ async function openAll(dir: string, files: string[]): Promise<SafetensorsFile[]>
   }
 }
 
-function readWeightMap(text: string, indexPath: string): Map<string, string> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointError(`${indexPath}: not valid JSON (${(err as Error).message})`, { file: indexPath });
-  }
-  const map = typeof json === 'object' && json !== null ? (json as Record<string, unknown>).weight_map : undefined;
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
-    throw new CheckpointError(`${indexPath}: no "weight_map" object`, { file: indexPath, expected: '{"weight_map": {tensor: file}}' });
-  }
-  const out = new Map<string, string>();
-  for (const [tensor, file] of Object.entries(map)) {
-    // Shard names come from a downloaded file; keep them inside the model directory.
-    if (typeof file !== 'string' || file === '' || path.isAbsolute(file) || path.normalize(file).startsWith('..')) {
-      throw new CheckpointError(`${indexPath}: tensor "${tensor}" maps to an invalid shard name ${JSON.stringify(file)}`, {
-        file: indexPath,
-        tensor,
-        expected: 'a file name inside the model directory',
-        actual: JSON.stringify(file),
-      });
-    }
-    out.set(tensor, file);
-  }
-  return out;
-}
-
 async function openSharded(dir: string, present: Set<string>): Promise<CheckpointReader> {
   const indexPath = path.join(dir, INDEX_FILE);
-  const weightMap = readWeightMap(await readFile(indexPath, 'utf8'), indexPath);
+  const weightMap = parseWeightMap(await readFile(indexPath, 'utf8'), indexPath);
   const files = [...new Set(weightMap.values())].sort();
   for (const f of files) {
     if (!present.has(f) && !(await isFile(path.join(dir, f)))) {

@@ -19,3 +19,4 @@ export { DEFAULT_MAX_SHARD_BYTES, createCheckpointWriter, planShards } from './w
 export type { CheckpointWriter, CheckpointWriterOptions, PlannedTensor } from './writer.js';
 export { parseSize } from './size.js';
 export { AUXILIARY_FILES, CONFIG_FILE, README_FILE, copyAuxiliaryFiles, readConfig } from './model_dir.js';
+export { isShardName, parseWeightMap, shardFiles } from './weight_map.js';

@@ -39,6 +39,15 @@ export async function cachedCommit(cacheDir: string, repo: string, revision: str
   return text;
 }
 
+/** True when `name` (a path inside the snapshot) is a file whose blob is there. */
+export async function isCachedFile(dir: string, name: string): Promise<boolean> {
+  try {
+    return (await stat(path.join(dir, name))).isFile();
+  } catch {
+    return false; // missing, or a snapshot link whose blob is gone
+  }
+}
+
 /** Names of the files present in a cached snapshot (dangling links, i.e. missing blobs, left out). */
 export async function cachedFiles(dir: string): Promise<Set<string>> {
   let entries: string[];
@@ -48,12 +57,6 @@ export async function cachedFiles(dir: string): Promise<Set<string>> {
     return new Set();
   }
   const present = new Set<string>();
-  for (const name of entries) {
-    try {
-      if ((await stat(path.join(dir, name))).isFile()) present.add(name);
-    } catch {
-      // A snapshot link whose blob is gone: the file is not really cached.
-    }
-  }
+  for (const name of entries) if (await isCachedFile(dir, name)) present.add(name);
   return present;
 }

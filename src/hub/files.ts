@@ -1,4 +1,4 @@
-import { AUXILIARY_FILES, CONFIG_FILE, INDEX_FILE, README_FILE, SINGLE_FILE } from '../checkpoint/index.js';
+import { AUXILIARY_FILES, CONFIG_FILE, INDEX_FILE, parseWeightMap, README_FILE, shardFiles, SINGLE_FILE } from '../checkpoint/index.js';
 import { CheckpointError, UnsupportedError } from '../errors.js';
 
 /**
@@ -56,23 +56,5 @@ export function selectSourceFiles(
 
 /** The shard files a model.safetensors.index.json lists, each once, in order of first mention. */
 export function shardsOfIndex(text: string, file: string): string[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointError(`${file}: not valid JSON (${(err as Error).message})`, { file });
-  }
-  const map = typeof json === 'object' && json !== null && 'weight_map' in json ? json.weight_map : undefined;
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
-    throw new CheckpointError(`${file}: no "weight_map" object`, { file, expected: 'weight_map: { tensor: shard file }' });
-  }
-  const shards = new Set<string>();
-  for (const [tensor, shard] of Object.entries(map)) {
-    // Shard names are joined onto the cache directory: only plain file names may pass.
-    if (typeof shard !== 'string' || shard === '' || shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
-      throw new CheckpointError(`${file}: tensor "${tensor}" maps to ${JSON.stringify(shard)}, not a file name`, { file, tensor });
-    }
-    shards.add(shard);
-  }
-  return [...shards];
+  return shardFiles(parseWeightMap(text, file));
 }

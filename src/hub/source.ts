@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { downloadFileToCacheDir, listFiles, modelInfo } from '@huggingface/hub';
 import { CheckpointError, HubError, UsageError } from '../errors.js';
-import { cachedCommit, cachedFiles, repoCacheDir, snapshotDir, writeRef } from './cache.js';
+import { cachedCommit, cachedFiles, isCachedFile, repoCacheDir, snapshotDir, writeRef } from './cache.js';
 import { toHubError } from './failure.js';
 import { selectSourceFiles, shardsOfIndex, type SourceFiles } from './files.js';
 import { COMMIT_HASH, describeRef, parseRepoRef, type RepoRef } from '../checkpoint/repo_id.js';
@@ -86,7 +86,8 @@ export async function fetchModelSnapshot(ref: RepoRef, options: ResolveSourceOpt
     log?.(`fetching ${where} (commit ${commit.slice(0, 8)}) into ${repoCacheDir(cacheDir, ref.repo)}`);
     await writeRef(cacheDir, ref.repo, revision, commit);
     const names = new Set<string>();
-    for await (const entry of listFiles({ repo: ref.repo, revision: commit, ...common })) {
+    // Recursive: an index may keep its shards in a folder (weights/model-00001-of-00002.safetensors).
+    for await (const entry of listFiles({ repo: ref.repo, revision: commit, recursive: true, ...common })) {
       if (entry.type === 'file') names.add(entry.path);
     }
     const selection = selectSourceFiles(names, where, false, options.optionalFiles);
@@ -138,7 +139,8 @@ async function offlineSnapshot(repo: string, revision: string, cacheDir: string,
   } else {
     const index = selection.weights.index;
     const shards = shardsOfIndex(await readFile(path.join(dir, index), 'utf8'), `${where}: ${index}`);
-    const absent = shards.find((s) => !present.has(s));
+    let absent: string | undefined;
+    for (const shard of shards) if (absent === undefined && !(await isCachedFile(dir, shard))) absent = shard;
     if (absent !== undefined) {
       throw new CheckpointError(`${absent} of ${where} is not in the Hugging Face cache`, { file: absent, hint: 'run once without HF_HUB_OFFLINE to download it' });
     }

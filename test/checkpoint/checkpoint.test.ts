@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../src/checkpoint/checkpoint.js';
@@ -131,6 +131,16 @@ describe('openCheckpoint with model.safetensors.index.json', () => {
     expect((await rejection(await modelDir({ 'model.safetensors.index.json': { metadata: {} } }))).message).toMatch(/no "weight_map" object/);
     const escape = await rejection(await modelDir({ 'model.safetensors.index.json': index({ a: '../x.safetensors' }) }));
     expect(escape.message).toMatch(/tensor "a" maps to an invalid shard name "\.\.\/x\.safetensors"/);
+  });
+
+  it('reads shards kept in a folder of the model directory', async () => {
+    const dir = await modelDir({ 'model.safetensors.index.json': index({ a: `weights/${S1}`, b: `weights/${S2}` }) });
+    await mkdir(path.join(dir, 'weights'));
+    await writeFile(path.join(dir, 'weights', S1), shard({ a: [1] }));
+    await writeFile(path.join(dir, 'weights', S2), shard({ b: [2, 3] }));
+    const reader = await openCheckpoint(dir);
+    expect([...reader.entries.keys()].sort()).toEqual(['a', 'b']);
+    await reader.close();
   });
 
   it('passes on a shard validation error', async () => {

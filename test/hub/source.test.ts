@@ -56,6 +56,24 @@ describe('resolveModelSource from the Hub', () => {
     expect(await readlink(path.join(snapshot.dir, 'model-00002-of-00002.safetensors'))).toMatch(/^\.\.\/\.\.\/blobs\/[0-9a-f]{64}$/);
   });
 
+  it('fetches shards kept in a folder of the repo (the one weight_map rule), online and then offline', async () => {
+    const index = { weight_map: { a: 'weights/model-00001-of-00002.safetensors', b: 'weights/model-00002-of-00002.safetensors' } };
+    hub.addRepo('alice/nested', {
+      'config.json': CONFIG,
+      'model.safetensors.index.json': JSON.stringify(index),
+      'weights/model-00001-of-00002.safetensors': bytes(64, 1),
+      'weights/model-00002-of-00002.safetensors': bytes(64, 2),
+    });
+    const warm = await options();
+    const snapshot = await fetchModelSnapshot({ repo: 'alice/nested' }, warm);
+    expect(snapshot.files.slice(-2)).toEqual(Object.values(index.weight_map));
+    expect((await readdir(path.join(snapshot.dir, 'weights'))).sort()).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
+    const offline = await fetchModelSnapshot({ repo: 'alice/nested' }, { ...warm, offline: true });
+    expect(offline.files).toEqual(snapshot.files);
+    hub.addRepo('alice/escape', { 'config.json': CONFIG, 'model.safetensors.index.json': JSON.stringify({ weight_map: { a: '../x.safetensors' } }) });
+    await expect(resolveModelSource('alice/escape', await options())).rejects.toThrow(/tensor "a" maps to an invalid shard name "\.\.\/x\.safetensors"/);
+  });
+
   it('refuses a repo with only pickle weights, downloading none of them', async () => {
     hub.addRepo('alice/old', { 'config.json': CONFIG, 'pytorch_model.bin': bytes(100, 1), 'training_args.bin': bytes(10, 2) });
     const err = await resolveModelSource('alice/old', await options()).catch((e: unknown) => e);
