@@ -24,9 +24,11 @@ export const llama: ArchitectureDescription = {
     headDim: 'head_dim',
     intermediateSize: 'intermediate_size',
     maxPositions: 'max_position_embeddings',
+    normEps: 'rms_norm_eps',
   },
   perLayerConfigFields: ['layer_types'],
   preNorm: true,
+  norm: 'rmsNorm',
   capabilities: { headDim: true, gqa: true, rotary: true, bias: 'config' },
   // SwiGLU is five elementwise ops on [B,T,F].
   activationCost: { hidden: 80, ffn: 14, scores: 11 },

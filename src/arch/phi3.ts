@@ -12,8 +12,9 @@ const layer = (suffix: string): string => `model.layers.{i}.${suffix}`;
 export const phi3: ArchitectureDescription = {
   family: 'phi3',
   modelTypes: ['phi3'],
-  configFields: { ...STANDARD_CONFIG_FIELDS, numKvHeads: 'num_key_value_heads', headDim: 'head_dim' },
+  configFields: { ...STANDARD_CONFIG_FIELDS, numKvHeads: 'num_key_value_heads', headDim: 'head_dim', normEps: 'rms_norm_eps' },
   preNorm: true,
+  norm: 'rmsNorm',
   capabilities: { headDim: true, gqa: true, rotary: true, bias: 'config' },
   // Llama's counts plus the fused projections' split outputs, rounded up; bench:estimate
   // --families gpt_neox,phi3 (16 plans): estimate / measured 1.12-1.21, median 1.18.
@@ -22,13 +23,13 @@ export const phi3: ArchitectureDescription = {
   preservation: defaultPreservation(true),
   tensors: [
     { name: 'model.embed_tokens.weight', axes: [out('vocab'), out('width')], init: 'normal' },
-    { name: layer('input_layernorm.weight'), axes: [out('width')], group: 'norm', init: 'ones' },
+    { name: layer('input_layernorm.weight'), axes: [out('width')], group: 'norm', init: 'ones', normGain: true },
     { name: layer('self_attn.qkv_proj.weight'), axes: [[out('q'), out('k'), out('v')], inp('width')], group: 'attn', init: 'normal' },
     { name: layer('self_attn.o_proj.weight'), axes: [out('width'), inp('q')], group: 'attn_out', init: 'normal' },
-    { name: layer('post_attention_layernorm.weight'), axes: [out('width')], group: 'norm', init: 'ones' },
+    { name: layer('post_attention_layernorm.weight'), axes: [out('width')], group: 'norm', init: 'ones', normGain: true },
     { name: layer('mlp.gate_up_proj.weight'), axes: [[out('ffn'), out('ffn')], inp('width')], group: 'mlp', init: 'normal' },
     { name: layer('mlp.down_proj.weight'), axes: [out('width'), inp('ffn')], group: 'mlp_out', init: 'normal' },
-    { name: 'model.norm.weight', axes: [out('width')], init: 'ones', feedsTiedHead: true },
+    { name: 'model.norm.weight', axes: [out('width')], init: 'ones', feedsTiedHead: true, normGain: true },
     { name: 'lm_head.weight', axes: [out('vocab'), inp('width')], init: 'normal', when: (d) => !d.tiedEmbeddings },
   ],
   aliases: [],

@@ -73,10 +73,13 @@ export interface TensorTemplate {
   /** Kept when the source checkpoint has it (BERT pooler, NSP head), not required. */
   optional?: boolean;
   /**
-   * A norm gain the forward pass applies as (ModelDims.normGainOffset + w): Gemma stores w and
-   * uses 1 + w (its Preservation.storedTransform grows 1 + w).
+   * A norm gain, which the forward pass applies as (ModelDims.normGainOffset + w): w itself for
+   * most families; Gemma stores w and uses 1 + w (its Preservation.storedTransform grows 1 + w).
+   * Over the residual stream, the exact start (growth/exact_start.ts) scales it with the statistics.
    */
   normGain?: boolean;
+  /** A LayerNorm bias: over the residual stream the exact start keeps it at 0 on new dimensions. */
+  normBias?: boolean;
   /**
    * The token embedding the forward pass multiplies by embeddingMultiplier(dims) (Gemma's
    * sqrt(hidden_size), made up for by its Preservation.storedTransform).
@@ -181,6 +184,12 @@ export interface ArchitectureDescription {
   perLayerConfigFields?: readonly string[];
   /** Residual stream normalized before each sublayer (GPT-2, Llama) or after (BERT). */
   preNorm: boolean;
+  /**
+   * What normalizes the residual stream: LayerNorm (subtracts the mean, divides by the standard
+   * deviation) or RMSNorm (divides by the root mean square). Growth's exact start fills new
+   * residual dimensions with what keeps those statistics proportional (growth/exact_start.ts).
+   */
+  norm: NormKind;
   capabilities: FamilyCapabilities;
   activationCost: ActivationCost;
   pipelineTag: PipelineTag;
@@ -193,6 +202,8 @@ export interface ArchitectureDescription {
   tiedAliases: readonly string[];
   readDims(config: Record<string, unknown>, file: string): ModelDims;
 }
+
+export type NormKind = 'layerNorm' | 'rmsNorm';
 
 /** A template made concrete for one model size and layer. */
 export interface TensorSpec {

@@ -77,10 +77,14 @@ export function firstSplit(sel: Selection): Selection {
   return { index, scale, cols: sel.cols };
 }
 
-/** The dense row-major [rows, cols] matrix a selection stands for. */
+/** The dense row-major [rows, cols] matrix a selection stands for (a mean row: scale / cols in every column). */
 export function denseMatrix(sel: Selection): Float32Array {
   const m = new Float32Array(sel.index.length * sel.cols);
-  for (let r = 0; r < sel.index.length; r++) if (sel.scale[r] !== 0) m[r * sel.cols + sel.index[r]] = sel.scale[r];
+  for (let r = 0; r < sel.index.length; r++) {
+    if (sel.scale[r] === 0) continue;
+    if (sel.index[r] === sel.cols) m.fill(sel.scale[r] / sel.cols, r * sel.cols, (r + 1) * sel.cols);
+    else m[r * sel.cols + sel.index[r]] = sel.scale[r];
+  }
   return m;
 }
 

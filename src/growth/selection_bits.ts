@@ -136,6 +136,8 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
   if ((dtype !== 'BF16' && dtype !== 'F16') || t.transform) return undefined;
   const plan = await tensorGather(t, op);
   if (!plan || source.dtypeOf(plan.source) !== dtype) return undefined;
+  // A mean is a sum, not a word-level product: the float32 path computes it.
+  if (plan.gathers.some((g) => (g?.means?.length ?? 0) > 0)) return undefined;
   let bytes = await source.readBytes(plan.source);
   if (bytes.byteOffset % 2 !== 0) bytes = bytes.slice();
   const src = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1);

@@ -1,16 +1,18 @@
 import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
 import { SPLIT_MODES, type DepthPattern, type SplitMode } from '../growth/init.js';
+import type { StartRule } from '../growth/exact_start.js';
 import { LIGO_INIT_NOISE } from '../growth/methods.js';
 import { GROWTH_METHODS, OPERATOR_KINDS, type GrowthMethod, type OperatorKind } from '../growth/plan.js';
 import type { TargetOptions } from '../growth/target.js';
-import type { StepEvent } from '../train/learn.js';
+import type { LayerEvent, StepEvent } from '../train/learn.js';
 
 /** Progress of a grow or apply run, for progress bars and logs. */
 export type GrowEvent =
   | { phase: 'load'; message: string }
   | { phase: 'evaluate'; message: string }
   | ({ phase: 'learn' } & StepEvent)
+  | ({ phase: 'learn-layer' } & LayerEvent)
   | { phase: 'write'; tensor: string; done: number; total: number };
 
 /** What `grow` and `apply` share: the source, and where and how the grown model is written. */
@@ -67,6 +69,11 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   splitNoise?: number;
   /** How the copies of a unit share its consuming weights at the start (growth/init.ts SplitMode). */
   split?: SplitMode;
+  /**
+   * The operator's start (growth/exact_start.ts): exact keeps the function at any width, copy is
+   * Net2Net's rule. Default: exact for ligo, copy for the fixed methods; the plan resolves it.
+   */
+  start?: StartRule;
   /** With split first: later copies start as their unit plus this times a random mixture of units (growth/operator.ts OperatorInit). */
   copyNoise?: number;
   /** Keep the operator (initial, every selectEvery steps, final) with the lowest held-out loss. */
@@ -141,7 +148,7 @@ export const LIGO_V0_DEFAULTS: LigoRecipe = { ...GROW_DEFAULTS, split: 'even', s
 
 /** GrowOptions with every default filled in (the options a run actually uses). */
 export type ResolvedGrowOptions = Required<
-  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | keyof TargetOptions>
+  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | keyof TargetOptions>
 > &
   GrowOptions;
 

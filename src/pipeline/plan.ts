@@ -3,6 +3,7 @@ import { openModel, type LoadedModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
 import { readConfig } from '../checkpoint/index.js';
 import { UsageError } from '../errors.js';
+import { checkStartKnobs } from '../growth/exact_start.js';
 import { methodRecipe } from '../growth/methods.js';
 import { DENSE_FORM, planGrowth, type GrowthPlan, type OperatorForm } from '../growth/plan.js';
 import { resolveTarget, targetOptionsFromDims, type TargetOptions } from '../growth/target.js';
@@ -45,7 +46,10 @@ export async function planFromOptions(options: GrowOptions, source: Pick<LoadedM
   // Only a method that learns has anything to parameterize: the fixed rules are selections.
   const learns = methodRecipe(o.method, source.description, o.init).learns;
   const operator: OperatorForm = learns && o.operator === 'lowrank' ? { kind: 'lowrank', rank: o.rank } : DENSE_FORM;
-  return planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent, operator });
+  const plan = planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent, operator, start: o.start });
+  // Only a learning method uses the symmetry-breaking knobs (growth/operator.ts startingOperator).
+  if (plan.start && learns) checkStartKnobs(plan.start, o);
+  return plan;
 }
 
 /** The plan, plus for LiGO what its learning phase needs in memory and whether it recomputes layers. */

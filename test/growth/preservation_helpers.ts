@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import { loadModel } from '../../src/arch/load.js';
 import { materializeAll } from '../../src/growth/materialize.js';
 import { GrowthOperator } from '../../src/growth/operator.js';
-import { planGrowth } from '../../src/growth/plan.js';
+import { planGrowth, type GrowthMethod, type GrowthPlan, type OperatorForm, type StartRule } from '../../src/growth/plan.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
 import { methodRecipe } from '../../src/growth/methods.js';
 import type { SplitMode } from '../../src/growth/init.js';
@@ -15,21 +15,39 @@ import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
 export const TOLERANCE = 2e-4;
 
 /**
- * Logits of a golden case (or a model directory by absolute path) and of its net2net-grown model
- * on the same ids (plainCopies: without the family's stored transforms; splitNoise: the consuming
- * side's copies get unequal shares, see jitterSplit; split: how copies share, see SplitMode).
+ * Logits of a golden case (or a model directory by absolute path) and of its grown model (net2net
+ * unless `method` says, at its start: no learning) on the same ids (plainCopies: without the
+ * family's stored transforms; splitNoise: the consuming side's copies get unequal shares, see
+ * jitterSplit; split: how copies share, see SplitMode; start: exact_start.ts's rule).
  */
 export async function logitsBeforeAndAfter(
   name: string,
   target: TargetOptions,
-  { plainCopies = false, splitNoise = 0, split = 'even' as SplitMode, copyNoise = 0 } = {},
-): Promise<{ small: Float32Array; grown: Float32Array; shape: number[] }> {
+  {
+    plainCopies = false,
+    splitNoise = 0,
+    split = 'even' as SplitMode,
+    copyNoise = 0,
+    method = 'net2net' as GrowthMethod,
+    start = undefined as StartRule | undefined,
+    form = undefined as OperatorForm | undefined,
+  } = {},
+): Promise<{ small: Float32Array; grown: Float32Array; shape: number[]; plan: GrowthPlan }> {
   const model = await loadModel(path.isAbsolute(name) ? name : path.join(GOLDEN_DIR, name));
-  const dims = resolveTarget(model.dims, target, model.description);
-  const plan = planGrowth({ description: model.description, source: model.dims, target: dims, method: 'net2net', optionalPresent: model.match.optionalPresent });
+  const plan = planGrowth({
+    description: model.description,
+    source: model.dims,
+    target: resolveTarget(model.dims, target, model.description),
+    method,
+    optionalPresent: model.match.optionalPresent,
+    start,
+    operator: form,
+  });
+  // The plan's target: the exact start scales the norms' epsilon (exact_start.ts).
+  const dims = plan.target;
   // A control: stored values grown as they are, as if the forward pass used them unchanged.
   if (plainCopies) for (const t of plan.tensors) delete t.transform;
-  const recipe = methodRecipe('net2net', model.description, 'stack');
+  const recipe = methodRecipe(method, model.description, 'stack');
   const operator = GrowthOperator.initialize(plan, { depth: recipe.depth ?? { pattern: 'stack', preserve: true }, noise: 0, random: Math.random, splitNoise, split, copyNoise });
   const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');
   try {
@@ -37,7 +55,7 @@ export async function logitsBeforeAndAfter(
     for (const t of plan.tensors) expect(grown.get(t.name)?.shape).toEqual(t.shape);
     const small = tf.tidy(() => forward(model.dims, weightsFrom(model.weights), { ids }));
     const large = tf.tidy(() => forward(dims, weightsFrom(grown), { ids }));
-    const result = { small: (await small.data()) as Float32Array, grown: (await large.data()) as Float32Array, shape: large.shape };
+    const result = { small: (await small.data()) as Float32Array, grown: (await large.data()) as Float32Array, shape: large.shape, plan };
     tf.dispose([small, large, ...grown.values()]);
     return result;
   } finally {
