@@ -17,6 +17,7 @@ import { resolveTarget } from '../src/growth/target.js';
 import { learnOperator } from '../src/train/learn.js';
 import { argValue, fmt, median, printTable, writeResult } from './lib/report.js';
 import { startTensorMeter } from './lib/tensor_meter.js';
+import { mapGetter } from '../src/util/map_getter.js';
 
 const CONFIGS = Number(argValue('--configs', '36'));
 const SEED = Number(argValue('--seed', '11'));
@@ -61,11 +62,7 @@ for (let i = 0; i < CONFIGS; i++) {
   await learnOperator({
     plan,
     operator,
-    small: (name) => {
-      const t = weights.get(name);
-      if (!t) throw new Error(`no tensor "${name}"`);
-      return t;
-    },
+    small: mapGetter(weights),
     nextBatch: () => tf.tensor2d(Int32Array.from({ length: B * T }, () => Math.floor(ids() * V)), [B, T], 'int32'),
     maskTokenId: 1,
     options: { steps: 1, lr: 1e-3, warmup: 0, weightDecay: 0, clip: 1, gradAccum, distill: 0, seed: 0 },

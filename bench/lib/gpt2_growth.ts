@@ -11,6 +11,7 @@ import { LIGO_INIT_NOISE, methodRecipe } from '../../src/growth/methods.js';
 import { GrowthOperator } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
+import { mapGetter } from '../../src/util/map_getter.js';
 
 export interface Gpt2GrowthShape {
   source: { layers: number; width: number; heads: number };
@@ -71,11 +72,7 @@ export function gpt2Growth(shape: Gpt2GrowthShape): Gpt2Growth {
   return {
     plan,
     weights,
-    small: (name) => {
-      const t = weights.get(name);
-      if (!t) throw new Error(`no tensor "${name}"`);
-      return t;
-    },
+    small: mapGetter(weights),
     operator,
     batch: (batchSize) => tf.tensor2d(Int32Array.from({ length: batchSize * shape.seqLen }, () => Math.floor(rng() * shape.vocab)), [batchSize, shape.seqLen], 'int32'),
     dispose: () => {

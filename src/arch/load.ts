@@ -8,6 +8,7 @@ import type { ModelDims } from './dims.js';
 import { matchCheckpoint, type CheckpointMatch } from './match.js';
 import { resolveArchitecture } from './resolve.js';
 import type { ArchitectureDescription } from './types.js';
+import { mapGetter } from '../util/map_getter.js';
 
 /** What is known of a model directory once config.json and the tensor headers are checked. */
 export interface ModelHeader {
@@ -93,10 +94,6 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     await opened.close();
   }
   const { config, description, dims, match, storageDtype } = opened;
-  const weight = (name: string): tf.Tensor => {
-    const t = weights.get(name);
-    if (!t) throw new Error(`${dir} has no tensor "${name}"`);
-    return t;
-  };
+  const weight = mapGetter(weights, (name) => new Error(`${dir} has no tensor "${name}"`));
   return { dir, config, description, dims, match, storageDtype, weights, weight, dispose: () => weights.forEach((t) => t.dispose()) };
 }

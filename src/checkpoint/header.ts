@@ -1,6 +1,7 @@
 import { CheckpointError } from '../errors.js';
 import { DTYPE_BYTES, isDType } from './dtypes.js';
 import type { DType } from './dtypes.js';
+import { isJsonObject } from '../util/json.js';
 
 /** One tensor of a safetensors file; start/end are absolute byte positions in `file`. */
 export interface TensorEntry {
@@ -35,10 +36,6 @@ interface RawEntry {
   end: number;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isIndex(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
@@ -57,7 +54,7 @@ function decodeHeaderText(headerJson: Uint8Array | string, fileName: string): st
 
 function parseMetadata(value: unknown, fileName: string): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isRecord(value)) {
+  if (!isJsonObject(value)) {
     throw new CheckpointError(`${fileName}: "${METADATA_KEY}" must be an object of strings`, {
       file: fileName,
       expected: 'object',
@@ -87,7 +84,7 @@ function parseEntry(name: string, value: unknown, fileName: string): RawEntry {
       actual: JSON.stringify(actual) ?? String(actual),
     });
   };
-  if (!isRecord(value)) return fail('is not an object in the header', '{dtype, shape, data_offsets}', value);
+  if (!isJsonObject(value)) return fail('is not an object in the header', '{dtype, shape, data_offsets}', value);
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') return fail('has no dtype', 'a dtype string such as "F32"', dtype);
   if (!isDType(dtype)) {
@@ -147,7 +144,7 @@ export function parseSafetensorsHeader(
       hint: 'the file is probably truncated or not a safetensors file',
     });
   }
-  if (!isRecord(json)) {
+  if (!isJsonObject(json)) {
     throw new CheckpointError(`${fileName}: header is not a JSON object`, { file: fileName });
   }
 

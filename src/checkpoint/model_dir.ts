@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointError } from '../errors.js';
+import { isJsonObject } from '../util/json.js';
 
 /** A model directory's configuration, as transformers saves it. */
 export const CONFIG_FILE = 'config.json';
@@ -40,14 +41,14 @@ export async function readConfig(dir: string): Promise<Record<string, unknown>> 
   } catch (err) {
     throw new CheckpointError(`${file}: not valid JSON (${(err as Error).message})`, { file });
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  if (!isJsonObject(json)) {
     throw new CheckpointError(`${file}: expected a JSON object`, {
       file,
       expected: 'object',
       actual: Array.isArray(json) ? 'array' : json === null ? 'null' : typeof json,
     });
   }
-  return json as Record<string, unknown>;
+  return json;
 }
 
 async function isFile(p: string): Promise<boolean> {

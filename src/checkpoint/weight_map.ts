@@ -1,4 +1,5 @@
 import { CheckpointError } from '../errors.js';
+import { isJsonObject } from '../util/json.js';
 
 /**
  * A shard name as model.safetensors.index.json may give it: a path relative to the model's
@@ -10,8 +11,6 @@ export function isShardName(name: string): boolean {
   if (name === '' || name.includes('\\') || /^[A-Za-z]:/.test(name)) return false;
   return name.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * model.safetensors.index.json's weight_map, tensor name -> shard file, every shard name checked
@@ -25,8 +24,8 @@ export function parseWeightMap(text: string, file: string): Map<string, string> 
   } catch (err) {
     throw new CheckpointError(`${file}: not valid JSON (${(err as Error).message})`, { file });
   }
-  const map = isObject(json) ? json.weight_map : undefined;
-  if (!isObject(map)) {
+  const map = isJsonObject(json) ? json.weight_map : undefined;
+  if (!isJsonObject(map)) {
     throw new CheckpointError(`${file}: no "weight_map" object`, { file, expected: '{"weight_map": {tensor: shard file}}' });
   }
   const out = new Map<string, string>();

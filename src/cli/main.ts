@@ -6,6 +6,7 @@ import { LigoError, systemError, UsageError } from '../errors.js';
 import { openFileLimit } from '../util/open_files.js';
 import { COMMAND_NAMES, registerCommands } from './commands/index.js';
 import { processIO, type CliIO } from './output.js';
+import { isJsonObject } from '../util/json.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -15,7 +16,7 @@ function version(): string {
   // src/cli/main.ts and dist/cli/main.js both sit two levels below package.json.
   const text = readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8');
   const pkg: unknown = JSON.parse(text);
-  return typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  return isJsonObject(pkg) && typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 /** yargs reports its own validation failures (unknown flag, missing argument) as a plain message. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
 import { DataError, LigoError, UsageError } from '../errors.js';
 import { causalLmLoss, forward, IGNORE_INDEX, maskTokens, mlmLoss, type Weights } from '../models/index.js';
+import { mapGetter } from '../util/map_getter.js';
 
 /** A model in memory: what loadModel returns, or weights the grow code materialized itself. */
 export interface EvalModel {
@@ -105,11 +106,7 @@ export function checkTokenIds(tokens: Int32Array, vocabSize: number, file?: stri
 
 function weightLookup(weights: EvalModel['weights']): Weights {
   if (typeof weights === 'function') return weights;
-  return (name) => {
-    const t = weights.get(name);
-    if (t === undefined) throw new LigoError(`no weight "${name}" in the model being evaluated`, { tensor: name });
-    return t;
-  };
+  return mapGetter(weights, (name) => new LigoError(`no weight "${name}" in the model being evaluated`, { tensor: name }));
 }
 
 /** Inputs and labels for every window, masked once so the loss does not depend on the batch size. */

@@ -6,6 +6,17 @@ export const INIT_STD = 0.02;
 /** Stands in for seed 0, which tfjs would ignore. */
 const SEED_FOR_ZERO = 0x5eed;
 
+/** Spaces one run seed's tensor seeds from the next run seed's (a prime, so they rarely meet). */
+const TENSOR_SEED_STRIDE = 7919;
+
+/**
+ * The seed of tensor `index` (its place in the plan) of a `random` grow with run seed `seed`: the
+ * one formula the in-memory grow and the streamed grow share, so both write the same tensors.
+ */
+export function tensorSeed(seed: number, index: number): number {
+  return seed * TENSOR_SEED_STRIDE + index;
+}
+
 /** A fresh tensor for the `random` baseline, from the template's init rule. */
 export function freshTensor(init: 'normal' | 'zeros' | 'ones', shape: number[], seed: number): tf.Tensor {
   switch (init) {

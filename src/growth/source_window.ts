@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OpenedModel } from '../arch/load.js';
+import { mapGetter } from '../util/map_getter.js';
 
 /**
  * Keeps the small model's tensors of one kind (all its layers) in memory, read on demand. Tensors
@@ -24,11 +25,7 @@ export class SourceWindow {
     }
   }
 
-  get = (name: string): tf.Tensor => {
-    const t = this.held.get(name);
-    if (!t) throw new Error(`source tensor "${name}" was not read`);
-    return t;
-  };
+  get = mapGetter(this.held, (name) => new Error(`source tensor "${name}" was not read`));
 
   dispose(): void {
     for (const t of this.held.values()) t.dispose();

@@ -3,12 +3,14 @@ import * as path from 'node:path';
 import type { ModelDims } from '../arch/dims.js';
 import { ARCHITECTURES } from '../arch/resolve.js';
 import { parseRepoRef } from '../checkpoint/repo_id.js';
+import { describeStart } from '../growth/exact_start.js';
 import { README_FILE } from './files.js';
 import type { GrowthReport } from './report.js';
+import { isJsonObject } from '../util/json.js';
 
 /** The parts of growth.json a model card shows; the rest are optional so older reports still render. */
 export type ModelCardReport = Pick<GrowthReport, 'family' | 'sourceDims' | 'targetDims' | 'parameters' | 'method' | 'steps' | 'data' | 'heldOut'> &
-  Partial<Pick<GrowthReport, 'source' | 'init' | 'tokens' | 'dtype' | 'seqLen' | 'batchSize' | 'lr' | 'seed' | 'downstream'>>;
+  Partial<Pick<GrowthReport, 'source' | 'init' | 'tokens' | 'dtype' | 'seqLen' | 'batchSize' | 'lr' | 'seed' | 'downstream' | 'start'>>;
 
 export interface ModelCardOptions {
   /** The source as the user named it: a repo id (`owner/name[@rev]`) or a local path. */
@@ -109,6 +111,7 @@ function shapeTable(s: ModelDims, t: ModelDims, parameters: ModelCardReport['par
 
 function growthLines(r: ModelCardReport): string[] {
   const lines = [`- method: \`${r.method}\`${r.init !== undefined ? ` (depth init \`${r.init}\`)` : ''}`];
+  if (r.start !== undefined) lines.push(`- start: ${describeStart(r.start)}`);
   lines.push(`- operator-learning steps: ${r.steps}${r.lr !== undefined ? `, learning rate ${r.lr}` : ''}`);
   if (r.seqLen !== undefined && r.batchSize !== undefined) lines.push(`- batches: ${r.batchSize} windows of ${r.seqLen} tokens`);
   const tokens = r.tokens !== undefined && r.tokens > 0 ? ` (${count(r.tokens)} tokens)` : '';
@@ -175,20 +178,18 @@ export function formatCommand(argv: readonly string[], program = 'ligo'): string
   return [program, ...kept.map(quote)].join(' ');
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** growth.json as a ModelCardReport when it has what a card shows; undefined for anything else. */
 export function asModelCardReport(json: unknown): ModelCardReport | undefined {
-  if (!isObject(json)) return undefined;
+  if (!isJsonObject(json)) return undefined;
   const { family, sourceDims, targetDims, parameters, heldOut, method, steps } = json;
   const ok =
     typeof family === 'string' &&
-    isObject(sourceDims) &&
-    isObject(targetDims) &&
-    isObject(parameters) &&
+    isJsonObject(sourceDims) &&
+    isJsonObject(targetDims) &&
+    isJsonObject(parameters) &&
     typeof parameters.source === 'number' &&
     typeof parameters.target === 'number' &&
-    isObject(heldOut) &&
+    isJsonObject(heldOut) &&
     typeof method === 'string' &&
     typeof steps === 'number';
   // A report ligo wrote itself; the checks above keep a hand-edited file from crashing a push.

@@ -4,6 +4,7 @@ import { heldOutSplit, loadTokenizer, loadTokens, type TextTokenizer } from '../
 import { UsageError } from '../errors.js';
 import { checkTokenIds, evaluateTokens, maskTokenIdFor } from '../eval/index.js';
 import type { ResolvedGrowOptions } from './options.js';
+import { mapGetter } from '../util/map_getter.js';
 
 /** Held-out loss is measured three times per run; this many tokens give a stable number quickly. */
 export const MAX_HELD_OUT_TOKENS = 16_384;
@@ -55,11 +56,7 @@ export async function loadRunData(o: ResolvedGrowOptions & { data: string }, sma
 }
 
 /** A map of weights as the lookup forward passes take. */
-export const weightGetter = (weights: ReadonlyMap<string, tf.Tensor>) => (name: string): tf.Tensor => {
-  const t = weights.get(name);
-  if (!t) throw new Error(`no tensor "${name}"`);
-  return t;
-};
+export const weightGetter = (weights: ReadonlyMap<string, tf.Tensor>): ((name: string) => tf.Tensor) => mapGetter(weights);
 
 /** Held-out loss of a model (source or grown) on the run's held-out tokens (or `tokens`). */
 export function heldOutLoss(data: RunData, seqLen: number, batchSize: number, tokens: Int32Array = data.heldOut) {

@@ -4,7 +4,7 @@ import { describeDepthInit } from '../growth/init.js';
 import type { MethodRecipe } from '../growth/methods.js';
 import { initialSelections } from '../growth/operator.js';
 import type { GrowthPlan } from '../growth/plan.js';
-import { freshTensor } from '../growth/random_init.js';
+import { freshTensor, tensorSeed } from '../growth/random_init.js';
 import { SelectionOperator } from '../growth/selection.js';
 import { selectionProducer } from '../growth/stream.js';
 import { targetConfig } from '../growth/target.js';
@@ -31,7 +31,8 @@ export interface StreamedGrowth {
  * --data), streamed: the grown model is never held whole. Each tensor is built from the source
  * checkpoint as it is written (copies and scalings as gathers, see stream.ts; `random` draws
  * fresh tensors one at a time), so memory stays near one tensor whatever the model's size.
- * Bytes are identical to the in-memory path's.
+ * Bytes are identical to the in-memory path's (to float32 rounding where the exact start averages:
+ * LayerNorm families at a non-integer width, see selection.ts).
  */
 export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
   const { options: o, source, plan, recipe } = run;
@@ -48,9 +49,9 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
     tensor = selectionProducer(source, plan, selection, dtype);
     saveOperator = (dir) => writeSelectionOperator(dir, plan, selections, [...source.match.optionalPresent]);
   } else {
-    // The in-memory path seeds tensor i with seed * 7919 + i; the same here, one tensor at a time.
+    // The in-memory path's seeds (tensorSeed of each tensor's place in the plan), one tensor at a time.
     const order = new Map(plan.tensors.map((t, i) => [t.name, i]));
-    tensor = async (t) => freshTensor(t.init, t.shape, o.seed * 7919 + (order.get(t.name) ?? 0));
+    tensor = async (t) => freshTensor(t.init, t.shape, tensorSeed(o.seed, order.get(t.name) ?? 0));
   }
   return writeGrownModel({
     out: o.out,

@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { uploadDirectory, type ExtraFile, type LocalFile, type PushOptions, type PushResult } from '../hub/index.js';
 import { README_FILE, REPORT_FILE } from '../output/files.js';
 import { asModelCardReport, renderModelCard } from '../output/model_card.js';
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+import { isJsonObject } from '../util/json.js';
 
 /**
  * A model card for a grown directory without one, built in memory from growth.json: uploaded,
@@ -21,7 +20,7 @@ async function generatedCard(dir: string, files: readonly LocalFile[]): Promise<
   }
   const card = asModelCardReport(json);
   if (card === undefined) return [];
-  const source = isRecord(json) && typeof json.source === 'string' ? json.source : 'unknown';
+  const source = isJsonObject(json) && typeof json.source === 'string' ? json.source : 'unknown';
   return [
     {
       path: README_FILE,
