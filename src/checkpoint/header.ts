@@ -115,18 +115,9 @@ function byteSize(e: RawEntry, fileName: string): number {
   return n;
 }
 
-/**
- * Parse and validate a safetensors JSON header as strictly as the reference implementation:
- * tensors sorted by offset must tile the data section exactly, from 0 to its last byte,
- * and each one's byte length must match its dtype and shape. Pure: no I/O.
- */
-export function parseSafetensorsHeader(
-  headerJson: Uint8Array | string,
-  fileName: string,
-  dataSectionBytes: number,
-): SafetensorsHeader {
+/** The header as a JSON object: UTF-8, starting with "{", valid JSON, an object. */
+function parseHeaderJson(headerJson: Uint8Array | string, fileName: string): Record<string, unknown> {
   const text = decodeHeaderText(headerJson, fileName);
-  const headerBytes = typeof headerJson === 'string' ? Buffer.byteLength(headerJson, 'utf8') : headerJson.byteLength;
   if (!text.startsWith('{')) {
     throw new CheckpointError(`${fileName}: header does not start with "{"`, {
       file: fileName,
@@ -147,71 +138,93 @@ export function parseSafetensorsHeader(
   if (!isJsonObject(json)) {
     throw new CheckpointError(`${fileName}: header is not a JSON object`, { file: fileName });
   }
+  return json;
+}
 
-  const metadata = parseMetadata(json[METADATA_KEY], fileName);
+/** Every tensor entry of the header, sorted by offset: writers may list them in any order (by name, by dtype). */
+function sortedEntries(json: Record<string, unknown>, fileName: string): RawEntry[] {
   const raw: RawEntry[] = [];
   for (const [name, value] of Object.entries(json)) {
     if (name !== METADATA_KEY) raw.push(parseEntry(name, value, fileName));
   }
-  // Writers may list tensors in any order (by name, by dtype); the layout is defined by offsets.
-  raw.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  return raw.sort((a, b) => a.begin - b.begin || a.end - b.end);
+}
 
-  const dataStart = HEADER_LENGTH_BYTES + headerBytes;
-  const entries = new Map<string, TensorEntry>();
-  let expectedBegin = 0;
-  let previous: string | undefined;
-  for (const e of raw) {
-    if (e.begin !== expectedBegin) {
-      const where =
-        previous === undefined
-          ? 'but the first tensor must start at byte 0 of the data section'
-          : `but the previous tensor "${previous}" ends at byte ${expectedBegin}`;
-      const kind = e.begin < expectedBegin ? 'overlap' : `gap of ${e.begin - expectedBegin} bytes`;
-      throw new CheckpointError(`${fileName}: tensor "${e.name}" starts at byte ${e.begin} ${where} (${kind})`, {
-        file: fileName,
-        tensor: e.name,
-        expected: `begin ${expectedBegin}`,
-        actual: `begin ${e.begin}`,
-      });
-    }
-    const need = byteSize(e, fileName);
-    if (e.end - e.begin !== need) {
-      throw new CheckpointError(
-        `${fileName}: tensor "${e.name}" has ${e.end - e.begin} bytes (data_offsets [${e.begin}, ${e.end}]) ` +
-          `but ${e.dtype} [${e.shape.join(', ')}] needs ${need} bytes`,
-        { file: fileName, tensor: e.name, expected: `${need} bytes`, actual: `${e.end - e.begin} bytes` },
-      );
-    }
-    if (e.end > dataSectionBytes) {
-      throw new CheckpointError(
-        `${fileName}: tensor "${e.name}" ends at byte ${e.end} but the data section has ${dataSectionBytes} bytes`,
-        {
-          file: fileName,
-          tensor: e.name,
-          expected: `end <= ${dataSectionBytes}`,
-          actual: `end ${e.end}`,
-          hint: 'the file is probably truncated (an interrupted download or copy)',
-        },
-      );
-    }
-    entries.set(e.name, {
-      name: e.name,
-      dtype: e.dtype,
-      shape: e.shape,
-      file: fileName,
-      start: dataStart + e.begin,
-      end: dataStart + e.end,
-    });
-    expectedBegin = e.end;
-    previous = e.name;
-  }
-  if (expectedBegin !== dataSectionBytes) {
-    const last = previous === undefined ? 'there are no tensors' : `the last tensor "${previous}" ends at byte ${expectedBegin}`;
+/** `e` must start where the previous tensor (`previous`, ending at `expectedBegin`) ends: no gap, no overlap. */
+function checkContiguous(e: RawEntry, expectedBegin: number, previous: string | undefined, fileName: string): void {
+  if (e.begin === expectedBegin) return;
+  const where =
+    previous === undefined
+      ? 'but the first tensor must start at byte 0 of the data section'
+      : `but the previous tensor "${previous}" ends at byte ${expectedBegin}`;
+  const kind = e.begin < expectedBegin ? 'overlap' : `gap of ${e.begin - expectedBegin} bytes`;
+  throw new CheckpointError(`${fileName}: tensor "${e.name}" starts at byte ${e.begin} ${where} (${kind})`, {
+    file: fileName,
+    tensor: e.name,
+    expected: `begin ${expectedBegin}`,
+    actual: `begin ${e.begin}`,
+  });
+}
+
+/** `e`'s byte length must be what its dtype and shape need, and it must end inside the data section. */
+function checkExtent(e: RawEntry, dataSectionBytes: number, fileName: string): void {
+  const need = byteSize(e, fileName);
+  if (e.end - e.begin !== need) {
     throw new CheckpointError(
-      `${fileName}: the data section has ${dataSectionBytes} bytes but ${last} ` +
-        `(${dataSectionBytes - expectedBegin} trailing bytes)`,
-      { file: fileName, tensor: previous, expected: `${expectedBegin} bytes`, actual: `${dataSectionBytes} bytes` },
+      `${fileName}: tensor "${e.name}" has ${e.end - e.begin} bytes (data_offsets [${e.begin}, ${e.end}]) ` +
+        `but ${e.dtype} [${e.shape.join(', ')}] needs ${need} bytes`,
+      { file: fileName, tensor: e.name, expected: `${need} bytes`, actual: `${e.end - e.begin} bytes` },
     );
   }
+  if (e.end > dataSectionBytes) {
+    throw new CheckpointError(
+      `${fileName}: tensor "${e.name}" ends at byte ${e.end} but the data section has ${dataSectionBytes} bytes`,
+      {
+        file: fileName,
+        tensor: e.name,
+        expected: `end <= ${dataSectionBytes}`,
+        actual: `end ${e.end}`,
+        hint: 'the file is probably truncated (an interrupted download or copy)',
+      },
+    );
+  }
+}
+
+/** The last tensor must end at the data section's last byte: no trailing bytes. */
+function checkNoTrailingBytes(end: number, last: string | undefined, dataSectionBytes: number, fileName: string): void {
+  if (end === dataSectionBytes) return;
+  const what = last === undefined ? 'there are no tensors' : `the last tensor "${last}" ends at byte ${end}`;
+  throw new CheckpointError(
+    `${fileName}: the data section has ${dataSectionBytes} bytes but ${what} ` +
+      `(${dataSectionBytes - end} trailing bytes)`,
+    { file: fileName, tensor: last, expected: `${end} bytes`, actual: `${dataSectionBytes} bytes` },
+  );
+}
+
+/**
+ * Parse and validate a safetensors JSON header as strictly as the reference implementation:
+ * tensors sorted by offset must tile the data section exactly, from 0 to its last byte,
+ * and each one's byte length must match its dtype and shape. Pure: no I/O.
+ */
+export function parseSafetensorsHeader(
+  headerJson: Uint8Array | string,
+  fileName: string,
+  dataSectionBytes: number,
+): SafetensorsHeader {
+  const json = parseHeaderJson(headerJson, fileName);
+  const metadata = parseMetadata(json[METADATA_KEY], fileName);
+  const headerBytes = typeof headerJson === 'string' ? Buffer.byteLength(headerJson, 'utf8') : headerJson.byteLength;
+  const dataStart = HEADER_LENGTH_BYTES + headerBytes;
+  const entries = new Map<string, TensorEntry>();
+  let end = 0;
+  let previous: string | undefined;
+  for (const e of sortedEntries(json, fileName)) {
+    checkContiguous(e, end, previous, fileName);
+    checkExtent(e, dataSectionBytes, fileName);
+    entries.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, file: fileName, start: dataStart + e.begin, end: dataStart + e.end });
+    end = e.end;
+    previous = e.name;
+  }
+  checkNoTrailingBytes(end, previous, dataSectionBytes, fileName);
   return { entries, metadata };
 }
