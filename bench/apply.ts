@@ -43,7 +43,7 @@ import { planGrowth, type GrowthPlan } from '../src/growth/plan.js';
 import { resolveTarget } from '../src/growth/target.js';
 import type { ApplyChildResult, VerifyChildResult } from './apply_child.js';
 import { summarizeCpuProfile, type ProfileEntry } from './lib/cpuprofile.js';
-import { materializeFlops } from './lib/flops.js';
+import { materializeFlops } from '../src/growth/flops.js';
 import { fmt, GIB, hasFlag, machine, MB, median, printTable, writeResult } from './lib/report.js';
 
 const QUICK = hasFlag('--quick');

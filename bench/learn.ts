@@ -23,7 +23,7 @@
  *   - tf.memory().numTensors around every part and across steps (leaks);
  *   - the memory estimate of src/growth/estimate.ts next to the measured peak of live tensor bytes.
  *
- * FLOPs counted (bench/lib/flops.ts): forward = 2 x (per-layer matrix weights + V x C head) per
+ * FLOPs counted (src/growth/flops.ts): forward = 2 x (per-layer matrix weights + V x C head) per
  * token + 4 x L x T x H x hd per token for attention's two T x T products; training = 3 x forward
  * (backward is twice the forward); materialization = its dense matMuls (depth mix and width
  * products) once per step forward, x3 with its backward. GFLOP/s = counted FLOPs / wall time.
@@ -37,7 +37,7 @@ import { materializeAll } from '../src/growth/materialize.js';
 import { causalLmLoss, forward } from '../src/models/index.js';
 import { AdamW, globalNormClip } from '../src/train/adamw.js';
 import { learnOperator, type LearnOptions } from '../src/train/learn.js';
-import { forwardFlopsPerToken, materializeFlops } from './lib/flops.js';
+import { forwardFlopsPerToken, materializeFlops } from '../src/growth/flops.js';
 import { startKernelTimer } from './lib/kernel_timer.js';
 import { argValue, fmt, hasFlag, machine, MB, median, printTable, writeResult } from './lib/report.js';
 import { startTensorMeter } from './lib/tensor_meter.js';

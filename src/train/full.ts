@@ -7,8 +7,8 @@ import { learningRate } from './schedule.js';
 
 /**
  * Full-model training: every weight of a model is a variable, AdamW, linear warmup then cosine
- * decay (schedule.ts), global-norm clipping. The downstream benchmark trains grown models and a
- * scratch model with it, all with the same options and the same batches.
+ * decay (schedule.ts), global-norm clipping. `ligo compare` and bench:downstream train grown
+ * models and a scratch model with it, all with the same options and the same batches.
  */
 export interface TrainOptions {
   steps: number;
@@ -62,6 +62,8 @@ export async function trainModel(args: {
   evaluate: (weights: Weights) => Promise<number>;
   maskTokenId?: number;
   onEval?: (point: CurvePoint) => void;
+  /** After every step: the steps taken and the step's training loss. */
+  onStep?: (step: number, loss: number) => void;
 }): Promise<TrainResult> {
   const { dims, weights, options } = args;
   const w: Weights = (name) => {
@@ -98,6 +100,7 @@ export async function trainModel(args: {
       ids.dispose();
       if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a smaller lr`);
       losses.push(loss);
+      args.onStep?.(step + 1, loss);
       await measure(step + 1);
     }
   } finally {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { computeSaved, rewarmBump, runFlops, stepToReach } from '../../bench/lib/downstream.js';
+import { computeSaved, rewarmBump, runFlops, stepToReach } from '../../src/train/savings.js';
 
 const curve = (losses: number[], every = 10) => losses.map((loss, i) => ({ step: i * every, loss }));
 
-describe('downstream benchmark arithmetic', () => {
+describe('compute saved by growth', () => {
   it('finds the step a curve reaches a loss, interpolating between measurements', () => {
     const c = curve([3, 2.5, 2, 1.8]);
     expect(stepToReach(c, 3.1)).toBe(0);

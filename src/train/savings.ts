@@ -1,13 +1,12 @@
 /**
- * The downstream benchmark's arithmetic, kept pure so it is testable: when a loss curve reaches a
- * target, the compute that took (learning phase included), the fraction saved against a baseline,
- * and the bump after the learning rate is re-warmed.
+ * What growth saves when the grown model is trained further, kept pure so it is testable: when a
+ * held-out loss curve reaches a target, the compute that took (learning phase included), the
+ * fraction saved against a baseline, and the bump after the learning rate is re-warmed. Used by
+ * `ligo compare` and bench:downstream.
  */
+import type { CurvePoint } from './full.js';
 
-export interface CurvePoint {
-  step: number;
-  loss: number;
-}
+export type { CurvePoint };
 
 /**
  * The first step at which the held-out loss curve reaches `target`, interpolating linearly

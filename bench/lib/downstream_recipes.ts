@@ -1,0 +1,54 @@
+/**
+ * bench:downstream's rows as data: which growth each row runs (a `ligo grow` method and the
+ * options it is given, over grow's defaults) and which downstream schedule trains it. A row runs
+ * exactly what `ligo grow --method <method> <options>` runs (growInMemory); `scratch` is
+ * `--method random` trained with the from-scratch schedule, the baseline of every comparison.
+ */
+import type { GrowthMethod } from '../../src/growth/plan.js';
+import type { GrowOptions } from '../../src/pipeline/options.js';
+
+/** The downstream schedules (bench/downstream.ts SCHEDULES). */
+export type ScheduleName = 'rewarm' | 'recommended' | 'lr0.3x' | 'lr0.5x' | 'lr0.1x';
+
+/** Learning-phase options a row sets, as `ligo grow` flags set them. */
+export type GrowRecipe = Partial<Pick<GrowOptions, 'init' | 'steps' | 'lr' | 'depthLr' | 'noise' | 'splitNoise' | 'split' | 'copyNoise' | 'keepBest' | 'selectEvery' | 'warmup' | 'batchSize' | 'seqLen' | 'distill' | 'operator' | 'rank'>>;
+
+export interface Row {
+  name: string;
+  /** 'scratch': grow's `random`, trained with the scratch schedule whatever --schedule says. */
+  method: GrowthMethod | 'scratch';
+  schedule: ScheduleName;
+  grow?: GrowRecipe;
+}
+
+/** The default rows: every method at grow's defaults, the two ablations of ligo's start, and the recommended schedule. */
+export const DEFAULT_ROWS: readonly Row[] = [
+  { name: 'scratch', method: 'scratch', schedule: 'rewarm' },
+  { name: 'ligo', method: 'ligo', schedule: 'rewarm' },
+  // ligo with net2net's even split: copies stay tied (the default before the first-copy split).
+  { name: 'ligo-even', method: 'ligo', schedule: 'rewarm', grow: { split: 'even' } },
+  // ligo's start without a learning phase: what the first-copy split alone does.
+  { name: 'first-only', method: 'ligo', schedule: 'rewarm', grow: { steps: 0, keepBest: false } },
+  { name: 'net2net', method: 'net2net', schedule: 'rewarm' },
+  { name: 'stack', method: 'stack', schedule: 'rewarm' },
+  { name: 'interlace', method: 'interlace', schedule: 'rewarm' },
+  { name: 'ligo/recommended', method: 'ligo', schedule: 'recommended' },
+  { name: 'net2net/recommended', method: 'net2net', schedule: 'recommended' },
+];
+
+/**
+ * --levers NAMES: ligo recipes over grow's defaults, measured against scratch and net2net (with
+ * --schedule, all on that schedule). --recipes 'name:key=value,...' adds more for a sweep.
+ */
+export const LEVERS: Readonly<Record<string, GrowRecipe>> = {
+  ligo: {},
+  'ligo-even': { split: 'even' },
+  'first-only': { steps: 0, keepBest: false },
+  // The paper's dense width matrices instead of the low-rank correction.
+  dense: { operator: 'dense' },
+  // Later copies start as their unit plus half a random mixture of units (function-preserving).
+  'ligo+copy0.5': { copyNoise: 0.5 },
+  // A longer, faster phase: 50 steps of 4 x 64 tokens at 1e-3 (width) and 1e-2 (depth).
+  mid: { steps: 50, batchSize: 4, seqLen: 64, lr: 1e-3, depthLr: 1e-2 },
+  distill: { distill: 1 },
+};
