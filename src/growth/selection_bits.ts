@@ -120,6 +120,47 @@ function slowElement(
   return half ? floatBitsToHalf(scratchU32[0]) : floatBitsToBf16(scratchU32[0]);
 }
 
+/** Per output column: its exponent decrement in units of the exponent field, or SLOW (never taken) for the slow path. */
+function columnShifts(cRaw: Uint8Array, cScale: Float32Array, outCols: number, unit: number): Int32Array {
+  const cShift = new Int32Array(outCols);
+  for (let j = 0; j < outCols; j++) {
+    const k = cRaw[j] ? 0 : shiftOf(cScale[j]);
+    cShift[j] = k < 0 ? SLOW : k * unit;
+  }
+  return cShift;
+}
+
+/** Runs of output columns [start[q], end[q]); copyOf[q] is an earlier equal run's q, or -1. */
+interface ColumnRuns {
+  start: number[];
+  end: number[];
+  copyOf: number[];
+}
+
+/**
+ * Runs of columns that read consecutive source columns with one shift (and one rawness): copied
+ * (shift 0) or shifted in bulk, then checked. A run equal to an earlier one (same source columns,
+ * shift and rawness) is a copy of it within the row.
+ */
+function columnRuns(cIndex: Int32Array, cShift: Int32Array, cRaw: Uint8Array, outCols: number): ColumnRuns {
+  const runs: ColumnRuns = { start: [], end: [], copyOf: [] };
+  const firstRun = new Map<string, number>();
+  for (let j = 0; j < outCols; ) {
+    let k = j + 1;
+    if (cShift[j] !== SLOW) {
+      while (k < outCols && cIndex[k] === cIndex[k - 1] + 1 && cShift[k] === cShift[j] && cRaw[k] === cRaw[j]) k++;
+    }
+    const key = `${cIndex[j]}:${k - j}:${cShift[j]}:${cRaw[j]}`;
+    const earlier = k - j >= MIN_RUN ? firstRun.get(key) : undefined;
+    runs.copyOf.push(earlier ?? -1);
+    if (k - j >= MIN_RUN && earlier === undefined) firstRun.set(key, runs.start.length);
+    runs.start.push(j);
+    runs.end.push(k);
+    j = k;
+  }
+  return runs;
+}
+
 /** Where the raw source bytes come from, by canonical tensor name. */
 export interface RawSource {
   dtypeOf: (name: string) => DType | undefined;
@@ -150,34 +191,10 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
   const cIndex = colsG ? colsG.index : Int32Array.from({ length: cols }, (_, j) => j);
   const cRaw = colsG ? colsG.raw : new Uint8Array(cols).fill(1);
   const cScale = colsG ? colsG.scale : new Float32Array(cols).fill(1);
-  // Per column: its exponent decrement in units of the exponent field, or SLOW (never taken) for the slow path.
-  const cShift = new Int32Array(outCols);
-  for (let j = 0; j < outCols; j++) {
-    const k = cRaw[j] ? 0 : shiftOf(cScale[j]);
-    cShift[j] = k < 0 ? SLOW : k * unit;
-  }
+  const cShift = columnShifts(cRaw, cScale, outCols, unit);
   const depthShift = depthScale === undefined ? 0 : shiftOf(depthScale);
 
-  // Runs of columns that read consecutive source columns with one shift (and one rawness): copied
-  // (shift 0) or shifted in bulk, then checked. A run equal to an earlier one (same source columns,
-  // shift and rawness) is a copy of it within the row.
-  const runStart: number[] = [];
-  const runEnd: number[] = [];
-  const runCopyOf: number[] = [];
-  const firstRun = new Map<string, number>();
-  for (let j = 0; j < outCols; ) {
-    let k = j + 1;
-    if (cShift[j] !== SLOW) {
-      while (k < outCols && cIndex[k] === cIndex[k - 1] + 1 && cShift[k] === cShift[j] && cRaw[k] === cRaw[j]) k++;
-    }
-    const key = `${cIndex[j]}:${k - j}:${cShift[j]}:${cRaw[j]}`;
-    const earlier = k - j >= MIN_RUN ? firstRun.get(key) : undefined;
-    runCopyOf.push(earlier ?? -1);
-    if (k - j >= MIN_RUN && earlier === undefined) firstRun.set(key, runStart.length);
-    runStart.push(j);
-    runEnd.push(k);
-    j = k;
-  }
+  const { start: runStart, end: runEnd, copyOf: runCopyOf } = columnRuns(cIndex, cShift, cRaw, outCols);
 
   // Rows with the same source row, rawness and scale are equal; each gets the id of the first.
   const rowId = equalRowIds(rowsG, outRows);
