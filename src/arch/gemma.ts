@@ -16,7 +16,8 @@ const ACTIVATIONS: Record<string, Activation> = {
  * Growth acts on the values Gemma's forward pass uses. Norm gains: 1 + w is copied or split, not w.
  * Embeddings: the residual stream starts at E * sqrt(C); to start as the small model's, copied,
  * the grown E is divided by sqrt(C_large / C_small), and since the tied head reads that smaller E,
- * the final norm feeding it (split, not copied) is multiplied by as much. Exact at integer widths.
+ * the final norm feeding it (split, not copied) is multiplied by as much. Exact at integer widths,
+ * and at any width under the exact start (growth/exact_start.ts), whose rescaled gains are 1 + w's.
  */
 function storedTransform(template: TensorTemplate, source: ModelDims, target: ModelDims): StoredTransform | undefined {
   const growth = embeddingMultiplier(target) / embeddingMultiplier(source);

@@ -99,16 +99,14 @@ export function planStart(options: {
   const [d, D] = [source.hiddenSize, target.hiddenSize];
   const copies = Math.floor(D / d);
   let residual: ResidualStart | undefined;
-  if (D % d !== 0 && rule === 'exact') {
+  if (D % d !== 0 && method !== 'random') {
     if (!description.preNorm) {
       const why = `${source.modelType} normalizes after each residual add (post-norm): at hidden size ${d} -> ${D}, not a multiple, no start keeps its function`;
       if (options.start === 'exact') throw new UsageError(`--start exact: ${why}`, { flag: '--start', hint: `use --start copy, or a hidden size that is a multiple of ${d}` });
       rule = 'copy';
       notes.push(why);
-    } else residual = { copies, fill: description.norm === 'layerNorm' ? 'mean' : 'zero', statScale: (copies * d) / D };
-  }
-  if (D % d !== 0 && rule === 'copy' && description.preNorm && method !== 'random') {
-    notes.push(`hidden size ${d} -> ${D} is not a multiple: units copied unequally change what every norm sees (--start exact keeps it)`);
+    } else if (rule === 'exact') residual = { copies, fill: description.norm === 'layerNorm' ? 'mean' : 'zero', statScale: (copies * d) / D };
+    else notes.push(`hidden size ${d} -> ${D} is not a multiple: units copied unequally change what every norm sees (--start exact keeps it)`);
   }
   if (target.headDim !== source.headDim) {
     notes.push(`head_dim ${source.headDim} -> ${target.headDim}: the attention scale 1/sqrt(head_dim)${source.rotary ? ' and the RoPE frequencies' : ''} change`);

@@ -4,3 +4,4 @@ export { GrowthOperator } from './operator.js';
 export { materializeTensor, materializeAll } from './materialize.js';
 export { methodRecipe, type MethodRecipe } from './methods.js';
 export { DEPTH_PATTERNS, SPLIT_MODES, type DepthPattern, type SplitMode } from './init.js';
+export { describeStart, START_RULES, type StartPlan, type StartRule } from './exact_start.js';

@@ -5,6 +5,9 @@
  * of a dense matMul in the (4 GiB-capped) wasm heap. Results are bit-identical to materialize.ts:
  * each scaled entry is one float32 product, as the matMul's single nonzero term is, and `+ 0`
  * (after rounding to float32, so underflows count) turns -0 into +0 as the matMul's sum does. Learned (dense) operators use materialize.ts.
+ * One exception: a mean row (the exact start's filled residual dims under LayerNorm) is a sum of
+ * the small units, computed here in float64 and rounded once, so it equals the matMul's to float32
+ * rounding, not bit for bit.
  */
 import type { AxisSide, LayerGroup } from '../arch/types.js';
 import { storedPositions } from './interleave.js';

@@ -1,5 +1,6 @@
 import type { ModelDims } from '../arch/dims.js';
 import type { DType } from '../checkpoint/dtypes.js';
+import type { StartPlan } from '../growth/exact_start.js';
 import type { GrowthPlan } from '../growth/plan.js';
 
 /** How a grown model was made: what the pipeline knows about the run (see pipeline/report.ts). */
@@ -36,6 +37,8 @@ export interface GrowthReport extends GrowthRunInfo {
   sourceDims: ModelDims;
   targetDims: ModelDims;
   parameters: GrowthPlan['parameters'];
+  /** Which start the operator began from and whether it kept the source's function (absent in reports before it was recorded). */
+  start?: StartPlan;
   dtype: DType;
   files: string[];
 }

@@ -120,6 +120,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       sourceDims: plan.source,
       targetDims: plan.target,
       parameters: plan.parameters,
+      ...(plan.start ? { start: plan.start } : {}),
       dtype,
       files: [CONFIG_FILE, ...writer.files, ...auxiliary, ...operatorFiles, README_FILE, REPORT_FILE].sort(),
     };

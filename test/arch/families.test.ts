@@ -61,4 +61,15 @@ describe('function preservation, as each family states it', () => {
     const { small, grown } = await logitsBeforeAndAfter(name ?? '', { layers: 3 });
     expect(maxAbsDiff(grown, small)).toBeLessThan(TOLERANCE);
   });
+
+  // A pre-norm family's exact start (growth/exact_start.ts) keeps its function at 1.5x width: its
+  // norm gains and LayerNorm biases are marked (normGain, normBias) and its epsilon field named.
+  it.each(ARCHITECTURES.filter((a) => a.preNorm).map((a) => [a.family, a] as const))('%s: the exact start keeps the function at 1.5x width', async (_family, description) => {
+    expect(description.configFields.normEps).toBeDefined();
+    const name = GOLDEN_CASES.find((c) => description.modelTypes.includes(index[c]?.model_type ?? '')) ?? '';
+    const { dims } = resolveArchitecture(await readConfig(path.join(GOLDEN_DIR, name)));
+    const { small, grown, plan } = await logitsBeforeAndAfter(name, { hiddenSize: (dims.hiddenSize * 3) / 2, layers: 3 }, { method: 'ligo', split: 'first' });
+    expect(plan.start?.exact).toBe(true);
+    expect(maxAbsDiff(grown, small)).toBeLessThan(TOLERANCE);
+  });
 });

@@ -1,6 +1,15 @@
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/arch/load.js';
 import { initBackend } from '../../src/backend/select.js';
-import { maxAbsDiff } from '../models/helpers.js';
+import { materializeAll } from '../../src/growth/materialize.js';
+import { GrowthOperator } from '../../src/growth/operator.js';
+import { planGrowth, type GrowthPlan } from '../../src/growth/plan.js';
+import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
+import { forward } from '../../src/models/index.js';
+import { causalLmLoss } from '../../src/models/losses.js';
+import { GOLDEN_DIR, maxAbsDiff, weightsFrom } from '../models/helpers.js';
 import { logitsBeforeAndAfter } from './preservation_helpers.js';
 
 /** Float32 through the scaled norms and a few more matmuls: the integer-width cases' bar. */
@@ -35,5 +44,96 @@ describe('the exact start keeps the function at non-integer widths', () => {
       expect(exact.plan.start?.exact).toBe(true);
       expect(maxAbsDiff(exact.grown, exact.small)).toBeLessThan(EXACT_TOLERANCE);
     }
+  });
+});
+
+/** Gradients of the causal LM loss w.r.t. every grown tensor, at the exact start. */
+async function gradientsAtStart(name: string, target: TargetOptions): Promise<{ plan: GrowthPlan; grads: Map<string, Float32Array>; values: Map<string, Float32Array> }> {
+  const model = await loadModel(path.join(GOLDEN_DIR, name));
+  const plan = planGrowth({
+    description: model.description,
+    source: model.dims,
+    target: resolveTarget(model.dims, target, model.description),
+    method: 'ligo',
+    optionalPresent: model.match.optionalPresent,
+  });
+  const operator = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: true }, noise: 0, random: Math.random, split: 'first' });
+  const grown = materializeAll(plan.tensors, weightsFrom(model.weights), operator);
+  const names = [...grown.keys()];
+  const ids = tf.tensor2d([[1, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 33, 10, 200, 255]], [1, 16], 'int32');
+  const loss = (...xs: tf.Tensor[]): tf.Scalar => causalLmLoss(forward(plan.target, weightsFrom(new Map(names.map((n, i) => [n, xs[i]]))), { ids }), ids);
+  const g = tf.tidy(() => tf.grads(loss)(names.map((n) => grown.get(n) as tf.Tensor)));
+  const grads = new Map(names.map((n, i) => [n, g[i].dataSync() as Float32Array]));
+  const values = new Map(names.map((n) => [n, (grown.get(n) as tf.Tensor).dataSync() as Float32Array]));
+  tf.dispose([...g, ids, ...grown.values()]);
+  operator.dispose();
+  model.dispose();
+  return { plan, grads, values };
+}
+
+/** Entries of a row-major tensor whose index along `axis` is at least `from`. */
+function sliceFrom(data: Float32Array, shape: number[], axis: number, from: number): number[] {
+  const cols = shape.length === 2 ? shape[1] : shape[0];
+  return [...data].filter((_, i) => (shape.length === 1 || axis === 1 ? i % cols : Math.floor(i / cols)) >= from);
+}
+
+describe('the filled residual dims train from the first step', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+  });
+
+  // Producers of the filled dims (embeddings, output projections, LayerNorm biases) get gradients;
+  // their readers (the consuming side) start nonzero, which is what carries those gradients.
+  it.each([
+    ['gpt2-prefixed', { hiddenSize: 72 }],
+    ['llama-gqa-untied', { hiddenSize: 96 }],
+  ] as const)('%s grown to %o', async (name, target) => {
+    const { plan, grads, values } = await gradientsAtStart(name, target);
+    const whole = (plan.start?.residual?.copies ?? 0) * plan.source.hiddenSize;
+    expect(whole).toBe(plan.source.hiddenSize);
+    let producers = 0;
+    let readers = 0;
+    for (const t of plan.tensors) {
+      t.axes.forEach((segments, axis) => {
+        const seg = segments.find((s) => s.operator === 'width' || s.operator === 'width.bias');
+        if (!seg || segments.length > 1) return;
+        if (seg.side === 'out') {
+          producers++;
+          expect(Math.max(...sliceFrom(grads.get(t.name) ?? new Float32Array(), t.shape, axis, whole).map(Math.abs)), `${t.name} gradient`).toBeGreaterThan(0);
+        } else if (seg.operator === 'width') {
+          readers++;
+          expect(Math.max(...sliceFrom(values.get(t.name) ?? new Float32Array(), t.shape, axis, whole).map(Math.abs)), `${t.name} value`).toBeGreaterThan(0);
+        }
+      });
+    }
+    expect(producers).toBeGreaterThan(2);
+    expect(readers).toBeGreaterThan(2);
+  });
+});
+
+describe('what the plan says about its start', () => {
+  it('ligo starts exact, the fixed methods copy; either says what keeps it from exact', async () => {
+    const model = await loadModel(path.join(GOLDEN_DIR, 'llama-gqa-untied'));
+    const plan = (method: 'ligo' | 'net2net' | 'stack', target: TargetOptions): GrowthPlan =>
+      planGrowth({ description: model.description, source: model.dims, target: resolveTarget(model.dims, target, model.description), method, optionalPresent: model.match.optionalPresent });
+    try {
+      expect(plan('ligo', { hiddenSize: 96 }).start).toMatchObject({ rule: 'exact', exact: true, residual: { copies: 1, fill: 'zero' } });
+      expect(plan('ligo', { hiddenSize: 96 }).target.normEps).toBeCloseTo(1e-6 * (64 / 96), 15);
+      // Integer factors: the exact start is the copy start (no operators of its own, the epsilon kept).
+      const twice = plan('ligo', { hiddenSize: 128 });
+      expect(twice.start?.residual).toBeUndefined();
+      expect(twice.width.map((w) => w.id)).not.toContain('width.gain');
+      expect(twice.target.normEps).toBe(1e-6);
+      expect(plan('net2net', { hiddenSize: 96 }).start?.rule).toBe('copy');
+      expect(plan('stack', { layers: 3 }).start?.notes).toEqual(['stack repeats layers as plain copies, which add to the residual stream again']);
+      // Key/value groups of another size: a copied query head would read another key/value head.
+      const regrouped = plan('ligo', { hiddenSize: 128, kvHeads: 8 });
+      expect(regrouped.start?.exact).toBe(false);
+      expect(regrouped.start?.notes[0]).toMatch(/4 -> 8 query heads over 2 -> 8 key\/value heads/);
+    } finally {
+      model.dispose();
+    }
+    const { small, grown } = await logitsBeforeAndAfter('llama-gqa-untied', { hiddenSize: 128, kvHeads: 8 });
+    expect(maxAbsDiff(grown, small)).toBeGreaterThan(1e-3);
   });
 });

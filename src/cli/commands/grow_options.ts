@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { parseDType } from '../../checkpoint/dtypes.js';
 import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
-import { DEPTH_PATTERNS, GROWTH_METHODS, OPERATOR_KINDS, SPLIT_MODES } from '../../growth/index.js';
+import { DEPTH_PATTERNS, GROWTH_METHODS, OPERATOR_KINDS, SPLIT_MODES, START_RULES } from '../../growth/index.js';
 import { GROW_DEFAULTS } from '../../pipeline/index.js';
 import { numberArg, withDataOptions } from '../options.js';
 
@@ -74,6 +74,13 @@ function withLearningKnobs<T>(y: Argv<T>) {
       'split-noise',
       num('--split-noise', 'function-preserving symmetry breaking: each copy of a unit gets an unequal share (1 + e)/copies of its consuming weights, e ~ N(0, x) summing to 0 over the copies', GROW_DEFAULTS.splitNoise),
     )
+    .option('start', {
+      type: 'string',
+      choices: START_RULES,
+      group: 'Method:',
+      describe:
+        `where the operator starts: exact keeps the source's function at any width (past whole copies, new residual dims start as the mean of the old under LayerNorm, zero under RMSNorm, with norm gains and epsilon rescaled) or copy (net2net's copies, exact only at integer width factors) [default: exact for ligo, copy for net2net/stack/interlace]`,
+    })
     .option('split', {
       type: 'string',
       choices: SPLIT_MODES,

@@ -1,4 +1,5 @@
 import type { ModelDims } from '../../arch/dims.js';
+import { describeStart } from '../../growth/exact_start.js';
 import type { GrowthReport } from '../../output/index.js';
 import type { GrowthDryRun } from '../../pipeline/index.js';
 import { formatBytes } from '../../util/bytes.js';
@@ -22,6 +23,7 @@ export function renderPlan(plan: GrowthDryRun): string {
       ['source', `${shape(plan.source)} (${thousands(plan.parameters.source)} parameters)`],
       ['target', `${shape(plan.target)} (${thousands(plan.parameters.target)} parameters)`],
       ['operator', `${thousands(plan.parameters.operator)} parameters in ${plan.width.length} width and ${plan.depth.length} depth operators`],
+      ...(plan.start ? [['start', describeStart(plan.start)] as const] : []),
       ['tensors', `${plan.tensors.length} to write`],
       ...(plan.learningMemory ? [['learning', `about ${formatBytes(plan.learningMemory.totalBytes)} of memory (activations ${formatBytes(plan.learningMemory.activationBytes)})`] as const] : []),
     ]),
@@ -52,6 +54,7 @@ export function renderReport(r: GrowthReport): string {
   return table([
     ['grown', r.out],
     ['method', `${r.method} (${r.init})${r.steps > 0 ? `, ${r.steps} steps on ${r.data ?? '-'}` : ''}`],
+    ...(r.start ? [['start', describeStart(r.start)] as const] : []),
     ['source', `${shape(r.sourceDims)} (${thousands(r.parameters.source)} parameters)`],
     ['target', `${shape(r.targetDims)} (${thousands(r.parameters.target)} parameters), ${r.dtype}`],
     ['held-out loss', `source ${loss(r.heldOut.source)}, grown at init ${loss(r.heldOut.grownAtInit)}, grown ${loss(r.heldOut.grown)}`],
