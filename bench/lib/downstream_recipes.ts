@@ -51,4 +51,8 @@ export const LEVERS: Readonly<Record<string, GrowRecipe>> = {
   // A longer, faster phase: 50 steps of 4 x 64 tokens at 1e-3 (width) and 1e-2 (depth).
   mid: { steps: 50, batchSize: 4, seqLen: 64, lr: 1e-3, depthLr: 1e-2 },
   distill: { distill: 1 },
+  // The learning phase's first defaults (net2net's even split, 100 steps of 4 x 128 at 5e-5), and
+  // the short phase that replaced them: the rows docs/BENCHMARKS.md measures the choice with.
+  v0: { split: 'even', steps: 100, lr: 5e-5, depthLr: 5e-5, warmup: 10, batchSize: 4, seqLen: 128, keepBest: false, selectEvery: 0 },
+  tiny: { split: 'even', steps: 20, lr: 3e-4, depthLr: 5e-3, warmup: 5, batchSize: 4, seqLen: 64, keepBest: true, selectEvery: 10 },
 };

@@ -73,12 +73,13 @@ function curveColumns(shape: ReportShape): number[] {
 function runRow(r: Run, runs: readonly Run[], sources: Record<string, { heldOut: number }>, shape: ReportShape, seeded: boolean): string[] {
   const m = metrics(r, runs, shape.bumpWindow);
   const grown = r.method !== 'scratch';
-  const learned = r.curve[r.curve.length - 1]?.step ?? shape.steps;
+  // The learning phase against the run's own downstream steps (--no-train runs: the steps it would have had).
+  const trainedSteps = r.curve[r.curve.length - 1]?.step || shape.steps;
   return [
     `${r.family} ${r.target} ${r.name}${seeded ? ` #${r.seed ?? 0}` : ''}`,
     fmt(sources[r.family].heldOut, 3),
     fmt(r.afterGrowth, 3),
-    r.learnFlops > 0 ? `${fmt((100 * r.learnFlops) / (r.stepFlops * learned), 1)}%` : '',
+    r.learnFlops > 0 ? `${fmt((100 * r.learnFlops) / (r.stepFlops * trainedSteps), 1)}%` : '',
     fmt(m.bump, 3),
     ...curveColumns(shape).map((s) => fmt(r.curve.find((p) => p.step === s)?.loss ?? Number.NaN, 3)),
     fmt(m.final, 3),
