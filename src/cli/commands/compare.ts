@@ -9,7 +9,7 @@ import { createOutput, type CliIO } from '../output.js';
 import { numberArg, optionsFrom, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
 import { localSource } from '../source.js';
 import { renderCompare } from './compare_render.js';
-import { withLearningPhaseOptions, withTargetOptions } from './grow_options.js';
+import { LEARNING_OPTION_KEYS, withLearningPhaseOptions, withTargetOptions } from './grow_options.js';
 
 const builder = (y: Argv) => {
   const num = (flag: string, describe: string) => ({ coerce: numberArg(flag), requiresArg: true, describe, group: 'Comparison:' });
@@ -43,10 +43,7 @@ const builder = (y: Argv) => {
 const TARGET_KEYS: (keyof TargetOptions)[] = ['layers', 'hiddenSize', 'heads', 'kvHeads', 'headDim', 'intermediateSize'];
 
 /** The flags that set the library option of the same name, one for one (source, data, methods and the target size have defaults of their own). */
-const COMPARE_OPTION_KEYS = [
-  'targetConfig', 'steps', 'learnSteps', 'trainBatchSize', 'trainLr', 'evalEvery', 'out', 'init', 'lr', 'depthLr', 'noise', 'splitNoise', 'split', 'copyNoise', 'keepBest',
-  'selectEvery', 'warmup', 'weightDecay', 'clip', 'batchSize', 'seqLen', 'gradAccum', 'recompute', 'operator', 'rank', 'distill', 'seed', 'maxTokens', 'heldOut', 'backend', 'threads',
-] as const satisfies readonly (keyof CompareOptions)[];
+const COMPARE_OPTION_KEYS = ['targetConfig', 'steps', 'learnSteps', 'trainBatchSize', 'trainLr', 'evalEvery', 'out', 'backend', 'threads', ...LEARNING_OPTION_KEYS] as const satisfies readonly (keyof CompareOptions)[];
 
 /** --methods a,b,c as a list (the library checks the names). */
 const methodList = (value: string | undefined): CompareOptions['methods'] =>

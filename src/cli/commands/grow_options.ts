@@ -3,7 +3,7 @@ import { parseDType } from '../../checkpoint/dtypes.js';
 import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
 import { DEPTH_PATTERNS, GROWTH_METHODS, OPERATOR_KINDS, SPLIT_MODES, START_RULES } from '../../growth/index.js';
-import { GROW_DEFAULTS } from '../../pipeline/index.js';
+import { GROW_DEFAULTS, type GrowOptions } from '../../pipeline/index.js';
 import { numberArg, withDataOptions } from '../options.js';
 
 const dtypeArg = (value: unknown) => {
@@ -51,6 +51,16 @@ export function withMethodOptions<T>(y: Argv<T>) {
 export function withLearningPhaseOptions<T>(y: Argv<T>) {
   return withLearningKnobs(y).option('learn-steps', learningNum('--learn-steps', 'steps of ligo\'s learning phase (grow\'s --steps)', GROW_DEFAULTS.steps));
 }
+
+/**
+ * The options the flags of withLearningKnobs set one for one, for commands' option tables: a flag
+ * added there is added here (test/cli/compare.test.ts checks the two agree). --data is left out:
+ * commands give it defaults of their own.
+ */
+export const LEARNING_OPTION_KEYS = [
+  'init', 'start', 'split', 'operator', 'seqLen', 'maxTokens', 'batchSize', 'lr', 'depthLr', 'noise', 'splitNoise', 'copyNoise', 'keepBest', 'selectEvery',
+  'warmup', 'weightDecay', 'clip', 'gradAccum', 'recompute', 'rank', 'distill', 'seed', 'heldOut',
+] as const satisfies readonly (keyof GrowOptions)[];
 
 /** Every learning-phase flag but the number of steps: the operator's start, the data and the optimizer. */
 function withLearningKnobs<T>(y: Argv<T>) {
