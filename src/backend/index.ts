@@ -7,3 +7,4 @@ export { WASM_THREADS_ENV_VAR } from './wasm_threads.js';
 export { BACKEND_PROFILES, WASM_HEAP_LIMIT_BYTES, backendProfile, webGpuProfile, type BackendProfile } from './profile.js';
 export { BLAS_LIBRARY_ENV_VAR } from './blas_library.js';
 export { registerBlasBackend, BLAS_BACKEND_NAME, BLAS_FUSED_ENV_VAR } from './blas_backend.js';
+export { measureMatmulRate, RATE_PROBE_SIZE } from './matmul_rate.js';

@@ -64,3 +64,32 @@ function logLines({ label, unit, log }: ProgressOptions): Progress {
     stop: () => undefined,
   };
 }
+
+/** A step shorter than this shows only its end; a longer one shows which layer it is at. */
+export const LONG_STEP_MS = 2_000;
+
+/**
+ * Progress inside long learning steps (minutes each at real sizes): once a step has run for
+ * LONG_STEP_MS, the steps bar names the layer and pass it is at, so a slow step is not taken for
+ * a hang.
+ */
+export function insideStep(bar: Progress, now: () => number = Date.now): { layer(e: { step: number; steps: number; layer: number; layers: number; pass: string }): void } {
+  let step = 0;
+  let startedAt = now();
+  return {
+    layer(e) {
+      if (e.step !== step) {
+        step = e.step;
+        startedAt = now();
+      }
+      if (now() - startedAt >= LONG_STEP_MS) bar.update(e.step - 1, e.steps, `step ${e.step}: layer ${e.layer + 1}/${e.layers}, ${e.pass}`);
+    },
+  };
+}
+
+/** Seconds as a user reads them: "0.42 s", "12 s", "3.5 min". */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 10) return `${seconds.toFixed(seconds < 1 ? 2 : 1)} s`;
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  return `${(seconds / 60).toFixed(1)} min`;
+}

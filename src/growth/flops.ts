@@ -4,40 +4,57 @@
  * out: next to the matrix products they are a few percent of the FLOPs, though not of the time on
  * wasm. A training step counts 3 forward passes (forward, and backward at twice the forward).
  */
-import { lowRankOf, type GrowthPlan, type PlannedTensor } from './plan.js';
+import { lowRankOf, type GrowthPlan, type PlannedSegment, type PlannedTensor } from './plan.js';
 
 const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
 /** Backward costs about twice the forward: a training step is 3 forwards. */
 export const TRAIN_STEP_FORWARDS = 3;
 
+/** FLOPs of one operator use on a [small, others] tensor: how materialize.ts applies it. */
+export type UseFlops = (s: PlannedSegment, others: number) => number;
+
+const denseUse: UseFlops = (s, others) => 2 * s.large * s.small * others;
+
 /**
  * One materializeTensor call as src/growth/materialize.ts does it: the depth mix
- * [1, L_small] x [L_small, N], then per grown axis B [large, small] times the tensor with that
- * axis at its small size and the axes before it already grown; for a low-rank operator (rankOf
- * gives its rank, 0 for a dense one) the gather is free and U (V^T x) costs 2 r (small + large)
- * per column.
+ * [1, L_small] x [L_small, N], then per grown axis each operator use on the tensor with that
+ * axis at its small size and the axes before it already grown (`use`: a dense B by default).
  */
-export function materializeTensorFlops(t: PlannedTensor, rankOf: (operator: string) => number = () => 0): number {
+export function materializeTensorFlops(t: PlannedTensor, use: UseFlops = denseUse): number {
   let flops = 0;
   const shape = [...t.smallShape];
   if (t.layer !== undefined && t.group !== undefined) flops += 2 * t.sources.length * product(shape);
   t.axes.forEach((segments, axis) => {
     const others = product(shape) / shape[axis];
-    for (const s of segments) {
-      if (s.operator === null) continue;
-      const rank = s.part ? 0 : rankOf(s.operator);
-      flops += rank > 0 ? 2 * rank * (s.small + s.large) * others : 2 * s.large * s.small * others;
-    }
+    for (const s of segments) if (s.operator !== null) flops += use(s, others);
     shape[axis] = segments.reduce((sum, s) => sum + s.large, 0);
   });
   return flops;
 }
 
-/** Forward materialization of the whole large model, with the plan's operator form. */
+/**
+ * An operator use as materialize.ts runs it: a low-rank operator's gather is free and U (V^T x)
+ * costs 2 r (small + large) per column; an attention operator mixes whole heads (M) and then
+ * head dims (H, when head_dim grows); a head_dim factor alone or a dense B is a full product.
+ */
+function planUse(plan: GrowthPlan): UseFlops {
+  const ops = new Map(plan.width.map((op) => [op.id, op]));
+  return (s, others) => {
+    const op = s.operator === null ? undefined : ops.get(s.operator);
+    if (!op || s.part) return denseUse(s, others);
+    const rank = lowRankOf(plan.operator, op);
+    if (rank > 0) return 2 * rank * (s.small + s.large) * others;
+    if (!op.heads) return denseUse(s, others);
+    const { small: hs, large: hl, headDimSmall, headDimLarge } = op.heads;
+    return 2 * hl * hs * headDimSmall * others + (headDimSmall === headDimLarge ? 0 : 2 * headDimLarge * headDimSmall * hl * others);
+  };
+}
+
+/** Forward materialization of the whole large model, as the plan's operators are applied. */
 export function materializeFlops(plan: GrowthPlan): number {
-  const ranks = new Map(plan.width.map((op) => [op.id, lowRankOf(plan.operator, op)]));
-  return plan.tensors.reduce((sum, t) => sum + materializeTensorFlops(t, (id) => ranks.get(id) ?? 0), 0);
+  const use = planUse(plan);
+  return plan.tensors.reduce((sum, t) => sum + materializeTensorFlops(t, use), 0);
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AxisSide, LayerGroup } from '../arch/types.js';
+import type { HeadFactors } from './heads_apply.js';
 import { selectionTensors, startOfFactor, type LowRankFactor, type SelectionTensors } from './low_rank.js';
 import { operatorMatrices, type OperatorMatrices, type OperatorMatrix } from './operator.js';
 import type { Selection } from './selection.js';
@@ -72,6 +73,10 @@ export class LazyOperator implements OperatorMatrices {
 
   lowRank(id: string, side: AxisSide): LowRankFactor | undefined {
     return this.matrices.lowRank(id, side);
+  }
+
+  headFactors(id: string, side: AxisSide): HeadFactors | undefined {
+    return this.matrices.headFactors(id, side);
   }
 
   depthMatrix(group: LayerGroup): tf.Tensor2D {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { applyHeads } from './heads_apply.js';
 import { applyLowRank } from './low_rank.js';
 import type { OperatorMatrices } from './operator.js';
 import type { InterleavePlan, PlannedSegment, PlannedTensor } from './plan.js';
@@ -55,11 +56,13 @@ function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: Op
     const id = seg.operator;
     if (id === null) return part;
     if (part.rank !== 1 && part.rank !== 2) throw new Error(`width growth supports tensors of rank 1 and 2, got rank ${part.rank}`);
+    const asMatrix = (): tf.Tensor2D => (part.rank === 1 ? tf.reshape(part, [seg.small, 1]) : (part as tf.Tensor2D));
+    const asPart = (y: tf.Tensor2D): tf.Tensor => (part.rank === 1 ? tf.reshape(y, [seg.large]) : y);
+    const side = part.rank === 1 || axis === 0 ? 0 : 1;
     const lowRank = seg.part ? undefined : op.lowRank(id, seg.side);
-    if (lowRank) {
-      if (part.rank === 1) return tf.reshape(applyLowRank(tf.reshape(part, [seg.small, 1]), 0, lowRank), [seg.large]);
-      return applyLowRank(part as tf.Tensor2D, axis === 0 ? 0 : 1, lowRank);
-    }
+    if (lowRank) return asPart(applyLowRank(asMatrix(), side, lowRank));
+    const heads = seg.part ? undefined : op.headFactors(id, seg.side);
+    if (heads) return asPart(applyHeads(asMatrix(), side, heads));
     const b = memoized(memo, `width:${id}:${seg.side}:${seg.part ?? ''}`, () => op.widthMatrix(id, seg.side, seg.part)); // [large, small]
     if (part.rank === 1) return tf.reshape(tf.matMul(b, tf.reshape(part, [seg.small, 1])), [seg.large]);
     return axis === 0 ? tf.matMul(b, part as tf.Tensor2D) : tf.matMul(part as tf.Tensor2D, b, false, true);

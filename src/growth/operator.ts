@@ -3,6 +3,7 @@ import type { LayerGroup } from '../arch/types.js';
 import { copySelection, denseMatrix, depthSelection, firstSplit, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit, type SplitMode } from './init.js';
 import { asSelection, type Selection } from './selection.js';
 import { exactStartSelections } from './exact_start.js';
+import type { HeadFactors } from './heads_apply.js';
 import { kron } from './kron.js';
 import { lowRankU, lowRankV, lowRankVStd, selectionTensors, type LowRankFactor, type SelectionTensors } from './low_rank.js';
 import type { MethodRecipe } from './methods.js';
@@ -223,6 +224,8 @@ export interface OperatorMatrices {
   widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D;
   /** The operator's selection and correction when it is low-rank (then widthMatrix is never asked for it). */
   lowRank(id: string, side: AxisSide): LowRankFactor | undefined;
+  /** An attention operator's factors (B = M kron H), applied without building B; undefined for other operators. */
+  headFactors(id: string, side: AxisSide): HeadFactors | undefined;
   depthMatrix(group: LayerGroup): tf.Tensor2D;
 }
 
@@ -232,6 +235,12 @@ export interface OperatorMatrices {
  */
 export function operatorMatrices(plan: GrowthPlan, param: (name: string) => tf.Tensor2D, start?: (name: string) => SelectionTensors): OperatorMatrices {
   return {
+    headFactors(id, side) {
+      const op = plan.width.find((w) => w.id === id);
+      if (!op?.heads) return undefined;
+      const headDim = headDimFactors(op).length > 0 ? this.widthMatrix(id, side, 'headDim') : undefined;
+      return { heads: param(mainName(id, side)), ...(headDim ? { headDim } : {}) };
+    },
     lowRank(id, side) {
       const op = plan.width.find((w) => w.id === id);
       if (!op || lowRankOf(plan.operator, op) === 0) return undefined;
@@ -359,6 +368,10 @@ export class GrowthOperator implements OperatorMatrices {
 
   lowRank(id: string, side: AxisSide): LowRankFactor | undefined {
     return this.matrices.lowRank(id, side);
+  }
+
+  headFactors(id: string, side: AxisSide): HeadFactors | undefined {
+    return this.matrices.headFactors(id, side);
   }
 
   depthMatrix(group: LayerGroup): tf.Tensor2D {

@@ -1,7 +1,7 @@
 import type { ModelDims } from '../arch/dims.js';
 import type { DType } from '../checkpoint/dtypes.js';
 import type { StartPlan } from '../growth/exact_start.js';
-import type { GrowthPlan } from '../growth/plan.js';
+import type { GrowthPlan, OperatorForm } from '../growth/plan.js';
 
 /** How a grown model was made: what the pipeline knows about the run (see pipeline/report.ts). */
 export interface GrowthRunInfo {
@@ -24,7 +24,21 @@ export interface GrowthRunInfo {
    * The learning phase's operator selection: held-out losses (on selection tokens at the end of the
    * training split) of the function-preserving start (step 0) and later operators; the kept one.
    */
-  learning?: { depthLr: number | null; keepBest: boolean; split?: 'even' | 'first'; copyNoise?: number; keptStep: number; selection: { step: number; loss: number }[] } | null;
+  learning?: {
+    depthLr: number | null;
+    keepBest: boolean;
+    split?: 'even' | 'first';
+    copyNoise?: number;
+    keptStep: number;
+    selection: { step: number; loss: number }[];
+    /** How the width operators were parameterized (growth/plan.ts OperatorForm). */
+    operator?: OperatorForm;
+    /** Whether layers were recomputed in backpropagation (chosen where the phase would not fit otherwise). */
+    recompute?: boolean;
+    /** Seconds per learning step, and where they went (materialize, forward, recompute, backward, optimizer, other). */
+    secondsPerStep?: number;
+    phases?: Record<string, number>;
+  } | null;
   /** How to train the grown model further. */
   downstream?: { peakLrFraction: number; warmupFraction: number; schedule: string; note: string; convergedSource?: string };
   wallSeconds: number;

@@ -82,11 +82,10 @@ function learnFlopsOf(s: Session, plan: GrowthPlan, o: ResolvedGrowOptions, lear
   return learningPhaseFlops(plan, work);
 }
 
-/** The training after growth: every method on the same batches; `random` with the scratch schedule, grown models with the recommended one. */
-async function train(s: Session, method: GrowthMethod, plan: GrowthPlan, weights: ReadonlyMap<string, tf.Tensor>): Promise<TrainResult> {
+/** The training after growth (it disposes `vars`): every method on the same batches; `random` with the scratch schedule, grown models with the recommended one. */
+async function train(s: Session, method: GrowthMethod, plan: GrowthPlan, vars: Map<string, tf.Variable>): Promise<TrainResult> {
   const { o, seqLen } = s;
   const scratch = { ...scratchSchedule(o.steps, o.trainLr ?? scratchPeakLr(plan.target.hiddenSize)), seed: o.seed };
-  const vars = toVariables(weights);
   const sampler = new BatchSampler(s.text.train, { batchSize: o.trainBatchSize, seqLen, seed: (o.seed ?? 0) + TRAIN_SEED_OFFSET });
   try {
     return await trainModel({
@@ -113,12 +112,14 @@ async function runMethod(s: Session, method: GrowthMethod, index: number): Promi
   const recipe = methodRecipe(method, s.small.description, o.init);
   const run = { o, backend: s.backend, progress: s.progress };
   const { grown, heldOutInit, learned } = await growInMemory(run, { plan, recipe, small: s.small, text: s.text, seqLen: s.seqLen, evaluate: s.evaluate });
-  let trained: TrainResult;
+  let vars: Map<string, tf.Variable>;
   try {
-    trained = await train(s, method, plan, grown.tensors());
+    vars = toVariables(grown.tensors());
   } finally {
+    // The grown model lives on as the variables only: never held twice.
     grown.dispose();
   }
+  const trained = await train(s, method, plan, vars);
   const learnFlops = learnFlopsOf(s, plan, o, learned);
   const stepFlops = trainStepFlops(plan, s.o.trainBatchSize, s.seqLen);
   return {

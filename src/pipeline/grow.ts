@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
-import { initBackend, type BackendInfo } from '../backend/index.js';
+import { initBackend, measureMatmulRate, type BackendInfo } from '../backend/index.js';
 import { BatchSampler, createRng } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import { describeDepthInit } from '../growth/init.js';
@@ -8,7 +8,7 @@ import { materializeAll } from '../growth/materialize.js';
 import { methodRecipe, type MethodRecipe } from '../growth/methods.js';
 import { startingOperator, type GrowthOperator, type StartOptions } from '../growth/operator.js';
 import type { GrowthPlan } from '../growth/plan.js';
-import { freshTensor } from '../growth/random_init.js';
+import { freshTensor, tensorSeed } from '../growth/random_init.js';
 import { targetConfig } from '../growth/target.js';
 import { writeOperator } from '../output/operator_file.js';
 import type { GrowthReport } from '../output/report.js';
@@ -77,7 +77,7 @@ export class GrownWeights {
     this.release();
     this.current = this.operator
       ? materializeAll(this.plan.tensors, this.small.weight, this.operator)
-      : new Map(this.plan.tensors.map((t, i) => [t.name, freshTensor(t.init, t.shape, this.seed * 7919 + i)]));
+      : new Map(this.plan.tensors.map((t, i) => [t.name, freshTensor(t.init, t.shape, tensorSeed(this.seed, i))]));
     return this.current;
   }
 
@@ -131,6 +131,7 @@ async function learn(
     maskTokenId: data.maskTokenId ?? 0,
     options: { ...o, recompute },
     onStep: (e) => run.progress({ phase: 'learn', ...e }),
+    onLayer: (e) => run.progress({ phase: 'learn-layer', ...e }),
     validate: o.keepBest ? (w) => select(plan.target, w) : undefined,
   });
   grown.materialize();
@@ -140,9 +141,14 @@ async function learn(
 /** What growing in memory needs of a run: its options, backend and progress. */
 export type GrowingRun = Pick<Run, 'o' | 'backend' | 'progress'>;
 
-/** The learning phase's memory for this run: said in one line, recomputation chosen, refused if it cannot fit. */
-const learningMemory = (run: GrowingRun, plan: GrowthPlan, seqLen: number): MemoryChoice =>
-  checkLearningMemory(plan, { batchSize: run.o.batchSize, seqLen, gradAccum: run.o.gradAccum, recompute: run.o.recompute }, run.backend.profile, run.progress);
+/**
+ * The learning phase's memory and time per step for this run: said in one line, recomputation
+ * chosen, refused if it cannot fit.
+ */
+async function learningMemory(run: GrowingRun, plan: GrowthPlan, seqLen: number): Promise<MemoryChoice> {
+  const shape = { batchSize: run.o.batchSize, seqLen, gradAccum: run.o.gradAccum, recompute: run.o.recompute };
+  return checkLearningMemory(plan, shape, run.backend.profile, run.progress, await measureMatmulRate());
+}
 
 /** A grown model in memory, before it is rounded and written. */
 export interface GrownInMemory {
@@ -171,7 +177,7 @@ export async function growInMemory(
   },
 ): Promise<GrownInMemory> {
   const { plan, recipe, small, text, seqLen } = args;
-  const recompute = args.recompute ?? (recipe.learns ? learningMemory(run, plan, seqLen).recompute : false);
+  const recompute = args.recompute ?? (recipe.learns ? (await learningMemory(run, plan, seqLen)).recompute : false);
   const grown = new GrownWeights(plan, recipe, small, run.o.seed, run.o);
   try {
     run.progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
@@ -202,7 +208,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const tokenizer = await loadSourceTokenizer(o, small);
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
     // Before the data is read: a run that cannot fit fails in a second.
-    const memory = recipe.learns ? learningMemory(run, plan, seqLen) : undefined;
+    const memory = recipe.learns ? await learningMemory(run, plan, seqLen) : undefined;
     const text = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
     const evaluate = heldOutLoss(text, seqLen, o.batchSize);
 
@@ -243,7 +249,9 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
         lr: o.lr,
         data,
         tokens: text.tokens.length,
-        learned: learned ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split, copyNoise: o.copyNoise } : undefined,
+        learned: learned
+          ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split, copyNoise: o.copyNoise, operator: plan.operator, recompute: memory?.recompute }
+          : undefined,
         heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: text.heldOut.length },
       }),
     });

@@ -2,7 +2,15 @@ import type { BackendProfile } from '../backend/index.js';
 import { LigoError } from '../errors.js';
 import type { GrowthPlan } from '../growth/plan.js';
 import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape, type MemoryEstimate } from '../train/estimate.js';
+import { estimateStepSeconds, learningStepFlops } from '../train/step_cost.js';
 import type { GrowEvent } from './options.js';
+
+/** "about N s per step (F GFLOP at R GFLOP/s measured)": what a user waits for, and why. */
+export function stepTime(plan: GrowthPlan, shape: LearningShape, rate: number): string {
+  const seconds = estimateStepSeconds(plan, shape, rate);
+  const shown = seconds < 10 ? seconds.toFixed(1) : String(Math.round(seconds));
+  return `about ${shown} s per step (${Math.round(learningStepFlops(plan, shape) / 1e9)} GFLOP at ${Math.round(rate / 1e9)} GFLOP/s of matrix products measured)`;
+}
 
 /** The learning phase's memory as planned: the estimate, the limit, and whether layers are recomputed. */
 export interface MemoryChoice {
@@ -40,12 +48,15 @@ export function checkLearningMemory(
   shape: Omit<LearningShape, 'recompute'> & { recompute: boolean | 'auto' },
   backend: string | BackendProfile,
   progress: (e: GrowEvent) => void,
+  /** The backend's measured matrix-product FLOP/s (measureMatmulRate), for the time per step. */
+  rate?: number,
 ): MemoryChoice {
   const choice = chooseRecompute(plan, shape, shape.recompute, backend);
   const { estimate } = choice;
   const limit = learningMemoryLimit(backend);
   if (choice.reason) progress({ phase: 'load', message: choice.reason });
-  progress({ phase: 'load', message: `learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts(estimate)})` });
+  const time = rate === undefined ? '' : `, ${stepTime(plan, { ...shape, recompute: choice.recompute }, rate)}`;
+  progress({ phase: 'load', message: `learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts(estimate)})${time}` });
   const hint = `${choice.recompute ? '' : 'allow --recompute (activations of one layer at a time), '}lower --batch-size (${shape.batchSize}) or --seq-len (${shape.seqLen}) and raise --grad-accum to keep tokens per step${plan.operator.kind === 'dense' ? ', or use --operator lowrank' : ''}`;
   if (estimate.totalBytes > limit.bytes) {
     throw new LigoError(`the learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts(estimate)}), more than ${formatBytes(limit.bytes)} (${limit.reason})`, { hint });

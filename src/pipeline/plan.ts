@@ -8,7 +8,8 @@ import { methodRecipe } from '../growth/methods.js';
 import { DENSE_FORM, planGrowth, type GrowthPlan, type OperatorForm } from '../growth/plan.js';
 import { resolveTarget, targetOptionsFromDims, type TargetOptions } from '../growth/target.js';
 import type { MemoryEstimate } from '../train/estimate.js';
-import { chooseRecompute } from './memory.js';
+import { chooseRecompute, stepTime } from './memory.js';
+import { initBackend, measureMatmulRate } from '../backend/index.js';
 import { resolveGrowOptions, type GrowOptions } from './options.js';
 
 /** --target-config: a config.json file, or a model directory holding one. */
@@ -53,10 +54,7 @@ export async function planFromOptions(options: GrowOptions, source: Pick<LoadedM
 }
 
 /** The plan, plus for LiGO what its learning phase needs in memory and whether it recomputes layers. */
-export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate; recompute?: boolean };
-
-/** The backend a dry run estimates for: the one asked for, else blas (the CPU backend a run picks where OpenBLAS is installed). */
-const DRY_RUN_BACKEND = 'blas';
+export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate; recompute?: boolean; stepTime?: string };
 
 /** What `grow` would do (`--dry-run`): the plan, from config.json and tensor headers only. */
 export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
@@ -66,8 +64,11 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
     const plan = await planFromOptions(options, source);
     if (!methodRecipe(o.method, source.description, o.init).learns) return plan;
     const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum };
-    const choice = chooseRecompute(plan, shape, o.recompute, o.backend ?? DRY_RUN_BACKEND);
-    return { ...plan, learningMemory: choice.estimate, recompute: choice.recompute };
+    // The backend the run would start, for its memory limit and its measured speed.
+    const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => o.onProgress?.({ phase: 'load', message }) });
+    const choice = chooseRecompute(plan, shape, o.recompute, backend.profile);
+    const stepTimeText = stepTime(plan, { ...shape, recompute: choice.recompute }, await measureMatmulRate());
+    return { ...plan, learningMemory: choice.estimate, recompute: choice.recompute, stepTime: `${stepTimeText} on ${backend.name}` };
   } finally {
     await source.close();
   }

@@ -1,4 +1,5 @@
 import type { SplitMode } from '../growth/init.js';
+import { DENSE_FORM, type OperatorForm } from '../growth/plan.js';
 import type { LearnResult } from '../train/learn.js';
 import { GROWN_WARMUP_FRACTION } from '../train/downstream.js';
 import type { GrowthRunInfo } from '../output/report.js';
@@ -16,7 +17,7 @@ export interface RunFacts {
   data?: string;
   tokens?: number;
   /** The learning phase, when it ran: its steps and result. */
-  learned?: { steps: number; result: LearnResult; depthLr?: number; keepBest?: boolean; split?: SplitMode; copyNoise?: number };
+  learned?: { steps: number; result: LearnResult; depthLr?: number; keepBest?: boolean; split?: SplitMode; copyNoise?: number; operator?: OperatorForm; recompute?: boolean };
   heldOut?: { source?: number; grownAtInit?: number; grown?: number; tokens: number };
 }
 
@@ -55,6 +56,10 @@ export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
           copyNoise: facts.learned.copyNoise ?? 0,
           keptStep: facts.learned.result.keptStep,
           selection: facts.learned.result.selection,
+          operator: facts.learned.operator ?? DENSE_FORM,
+          recompute: facts.learned.recompute ?? false,
+          secondsPerStep: facts.learned.result.secondsPerStep,
+          phases: facts.learned.result.phases,
         }
       : null,
     downstream: DOWNSTREAM_ADVICE,

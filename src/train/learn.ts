@@ -4,9 +4,9 @@ import { materializeAll, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import { AdamW, globalNormClip } from './adamw.js';
 import { distillationLoss, logits, objectiveFor } from './objective.js';
-import { materializingLayers } from './recompute.js';
+import { materializingLayers, reportingLayers } from './recompute.js';
 import { learningRate } from './schedule.js';
-
+import { StepProfile, timed, type PhaseSeconds } from './step_profile.js';
 
 export interface LearnOptions {
   steps: number;
@@ -50,6 +50,17 @@ export interface StepEvent {
   tokensPerSecond: number;
   elapsedMs: number;
   etaMs: number;
+  /** Seconds this step took. */
+  stepSeconds: number;
+}
+
+/** A layer starting its forward or backward pass inside learning step `step` (progress inside a long step). */
+export interface LayerEvent {
+  step: number;
+  steps: number;
+  layer: number;
+  layers: number;
+  pass: 'forward' | 'backward';
 }
 
 export interface LearnResult {
@@ -60,6 +71,10 @@ export interface LearnResult {
   selection: SelectionPoint[];
   /** The step whose operator was kept (options.steps without validate). */
   keptStep: number;
+  /** Seconds per learning step (the selection evaluations between steps not counted). */
+  secondsPerStep: number;
+  /** Where the steps' time went, summed over the steps (train/step_profile.ts). */
+  phases: PhaseSeconds;
 }
 
 /** The point with the lowest loss; the earliest wins ties, so a start that learning never beats is kept. */
@@ -91,8 +106,11 @@ async function directGradients(
   small: SmallWeights,
   operator: GrowthOperator,
   batch: MicroBatch,
+  profile?: StepProfile,
 ): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
-  const { value, grads } = tf.variableGrads(() => batch.loss(lookup(materializeAll(tensors, small, operator))), operator.variables);
+  // The backward phase is what variableGrads spends outside the forward function it calls.
+  const forward = (): tf.Scalar => timed(profile, 'forward', () => batch.loss(lookup(timed(profile, 'materialize', () => materializeAll(tensors, small, operator)))));
+  const { value, grads } = timed(profile, 'backward', () => tf.variableGrads(forward, operator.variables));
   const loss = (await value.data())[0];
   value.dispose();
   batch.dispose();
@@ -169,6 +187,8 @@ export async function learnOperator(args: {
   /** Held-out loss of a grown model, for keeping the best operator (see LearnOptions.selectEvery). */
   validate?: (weight: (name: string) => tf.Tensor) => Promise<number>;
   onSelect?: (point: SelectionPoint) => void;
+  /** Each layer's forward and backward start, inside a step. */
+  onLayer?: (event: LayerEvent) => void;
 }): Promise<LearnResult> {
   const { plan, operator, small, nextBatch, options } = args;
   const selection: SelectionPoint[] = [];
@@ -195,17 +215,24 @@ export async function learnOperator(args: {
   const objective = objectiveFor(plan.target, args.maskTokenId);
   // --recompute: layers materialize their own grown weights inside their recomputed blocks; only
   // the tensors outside the layers are materialized for the whole step.
-  const runLayer = options.recompute ? materializingLayers(plan, small, operator) : undefined;
+  const profile = new StepProfile();
+  let current = 0;
+  const layers = plan.target.numLayers;
+  const onLayer = args.onLayer ? (layer: number, pass: 'forward' | 'backward') => args.onLayer?.({ step: current, steps: options.steps, layer, layers, pass }) : undefined;
+  const runLayer = options.recompute ? materializingLayers(plan, small, operator, { onLayer, profile }) : onLayer ? reportingLayers(onLayer) : undefined;
   const upFront = options.recompute ? plan.tensors.filter((t) => t.layer === undefined) : plan.tensors;
   const depthScale = options.depthLr !== undefined && options.lr > 0 ? options.depthLr / options.lr : 1;
   const lrScale = new Map([...operator.params].filter(([name]) => isDepthParameter(name)).map(([, v]) => [v.name, depthScale]));
   const optimizer = new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay, lrScale });
   const losses: number[] = [];
   const start = performance.now();
+  let stepsMs = 0;
   let tokens = 0;
   try {
     await select(0);
     for (let step = 0; step < options.steps; step++) {
+      const stepStart = performance.now();
+      current = step + 1;
       const lr = learningRate(step, options);
       const micro = (index: number) => {
         const ids = nextBatch();
@@ -227,19 +254,23 @@ export async function learnOperator(args: {
       };
       const { loss: stepLoss, grads: accumulated } =
         options.gradAccum === 1
-          ? await directGradients(upFront, small, operator, micro(0))
+          ? await directGradients(upFront, small, operator, micro(0), profile)
           : options.recompute
-            ? await summedGradients(options.gradAccum, (index) => directGradients(upFront, small, operator, micro(index)))
+            ? await summedGradients(options.gradAccum, (index) => directGradients(upFront, small, operator, micro(index), profile))
             : await accumulatedGradients(plan, small, operator, options.gradAccum, micro);
-      const gradNorm = tf.tidy(() => {
-        const { norm, scale } = globalNormClip(accumulated, options.clip);
-        optimizer.step(accumulated, lr, scale);
-        return norm;
-      });
+      const gradNorm = profile.time('optimizer', () =>
+        tf.tidy(() => {
+          const { norm, scale } = globalNormClip(accumulated, options.clip);
+          optimizer.step(accumulated, lr, scale);
+          return norm;
+        }),
+      );
       const normValue = (await gradNorm.data())[0];
       tf.dispose([gradNorm, ...Object.values(accumulated)]);
       if (!Number.isFinite(stepLoss)) throw new Error(`loss became ${stepLoss} at step ${step + 1}; try a smaller --lr`);
       losses.push(stepLoss);
+      const stepMs = performance.now() - stepStart;
+      stepsMs += stepMs;
       const elapsedMs = performance.now() - start;
       args.onStep?.({
         step: step + 1,
@@ -250,6 +281,7 @@ export async function learnOperator(args: {
         tokensPerSecond: tokens / (elapsedMs / 1000),
         elapsedMs,
         etaMs: (elapsedMs / (step + 1)) * (options.steps - step - 1),
+        stepSeconds: stepMs / 1000,
       });
       await select(step + 1);
     }
@@ -262,5 +294,13 @@ export async function learnOperator(args: {
     if (kept) tf.dispose(kept.values);
   }
   const seconds = (performance.now() - start) / 1000;
-  return { losses, seconds, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, selection, keptStep: kept ? kept.step : options.steps };
+  return {
+    losses,
+    seconds,
+    tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
+    selection,
+    keptStep: kept ? kept.step : options.steps,
+    secondsPerStep: options.steps > 0 ? stepsMs / 1000 / options.steps : 0,
+    phases: profile.seconds(stepsMs),
+  };
 }

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { materializeTensor, type SmallWeights } from '../growth/materialize.js';
 import { operatorMatrices, parametersFor, type GrowthOperator } from '../growth/operator.js';
 import { tensorsByLayer, type GrowthPlan } from '../growth/plan.js';
-import type { LayerRunner, Weights } from '../models/index.js';
+import { tidyLayer, type LayerRunner, type Weights } from '../models/index.js';
+import { timed, type StepProfile } from './step_profile.js';
 
 /**
  * tf.grads inside a custom gradient, which tfjs does not support as is: the nested call replaces
@@ -26,17 +27,38 @@ function nestedGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dy: 
   }
 }
 
-/** `run` over its inputs, keeping only the inputs for backpropagation and recomputing `run` there. */
-function checkpointed(run: (inputs: tf.Tensor[]) => tf.Tensor): (...inputs: tf.Tensor[]) => tf.Tensor {
+/** What a learning step reports from inside its layers: progress and where the time goes. */
+export interface LayerHooks {
+  /** A layer starts its forward pass, or its backward pass (which recomputes it first). */
+  onLayer?: (layer: number, pass: 'forward' | 'backward') => void;
+  profile?: StepProfile;
+}
+
+/**
+ * `run` over its inputs, keeping only the inputs for backpropagation and recomputing `run` there
+ * (charged to the profile's recompute phase; its backward to the backward phase around it).
+ */
+function checkpointed(run: (inputs: tf.Tensor[]) => tf.Tensor, onBackward: () => void, profile?: StepProfile): (...inputs: tf.Tensor[]) => tf.Tensor {
   return tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const inputs = args as tf.Tensor[];
     save(inputs);
     return {
       value: tf.tidy(() => run(inputs)),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => nestedGrads((...xs) => run(xs), saved, dy),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        onBackward();
+        return nestedGrads((...xs) => timed(profile, 'recompute', () => run(xs)), saved, dy);
+      },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
+}
+
+/** Layers run as usual (each in a tidy), reporting when each starts: progress inside a long step without recomputation. */
+export function reportingLayers(onLayer: (layer: number, pass: 'forward' | 'backward') => void): LayerRunner {
+  return (layer, x, w, body) => {
+    onLayer(layer, 'forward');
+    return tidyLayer(layer, x, w, body);
+  };
 }
 
 /**
@@ -45,9 +67,10 @@ function checkpointed(run: (inputs: tf.Tensor[]) => tf.Tensor): (...inputs: tf.T
  * frozen small weights (captured: they live for the whole run). Only the tensors outside the layers
  * (embeddings, final norm, head) are materialized up front: the grown model never exists whole.
  */
-export function materializingLayers(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator): LayerRunner {
+export function materializingLayers(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator, hooks: LayerHooks = {}): LayerRunner {
   const byLayer = tensorsByLayer(plan.tensors);
   return (layer, x, _w, body) => {
+    hooks.onLayer?.(layer, 'forward');
     const tensors = byLayer.get(layer) ?? [];
     const names = [...new Set(tensors.flatMap((t) => parametersFor(plan, t)))];
     const index = new Map(names.map((n, i) => [n, i]));
@@ -64,14 +87,14 @@ export function materializingLayers(plan: GrowthPlan, small: SmallWeights, opera
         if (!t) {
           const planned = tensors.find((p) => p.name === name);
           if (!planned) throw new Error(`layer ${layer} read "${name}", which is not one of its grown tensors`);
-          t = materializeTensor(planned, small, op);
+          t = timed(hooks.profile, 'materialize', () => materializeTensor(planned, small, op));
           built.set(name, t);
         }
         return t;
       };
       return body(weights, inputs[0]);
     };
-    return checkpointed(run)(x, ...names.map((n) => {
+    return checkpointed(run, () => hooks.onLayer?.(layer, 'backward'), hooks.profile)(x, ...names.map((n) => {
       const p = operator.params.get(n);
       if (!p) throw new Error(`growth operator has no parameter "${n}"`);
       return p;

@@ -190,6 +190,10 @@ describe.skipIf(unavailable !== undefined)('blas backend: JS kernels equal tfjs-
     ['pad with a constant', () => tf.pad(x(), [[1, 1], [0, 0], [0, 0], [0, 0]], 2.5)],
     ['int32 transpose (falls back)', () => tf.transpose(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'))],
     ['unsortedSegmentSum (the gather gradient)', () => tf.unsortedSegmentSum(x(), tf.tensor1d([4, 1], 'int32'), 5)],
+    ['gather of rows', () => tf.gather(tf.reshape(x(), [6, 20]), tf.tensor1d([5, 0, 0, 3], 'int32'))],
+    ['gather along the last axis', () => tf.gather(x(), tf.tensor1d([4, 4, 1, 0, 2, 3], 'int32'), 3)],
+    ['gather along a middle axis with 2-D indices', () => tf.gather(x(), tf.tensor2d([[2, 0], [1, 1]], [2, 2], 'int32'), 1)],
+    ['int32 gather (falls back)', () => tf.gather(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), tf.tensor1d([1, 1], 'int32'))],
     ['gather gradient', () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d([3, 1, 3, 0], 'int32')), tf.range(0, 4 * 6).reshape([4, 6]))))(tf.randomNormal([5, 6], 0, 1, 'float32', 6))],
   ];
   for (const [name, make] of copies) {

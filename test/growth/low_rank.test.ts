@@ -55,7 +55,7 @@ describe('the low-rank operator: the starting selection plus a learned U V^T', (
       const x = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [3, 4]);
       const rows = applyLowRank(x, 0, f).arraySync();
       const cols = applyLowRank(tf.transpose(x) as tf.Tensor2D, 1, f).arraySync();
-      const expected = tf.matMul(b, x).arraySync();
+      const expected = tf.matMul(b, x).arraySync() as number[][];
       rows.forEach((row, i) => row.forEach((value, j) => expect(value).toBeCloseTo(expected[i][j], 4)));
       cols.forEach((row, j) => row.forEach((value, i) => expect(value).toBeCloseTo(expected[i][j], 4)));
     });

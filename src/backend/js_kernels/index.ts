@@ -2,12 +2,13 @@ import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { padKernel, sliceKernel, splitVKernel, transposeKernel } from './copy.js';
 import { BINARY_EXPRESSIONS, binaryKernel, UNARY_EXPRESSIONS, unaryKernel } from './elementwise.js';
 import { reduceKernel, softmaxKernel } from './reduce.js';
+import { gatherKernel } from './gather.js';
 import { unsortedSegmentSumKernel } from './segment_sum.js';
 
 /**
  * Replacements for tfjs-backend-cpu kernels that dominated a CPU profile of the learning phase
  * (bench/learn.ts on the blas backend: broadcasting binary ops, UnsortedSegmentSum, SplitV, Softmax,
- * reductions, Transpose, Slice, PadV2). Each takes the cpu kernel it replaces as a fallback for the
+ * reductions, Transpose, Slice, PadV2; bench:real: GatherV2). Each takes the cpu kernel it replaces as a fallback for the
  * dtypes and layouts it does not handle. Name -> factory.
  */
 export const JS_KERNELS: Readonly<Record<string, (fallback: KernelFunc) => KernelFunc>> = {
@@ -23,4 +24,5 @@ export const JS_KERNELS: Readonly<Record<string, (fallback: KernelFunc) => Kerne
   SplitV: splitVKernel,
   PadV2: padKernel,
   UnsortedSegmentSum: unsortedSegmentSumKernel,
+  GatherV2: gatherKernel,
 };

@@ -39,7 +39,7 @@ export const applyCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof bui
         ...optionsFrom<ApplyOptions, (typeof APPLY_OPTION_KEYS)[number]>(args, APPLY_OPTION_KEYS),
         onProgress: (e) => {
           if (e.phase === 'write') writing.update(e.done, e.total);
-          else if (e.phase !== 'learn') out.log(e.message);
+          else if (e.phase === 'load' || e.phase === 'evaluate') out.log(e.message);
         },
       });
     } finally {

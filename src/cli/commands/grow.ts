@@ -5,6 +5,7 @@ import type { TargetOptions } from '../../growth/index.js';
 import { formatCommand, type GrowthReport } from '../../output/index.js';
 import { grow, planGrow, type GrowOptions } from '../../pipeline/index.js';
 import { createOutput, type CliIO } from '../output.js';
+import { formatSeconds, insideStep } from '../progress.js';
 import { optionsFrom, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
 import { checkPushable, pushWithProgress } from '../push.js';
 import { localSource } from '../source.js';
@@ -82,6 +83,7 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
       return;
     }
     const steps = out.progress('learn', 'steps');
+    const inStep = insideStep(steps);
     const writing = out.progress('write', 'tensors');
     let report: GrowthReport;
     try {
@@ -89,7 +91,11 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
         ...options,
         onProgress: (e) => {
           if (e.phase === 'learn') {
-            steps.update(e.step, e.steps, `loss ${e.loss.toFixed(3)}, ${Math.round(e.tokensPerSecond)} tok/s`);
+            steps.update(e.step, e.steps, `loss ${e.loss.toFixed(3)}, ${formatSeconds(e.stepSeconds)} per step`);
+            return;
+          }
+          if (e.phase === 'learn-layer') {
+            inStep.layer(e);
             return;
           }
           steps.stop(); // learning is over: log lines must not land inside its bar

@@ -4,6 +4,7 @@ import type { GrowthReport } from '../../output/index.js';
 import type { GrowthDryRun } from '../../pipeline/index.js';
 import { formatBytes } from '../../util/bytes.js';
 import { grid, table, thousands } from '../format.js';
+import { formatSeconds } from '../progress.js';
 
 const shape = (d: ModelDims): string =>
   `${d.numLayers} layers x ${d.hiddenSize} wide, ${d.numHeads} heads (${d.numKvHeads} KV) x ${d.headDim}, FFN ${d.intermediateSize}`;
@@ -25,7 +26,10 @@ export function renderPlan(plan: GrowthDryRun): string {
       ['operator', `${thousands(plan.parameters.operator)} parameters in ${plan.width.length} width and ${plan.depth.length} depth operators`],
       ...(plan.start ? [['start', describeStart(plan.start)] as const] : []),
       ['tensors', `${plan.tensors.length} to write`],
-      ...(plan.learningMemory ? [['learning', `about ${formatBytes(plan.learningMemory.totalBytes)} of memory (activations ${formatBytes(plan.learningMemory.activationBytes)})`] as const] : []),
+      ...(plan.learningMemory
+        ? [['learning', `about ${formatBytes(plan.learningMemory.totalBytes)} of memory (activations ${formatBytes(plan.learningMemory.activationBytes)})${plan.recompute ? ', layers recomputed in backpropagation to fit' : ''}`] as const]
+        : []),
+      ...(plan.stepTime ? [['step time', plan.stepTime] as const] : []),
     ]),
     '',
     operators,
@@ -60,8 +64,16 @@ export function renderReport(r: GrowthReport): string {
     ['held-out loss', `source ${loss(r.heldOut.source)}, grown at init ${loss(r.heldOut.grownAtInit)}, grown ${loss(r.heldOut.grown)}`],
     ...(compareWithStart(r) ? [['learned', compareWithStart(r) ?? ''] as const] : []),
     ...(r.downstream ? [['next', `train further with the from-scratch peak learning rate, warmed up over the first third of the steps; from a converged source, a peak near the learning rate it ended at (growth.json: downstream)`] as const] : []),
-    ['learning', r.learnTokensPerSecond === null ? '-' : `${thousands(Math.round(r.learnTokensPerSecond))} tokens/s on ${r.backend}`],
+    ['learning', r.learnTokensPerSecond === null ? '-' : `${thousands(Math.round(r.learnTokensPerSecond))} tokens/s on ${r.backend}${learningDetail(r)}`],
     ['wall time', `${r.wallSeconds.toFixed(1)} s`],
     ['files', r.files.join(', ')],
   ]);
+}
+
+/** ", 1.2 s per step (low-rank operator, rank 16; layers recomputed)": what a step cost and how it was run. */
+function learningDetail(r: Pick<GrowthReport, 'learning'>): string {
+  const l = r.learning;
+  if (!l || l.secondsPerStep === undefined) return '';
+  const form = l.operator?.kind === 'lowrank' ? `low-rank operator, rank ${l.operator.rank}` : 'dense operator';
+  return `, ${formatSeconds(l.secondsPerStep)} per step (${form}${l.recompute ? '; layers recomputed' : ''})`;
 }
