@@ -6,7 +6,9 @@ const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string)
 
 describe('ligo compare flags', () => {
   it('maps every learning-phase flag to its library option (none parsed and dropped)', () => {
-    const declared = Object.keys(withLearningPhaseOptions(yargs([])).getOptions().key).map(camel);
+    // getOptions is yargs' own record of declared options (not in its type declarations).
+    const built = withLearningPhaseOptions(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } };
+    const declared = Object.keys(built.getOptions().key).map(camel);
     // --data has a default of its own in each command; --learn-steps is compare's name for grow's steps.
     const mapped = new Set<string>([...LEARNING_OPTION_KEYS, 'data', 'learnSteps']);
     expect(declared.filter((k) => !mapped.has(k) && k !== 'help' && k !== 'version')).toEqual([]);
