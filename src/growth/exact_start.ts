@@ -126,7 +126,7 @@ export function startTarget(target: ModelDims, source: ModelDims, start: StartPl
   return start.residual ? { ...target, normEps: source.normEps * start.residual.statScale } : target;
 }
 
-/** rows [0, count * small) as copies (scale) of small unit r mod small, then `extra` more rows from `rest`. */
+/** The rows of `sel` (the whole copies' part), then `extra` more rows, each [index, scale] from `rest`. */
 function copiesThen(sel: Selection, extra: number, rest: (i: number) => [index: number, scale: number]): Selection {
   const rows = sel.index.length + extra;
   const index = new Int32Array(rows);
