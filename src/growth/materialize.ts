@@ -117,6 +117,34 @@ export function materializeTensor(tensor: PlannedTensor, small: SmallWeights, op
   return tf.tidy(() => build(tensor, small, op, new Map()));
 }
 
+/** A memo whose entries outlive the tidy they were built in (materializeEach's per-tensor tidies). */
+class KeptMemo extends Map<string, tf.Tensor> {
+  override set(key: string, value: tf.Tensor): this {
+    return super.set(key, tf.keep(value));
+  }
+}
+
+/**
+ * Every tensor of the grown model, each built in its own tidy so its intermediates are freed
+ * before the next: the peak is the grown model plus one tensor's work, where materializeAll holds
+ * every intermediate to the end. For measuring and writing, never inside a gradient tape (the
+ * tape needs the intermediates); the caller disposes the tensors.
+ */
+export function materializeEach(tensors: readonly PlannedTensor[], small: SmallWeights, op: OperatorMatrices): Map<string, tf.Tensor> {
+  const memo = new KeptMemo();
+  const out = new Map<string, tf.Tensor>();
+  try {
+    for (const t of tensors) out.set(t.name, tf.tidy(() => build(t, small, op, memo)));
+  } catch (error) {
+    tf.dispose([...out.values()]);
+    throw error;
+  } finally {
+    // A memoized width matrix can be the operator's own variable (an unstructured dense operator): not ours to free.
+    tf.dispose([...memo.values()].filter((t) => !(t instanceof tf.Variable)));
+  }
+  return out;
+}
+
 /** Every tensor of the grown model, sharing width matrices and depth mixes; the caller disposes them. */
 export function materializeAll(tensors: readonly PlannedTensor[], small: SmallWeights, op: OperatorMatrices): Map<string, tf.Tensor> {
   const built = tf.tidy(() => {

@@ -4,7 +4,7 @@ import { initBackend, measureMatmulRate, type BackendInfo } from '../backend/ind
 import { BatchSampler, createRng } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import { describeDepthInit } from '../growth/init.js';
-import { materializeAll } from '../growth/materialize.js';
+import { materializeEach } from '../growth/materialize.js';
 import { methodRecipe, type MethodRecipe } from '../growth/methods.js';
 import { startingOperator, type GrowthOperator, type StartOptions } from '../growth/operator.js';
 import type { GrowthPlan } from '../growth/plan.js';
@@ -76,7 +76,7 @@ export class GrownWeights {
   materialize(): Map<string, tf.Tensor> {
     this.release();
     this.current = this.operator
-      ? materializeAll(this.plan.tensors, this.small.weight, this.operator)
+      ? materializeEach(this.plan.tensors, this.small.weight, this.operator)
       : new Map(this.plan.tensors.map((t, i) => [t.name, freshTensor(t.init, t.shape, tensorSeed(this.seed, i))]));
     return this.current;
   }

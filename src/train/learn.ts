@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isDepthParameter, type GrowthOperator } from '../growth/operator.js';
-import { materializeAll, type SmallWeights } from '../growth/materialize.js';
+import { materializeAll, materializeEach, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import { AdamW, globalNormClip } from './adamw.js';
 import { distillationLoss, logits, objectiveFor } from './objective.js';
@@ -197,7 +197,7 @@ export async function learnOperator(args: {
     args.validate !== undefined && (step === 0 || step === options.steps || ((options.selectEvery ?? 0) > 0 && step % (options.selectEvery ?? 1) === 0));
   const select = async (step: number): Promise<void> => {
     if (!args.validate || !selectAt(step)) return;
-    const grown = materializeAll(plan.tensors, small, operator);
+    const grown = materializeEach(plan.tensors, small, operator);
     let loss: number;
     try {
       loss = await args.validate(lookup(grown));

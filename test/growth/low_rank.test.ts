@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../src/arch/load.js';
 import { initBackend } from '../../src/backend/select.js';
 import { applyLowRank, selectionTensors } from '../../src/growth/low_rank.js';
-import { materializeAll } from '../../src/growth/materialize.js';
+import { materializeAll, materializeEach } from '../../src/growth/materialize.js';
 import { GrowthOperator, operatorShapes, trainableShapes } from '../../src/growth/operator.js';
 import { DENSE_FORM, planGrowth, type GrowthPlan, type OperatorForm } from '../../src/growth/plan.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
@@ -94,6 +94,27 @@ describe('the low-rank operator: the starting selection plus a learned U V^T', (
     } finally {
       lowRank.dispose();
       dense.dispose();
+      model.dispose();
+    }
+  });
+
+  it.each([DENSE_FORM, LOW_RANK])('materializeEach builds materializeAll\'s bytes one tensor at a time, and frees all but them (%o)', async (form) => {
+    const model = await loadModel(path.join(GOLDEN_DIR, 'llama-gqa-untied'));
+    const op = start(planFor(model, { hiddenSize: 96, layers: 3 }, form));
+    try {
+      const before = tf.memory().numTensors;
+      const each = materializeEach(op.plan.tensors, weightsFrom(model.weights), op);
+      expect(tf.memory().numTensors - before).toBe(each.size);
+      const all = materializeAll(op.plan.tensors, weightsFrom(model.weights), op);
+      const a = await bytesOf(each);
+      const b = await bytesOf(all);
+      for (const [tensor, bytes] of a) expect(Buffer.compare(bytes, b.get(tensor) ?? Buffer.alloc(0)), tensor).toBe(0);
+      tf.dispose([...each.values(), ...all.values()]);
+      expect(tf.memory().numTensors).toBe(before);
+      // The operator's variables were read, not freed.
+      expect(op.variables.every((v) => !v.isDisposed)).toBe(true);
+    } finally {
+      op.dispose();
       model.dispose();
     }
   });
