@@ -70,25 +70,46 @@ function growAxis(x: tf.Tensor, axis: number, segments: PlannedSegment[], op: Op
   return joinParts(grown, axis, interleave);
 }
 
-/** Depth: the large layer's tensor is a learned combination of the small layers' tensors of its kind. */
-function mixDepth(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
+/**
+ * The small layers' tensors of one kind stacked [L_small, N], kept across materializeTensor calls
+ * by their owner (the learning phase's recomputed layers): the small model is frozen, so a stack
+ * built once serves every large layer and step instead of being copied again for each.
+ */
+export type DepthStacks = Map<string, tf.Tensor2D>;
+
+function stackOf(tensor: PlannedTensor, small: SmallWeights, count: number, stacks: DepthStacks | undefined): tf.Tensor2D {
+  const build = (): tf.Tensor2D => tf.stack(tensor.sources.map((name) => tf.reshape(small(name), [count]))) as tf.Tensor2D; // [L_small, N]
+  if (!stacks) return build();
+  const key = tensor.sources[0];
+  let hit = stacks.get(key);
+  if (!hit) {
+    hit = tf.keep(build());
+    stacks.set(key, hit);
+  }
+  return hit;
+}
+
+/**
+ * Depth: the large layer's tensor is a learned combination of the small layers' tensors of its
+ * kind, its row of the depth matrix times their stack. One row at a time, whether one tensor is
+ * built (apply, recomputed layers) or all (the stack then shared through the memo), so every
+ * path computes the same products and writes the same bytes.
+ */
+function mixDepth(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo, stacks?: DepthStacks): tf.Tensor {
   // A clone, even when nothing grows: the caller disposes what we return, never the small model's own tensor.
   if (tensor.layer === undefined || tensor.group === undefined) return tf.clone(small(tensor.sources[0]));
-  const group = tensor.group;
   const count = tensor.smallShape.reduce((a, b) => a * b, 1);
-  const mixed = memoized(memo, `depth:${tensor.sources[0]}`, () => {
-    const stacked = tf.stack(tensor.sources.map((name) => tf.reshape(small(name), [count]))); // [L_small, N]
-    return tf.matMul(op.depthMatrix(group), stacked as tf.Tensor2D); // [L_large, N]
-  });
-  return tf.reshape(tf.slice(mixed, [tensor.layer, 0], [1, count]), tensor.smallShape);
+  const stacked = stacks ? stackOf(tensor, small, count, stacks) : memoized(memo, `stack:${tensor.sources[0]}`, () => stackOf(tensor, small, count, undefined));
+  const row = tf.slice(op.depthMatrix(tensor.group), [tensor.layer, 0], [1, tensor.sources.length]); // [1, L_small]
+  return tf.reshape(tf.matMul(row, stacked), tensor.smallShape);
 }
 
 /**
  * The grown tensor W_l = B_out (sum_j w_lj W_j) B_in^T: depth mixing at the small width first
  * (cheap), then width expansion per axis with that large layer's operators.
  */
-function grow(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
-  let x = mixDepth(tensor, small, op, memo);
+function grow(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo, stacks?: DepthStacks): tf.Tensor {
+  let x = mixDepth(tensor, small, op, memo, stacks);
   tensor.axes.forEach((segments, axis) => {
     x = growAxis(x, axis, segments, op, memo, tensor.interleave?.axis === axis ? tensor.interleave : undefined);
   });
@@ -100,21 +121,21 @@ function grow(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, 
  * factor * B(W) + (factor * B(1) - 1) * offset so an exact copy of w stays w (1 + w then - 1
  * would round small gains away). selection.ts repeats these float32 steps.
  */
-function build(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo): tf.Tensor {
-  const x = grow(tensor, small, op, memo);
+function build(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, memo: Memo, stacks?: DepthStacks): tf.Tensor {
+  const x = grow(tensor, small, op, memo, stacks);
   const t = tensor.transform;
   if (!t) return x;
   const scaled = t.factor === 1 ? x : tf.mul(x, t.factor);
   if (t.offset === 0) return scaled;
-  // B(1): the same depth mix and width operators on ones (own memo: the depth mixes differ).
+  // B(1): the same depth mix and width operators on ones (own memo and no kept stacks: the depth mixes differ).
   const ones = grow(tensor, (name) => tf.onesLike(small(name)), op, new Map());
   const onesScaled = t.factor === 1 ? ones : tf.mul(ones, t.factor);
   return tf.add(scaled, tf.mul(tf.sub(onesScaled, 1), t.offset));
 }
 
-/** One grown tensor, on its own (streaming writers); the caller disposes it. */
-export function materializeTensor(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices): tf.Tensor {
-  return tf.tidy(() => build(tensor, small, op, new Map()));
+/** One grown tensor, on its own (streaming writers, recomputed layers, with their kept stacks); the caller disposes it. */
+export function materializeTensor(tensor: PlannedTensor, small: SmallWeights, op: OperatorMatrices, stacks?: DepthStacks): tf.Tensor {
+  return tf.tidy(() => build(tensor, small, op, new Map(), stacks));
 }
 
 /** A memo whose entries outlive the tidy they were built in (materializeEach's per-tensor tidies). */

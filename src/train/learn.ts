@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isDepthParameter, type GrowthOperator } from '../growth/operator.js';
-import { materializeAll, materializeEach, type SmallWeights } from '../growth/materialize.js';
+import { materializeAll, materializeEach, type DepthStacks, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import { AdamW, globalNormClip } from './adamw.js';
 import { distillationLoss, logits, objectiveFor } from './objective.js';
@@ -219,7 +219,9 @@ export async function learnOperator(args: {
   let current = 0;
   const layers = plan.target.numLayers;
   const onLayer = args.onLayer ? (layer: number, pass: 'forward' | 'backward') => args.onLayer?.({ step: current, steps: options.steps, layer, layers, pass }) : undefined;
-  const runLayer = options.recompute ? materializingLayers(plan, small, operator, { onLayer, profile }) : onLayer ? reportingLayers(onLayer) : undefined;
+  // The small layers stacked once per kind for the whole phase (freed at its end), not per layer and step.
+  const stacks: DepthStacks = new Map();
+  const runLayer = options.recompute ? materializingLayers(plan, small, operator, { onLayer, profile }, stacks) : onLayer ? reportingLayers(onLayer) : undefined;
   const upFront = options.recompute ? plan.tensors.filter((t) => t.layer === undefined) : plan.tensors;
   const depthScale = options.depthLr !== undefined && options.lr > 0 ? options.depthLr / options.lr : 1;
   const lrScale = new Map([...operator.params].filter(([name]) => isDepthParameter(name)).map(([, v]) => [v.name, depthScale]));
@@ -290,6 +292,7 @@ export async function learnOperator(args: {
       operator.variables.forEach((v, i) => v.assign(values[i]));
     }
   } finally {
+    tf.dispose([...stacks.values()]);
     optimizer.dispose();
     if (kept) tf.dispose(kept.values);
   }

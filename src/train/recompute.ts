@@ -6,7 +6,7 @@
  * of compute. Gradients are the same computation, so the same numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { materializeTensor, type SmallWeights } from '../growth/materialize.js';
+import { materializeTensor, type DepthStacks, type SmallWeights } from '../growth/materialize.js';
 import { operatorMatrices, parametersFor, type GrowthOperator } from '../growth/operator.js';
 import { tensorsByLayer, type GrowthPlan } from '../growth/plan.js';
 import { tidyLayer, type LayerRunner, type Weights } from '../models/index.js';
@@ -67,7 +67,7 @@ export function reportingLayers(onLayer: (layer: number, pass: 'forward' | 'back
  * frozen small weights (captured: they live for the whole run). Only the tensors outside the layers
  * (embeddings, final norm, head) are materialized up front: the grown model never exists whole.
  */
-export function materializingLayers(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator, hooks: LayerHooks = {}): LayerRunner {
+export function materializingLayers(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator, hooks: LayerHooks = {}, stacks?: DepthStacks): LayerRunner {
   const byLayer = tensorsByLayer(plan.tensors);
   return (layer, x, _w, body) => {
     hooks.onLayer?.(layer, 'forward');
@@ -87,7 +87,7 @@ export function materializingLayers(plan: GrowthPlan, small: SmallWeights, opera
         if (!t) {
           const planned = tensors.find((p) => p.name === name);
           if (!planned) throw new Error(`layer ${layer} read "${name}", which is not one of its grown tensors`);
-          t = timed(hooks.profile, 'materialize', () => materializeTensor(planned, small, op));
+          t = timed(hooks.profile, 'materialize', () => materializeTensor(planned, small, op, stacks));
           built.set(name, t);
         }
         return t;
