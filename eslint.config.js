@@ -19,7 +19,8 @@ const LAYERS = {
   data: ['errors', 'util'],
   arch: ['checkpoint', 'errors', 'util'],
   models: ['arch', 'data', 'backend', 'errors', 'util'],
-  growth: ['arch', 'checkpoint', 'errors', 'util'],
+  // growth materializes with tfjs ops, and like models takes a backend's fused kernel where it has one.
+  growth: ['arch', 'backend', 'checkpoint', 'errors', 'util'],
   train: ['growth', 'arch', 'backend', 'checkpoint', 'models', 'data', 'errors', 'util'],
   eval: ['arch', 'backend', 'checkpoint', 'models', 'data', 'errors', 'util'],
   inspect: ['arch', 'checkpoint', 'errors', 'util'],

@@ -17,7 +17,17 @@ import { BLAS_FUSED_ENV_VAR, backendProfile } from './profile.js';
 import { activate, type BackendStarter } from './start.js';
 import { geluNewGradKernel, geluNewKernel } from './js_kernels/gelu.js';
 import { layerNormGradKernel, layerNormKernel } from './js_kernels/layer_norm.js';
-import { GELU_NEW_GRAD_KERNEL, GELU_NEW_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, registerFusedGradients } from './fused_ops.js';
+import {
+  GELU_NEW_GRAD_KERNEL,
+  GELU_NEW_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+  registerFusedGradients,
+  registerSelectAddGradient,
+  SELECT_ADD_GRAD_KERNEL,
+  SELECT_ADD_KERNEL,
+} from './fused_ops.js';
+import { selectAddGradKernel, selectAddKernel } from './js_kernels/select_add.js';
 
 export const BLAS_BACKEND_NAME = 'blas';
 
@@ -153,7 +163,10 @@ function install(blas: BlasLibrary, fused: boolean): void {
   ];
   if (fused) {
     registerFusedGradients();
+    registerSelectAddGradient();
     replacements.push(
+      { kernelName: SELECT_ADD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: selectAddKernel },
+      { kernelName: SELECT_ADD_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: selectAddGradKernel },
       { kernelName: GELU_NEW_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewKernel },
       { kernelName: GELU_NEW_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewGradKernel },
       { kernelName: LAYER_NORM_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormKernel },

@@ -29,6 +29,8 @@ export const GELU_NEW_KERNEL = 'LigoGeluNew';
 export const GELU_NEW_GRAD_KERNEL = 'LigoGeluNewGrad';
 export const LAYER_NORM_KERNEL = 'LigoLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'LigoLayerNormGrad';
+export const SELECT_ADD_KERNEL = 'LigoSelectAdd';
+export const SELECT_ADD_GRAD_KERNEL = 'LigoSelectAddGrad';
 
 /** Registers the fused ops' gradients (backend-independent: each calls its gradient kernel). Idempotent. */
 export function registerFusedGradients(): void {
@@ -47,6 +49,35 @@ export function registerFusedGradients(): void {
       return { x: () => dx, weight: () => dw, bias: () => db };
     },
   });
+}
+
+/** The select-and-add gradient (backend-independent: it calls its gradient kernel). Idempotent. */
+export function registerSelectAddGradient(): void {
+  if (tf.getGradient(SELECT_ADD_KERNEL) !== undefined) return;
+  tf.registerGradient({
+    kernelName: SELECT_ADD_KERNEL,
+    inputsToSave: ['x', 'index', 'scale'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, index, scale] = saved;
+      const a = attrs as unknown as { axis: 0 | 1 };
+      return {
+        x: () => tf.engine().runKernel(SELECT_ADD_GRAD_KERNEL, { dy: dy as Tensor, index, scale }, { axis: a.axis, xShape: x.shape } as unknown as NamedAttrMap) as Tensor,
+        c: () => dy as Tensor,
+        // Constants of the operator's start: never on a path from what trains.
+        index: () => tf.zerosLike(index),
+        scale: () => tf.zerosLike(scale),
+      };
+    },
+  });
+}
+
+/**
+ * scale[r] * x[index[r]] + c[r] along `axis` of a 2-D x (growth/low_rank.ts's start plus
+ * correction) in one kernel, or undefined when the active backend has none.
+ */
+export function fusedSelectAdd(x: Tensor, index: Tensor, scale: Tensor, c: Tensor, axis: 0 | 1): Tensor | undefined {
+  if (x.dtype !== 'float32' || x.rank !== 2 || tf.getKernel(SELECT_ADD_KERNEL, tf.getBackend()) === undefined) return undefined;
+  return tf.engine().runKernel(SELECT_ADD_KERNEL, { x, index, scale, c }, { axis } as unknown as NamedAttrMap) as Tensor;
 }
 
 /** gelu_new of a float32 x in one kernel, or undefined when the active backend has no such kernel. */

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Side of the square matrices timed: large enough for a BLAS to reach its speed, a few ms on 2 cores. */
-export const RATE_PROBE_SIZE = 512;
-/** Products timed; the fastest counts (the first pays for warm-up). */
-const RATE_PROBE_REPEATS = 4;
+/** Side of the square matrices timed: large enough for a BLAS to reach its speed, about 20 ms on 2 cores. */
+export const RATE_PROBE_SIZE = 1024;
+/** Products timed; the fastest counts (the first pays for warm-up, and a busy machine makes some slow). */
+const RATE_PROBE_REPEATS = 6;
 
 /**
  * The active backend's float32 matrix-product rate in FLOP/s (2 n^3 per n x n product): the

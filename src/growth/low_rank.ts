@@ -9,6 +9,7 @@
  * U (V^T x) adds exact zeros; V starts random, so U receives gradients from the first step.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedSelectAdd } from '../backend/fused_ops.js';
 import type { Selection } from './selection.js';
 
 /** Names of a correction's factors beside its start `<op>.<side>`. */
@@ -29,6 +30,8 @@ export interface SelectionTensors {
   scale: tf.Tensor1D; // [large]
   /** Some row is the mean of all units (Selection's index === cols). */
   mean: boolean;
+  /** Every scale is 1 (a copy side): the scaling pass is skipped, x * 1 being x. */
+  unit: boolean;
 }
 
 export function selectionTensors(sel: Selection): SelectionTensors {
@@ -36,6 +39,7 @@ export function selectionTensors(sel: Selection): SelectionTensors {
     index: tf.tensor1d(sel.index, 'int32'),
     scale: tf.tensor1d(sel.scale, 'float32'),
     mean: sel.index.some((i) => i === sel.cols),
+    unit: sel.scale.every((s) => s === 1),
   };
 }
 
@@ -53,13 +57,15 @@ export interface LowRankFactor {
 export function applyLowRank(x: tf.Tensor2D, axis: 0 | 1, f: LowRankFactor): tf.Tensor2D {
   const large = f.start.index.shape[0];
   const source = f.start.mean ? tf.concat([x, tf.mean(x, axis, true)], axis) : x; // a mean unit appended
-  const picked = tf.gather(source, f.start.index, axis); // [large, N] or [N, large]
-  const scale = tf.reshape(f.start.scale, axis === 0 ? [large, 1] : [1, large]);
-  const start = tf.mul(picked, scale);
   const correction =
     axis === 0
       ? tf.matMul(f.u, tf.matMul(f.v, x, true, false)) // [large, r] @ [r, N]
       : tf.matMul(tf.matMul(x, f.v), f.u, false, true); // [N, r] @ [r, large]
+  // One pass where the backend has the fused kernel (and its gradient without transposes).
+  const fused = fusedSelectAdd(source, f.start.index, f.start.scale, correction, axis);
+  if (fused) return fused as tf.Tensor2D;
+  const picked = tf.gather(source, f.start.index, axis); // [large, N] or [N, large]
+  const start = f.start.unit ? picked : tf.mul(picked, tf.reshape(f.start.scale, axis === 0 ? [large, 1] : [1, large]));
   return tf.add(start, correction) as tf.Tensor2D;
 }
 

@@ -5,6 +5,7 @@ import { loadModel } from '../../src/arch/load.js';
 import { broadcastBatchIndex } from '../../src/backend/blas_matmul.js';
 import { initBackend } from '../../src/backend/select.js';
 import { materializeAll } from '../../src/growth/materialize.js';
+import { applyLowRank, selectionTensors } from '../../src/growth/low_rank.js';
 import { GrowthOperator } from '../../src/growth/operator.js';
 import { planGrowth } from '../../src/growth/plan.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
@@ -202,6 +203,29 @@ describe.skipIf(unavailable !== undefined)('blas backend: JS kernels equal tfjs-
       const actual = await on('blas', make);
       expect(actual.length).toBe(expected.length);
       actual.forEach((a, i) => expect(maxRelDiff(a, expected[i])).toBe(0));
+    });
+  }
+});
+
+describe.skipIf(unavailable !== undefined)('blas backend: the fused low-rank start plus correction', () => {
+  // The correction's matrix products differ from tfjs-backend-cpu's in rounding, so close, not equal.
+  const cases: [string, () => tf.Tensor | tf.Tensor[]][] = [
+    ['the low-rank start plus correction, rows', () => {
+      const x = tf.reshape(tf.range(0, 12), [4, 3]);
+      const f = { start: selectionTensors({ index: Int32Array.from([3, 0, 0, 2, 1]), scale: Float32Array.from([1, 0.5, 0, -2, 1]), cols: 4 }), u: tf.randomNormal([5, 2], 0, 1, 'float32', 3) as tf.Tensor2D, v: tf.randomNormal([4, 2], 0, 1, 'float32', 4) as tf.Tensor2D };
+      return [applyLowRank(x as tf.Tensor2D, 0, f), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(applyLowRank(t as tf.Tensor2D, 0, f), tf.range(0, 15).reshape([5, 3]))))(x)];
+    }],
+    ['the low-rank start plus correction, columns', () => {
+      const x = tf.reshape(tf.range(0, 12), [3, 4]);
+      const f = { start: selectionTensors({ index: Int32Array.from([3, 0, 0, 2, 1]), scale: Float32Array.from([1, 0.5, 0, -2, 1]), cols: 4 }), u: tf.randomNormal([5, 2], 0, 1, 'float32', 3) as tf.Tensor2D, v: tf.randomNormal([4, 2], 0, 1, 'float32', 4) as tf.Tensor2D };
+      return [applyLowRank(x as tf.Tensor2D, 1, f), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(applyLowRank(t as tf.Tensor2D, 1, f), tf.range(0, 15).reshape([3, 5]))))(x)];
+    }],
+  ];
+  for (const [name, make] of cases) {
+    it(`${name}: value and gradient equal the composed gather, scale and add`, async () => {
+      const expected = await on('cpu', make);
+      const actual = await on('blas', make);
+      actual.forEach((a, i) => expect(maxRelDiff(a, expected[i])).toBeLessThan(1e-6));
     });
   }
 });
