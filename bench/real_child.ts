@@ -19,6 +19,8 @@ export interface RealChildResult {
   sgemmFlops: number;
   wallSeconds: number;
   maxRssBytes: number;
+  /** The largest RSS sampled at progress events, by the phase it was sampled in (where the peak is). */
+  rssByPhase: Record<string, number>;
 }
 
 /** The product the machine's sgemm rate is measured with (the learning phase's GEMMs are this size and larger). */
@@ -30,7 +32,10 @@ async function main(): Promise<void> {
   const sgemmFlops = await measureMatmulRate(SGEMM_PROBE_SIZE);
   const plan: string[] = [];
   const stepSeconds: number[] = [];
+  const rssByPhase: Record<string, number> = {};
   const onProgress = (e: GrowEvent): void => {
+    const phase = e.phase === 'learn-layer' ? 'learn' : e.phase;
+    rssByPhase[phase] = Math.max(rssByPhase[phase] ?? 0, process.memoryUsage().rss);
     if (e.phase === 'learn') {
       stepSeconds.push(e.stepSeconds);
       process.stderr.write(`  step ${e.step}/${e.steps}: ${e.stepSeconds.toFixed(1)} s, loss ${e.loss.toFixed(3)}\n`);
@@ -54,6 +59,7 @@ async function main(): Promise<void> {
     sgemmFlops,
     wallSeconds: report.wallSeconds,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    rssByPhase,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -26,8 +26,24 @@ function applyRows(x: tf.Tensor2D, f: HeadFactors): tf.Tensor2D {
   return tf.reshape(tf.transpose(grown, [1, 0, 2]), [headsLarge * hdLarge, n]);
 }
 
+/**
+ * x B^T for x [N, heads_small * hd_small] -> [N, heads_large * hd_large], without transposing
+ * x: each row's [heads_small, hd] block is mixed by M as a batch of N small products, then its
+ * head dims by H. M is tiled N times (N x heads^2 floats, small) rather than broadcast: tfjs's
+ * batched product does not reduce a broadcast operand's gradient.
+ */
+function applyCols(x: tf.Tensor2D, f: HeadFactors): tf.Tensor2D {
+  const [headsLarge, headsSmall] = f.heads.shape;
+  const n = x.shape[0];
+  const hd = x.shape[1] / headsSmall;
+  const tiled = tf.tile(tf.reshape(f.heads, [1, headsLarge, headsSmall]), [n, 1, 1]); // [N, heads_large, heads_small]
+  const mixed = tf.matMul(tiled, tf.reshape(x, [n, headsSmall, hd])); // [N, heads_large, hd]
+  if (!f.headDim) return tf.reshape(mixed, [n, headsLarge * hd]);
+  const hdLarge = f.headDim.shape[0];
+  return tf.reshape(tf.matMul(tf.reshape(mixed, [n * headsLarge, hd]), f.headDim, false, true), [n, headsLarge * hdLarge]); // [N, heads_large * hd_large]
+}
+
 /** B x for axis 0 (x [small, N]) or x B^T for axis 1 (x [N, small]). */
 export function applyHeads(x: tf.Tensor2D, axis: 0 | 1, f: HeadFactors): tf.Tensor2D {
-  if (axis === 0) return applyRows(x, f);
-  return tf.transpose(applyRows(tf.transpose(x), f));
+  return axis === 0 ? applyRows(x, f) : applyCols(x, f);
 }

@@ -56,14 +56,14 @@ export interface LowRankFactor {
  */
 export function applyLowRank(x: tf.Tensor2D, axis: 0 | 1, f: LowRankFactor): tf.Tensor2D {
   const large = f.start.index.shape[0];
-  const source = f.start.mean ? tf.concat([x, tf.mean(x, axis, true)], axis) : x; // a mean unit appended
   const correction =
     axis === 0
       ? tf.matMul(f.u, tf.matMul(f.v, x, true, false)) // [large, r] @ [r, N]
       : tf.matMul(tf.matMul(x, f.v), f.u, false, true); // [N, r] @ [r, large]
-  // One pass where the backend has the fused kernel (and its gradient without transposes).
-  const fused = fusedSelectAdd(source, f.start.index, f.start.scale, correction, axis);
+  // One pass where the backend has the fused kernel (mean units and the gradient included).
+  const fused = fusedSelectAdd(x, f.start.index, f.start.scale, correction, axis);
   if (fused) return fused as tf.Tensor2D;
+  const source = f.start.mean ? tf.concat([x, tf.mean(x, axis, true)], axis) : x; // a mean unit appended
   const picked = tf.gather(source, f.start.index, axis); // [large, N] or [N, large]
   const start = f.start.unit ? picked : tf.mul(picked, tf.reshape(f.start.scale, axis === 0 ? [large, 1] : [1, large]));
   return tf.add(start, correction) as tf.Tensor2D;

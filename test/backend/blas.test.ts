@@ -215,6 +215,14 @@ describe.skipIf(unavailable !== undefined)('blas backend: the fused low-rank sta
       const f = { start: selectionTensors({ index: Int32Array.from([3, 0, 0, 2, 1]), scale: Float32Array.from([1, 0.5, 0, -2, 1]), cols: 4 }), u: tf.randomNormal([5, 2], 0, 1, 'float32', 3) as tf.Tensor2D, v: tf.randomNormal([4, 2], 0, 1, 'float32', 4) as tf.Tensor2D };
       return [applyLowRank(x as tf.Tensor2D, 0, f), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(applyLowRank(t as tf.Tensor2D, 0, f), tf.range(0, 15).reshape([5, 3]))))(x)];
     }],
+    ['the low-rank start plus correction, mean units on either axis', () => {
+      const x = tf.reshape(tf.range(0, 12), [4, 3]);
+      const f = { start: selectionTensors({ index: Int32Array.from([3, 4, 0, 4]), scale: Float32Array.from([1, 0.5, 1, 2]), cols: 4 }), u: tf.randomNormal([4, 2], 0, 1, 'float32', 3) as tf.Tensor2D, v: tf.randomNormal([4, 2], 0, 1, 'float32', 4) as tf.Tensor2D };
+      const w = tf.range(0, 12).reshape([4, 3]);
+      const rows = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(applyLowRank(t as tf.Tensor2D, 0, f), w)))(x);
+      const cols = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(applyLowRank(t as tf.Tensor2D, 1, f), tf.transpose(w))))(tf.transpose(x));
+      return [applyLowRank(x as tf.Tensor2D, 0, f), applyLowRank(tf.transpose(x) as tf.Tensor2D, 1, f), rows, cols];
+    }],
     ['the low-rank start plus correction, columns', () => {
       const x = tf.reshape(tf.range(0, 12), [3, 4]);
       const f = { start: selectionTensors({ index: Int32Array.from([3, 0, 0, 2, 1]), scale: Float32Array.from([1, 0.5, 0, -2, 1]), cols: 4 }), u: tf.randomNormal([5, 2], 0, 1, 'float32', 3) as tf.Tensor2D, v: tf.randomNormal([4, 2], 0, 1, 'float32', 4) as tf.Tensor2D };
