@@ -9,7 +9,8 @@
  *   gpt2   GPT-2 124M (12 x 768) -> GPT-2 355M's shape (24 x 1024), 1 x 512 tokens
  *   qwen3  Qwen3-0.6B (28 x 1024, FFN 3072) -> Qwen3-1.7B's shape (28 x 2048, FFN 6144), 1 x 256 tokens
  * --steps N learning steps per run (default 3; the first also warms up, the rest are timed),
- * --no-peer skips PyTorch, --peer-only skips ligo, --work DIR keeps the sources there between runs.
+ * --no-peer skips PyTorch, --peer-only skips ligo, --work DIR keeps the sources there between runs,
+ * --name NAME writes bench/results/NAME.json (default real).
  *
  * For each row: peak RSS, seconds per step (median of the steps after the first), the whole run,
  * the peer's seconds per step and peak RSS and the ratio, the achieved GFLOP/s of a step against
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
     if (ours) log(`${row.name} phases (s, over ${ours.stepSeconds.length} steps): ${Object.entries(ours.phases).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`);
   }
   printTable(table);
-  log(`written ${await writeResult('real', { machine: machine(), steps: STEPS, backend: BACKEND, rows: results })}`);
+  log(`written ${await writeResult(argValue('--name', 'real'), { machine: machine(), steps: STEPS, backend: BACKEND, rows: results })}`);
 }
 
 main().catch((error: unknown) => {

@@ -182,6 +182,18 @@ describe('a learned low-rank operator in files', () => {
     }
   });
 
+  it('growth.json says how the operator was made and what a step cost, by phase', async () => {
+    const report = JSON.parse(await readFile(path.join(grown, 'growth.json'), 'utf8')) as { learning: Record<string, unknown> };
+    expect(report.learning.operator).toEqual({ kind: 'lowrank', rank: 3 });
+    expect(report.learning.recompute).toBe(false);
+    expect(report.learning.secondsPerStep).toBeGreaterThan(0);
+    const phases = report.learning.phases as Record<string, number>;
+    expect(Object.keys(phases).sort()).toEqual(['backward', 'forward', 'materialize', 'optimizer', 'other', 'recompute']);
+    expect(phases.forward).toBeGreaterThan(0);
+    expect(phases.materialize).toBeGreaterThan(0);
+    expect(phases.recompute).toBe(0);
+  });
+
   it('apply rebuilds grow\'s bytes from the saved low-rank operator', async () => {
     const report = await apply({ source, operator: grown, out: path.join(work, 'applied'), backend: 'wasm' });
     const files = (await readdir(report.out)).filter((name) => name.startsWith('model'));
