@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isDepthParameter, type GrowthOperator } from '../growth/operator.js';
-import { materializeAll, materializeEach, type DepthStacks, type SmallWeights } from '../growth/materialize.js';
+import { materializeAll, type DepthStacks, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import { AdamW, globalNormClip } from './adamw.js';
 import { distillationLoss, logits, objectiveFor } from './objective.js';
 import { materializingLayers, reportingLayers } from './recompute.js';
 import { learningRate } from './schedule.js';
 import { StepProfile, timed, type PhaseSeconds } from './step_profile.js';
+import { BestOperator, type SelectionPoint } from './best_operator.js';
+import type { LayerRunner } from '../models/index.js';
+import { mapGetter } from '../util/map_getter.js';
 
 export interface LearnOptions {
   steps: number;
@@ -35,11 +38,7 @@ export interface LearnOptions {
   selectEvery?: number;
 }
 
-/** Held-out loss of the operator after `step` learning steps (0: the initial operator). */
-export interface SelectionPoint {
-  step: number;
-  loss: number;
-}
+export { bestPoint, type SelectionPoint } from './best_operator.js';
 
 export interface StepEvent {
   step: number;
@@ -77,13 +76,6 @@ export interface LearnResult {
   phases: PhaseSeconds;
 }
 
-/** The point with the lowest loss; the earliest wins ties, so a start that learning never beats is kept. */
-export function bestPoint(points: readonly SelectionPoint[]): SelectionPoint | undefined {
-  let best: SelectionPoint | undefined;
-  for (const p of points) if (!best || p.loss < best.loss) best = p;
-  return best;
-}
-
 /**
  * Trains only the operator: each step materializes the large model from the frozen small one,
  * runs it on a batch and backpropagates into the width and depth matrices.
@@ -94,11 +86,7 @@ interface MicroBatch {
   dispose(): void;
 }
 
-const lookup = (tensors: ReadonlyMap<string, tf.Tensor>) => (name: string): tf.Tensor => {
-  const t = tensors.get(name);
-  if (!t) throw new Error(`grown model has no tensor "${name}"`);
-  return t;
-};
+const lookup = (tensors: ReadonlyMap<string, tf.Tensor>): ((name: string) => tf.Tensor) => mapGetter(tensors, (name) => new Error(`grown model has no tensor "${name}"`));
 
 /** One micro-batch: materialize and backpropagate through model and operator in one tape. */
 async function directGradients(
@@ -176,6 +164,76 @@ async function summedGradients(
   return { loss, grads: sums };
 }
 
+/** What one learning step needs to build its micro-batches' losses. */
+interface StepContext {
+  plan: GrowthPlan;
+  small: SmallWeights;
+  options: LearnOptions;
+  objective: ReturnType<typeof objectiveFor>;
+  nextBatch: () => tf.Tensor2D;
+  runLayer: LayerRunner | undefined;
+  /** Counts the tokens each micro-batch trains on. */
+  onTokens: (count: number) => void;
+}
+
+/** Micro-batch `index` of step `step`: its share of the loss (with distillation), and what frees it. */
+function microBatch(c: StepContext, step: number, index: number): MicroBatch {
+  const { plan, small, options } = c;
+  const ids = c.nextBatch();
+  c.onTokens(ids.size);
+  const batch = c.objective.prepare(ids, options.seed * 1_000_003 + step * 97 + index);
+  const teacher = options.distill > 0 ? tf.tidy(() => logits(plan.source, small, batch.inputIds)) : undefined;
+  const loss = (weight: (name: string) => tf.Tensor): tf.Scalar => {
+    const out = logits(plan.target, weight, batch.inputIds, c.runLayer);
+    let value = batch.loss(out);
+    if (teacher) value = tf.add(value, tf.mul(distillationLoss(out, teacher), options.distill));
+    return tf.div(value, options.gradAccum) as tf.Scalar;
+  };
+  const dispose = (): void => {
+    teacher?.dispose();
+    batch.dispose();
+    ids.dispose();
+  };
+  return { loss, dispose };
+}
+
+/**
+ * One step's loss and operator gradients: one pass through materialization and model, or, with
+ * --grad-accum, the micro-batches' gradients summed (recomputed layers: a full pass each; else the
+ * grown model's gradients summed, then backpropagated through the operator once).
+ */
+async function stepGradients(c: StepContext, operator: GrowthOperator, step: number, profile: StepProfile): Promise<{ loss: number; grads: Record<string, tf.Tensor> }> {
+  const { options, plan, small } = c;
+  const micro = (index: number): MicroBatch => microBatch(c, step, index);
+  // --recompute: layers materialize their own grown weights inside their recomputed blocks; only
+  // the tensors outside the layers are materialized for the whole step.
+  const upFront = options.recompute ? plan.tensors.filter((t) => t.layer === undefined) : plan.tensors;
+  if (options.gradAccum === 1) return directGradients(upFront, small, operator, micro(0), profile);
+  if (options.recompute) return summedGradients(options.gradAccum, (index) => directGradients(upFront, small, operator, micro(index), profile));
+  return accumulatedGradients(plan, small, operator, options.gradAccum, micro);
+}
+
+/** AdamW with the depth coefficients' own learning rate (LearnOptions.depthLr), over what trains. */
+function operatorOptimizer(operator: GrowthOperator, options: LearnOptions): AdamW {
+  const depthScale = options.depthLr !== undefined && options.lr > 0 ? options.depthLr / options.lr : 1;
+  const lrScale = new Map([...operator.params].filter(([name]) => isDepthParameter(name)).map(([, v]) => [v.name, depthScale]));
+  return new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay, lrScale });
+}
+
+/** Clips and applies the step's gradients (freeing them); returns the gradient norm before clipping. */
+async function optimizerStep(optimizer: AdamW, grads: Record<string, tf.Tensor>, lr: number, clip: number, profile: StepProfile): Promise<number> {
+  const norm = profile.time('optimizer', () =>
+    tf.tidy(() => {
+      const clipped = globalNormClip(grads, clip);
+      optimizer.step(grads, lr, clipped.scale);
+      return clipped.norm;
+    }),
+  );
+  const value = (await norm.data())[0];
+  tf.dispose([norm, ...Object.values(grads)]);
+  return value;
+}
+
 export async function learnOperator(args: {
   plan: GrowthPlan;
   operator: GrowthOperator;
@@ -190,119 +248,52 @@ export async function learnOperator(args: {
   /** Each layer's forward and backward start, inside a step. */
   onLayer?: (event: LayerEvent) => void;
 }): Promise<LearnResult> {
-  const { plan, operator, small, nextBatch, options } = args;
-  const selection: SelectionPoint[] = [];
-  let kept: { step: number; loss: number; values: tf.Tensor[] } | undefined;
-  const selectAt = (step: number): boolean =>
-    args.validate !== undefined && (step === 0 || step === options.steps || ((options.selectEvery ?? 0) > 0 && step % (options.selectEvery ?? 1) === 0));
-  const select = async (step: number): Promise<void> => {
-    if (!args.validate || !selectAt(step)) return;
-    const grown = materializeEach(plan.tensors, small, operator);
-    let loss: number;
-    try {
-      loss = await args.validate(lookup(grown));
-    } finally {
-      tf.dispose([...grown.values()]);
-    }
-    const point = { step, loss };
-    selection.push(point);
-    args.onSelect?.(point);
-    if (!kept || loss < kept.loss) {
-      if (kept) tf.dispose(kept.values);
-      kept = { step, loss, values: operator.variables.map((v) => tf.clone(v)) };
-    }
-  };
-  const objective = objectiveFor(plan.target, args.maskTokenId);
-  // --recompute: layers materialize their own grown weights inside their recomputed blocks; only
-  // the tensors outside the layers are materialized for the whole step.
+  const { plan, operator, small, options } = args;
+  const best = args.validate ? new BestOperator(plan, small, operator, args.validate, { steps: options.steps, every: options.selectEvery ?? 0 }, args.onSelect) : undefined;
   const profile = new StepProfile();
   let current = 0;
-  const layers = plan.target.numLayers;
-  const onLayer = args.onLayer ? (layer: number, pass: 'forward' | 'backward') => args.onLayer?.({ step: current, steps: options.steps, layer, layers, pass }) : undefined;
+  const onLayer = args.onLayer ? (layer: number, pass: 'forward' | 'backward') => args.onLayer?.({ step: current, steps: options.steps, layer, layers: plan.target.numLayers, pass }) : undefined;
   // The small layers stacked once per kind for the whole phase (freed at its end), not per layer and step.
   const stacks: DepthStacks = new Map();
   const runLayer = options.recompute ? materializingLayers(plan, small, operator, { onLayer, profile }, stacks) : onLayer ? reportingLayers(onLayer) : undefined;
-  const upFront = options.recompute ? plan.tensors.filter((t) => t.layer === undefined) : plan.tensors;
-  const depthScale = options.depthLr !== undefined && options.lr > 0 ? options.depthLr / options.lr : 1;
-  const lrScale = new Map([...operator.params].filter(([name]) => isDepthParameter(name)).map(([, v]) => [v.name, depthScale]));
-  const optimizer = new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay, lrScale });
+  let tokens = 0;
+  const context: StepContext = { plan, small, options, objective: objectiveFor(plan.target, args.maskTokenId), nextBatch: args.nextBatch, runLayer, onTokens: (n) => void (tokens += n) };
+  const optimizer = operatorOptimizer(operator, options);
   const losses: number[] = [];
   const start = performance.now();
   let stepsMs = 0;
-  let tokens = 0;
+  let keptStep = options.steps;
   try {
-    await select(0);
+    await best?.consider(0);
     for (let step = 0; step < options.steps; step++) {
       const stepStart = performance.now();
       current = step + 1;
       const lr = learningRate(step, options);
-      const micro = (index: number) => {
-        const ids = nextBatch();
-        tokens += ids.size;
-        const batch = objective.prepare(ids, options.seed * 1_000_003 + step * 97 + index);
-        const teacher = options.distill > 0 ? tf.tidy(() => logits(plan.source, small, batch.inputIds)) : undefined;
-        const loss = (weight: (name: string) => tf.Tensor): tf.Scalar => {
-          const out = logits(plan.target, weight, batch.inputIds, runLayer);
-          let value = batch.loss(out);
-          if (teacher) value = tf.add(value, tf.mul(distillationLoss(out, teacher), options.distill));
-          return tf.div(value, options.gradAccum) as tf.Scalar;
-        };
-        const dispose = (): void => {
-          teacher?.dispose();
-          batch.dispose();
-          ids.dispose();
-        };
-        return { loss, dispose };
-      };
-      const { loss: stepLoss, grads: accumulated } =
-        options.gradAccum === 1
-          ? await directGradients(upFront, small, operator, micro(0), profile)
-          : options.recompute
-            ? await summedGradients(options.gradAccum, (index) => directGradients(upFront, small, operator, micro(index), profile))
-            : await accumulatedGradients(plan, small, operator, options.gradAccum, micro);
-      const gradNorm = profile.time('optimizer', () =>
-        tf.tidy(() => {
-          const { norm, scale } = globalNormClip(accumulated, options.clip);
-          optimizer.step(accumulated, lr, scale);
-          return norm;
-        }),
-      );
-      const normValue = (await gradNorm.data())[0];
-      tf.dispose([gradNorm, ...Object.values(accumulated)]);
-      if (!Number.isFinite(stepLoss)) throw new Error(`loss became ${stepLoss} at step ${step + 1}; try a smaller --lr`);
-      losses.push(stepLoss);
+      const { loss, grads } = await stepGradients(context, operator, step, profile);
+      const gradNorm = await optimizerStep(optimizer, grads, lr, options.clip, profile);
+      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a smaller --lr`);
+      losses.push(loss);
       const stepMs = performance.now() - stepStart;
       stepsMs += stepMs;
       const elapsedMs = performance.now() - start;
-      args.onStep?.({
-        step: step + 1,
-        steps: options.steps,
-        loss: stepLoss,
-        lr,
-        gradNorm: normValue,
-        tokensPerSecond: tokens / (elapsedMs / 1000),
-        elapsedMs,
-        etaMs: (elapsedMs / (step + 1)) * (options.steps - step - 1),
-        stepSeconds: stepMs / 1000,
-      });
-      await select(step + 1);
+      const tokensPerSecond = tokens / (elapsedMs / 1000);
+      const etaMs = (elapsedMs / (step + 1)) * (options.steps - step - 1);
+      args.onStep?.({ step: step + 1, steps: options.steps, loss, lr, gradNorm, tokensPerSecond, elapsedMs, etaMs, stepSeconds: stepMs / 1000 });
+      await best?.consider(step + 1);
     }
-    if (kept) {
-      const values = kept.values;
-      operator.variables.forEach((v, i) => v.assign(values[i]));
-    }
+    if (best) keptStep = best.restore();
   } finally {
     tf.dispose([...stacks.values()]);
     optimizer.dispose();
-    if (kept) tf.dispose(kept.values);
+    best?.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
   return {
     losses,
     seconds,
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
-    selection,
-    keptStep: kept ? kept.step : options.steps,
+    selection: best?.points ?? [],
+    keptStep,
     secondsPerStep: options.steps > 0 ? stepsMs / 1000 / options.steps : 0,
     phases: profile.seconds(stepsMs),
   };
