@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { mapGetter } from '../util/map_getter.js';
 import type { AxisSide, LayerGroup } from '../arch/types.js';
 import type { HeadFactors } from './heads_apply.js';
 import { selectionTensors, startOfFactor, type LowRankFactor, type SelectionTensors } from './low_rank.js';
@@ -55,17 +56,8 @@ export class LazyOperator implements OperatorMatrices {
     }
   }
 
-  private start = (name: string): SelectionTensors => {
-    const t = this.starts.get(name);
-    if (!t) throw new Error(`low-rank start "${name}" was not read`);
-    return t;
-  };
-
-  private param = (name: string): tf.Tensor2D => {
-    const t = this.held.get(name);
-    if (!t) throw new Error(`operator parameter "${name}" was not read`);
-    return t;
-  };
+  private readonly start = mapGetter(this.starts, (name) => new Error(`low-rank start "${name}" was not read`));
+  private readonly param = mapGetter(this.held, (name) => new Error(`operator parameter "${name}" was not read`));
 
   widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D {
     return this.matrices.widthMatrix(id, side, part);

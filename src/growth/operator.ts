@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { mapGetter } from '../util/map_getter.js';
 import type { LayerGroup } from '../arch/types.js';
 import { copySelection, denseMatrix, depthSelection, firstSplit, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit, type SplitMode } from './init.js';
 import { asSelection, type Selection } from './selection.js';
@@ -294,6 +295,9 @@ export class GrowthOperator implements OperatorMatrices {
   private readonly matrices: OperatorMatrices;
 
   private readonly startTensors: Map<string, SelectionTensors>;
+  /** A low-rank operator's fixed start as tensors (materialization's gathers read it). */
+  readonly start: (name: string) => SelectionTensors;
+  private readonly param: (name: string) => tf.Variable;
 
   /** `params`: what trains; `starts`: a low-rank operator's fixed selections, by `<op>.<side>`. */
   private constructor(
@@ -302,6 +306,8 @@ export class GrowthOperator implements OperatorMatrices {
     readonly starts: ReadonlyMap<string, Selection>,
   ) {
     this.startTensors = new Map([...starts].map(([name, sel]) => [name, selectionTensors(sel)]));
+    this.start = mapGetter(this.startTensors, (name) => new Error(`growth operator has no starting selection "${name}"`));
+    this.param = mapGetter(params, (name) => new Error(`growth operator has no parameter "${name}"`));
     this.matrices = operatorMatrices(plan, (name) => this.param(name) as tf.Tensor2D, this.start);
   }
 
@@ -344,22 +350,12 @@ export class GrowthOperator implements OperatorMatrices {
     return new GrowthOperator(plan, params, starts);
   }
 
-  /** A low-rank operator's fixed start as tensors (materialization's gathers read it). */
-  readonly start = (name: string): SelectionTensors => {
-    const t = this.startTensors.get(name);
-    if (!t) throw new Error(`growth operator has no starting selection "${name}"`);
-    return t;
-  };
 
   get variables(): tf.Variable[] {
     return [...this.params.values()];
   }
 
-  private param(name: string): tf.Variable {
-    const p = this.params.get(name);
-    if (!p) throw new Error(`growth operator has no parameter "${name}"`);
-    return p;
-  }
+
 
   /** The full (D_large x D_small) matrix of a width operator on one side (or its head_dim factor). */
   widthMatrix(id: string, side: AxisSide, part?: 'headDim'): tf.Tensor2D {

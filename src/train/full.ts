@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { mapGetter } from '../util/map_getter.js';
 import type { ModelDims } from '../arch/dims.js';
 import type { Weights } from '../models/index.js';
 import { AdamW, globalNormClip } from './adamw.js';
@@ -66,11 +67,7 @@ export async function trainModel(args: {
   onStep?: (step: number, loss: number) => void;
 }): Promise<TrainResult> {
   const { dims, weights, options } = args;
-  const w: Weights = (name) => {
-    const t = weights.get(name);
-    if (!t) throw new Error(`model has no tensor "${name}"`);
-    return t;
-  };
+  const w: Weights = mapGetter(weights, (name) => new Error(`model has no tensor "${name}"`));
   const objective = objectiveFor(dims, args.maskTokenId ?? 0);
   const variables = [...weights.values()];
   const optimizer = new AdamW(variables, { beta1: 0.9, beta2: options.beta2 ?? 0.95, epsilon: 1e-8, weightDecay: options.weightDecay });
