@@ -22,7 +22,7 @@
  * (the paper's metric, learning phase counted), and the same against net2net. FLOPs:
  * src/growth/flops.ts.
  *
- * Flags: --quick (smoke run, minutes), --families gpt2,llama, --targets 2x,1.5x, --steps N
+ * Flags: --quick (smoke run, minutes), --families gpt2,llama, --targets 2x,1.5x[,1.25x], --steps N
  * (downstream steps), --source-steps N, --seed N (a replicate: shifts every seed after the
  * source's), --only a,b (rows by name), --levers a,b (ligo recipes of LEVERS against scratch and
  * net2net), --recipes 'name:key=value,...;...' (more recipes over grow's defaults), --schedule S
@@ -54,10 +54,13 @@ import { twinDistance } from './lib/twin.js';
 /** Forward batch of held-out measurements. */
 const EVAL_BATCH = 16;
 
+/** Growths of the 2 x 64 sources (head_dim 16 kept, so widths step by 16); --targets picks (default 2x and 1.5x). */
 const TARGETS = [
   { label: '2x', hiddenSize: 128, layers: 4 },
   { label: '1.5x', hiddenSize: 96, layers: 4 },
+  { label: '1.25x', hiddenSize: 80, layers: 4 },
 ];
+const DEFAULT_TARGETS = ['2x', '1.5x'];
 
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
@@ -328,7 +331,7 @@ async function main(argv: readonly string[]): Promise<void> {
       // Measured again: the cache may hold a loss on another held-out size.
       b.sources[family] = { ...pretrained, heldOut: await evaluate(small.dims, small.weight) };
       log(`${family}: source ${pretrained.dir}, held-out ${b.sources[family].heldOut.toFixed(4)}`);
-      for (const t of TARGETS.filter((x) => !s.targets || s.targets.includes(x.label))) await runTarget(b, family, small, pretrained.dir, t);
+      for (const t of TARGETS.filter((x) => (s.targets ?? DEFAULT_TARGETS).includes(x.label))) await runTarget(b, family, small, pretrained.dir, t);
     } finally {
       small.dispose();
     }

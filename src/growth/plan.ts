@@ -202,6 +202,83 @@ function passedDims(source: ModelDims, target: ModelDims): { small: number; larg
   return source.rotary && small > 0 ? { small, large: target.headDim - rotaryDims(target) } : undefined;
 }
 
+/** The width operators a plan names, made on first use: one per role and large layer (the residual stream's per use). */
+function widthOperators(source: ModelDims, target: ModelDims) {
+  const width = new Map<string, WidthOperatorSpec>();
+  const pass = passedDims(source, target);
+  const operatorFor = (role: AxisRole, layer: number | undefined, use?: ResidualUse): string => {
+    const id = use ? residualOperatorId(use) : operatorId(role, layer);
+    if (width.has(id)) return id;
+    const attention = role === 'q' || role === 'k' || role === 'v';
+    const headsSmall = role === 'q' ? source.numHeads : source.numKvHeads;
+    const headsLarge = role === 'q' ? target.numHeads : target.numKvHeads;
+    width.set(id, {
+      id,
+      role,
+      layer: role === 'width' ? undefined : layer,
+      small: roleSize(role, source),
+      large: roleSize(role, target),
+      heads: attention
+        ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary: source.rotary, ...(pass ? { pass } : {}) }
+        : undefined,
+      ...(use ? { use } : {}),
+    });
+    return id;
+  };
+  return { operatorFor, list: (): WidthOperatorSpec[] => [...width.values()] };
+}
+
+type TensorSpec = ReturnType<typeof tensorSpecs>[number];
+
+/** One grown tensor: its axes' segments and the operators that grow them, its sources and storage. */
+function planTensor(
+  spec: TensorSpec,
+  c: { description: ArchitectureDescription; source: ModelDims; target: ModelDims; start: StartPlan; operatorFor: ReturnType<typeof widthOperators>['operatorFor'] },
+): PlannedTensor {
+  const { source, target } = c;
+  const template = spec.template;
+  const splitWidth = template.feedsTiedHead === true && target.tiedEmbeddings;
+  const axes = template.axes.map((axis) =>
+    segmentsOf(axis, splitWidth).map((seg): PlannedSegment => {
+      if (seg.role === null) return { operator: null, side: seg.side, small: seg.fixed ?? 0, large: seg.fixed ?? 0 };
+      const small = roleSize(seg.role, source);
+      const large = roleSize(seg.role, target);
+      if (!GROWABLE.includes(seg.role) || small === large) return { operator: null, side: seg.side, small, large };
+      const headsRole = HEAD_DIM_OF[seg.role];
+      if (headsRole) return { operator: c.operatorFor(headsRole, spec.layer), side: seg.side, small, large, part: 'headDim' };
+      return { operator: c.operatorFor(seg.role, spec.layer, residualUse(template, seg.role, c.start)), side: seg.side, small, large };
+    }),
+  );
+  const transform = c.description.preservation.storedTransform?.(template, source, target);
+  const sources = spec.layer === undefined ? [spec.name] : Array.from({ length: source.numLayers }, (_, j) => template.name.replace('{i}', String(j)));
+  const interleave = interleavePlan(template.axes, source, target);
+  return {
+    name: spec.name,
+    shape: spec.shape,
+    smallShape: template.axes.map((a) => axisSize(a, source)),
+    layer: spec.layer,
+    group: template.group,
+    init: template.init,
+    sources,
+    axes,
+    ...(transform ? { transform } : {}),
+    ...(interleave ? { interleave } : {}),
+  };
+}
+
+/**
+ * Template-major order (every layer of one kind, then the next kind): streaming writers then
+ * need the small model's tensors of only one kind at a time.
+ */
+function templateMajor(tensors: readonly PlannedTensor[], specs: readonly TensorSpec[]): PlannedTensor[] {
+  const byTemplate = new Map<string, PlannedTensor[]>();
+  for (const [i, t] of tensors.entries()) {
+    const key = specs[i].template.name;
+    byTemplate.set(key, [...(byTemplate.get(key) ?? []), t]);
+  }
+  return [...byTemplate.values()].flat();
+}
+
 export function planGrowth(options: {
   description: ArchitectureDescription;
   source: ModelDims;
@@ -219,78 +296,11 @@ export function planGrowth(options: {
   const form = options.operator ?? DENSE_FORM;
   const sourceSpecs = tensorSpecs(description, source, optionalPresent);
   const targetSpecs = tensorSpecs(description, target, optionalPresent);
-  const width = new Map<string, WidthOperatorSpec>();
-  const rotary = source.rotary;
-  const pass = passedDims(source, target);
-
-  const operatorFor = (role: AxisRole, layer: number | undefined, use?: ResidualUse): string => {
-    const id = use ? residualOperatorId(use) : operatorId(role, layer);
-    if (width.has(id)) return id;
-    const attention = role === 'q' || role === 'k' || role === 'v';
-    const headsSmall = role === 'q' ? source.numHeads : source.numKvHeads;
-    const headsLarge = role === 'q' ? target.numHeads : target.numKvHeads;
-    width.set(id, {
-      id,
-      role,
-      layer: role === 'width' ? undefined : layer,
-      small: roleSize(role, source),
-      large: roleSize(role, target),
-      heads: attention
-        ? { small: headsSmall, large: headsLarge, headDimSmall: source.headDim, headDimLarge: target.headDim, rotary, ...(pass ? { pass } : {}) }
-        : undefined,
-      ...(use ? { use } : {}),
-    });
-    return id;
-  };
-
-  const tensors = targetSpecs.map((spec): PlannedTensor => {
-    const template = spec.template;
-    const splitWidth = template.feedsTiedHead === true && target.tiedEmbeddings;
-    const axes = template.axes.map((axis) =>
-      segmentsOf(axis, splitWidth).map((seg): PlannedSegment => {
-        if (seg.role === null) return { operator: null, side: seg.side, small: seg.fixed ?? 0, large: seg.fixed ?? 0 };
-        const small = roleSize(seg.role, source);
-        const large = roleSize(seg.role, target);
-        if (!GROWABLE.includes(seg.role) || small === large) return { operator: null, side: seg.side, small, large };
-        const headsRole = HEAD_DIM_OF[seg.role];
-        if (headsRole) return { operator: operatorFor(headsRole, spec.layer), side: seg.side, small, large, part: 'headDim' };
-        return { operator: operatorFor(seg.role, spec.layer, residualUse(template, seg.role, start)), side: seg.side, small, large };
-      }),
-    );
-    const transform = description.preservation.storedTransform?.(template, source, target);
-    const smallShape = template.axes.map((a) => axisSize(a, source));
-    const sources =
-      spec.layer === undefined
-        ? [spec.name]
-        : Array.from({ length: source.numLayers }, (_, j) => template.name.replace('{i}', String(j)));
-    const interleave = interleavePlan(template.axes, source, target);
-    return {
-      name: spec.name,
-      shape: spec.shape,
-      smallShape,
-      layer: spec.layer,
-      group: template.group,
-      init: template.init,
-      sources,
-      axes,
-      ...(transform ? { transform } : {}),
-      ...(interleave ? { interleave } : {}),
-    };
-  });
-
-  // Template-major order (every layer of one kind, then the next kind): streaming writers then
-  // need the small model's tensors of only one kind at a time.
-  const byTemplate = new Map<string, PlannedTensor[]>();
-  for (const [i, t] of tensors.entries()) {
-    const key = targetSpecs[i].template.name;
-    byTemplate.set(key, [...(byTemplate.get(key) ?? []), t]);
-  }
-  const ordered = [...byTemplate.values()].flat();
-
+  const width = widthOperators(source, target);
+  const tensors = targetSpecs.map((spec) => planTensor(spec, { description, source, target, start, operatorFor: width.operatorFor }));
   const groups = [...new Set(targetSpecs.flatMap((s) => (s.template.group ? [s.template.group] : [])))];
   const depth = groups.map((group) => ({ group, small: source.numLayers, large: target.numLayers }));
-  const operatorParams =
-    [...width.values()].reduce((sum, op) => sum + widthOperatorParams(op, form), 0) + depth.reduce((sum, d) => sum + d.small * d.large, 0);
+  const operatorParams = width.list().reduce((sum, op) => sum + widthOperatorParams(op, form), 0) + depth.reduce((sum, d) => sum + d.small * d.large, 0);
   return {
     family: description.family,
     method,
@@ -298,9 +308,9 @@ export function planGrowth(options: {
     target,
     operator: form,
     start,
-    width: [...width.values()],
+    width: width.list(),
     depth,
-    tensors: ordered,
+    tensors: templateMajor(tensors, targetSpecs),
     parameters: { source: parameterCount(sourceSpecs), target: parameterCount(targetSpecs), operator: operatorParams },
   };
 }
