@@ -26,7 +26,7 @@ import { UsageError } from '../errors.js';
 import { copySelection, firstSplit, splitSelection, type SplitMode } from './init.js';
 import { methodRecipe } from './methods.js';
 import type { GrowthMethod, GrowthPlan, WidthOperatorSpec } from './plan.js';
-import type { Selection } from './selection.js';
+import type { Selection } from './stream/selection.js';
 
 export const START_RULES = ['exact', 'copy'] as const;
 export type StartRule = (typeof START_RULES)[number];

@@ -4,7 +4,7 @@ import type { AxisSide, LayerGroup } from '../arch/types.js';
 import type { HeadFactors } from './heads_apply.js';
 import { selectionTensors, startOfFactor, type LowRankFactor, type SelectionTensors } from './low_rank.js';
 import { operatorMatrices, type OperatorMatrices, type OperatorMatrix } from './operator.js';
-import type { Selection } from './selection.js';
+import type { Selection } from './stream/selection.js';
 import type { GrowthPlan } from './plan.js';
 
 /**

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedSelectAdd } from '../backend/fused_ops.js';
-import type { Selection } from './selection.js';
+import type { Selection } from './stream/selection.js';
 
 /** Names of a correction's factors beside its start `<op>.<side>`. */
 export const lowRankU = (base: string): string => `${base}.u`;

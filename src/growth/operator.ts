@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mapGetter } from '../util/map_getter.js';
 import type { LayerGroup } from '../arch/types.js';
 import { copySelection, denseMatrix, depthSelection, firstSplit, jitterSplit, OUTPUT_GROUPS, splitSelection, type DepthInit, type SplitMode } from './init.js';
-import { asSelection, type Selection } from './selection.js';
+import { asSelection, type Selection } from './stream/selection.js';
 import { exactStartSelections } from './exact_start.js';
 import type { HeadFactors } from './heads_apply.js';
 import { kron } from './kron.js';

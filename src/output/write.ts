@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { copyAuxiliaryFiles, createCheckpointWriter } from '../checkpoint/index.js';
 import { decodeToFloat32, DTYPE_BYTES, encodeFromFloat32, type DType } from '../checkpoint/dtypes.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
-import type { GrownTensor } from '../growth/stream.js';
+import type { GrownTensor } from '../growth/stream/stream.js';
 import { CONFIG_FILE, README_FILE, REPORT_FILE } from './files.js';
 import { readLicense, renderModelCard } from './model_card.js';
 import { writeAtomically } from './output_dir.js';

@@ -13,7 +13,7 @@ import { initBackend } from '../../src/backend/select.js';
 import { materializeTensor } from '../../src/growth/materialize.js';
 import { GrowthOperator } from '../../src/growth/operator.js';
 import { planGrowth, type PlannedTensor } from '../../src/growth/plan.js';
-import { materializeBySelection, SelectionOperator } from '../../src/growth/selection.js';
+import { materializeBySelection, SelectionOperator } from '../../src/growth/stream/selection.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
 

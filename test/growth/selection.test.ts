@@ -10,8 +10,8 @@ import { methodRecipe } from '../../src/growth/methods.js';
 import { GrowthOperator, operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthMethod, type GrowthPlan } from '../../src/growth/plan.js';
 import { BufferPool } from '../../src/checkpoint/chunks.js';
-import { rowChunks } from '../../src/growth/row_chunks.js';
-import { asSelection, materializeBySelection, planFloatGather, SelectionOperator, tensorGather } from '../../src/growth/selection.js';
+import { rowChunks } from '../../src/growth/stream/row_chunks.js';
+import { asSelection, materializeBySelection, planFloatGather, SelectionOperator, tensorGather } from '../../src/growth/stream/selection.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
 import { GOLDEN_DIR, maxAbsDiff } from '../models/helpers.js';
 

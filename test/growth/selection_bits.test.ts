@@ -4,9 +4,9 @@ import { decodeToFloat32, encodeFromFloat32 } from '../../src/checkpoint/dtypes.
 import { operatorShapes } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthPlan } from '../../src/growth/plan.js';
 import { BufferPool } from '../../src/checkpoint/chunks.js';
-import { materializeBySelection, SelectionOperator } from '../../src/growth/selection.js';
-import { rowChunks } from '../../src/growth/row_chunks.js';
-import { materializeBitsBySelection, planBitsGather } from '../../src/growth/selection_bits.js';
+import { materializeBySelection, SelectionOperator } from '../../src/growth/stream/selection.js';
+import { rowChunks } from '../../src/growth/stream/row_chunks.js';
+import { materializeBitsBySelection, planBitsGather } from '../../src/growth/stream/selection_bits.js';
 import { resolveTarget } from '../../src/growth/target.js';
 
 /** Deterministic uniform numbers in [0, 1). */

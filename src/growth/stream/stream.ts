@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { OpenedModel } from '../arch/load.js';
-import { BufferPool, type ByteChunk, type ChunkStream } from '../checkpoint/index.js';
-import type { DType } from '../checkpoint/dtypes.js';
-import type { GrowthPlan, PlannedTensor } from './plan.js';
+import type { OpenedModel } from '../../arch/load.js';
+import { BufferPool, type ByteChunk, type ChunkStream } from '../../checkpoint/index.js';
+import type { DType } from '../../checkpoint/dtypes.js';
+import type { GrowthPlan, PlannedTensor } from '../plan.js';
 import { rowChunks, type RowGather } from './row_chunks.js';
 import { materializeBySelection, planFloatGather, type SelectionOperator } from './selection.js';
 import { planBitsGather } from './selection_bits.js';

@@ -9,8 +9,8 @@
  * of columns that repeats an earlier one (net2net copies every unit) is copied with copyWithin
  * instead of being recomputed.
  */
-import { floatBitsToBf16, floatBitsToHalf, halfToFloatTable, type DType } from '../checkpoint/dtypes.js';
-import type { PlannedTensor } from './plan.js';
+import { floatBitsToBf16, floatBitsToHalf, halfToFloatTable, type DType } from '../../checkpoint/dtypes.js';
+import type { PlannedTensor } from '../plan.js';
 import type { RowGather } from './row_chunks.js';
 import { asMatrix, equalRowIds, tensorGather, type SelectionOperator } from './selection.js';
 

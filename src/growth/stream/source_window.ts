@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { OpenedModel } from '../arch/load.js';
-import { mapGetter } from '../util/map_getter.js';
+import type { OpenedModel } from '../../arch/load.js';
+import { mapGetter } from '../../util/map_getter.js';
 
 /**
  * Keeps the small model's tensors of one kind (all its layers) in memory, read on demand. Tensors

@@ -9,9 +9,9 @@
  * the small units, computed here in float64 and rounded once, so it equals the matMul's to float32
  * rounding, not bit for bit.
  */
-import type { AxisSide, LayerGroup } from '../arch/types.js';
-import { storedPositions } from './interleave.js';
-import { lowRankU } from './low_rank.js';
+import type { AxisSide, LayerGroup } from '../../arch/types.js';
+import { storedPositions } from '../interleave.js';
+import { lowRankU } from '../low_rank.js';
 import {
   headDimFactors,
   lowRankOf,
@@ -21,7 +21,7 @@ import {
   type PlannedTensor,
   type StoredTransform,
   type WidthOperatorSpec,
-} from './plan.js';
+} from '../plan.js';
 import type { RowGather } from './row_chunks.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { BufferPool, ByteChunk } from '../checkpoint/chunks.js';
+import type { BufferPool, ByteChunk } from '../../checkpoint/chunks.js';
 
 /** A grown tensor ready to be built any block of rows at a time (by a gather on the source). */
 export interface RowGather {
