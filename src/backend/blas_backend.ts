@@ -22,11 +22,15 @@ import {
   GELU_NEW_KERNEL,
   LAYER_NORM_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
+  MASKED_SOFTMAX_GRAD_KERNEL,
+  MASKED_SOFTMAX_KERNEL,
   registerFusedGradients,
+  registerMaskedSoftmaxGradient,
   registerSelectAddGradient,
   SELECT_ADD_GRAD_KERNEL,
   SELECT_ADD_KERNEL,
 } from './fused_ops.js';
+import { maskedSoftmaxGradKernel, maskedSoftmaxKernel } from './js_kernels/masked_softmax.js';
 import { selectAddGradKernel, selectAddKernel } from './js_kernels/select_add.js';
 
 export const BLAS_BACKEND_NAME = 'blas';
@@ -164,7 +168,10 @@ function install(blas: BlasLibrary, fused: boolean): void {
   if (fused) {
     registerFusedGradients();
     registerSelectAddGradient();
+    registerMaskedSoftmaxGradient();
     replacements.push(
+      { kernelName: MASKED_SOFTMAX_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: maskedSoftmaxKernel },
+      { kernelName: MASKED_SOFTMAX_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: maskedSoftmaxGradKernel },
       { kernelName: SELECT_ADD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: selectAddKernel },
       { kernelName: SELECT_ADD_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: selectAddGradKernel },
       { kernelName: GELU_NEW_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewKernel },

@@ -30,6 +30,8 @@ export const GELU_NEW_GRAD_KERNEL = 'LigoGeluNewGrad';
 export const LAYER_NORM_KERNEL = 'LigoLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'LigoLayerNormGrad';
 export const SELECT_ADD_KERNEL = 'LigoSelectAdd';
+export const MASKED_SOFTMAX_KERNEL = 'LigoMaskedSoftmax';
+export const MASKED_SOFTMAX_GRAD_KERNEL = 'LigoMaskedSoftmaxGrad';
 export const SELECT_ADD_GRAD_KERNEL = 'LigoSelectAddGrad';
 
 /** Registers the fused ops' gradients (backend-independent: each calls its gradient kernel). Idempotent. */
@@ -49,6 +51,30 @@ export function registerFusedGradients(): void {
       return { x: () => dx, weight: () => dw, bias: () => db };
     },
   });
+}
+
+/** The masked softmax's gradient (from its output alone; the mask is a constant). Idempotent. */
+export function registerMaskedSoftmaxGradient(): void {
+  if (tf.getGradient(MASKED_SOFTMAX_KERNEL) !== undefined) return;
+  tf.registerGradient({
+    kernelName: MASKED_SOFTMAX_KERNEL,
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => ({
+      x: () => tf.engine().runKernel(MASKED_SOFTMAX_GRAD_KERNEL, { dy: dy as Tensor, y: saved[0] }, attrs as unknown as NamedAttrMap) as Tensor,
+      mask: () => tf.zerosLike(saved[0]),
+    }),
+  });
+}
+
+/**
+ * softmax(scale * scores + mask) over the last axis (scores [..., T, S] float32, mask [T, S]) in
+ * one kernel, or undefined when the active backend has none.
+ */
+export function fusedMaskedSoftmax(scores: Tensor, mask: Tensor, scale: number): Tensor | undefined {
+  const [t, s] = scores.shape.slice(-2);
+  const plain = scores.dtype === 'float32' && mask.dtype === 'float32' && mask.rank === 2 && mask.shape[0] === t && mask.shape[1] === s;
+  if (!plain || tf.getKernel(MASKED_SOFTMAX_KERNEL, tf.getBackend()) === undefined) return undefined;
+  return tf.engine().runKernel(MASKED_SOFTMAX_KERNEL, { x: scores, mask }, { scale } as unknown as NamedAttrMap) as Tensor;
 }
 
 /** The select-and-add gradient (backend-independent: it calls its gradient kernel). Idempotent. */

@@ -4,6 +4,7 @@
  * floor(h / (H / KV)), which is what HF's repeat_kv produces).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedMaskedSoftmax } from '../backend/fused_ops.js';
 import { rmsNorm } from './layers.js';
 import { applyRope, type RopeTables } from './rope.js';
 
@@ -49,6 +50,13 @@ function splitHeads(x: tf.Tensor, heads: number, headDim: number): tf.Tensor4D {
   return tf.transpose(tf.reshape(x, [B, T, heads, headDim]), [0, 2, 1, 3]);
 }
 
+/** softmax(scores / sqrt(hd) + mask) from stock ops, where the backend has no fused kernel. */
+function composedSoftmax(raw: tf.Tensor, [B, H, T]: number[], hd: number, mask: tf.Tensor | undefined): tf.Tensor {
+  let scores: tf.Tensor = tf.mul(tf.reshape(raw, [B, H, T, T]), 1 / Math.sqrt(hd)); // [B, H, T, T]
+  if (mask) scores = tf.add(scores, mask);
+  return tf.softmax(scores, -1); // [B, H, T, T]
+}
+
 /**
  * q [B, T, H*hd], k and v [B, T, KV*hd] (already projected) -> [B, T, H*hd] (before o_proj).
  */
@@ -72,9 +80,8 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
   // batched matMul per kv head instead of materializing repeated k and v.
   const qg = tf.reshape(qh, [B, KV, rep * T, hd]); // [B, KV, rep*T, hd]
   const raw = tf.matMul(qg, kh, false, true); // [B, KV, rep*T, T]
-  let scores: tf.Tensor = tf.mul(tf.reshape(raw, [B, H, T, T]), 1 / Math.sqrt(hd)); // [B, H, T, T]
-  if (opts.causal) scores = tf.add(scores, causalMask(T, opts.slidingWindow));
-  const probs = tf.softmax(scores, -1); // [B, H, T, T]
+  const mask = opts.causal ? causalMask(T, opts.slidingWindow) : undefined; // [T, T]
+  const probs = (mask ? fusedMaskedSoftmax(tf.reshape(raw, [B, H, T, T]), mask, 1 / Math.sqrt(hd)) : undefined) ?? composedSoftmax(raw, [B, H, T], hd, mask); // [B, H, T, T]
   const ctx = tf.matMul(tf.reshape(probs, [B, KV, rep * T, T]), vh); // [B, KV, rep*T, hd]
   const merged = tf.transpose(tf.reshape(ctx, [B, H, T, hd]), [0, 2, 1, 3]); // [B, T, H, hd]
   return tf.reshape(merged, [B, T, H * hd]);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { fusedGeluNew, fusedLayerNorm, GELU_NEW_KERNEL, LAYER_NORM_KERNEL } from '../../src/backend/fused_ops.js';
+import { fusedGeluNew, fusedLayerNorm, fusedMaskedSoftmax, GELU_NEW_KERNEL, LAYER_NORM_KERNEL } from '../../src/backend/fused_ops.js';
+import { causalMask } from '../../src/models/attention.js';
 import { backendProfile } from '../../src/backend/profile.js';
 import { tanhFloat } from '../../src/backend/js_kernels/gelu.js';
 import { initBackend } from '../../src/backend/select.js';
@@ -95,6 +96,19 @@ describe.skipIf(BLAS_UNAVAILABLE !== undefined)(`fused gelu_new on blas${BLAS_UN
       const registered = (Object.keys(kernels) as (keyof typeof kernels)[]).filter((op) => tf.getKernel(kernels[op], backend) !== undefined);
       expect(registered).toEqual([...backendProfile(backend).fusedOps]);
     }
+  });
+
+  it('attention softmax: softmax(scale * scores + causal mask) and its gradient equal the composition', async () => {
+    await initBackend({ backend: 'blas' });
+    const scores = tf.tensor4d(inputs(2 * 3 * 7 * 7), [2, 3, 7, 7]);
+    const w = tf.tensor4d(inputs(2 * 3 * 7 * 7).map((v, i) => v * ((i % 5) - 2)), [2, 3, 7, 7]);
+    const mask = causalMask(7, undefined);
+    const composed = (t: tf.Tensor) => tf.softmax(tf.add(tf.mul(t, 0.25), mask), -1);
+    const fused = (t: tf.Tensor) => fusedMaskedSoftmax(t, mask, 0.25) ?? tf.zerosLike(t);
+    expect(fusedMaskedSoftmax(scores, mask, 0.25)).toBeDefined();
+    expect(maxRelDiff(await fused(scores).data(), await composed(scores).data())).toBeLessThan(1e-6);
+    const grad = (f: (t: tf.Tensor) => tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), w)))(scores);
+    expect(maxRelDiff(await grad(fused).data(), await grad(composed).data())).toBeLessThan(1e-5);
   });
 
   it('is absent on the backends without a fused kernel, which compose it', async () => {
