@@ -3,7 +3,7 @@ import { isTanhGelu } from '../arch/dims.js';
 import { descriptionOf } from '../arch/resolve.js';
 import { FUSED_OP_KEPT } from '../backend/fused_ops.js';
 import { backendProfile, type BackendProfile } from '../backend/profile.js';
-import { operatorShapes } from '../growth/operator.js';
+import { trainableShapes } from '../growth/operator.js';
 import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/plan.js';
 
 /**
@@ -214,7 +214,7 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape, b
   const perLayer = a.hidden * C + a.ffn * F + a.scores * H * T - (profile === undefined ? 0 : fusedSavings(plan.target, profile));
   const perToken = (shape.recompute ? L * RECOMPUTE_KEPT * C + perLayer : L * perLayer) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;
-  const largest = Math.max(0, ...[...operatorShapes(plan).values()].map(([rows, cols]) => rows * cols));
+  const largest = Math.max(0, ...[...trainableShapes(plan).values()].map(([rows, cols]) => rows * cols));
   const updateBytes = FLOAT32_BYTES * (plan.parameters.operator + UPDATE_TEMPORARIES * largest);
   const largestWeight = Math.max(0, ...plan.tensors.map((t) => Math.max(product(t.shape), (t.layer === undefined ? 0 : t.sources.length) * product(t.smallShape))));
   const largestTensorBytes = FLOAT32_BYTES * Math.max(B * T * V, B * H * T * T, B * T * F, largestWeight, largest);
