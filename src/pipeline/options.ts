@@ -112,7 +112,7 @@ export interface LigoRecipe {
 export const GROW_DEFAULTS = {
   method: 'ligo' as GrowthMethod,
   init: 'stack' as DepthPattern,
-  // A short, cheap learning phase (chosen with bench:downstream, see the README): 20 steps of
+  // A short, cheap learning phase (chosen with bench:downstream: docs/BENCHMARKS.md): 20 steps of
   // 2 x 128 tokens, the depth coefficients at 5e-3 and the width matrices at 3e-4, the best of
   // the operators at steps 0, 10 and 20 kept.
   steps: 20,
@@ -142,9 +142,6 @@ export const GROW_DEFAULTS = {
   seed: 0,
   heldOut: 0.1,
 } satisfies LigoRecipe & Record<string, unknown>;
-
-/** The learning phase's defaults before issue 12, measured next to the current ones by bench:downstream. */
-export const LIGO_V0_DEFAULTS: LigoRecipe = { ...GROW_DEFAULTS, split: 'even', steps: 100, lr: 5e-5, depthLr: 5e-5, warmup: 10, batchSize: 4, seqLen: 128, keepBest: false, selectEvery: 0 };
 
 /** GrowOptions with every default filled in (the options a run actually uses). */
 export type ResolvedGrowOptions = Required<
