@@ -28,13 +28,12 @@
  */
 import { execFile, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { resolveArchitecture, tensorSpecs } from '../src/arch/index.js';
-import { createCheckpointWriter } from '../src/checkpoint/index.js';
+import { resolveArchitecture } from '../src/arch/index.js';
 import { methodRecipe } from '../src/growth/methods.js';
 import { initialSelections } from '../src/growth/operator.js';
 import { OPERATOR_FILE } from '../src/output/files.js';
@@ -45,6 +44,7 @@ import type { ApplyChildResult, VerifyChildResult } from './apply_child.js';
 import { summarizeCpuProfile, type ProfileEntry } from './lib/cpuprofile.js';
 import { materializeFlops } from '../src/growth/flops.js';
 import { fmt, GIB, hasFlag, machine, MB, median, printTable, writeResult } from './lib/report.js';
+import { writeRandomCheckpoint } from './lib/random_checkpoint.js';
 
 const QUICK = hasFlag('--quick');
 const CPU_PROF = hasFlag('--cpu-prof');
@@ -77,45 +77,12 @@ const REPEATS = 3;
 const COPY_CHUNK_BYTES = 64 * 1024 * 1024;
 /** Parent-side RSS sampling period (ms), matching the child's. */
 const SAMPLE_MS = 50;
-/** BF16 1.0, for norm gains. */
-const BF16_ONE = 0x3f80;
-
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
-/**
- * Random BF16 weights without a float pass: random sign and mantissa, exponent 2^-9..2^-4, so
- * values look like a trained model's (|w| ~ 0.002-0.06). xorshift32, seeded per tensor.
- */
-function randomBf16(count: number, seed: number): Uint8Array {
-  const out = new Uint16Array(count);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    const r = s >>> 0;
-    const exponent = 118 + (r % 6); // biased: 2^-9 .. 2^-4
-    out[i] = ((r >>> 31) << 15) | (exponent << 7) | ((r >>> 8) & 0x7f);
-  }
-  return new Uint8Array(out.buffer);
-}
-
 async function writeSource(dir: string): Promise<{ parameters: number; bytes: number; seconds: number }> {
   const start = performance.now();
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'config.json'), JSON.stringify(SOURCE_CONFIG, null, 2));
-  const { description, dims } = resolveArchitecture(SOURCE_CONFIG);
-  const specs = tensorSpecs(description, dims);
-  const writer = await createCheckpointWriter(dir, specs.map((s) => ({ name: s.name, dtype: 'BF16' as const, shape: s.shape })));
-  let parameters = 0;
-  for (const [i, spec] of specs.entries()) {
-    const n = spec.shape.reduce((a, b) => a * b, 1);
-    parameters += n;
-    const data = spec.template.init === 'ones' ? new Uint8Array(new Uint16Array(n).fill(BF16_ONE).buffer) : randomBf16(n, 0x9e3779b9 ^ (i * 2654435761));
-    await writer.write(spec.name, data);
-  }
-  await writer.close();
+  const parameters = await writeRandomCheckpoint(dir, SOURCE_CONFIG);
   return { parameters, bytes: await safetensorsBytes(dir), seconds: (performance.now() - start) / 1000 };
 }
 

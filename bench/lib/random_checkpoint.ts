@@ -3,7 +3,7 @@
  * writer: what the benchmarks at real sizes grow (time and memory do not depend on the values,
  * and no pretrained weights can be downloaded here).
  */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { resolveArchitecture, tensorSpecs } from '../../src/arch/index.js';
 import { createCheckpointWriter } from '../../src/checkpoint/index.js';
@@ -14,7 +14,7 @@ const BF16_ONE = 0x3f80;
  * Random BF16 weights without a float pass: random sign and mantissa, exponent 2^-9..2^-4, so
  * values look like a trained model's (|w| ~ 0.002-0.06). xorshift32, seeded per tensor.
  */
-export function randomBf16(count: number, seed: number): Uint8Array {
+function randomBf16(count: number, seed: number): Uint8Array {
   const out = new Uint16Array(count);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < count; i++) {
@@ -49,5 +49,5 @@ export async function writeRandomCheckpoint(dir: string, config: Record<string, 
 /** Whether `dir` already holds a checkpoint (the benchmarks reuse what an earlier run wrote). */
 export async function hasCheckpoint(dir: string): Promise<boolean> {
   const files = await readdir(dir).catch(() => [] as string[]);
-  return files.includes('config.json') && (await Promise.all(files.filter((f) => f.endsWith('.safetensors')).map((f) => stat(path.join(dir, f))))).length > 0;
+  return files.includes('config.json') && files.some((f) => f.endsWith('.safetensors'));
 }

@@ -68,8 +68,3 @@ export function applyLowRank(x: tf.Tensor2D, axis: 0 | 1, f: LowRankFactor): tf.
   const start = f.start.unit ? picked : tf.mul(picked, tf.reshape(f.start.scale, axis === 0 ? [large, 1] : [1, large]));
   return tf.add(start, correction) as tf.Tensor2D;
 }
-
-/** B's dense [large, small] values (tests, and apply's dense fallback for rank-1 tensors). */
-export function lowRankDense(f: LowRankFactor, small: number): tf.Tensor2D {
-  return tf.tidy(() => applyLowRank(tf.eye(small) as tf.Tensor2D, 0, f));
-}

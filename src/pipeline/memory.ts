@@ -1,7 +1,7 @@
 import type { BackendProfile } from '../backend/index.js';
 import { LigoError } from '../errors.js';
 import type { GrowthPlan } from '../growth/plan.js';
-import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape, type MemoryEstimate } from '../train/estimate.js';
+import { estimateLearningMemory, formatBytes, learningMemoryLimit, type LearningShape, type MemoryEstimate, type MemoryLimit } from '../train/estimate.js';
 import { estimateStepSeconds, learningStepFlops } from '../train/step_cost.js';
 import type { GrowEvent } from './options.js';
 
@@ -16,6 +16,8 @@ export function stepTime(plan: GrowthPlan, shape: LearningShape, rate: number): 
 export interface MemoryChoice {
   recompute: boolean;
   estimate: MemoryEstimate;
+  /** The limit the choice was made against (one reading of the available memory, used to refuse too). */
+  limit: MemoryLimit;
   /** Set when recomputation was switched on because the plan would not fit without it. */
   reason?: string;
 }
@@ -33,10 +35,10 @@ export function chooseRecompute(plan: GrowthPlan, shape: Omit<LearningShape, 're
   const kept = estimateLearningMemory(plan, { ...shape, recompute: false }, backend);
   if (setting !== 'auto' || kept.totalBytes <= limit.bytes) {
     const recompute = setting === true;
-    return { recompute, estimate: recompute ? estimateLearningMemory(plan, { ...shape, recompute }, backend) : kept };
+    return { recompute, estimate: recompute ? estimateLearningMemory(plan, { ...shape, recompute }, backend) : kept, limit };
   }
   const reason = `without recomputation the learning phase needs about ${formatBytes(kept.totalBytes)}, more than ${formatBytes(limit.bytes)} (${limit.reason}): recomputing each layer in backpropagation (about 1/3 more compute; --no-recompute refuses instead)`;
-  return { recompute: true, estimate: estimateLearningMemory(plan, { ...shape, recompute: true }, backend), reason };
+  return { recompute: true, estimate: estimateLearningMemory(plan, { ...shape, recompute: true }, backend), limit, reason };
 }
 
 /**
@@ -52,8 +54,7 @@ export function checkLearningMemory(
   rate?: number,
 ): MemoryChoice {
   const choice = chooseRecompute(plan, shape, shape.recompute, backend);
-  const { estimate } = choice;
-  const limit = learningMemoryLimit(backend);
+  const { estimate, limit } = choice;
   if (choice.reason) progress({ phase: 'load', message: choice.reason });
   const time = rate === undefined ? '' : `, ${stepTime(plan, { ...shape, recompute: choice.recompute }, rate)}`;
   progress({ phase: 'load', message: `learning phase needs about ${formatBytes(estimate.totalBytes)} (${parts(estimate)})${time}` });

@@ -2,14 +2,13 @@ import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
-import type { TargetOptions } from '../../growth/index.js';
 import { COMPARE_FILE, COMPARE_PLOT_FILE } from '../../output/index.js';
 import { compare, COMPARE_DEFAULTS, type CompareOptions } from '../../pipeline/index.js';
 import { createOutput, type CliIO } from '../output.js';
 import { numberArg, optionsFrom, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
 import { localSource } from '../source.js';
 import { renderCompare } from './compare_render.js';
-import { LEARNING_OPTION_KEYS, withLearningPhaseOptions, withTargetOptions } from './grow_options.js';
+import { LEARNING_OPTION_KEYS, targetFromArgs, withLearningPhaseOptions, withTargetOptions } from './grow_options.js';
 
 const builder = (y: Argv) => {
   const num = (flag: string, describe: string) => ({ coerce: numberArg(flag), requiresArg: true, describe, group: 'Comparison:' });
@@ -40,7 +39,6 @@ const builder = (y: Argv) => {
     );
 };
 
-const TARGET_KEYS: (keyof TargetOptions)[] = ['layers', 'hiddenSize', 'heads', 'kvHeads', 'headDim', 'intermediateSize'];
 
 /** The flags that set the library option of the same name, one for one (source, data, methods and the target size have defaults of their own). */
 const COMPARE_OPTION_KEYS = ['targetConfig', 'steps', 'learnSteps', 'trainBatchSize', 'trainLr', 'evalEvery', 'out', 'backend', 'threads', ...LEARNING_OPTION_KEYS] as const satisfies readonly (keyof CompareOptions)[];
@@ -56,10 +54,7 @@ export const compareCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof b
   handler: async (args) => {
     const out = createOutput(args, io);
     const bundled = args.source === undefined;
-    const target = Object.fromEntries(TARGET_KEYS.map((k) => [k, args[k]]).filter(([, v]) => v !== undefined)) as TargetOptions;
-    if (!bundled && Object.keys(target).length === 0 && !args.targetConfig) {
-      throw new UsageError('compare: give the target size (--layers, --hidden-size, ...) or --target-config', { flag: '--layers' });
-    }
+    const target = targetFromArgs('compare', args, bundled);
     const data = args.data ?? (bundled ? BUNDLED_FIXTURE.unseenData : undefined);
     if (data === undefined) throw new UsageError('--data: compare trains on text; pass --data <file> (.txt, .jsonl or .bin)', { flag: '--data' });
     const options: CompareOptions = {

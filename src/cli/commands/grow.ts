@@ -1,7 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../errors.js';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
-import type { TargetOptions } from '../../growth/index.js';
 import { formatCommand, type GrowthReport } from '../../output/index.js';
 import { grow, planGrow, type GrowOptions } from '../../pipeline/index.js';
 import { createOutput, type CliIO } from '../output.js';
@@ -10,7 +8,7 @@ import { optionsFrom, withBackendOption, withHubSourceOptions, withOutputOptions
 import { checkPushable, pushWithProgress } from '../push.js';
 import { localSource } from '../source.js';
 import { renderPlan, renderReport } from './grow_render.js';
-import { withMethodOptions, withTargetOptions, withWriteOptions } from './grow_options.js';
+import { targetFromArgs, withMethodOptions, withTargetOptions, withWriteOptions } from './grow_options.js';
 
 const builder = (y: Argv) =>
   withHubSourceOptions(withBackendOption(withOutputOptions(withWriteOptions(withMethodOptions(withTargetOptions(y))))))
@@ -47,7 +45,6 @@ const builder = (y: Argv) =>
       ].join('\n'),
     );
 
-const TARGET_KEYS: (keyof TargetOptions)[] = ['layers', 'hiddenSize', 'heads', 'kvHeads', 'headDim', 'intermediateSize'];
 
 /** The flags that set the library option of the same name, one for one (source, data and the target size have defaults of their own). */
 const GROW_OPTION_KEYS = [
@@ -62,10 +59,7 @@ export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof buil
   handler: async (args) => {
     const out = createOutput(args, io);
     const bundled = args.source === undefined;
-    const target = Object.fromEntries(TARGET_KEYS.map((k) => [k, args[k]]).filter(([, v]) => v !== undefined)) as TargetOptions;
-    if (!bundled && Object.keys(target).length === 0 && !args.targetConfig) {
-      throw new UsageError('grow: give the target size (--layers, --hidden-size, ...) or --target-config', { flag: '--layers' });
-    }
+    const target = targetFromArgs('grow', args, bundled);
     // Check what a push needs before a long run, not after it.
     if (args.pushToHub !== undefined) await checkPushable(args.pushToHub, args, io);
     const options: GrowOptions = {

@@ -3,6 +3,7 @@ import { parseDType } from '../../checkpoint/dtypes.js';
 import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
 import { DEPTH_PATTERNS, GROWTH_METHODS, OPERATOR_KINDS, SPLIT_MODES, START_RULES } from '../../growth/index.js';
+import type { TargetOptions } from '../../growth/index.js';
 import { GROW_DEFAULTS, type GrowOptions } from '../../pipeline/index.js';
 import { numberArg, withDataOptions } from '../options.js';
 
@@ -145,4 +146,18 @@ export function withWriteOptions<T>(y: Argv<T>) {
       describe: 'largest safetensors shard, decimal units like Hugging Face [default: 5GB]',
     })
     .option('overwrite', { type: 'boolean', default: false, group: 'Output:', describe: 'replace an existing --out (only once the new one is complete)' });
+}
+
+const TARGET_KEYS: (keyof TargetOptions)[] = ['layers', 'hiddenSize', 'heads', 'kvHeads', 'headDim', 'intermediateSize'];
+
+/**
+ * The target flags given (withTargetOptions) as library options; a source of the user's own needs
+ * a target size or --target-config (the bundled fixture has a default one).
+ */
+export function targetFromArgs(command: string, args: Partial<Record<keyof TargetOptions, number>> & { targetConfig?: string }, bundled: boolean): TargetOptions {
+  const target = Object.fromEntries(TARGET_KEYS.map((k) => [k, args[k]]).filter(([, v]) => v !== undefined)) as TargetOptions;
+  if (!bundled && Object.keys(target).length === 0 && !args.targetConfig) {
+    throw new UsageError(`${command}: give the target size (--layers, --hidden-size, ...) or --target-config`, { flag: '--layers' });
+  }
+  return target;
 }
