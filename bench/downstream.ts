@@ -22,7 +22,7 @@
  * (the paper's metric, learning phase counted), and the same against net2net. FLOPs:
  * src/growth/flops.ts.
  *
- * Flags: --quick (smoke run, minutes), --families gpt2,llama, --targets 2x,1.5x[,1.25x], --steps N
+ * Flags: --quick (smoke run, minutes), --families gpt2,llama[,gpt2-96], --targets 2x,1.5x[,1.33x,1.25x], --steps N
  * (downstream steps), --source-steps N, --seed N (a replicate: shifts every seed after the
  * source's), --only a,b (rows by name), --levers a,b (ligo recipes of LEVERS against scratch and
  * net2net), --recipes 'name:key=value,...;...' (more recipes over grow's defaults), --schedule S
@@ -33,7 +33,7 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadModel, type LoadedModel } from '../src/arch/index.js';
+import { loadModel, type LoadedModel, type ModelDims } from '../src/arch/index.js';
 import { initBackend, type BackendInfo } from '../src/backend/index.js';
 import { BatchSampler } from '../src/data/index.js';
 import { learningPhaseFlops, trainStepFlops } from '../src/growth/flops.js';
@@ -54,13 +54,32 @@ import { twinDistance } from './lib/twin.js';
 /** Forward batch of held-out measurements. */
 const EVAL_BATCH = 16;
 
-/** Growths of the 2 x 64 sources (head_dim 16 kept, so widths step by 16); --targets picks (default 2x and 1.5x). */
+/**
+ * Width factors (numerator / denominator), depth doubled; --targets picks (default 2x and 1.5x).
+ * head_dim is kept, so a factor serves a source only where it gives whole heads: 1.33x needs the
+ * 6-head gpt2-96 source, 1.25x the 4-head ones.
+ */
 const TARGETS = [
-  { label: '2x', hiddenSize: 128, layers: 4 },
-  { label: '1.5x', hiddenSize: 96, layers: 4 },
-  { label: '1.25x', hiddenSize: 80, layers: 4 },
-];
+  { label: '2x', factor: [2, 1] },
+  { label: '1.5x', factor: [3, 2] },
+  { label: '1.33x', factor: [4, 3] },
+  { label: '1.25x', factor: [5, 4] },
+] as const;
 const DEFAULT_TARGETS = ['2x', '1.5x'];
+
+interface Target {
+  label: string;
+  hiddenSize: number;
+  layers: number;
+}
+
+/** A width factor applied to a source, or undefined where it does not give whole heads. */
+function targetFor(t: (typeof TARGETS)[number], dims: ModelDims): Target | undefined {
+  const [num, den] = t.factor;
+  const hiddenSize = (dims.hiddenSize * num) / den;
+  if (!Number.isInteger(hiddenSize) || hiddenSize % dims.headDim !== 0) return undefined;
+  return { label: t.label, hiddenSize, layers: 2 * dims.numLayers };
+}
 
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
@@ -185,7 +204,7 @@ interface Bench {
 }
 
 /** grow's options for a row, as `ligo grow <source> --layers .. --hidden-size .. --method .. <recipe> --seed N` sets them. */
-function rowOptions(b: Bench, dir: string, target: (typeof TARGETS)[number], row: Row): ResolvedGrowOptions {
+function rowOptions(b: Bench, dir: string, target: Target, row: Row): ResolvedGrowOptions {
   const recipe: GrowRecipe = { ...row.grow };
   if (b.s.maxLearnSteps !== undefined) recipe.steps = Math.min(recipe.steps ?? GROW_DEFAULTS.steps, b.s.maxLearnSteps);
   const options: GrowOptions = { source: dir, out: '', layers: target.layers, hiddenSize: target.hiddenSize, method: row.method === 'scratch' ? 'random' : row.method, seed: b.s.seed, ...recipe };
@@ -200,7 +219,7 @@ interface Grown {
   learnFlops: number;
 }
 
-async function growRow(b: Bench, small: LoadedModel, dir: string, target: (typeof TARGETS)[number], row: Row): Promise<Grown> {
+async function growRow(b: Bench, small: LoadedModel, dir: string, target: Target, row: Row): Promise<Grown> {
   const o = rowOptions(b, dir, target, row);
   const plan = await planFromOptions(o, small);
   const recipe = methodRecipe(o.method, small.description, o.init);
@@ -246,7 +265,7 @@ async function trainRow(b: Bench, family: Family, small: LoadedModel, targetLabe
 }
 
 /** Every chosen row at one target; ligo rows with the same recipe (two schedules) share one learning phase. */
-async function runTarget(b: Bench, family: Family, small: LoadedModel, dir: string, target: (typeof TARGETS)[number]): Promise<void> {
+async function runTarget(b: Bench, family: Family, small: LoadedModel, dir: string, target: Target): Promise<void> {
   const learned = new Map<string, Grown>();
   try {
     for (const row of b.s.rows.filter((r) => !b.s.only || b.s.only.includes(r.name))) {
@@ -331,7 +350,11 @@ async function main(argv: readonly string[]): Promise<void> {
       // Measured again: the cache may hold a loss on another held-out size.
       b.sources[family] = { ...pretrained, heldOut: await evaluate(small.dims, small.weight) };
       log(`${family}: source ${pretrained.dir}, held-out ${b.sources[family].heldOut.toFixed(4)}`);
-      for (const t of TARGETS.filter((x) => (s.targets ?? DEFAULT_TARGETS).includes(x.label))) await runTarget(b, family, small, pretrained.dir, t);
+      for (const t of TARGETS.filter((x) => (s.targets ?? DEFAULT_TARGETS).includes(x.label))) {
+        const target = targetFor(t, small.dims);
+        if (target) await runTarget(b, family, small, pretrained.dir, target);
+        else log(`${family} ${t.label}: skipped (${small.dims.hiddenSize} x ${t.factor.join('/')} is not a whole number of ${small.dims.headDim}-wide heads)`);
+      }
     } finally {
       small.dispose();
     }

@@ -19,11 +19,15 @@ const CACHE = path.join('bench', '.cache', 'downstream');
 export const SEQ = 64;
 export const BATCH = 8;
 
-export type Family = 'gpt2' | 'llama';
+export type Family = 'gpt2' | 'gpt2-96' | 'llama';
+
+// The bundled fixture's architecture (2 x 64, byte-level), pretrained here on a different corpus.
+const FIXTURE_GPT2 = JSON.parse(readFileSync(path.join('fixtures', 'tiny-gpt2', 'config.json'), 'utf8')) as Record<string, unknown>;
 
 export const SOURCES: Record<Family, Record<string, unknown>> = {
-  // The bundled fixture's architecture (2 x 64, byte-level), pretrained here on a different corpus.
-  gpt2: JSON.parse(readFileSync(path.join('fixtures', 'tiny-gpt2', 'config.json'), 'utf8')) as Record<string, unknown>,
+  gpt2: FIXTURE_GPT2,
+  // 6 heads of 16: grown to 8 heads it is GPT-2 124M -> 355M's width factor (12 -> 16 heads, 4/3).
+  'gpt2-96': { ...FIXTURE_GPT2, n_embd: 96, n_head: 6 },
   llama: {
     model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: 256, max_position_embeddings: 128, hidden_size: 64, intermediate_size: 176,
     num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 4, rms_norm_eps: 1e-5, rope_theta: 10000, tie_word_embeddings: true,

@@ -23,6 +23,8 @@ export interface EvaluateTokensOptions extends EvalModel {
   maskSeed?: number;
   /** Called after every batch with windows done and windows in all. */
   onProgress?: (done: number, total: number) => void;
+  /** Also return each window's mean loss (windowLosses), for paired comparisons of two models. */
+  perWindow?: boolean;
 }
 
 export interface TokenEvalResult {
@@ -38,6 +40,8 @@ export interface TokenEvalResult {
   backend: string;
   seconds: number;
   tokensPerSecond: number;
+  /** With perWindow: each window's mean loss, in window order. */
+  windowLosses?: number[];
 }
 
 export const DEFAULT_SEQ_LEN = 256;
@@ -145,20 +149,28 @@ export async function evaluateTokens(options: EvaluateTokensOptions): Promise<To
 
   let lossSum = 0;
   let predicted = 0;
+  const windowLosses: number[] = [];
   for (let first = 0; first < windows; first += batchSize) {
     const b = Math.min(batchSize, windows - first);
     const range: [number, number] = [first * seqLen, (first + b) * seqLen];
-    const count = mlm ? countLabels(mlm.labels.subarray(...range)) : b * (seqLen - 1);
-    const loss = tf.tidy(() => {
+    const losses = tf.tidy(() => {
       const ids = tf.tensor2d((mlm ? mlm.inputs : used).subarray(...range), [b, seqLen], 'int32'); // [B, T]
       const logits = forward(dims, w, { ids }); // [B, T, V]
-      if (!mlm) return causalLmLoss(logits, ids);
-      return mlmLoss(logits, tf.tensor2d(mlm.labels.subarray(...range), [b, seqLen], 'int32'));
+      const labels = mlm ? tf.tensor2d(mlm.labels.subarray(...range), [b, seqLen], 'int32') : ids; // [B, T]
+      const loss = (l: tf.Tensor3D, y: tf.Tensor2D): tf.Scalar => (mlm ? mlmLoss(l, y) : causalLmLoss(l, y));
+      if (!options.perWindow) return [loss(logits, labels)];
+      const [, T, V] = logits.shape;
+      return Array.from({ length: b }, (_, r) => loss(tf.slice(logits, [r, 0, 0], [1, T, V]), tf.slice(labels, [r, 0], [1, T]))); // b x []
     });
-    const [value] = await loss.data();
-    loss.dispose();
-    lossSum += value * count;
-    predicted += count;
+    const values = await Promise.all(losses.map(async (l) => (await l.data())[0]));
+    tf.dispose(losses);
+    // A window's (or batch's) mean counts as many times as it has predicted tokens.
+    const counts = options.perWindow ? Array.from({ length: b }, (_, r) => windowCount(mlm, first + r, seqLen)) : [mlm ? countLabels(mlm.labels.subarray(...range)) : b * (seqLen - 1)];
+    values.forEach((v, i) => {
+      lossSum += v * counts[i];
+      predicted += counts[i];
+    });
+    if (options.perWindow) windowLosses.push(...values);
     options.onProgress?.(first + b, windows);
   }
   if (predicted === 0) {
@@ -177,7 +189,13 @@ export async function evaluateTokens(options: EvaluateTokensOptions): Promise<To
     backend: tf.getBackend(),
     seconds,
     tokensPerSecond: seconds > 0 ? predicted / seconds : 0,
+    ...(options.perWindow ? { windowLosses } : {}),
   };
+}
+
+/** Tokens window i predicts: all but its first for a causal LM, its masked positions for BERT. */
+function windowCount(mlm: { labels: Int32Array } | undefined, i: number, seqLen: number): number {
+  return mlm ? countLabels(mlm.labels.subarray(i * seqLen, (i + 1) * seqLen)) : seqLen - 1;
 }
 
 function countLabels(labels: Int32Array): number {

@@ -3,6 +3,7 @@ import type { LoadedModel } from '../arch/load.js';
 import { heldOutSplit, loadTokenizer, loadTokens, type TextTokenizer } from '../data/index.js';
 import { UsageError } from '../errors.js';
 import { checkTokenIds, evaluateTokens, maskTokenIdFor } from '../eval/index.js';
+import type { SelectionScore } from '../train/best_operator.js';
 import type { ResolvedGrowOptions } from './options.js';
 import { mapGetter } from '../util/map_getter.js';
 
@@ -58,8 +59,26 @@ export async function loadRunData(o: ResolvedGrowOptions & { data: string }, sma
 /** A map of weights as the lookup forward passes take. */
 export const weightGetter = (weights: ReadonlyMap<string, tf.Tensor>): ((name: string) => tf.Tensor) => mapGetter(weights);
 
+type Evaluated = LoadedModel['dims'];
+type EvalWeights = ReadonlyMap<string, tf.Tensor> | ((name: string) => tf.Tensor);
+
+/** Loss of a model (source or grown) on the run's held-out tokens (or `tokens`), per window when asked. */
+function tokenLoss(data: RunData, seqLen: number, batchSize: number, tokens: Int32Array, perWindow: boolean) {
+  return (dims: Evaluated, weights: EvalWeights) =>
+    evaluateTokens({ dims, weights: typeof weights === 'function' ? weights : weightGetter(weights), tokens, seqLen, batchSize, maskTokenId: data.maskTokenId, perWindow });
+}
+
 /** Held-out loss of a model (source or grown) on the run's held-out tokens (or `tokens`). */
 export function heldOutLoss(data: RunData, seqLen: number, batchSize: number, tokens: Int32Array = data.heldOut) {
-  return async (dims: LoadedModel['dims'], weights: ReadonlyMap<string, tf.Tensor> | ((name: string) => tf.Tensor)): Promise<number> =>
-    (await evaluateTokens({ dims, weights: typeof weights === 'function' ? weights : weightGetter(weights), tokens, seqLen, batchSize, maskTokenId: data.maskTokenId })).loss;
+  const run = tokenLoss(data, seqLen, batchSize, tokens, false);
+  return async (dims: Evaluated, weights: EvalWeights): Promise<number> => (await run(dims, weights)).loss;
+}
+
+/** The loss and each window's loss on `tokens`: what the learning phase's selection compares. */
+export function selectionScore(data: RunData, seqLen: number, batchSize: number, tokens: Int32Array) {
+  const run = tokenLoss(data, seqLen, batchSize, tokens, true);
+  return async (dims: Evaluated, weights: EvalWeights): Promise<SelectionScore> => {
+    const result = await run(dims, weights);
+    return { loss: result.loss, windows: result.windowLosses ?? [] };
+  };
 }

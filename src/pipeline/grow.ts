@@ -14,7 +14,7 @@ import { writeOperator } from '../output/operator_file.js';
 import type { GrowthReport } from '../output/report.js';
 import { outputDtype, roundToDtype, writeGrownModel } from '../output/write.js';
 import { learnOperator, type LearnResult } from '../train/learn.js';
-import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, weightGetter, type RunData } from './data.js';
+import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, selectionScore, weightGetter, type RunData } from './data.js';
 import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
@@ -122,7 +122,7 @@ async function learn(
   grown.release();
   const sampler = new BatchSampler(data.train, { batchSize: o.batchSize, seqLen, seed: o.seed });
   // Forward passes only: a larger batch than training's is as cheap in memory as one training step.
-  const select = heldOutLoss(data, seqLen, Math.max(o.batchSize, SELECTION_BATCH), data.selection.length >= seqLen ? data.selection : data.heldOut);
+  const select = selectionScore(data, seqLen, Math.max(o.batchSize, SELECTION_BATCH), data.selection.length >= seqLen ? data.selection : data.heldOut);
   const result = await learnOperator({
     plan,
     operator: grown.operator,

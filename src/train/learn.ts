@@ -7,7 +7,7 @@ import { distillationLoss, logits, objectiveFor } from './objective.js';
 import { materializingLayers, reportingLayers } from './recompute.js';
 import { learningRate } from './schedule.js';
 import { StepProfile, timed, type PhaseSeconds } from './step_profile.js';
-import { BestOperator, type SelectionPoint } from './best_operator.js';
+import { BestOperator, type SelectionPoint, type SelectionScore } from './best_operator.js';
 import type { LayerRunner } from '../models/index.js';
 import { mapGetter } from '../util/map_getter.js';
 
@@ -38,7 +38,7 @@ export interface LearnOptions {
   selectEvery?: number;
 }
 
-export { bestPoint, type SelectionPoint } from './best_operator.js';
+export { bestPoint, clearGain, pairedGain, SELECTION_CONFIDENCE, type SelectionPoint, type SelectionScore } from './best_operator.js';
 
 export interface StepEvent {
   step: number;
@@ -243,7 +243,7 @@ export async function learnOperator(args: {
   options: LearnOptions;
   onStep?: (event: StepEvent) => void;
   /** Held-out loss of a grown model, for keeping the best operator (see LearnOptions.selectEvery). */
-  validate?: (weight: (name: string) => tf.Tensor) => Promise<number>;
+  validate?: (weight: (name: string) => tf.Tensor) => Promise<SelectionScore>;
   onSelect?: (point: SelectionPoint) => void;
   /** Each layer's forward and backward start, inside a step. */
   onLayer?: (event: LayerEvent) => void;

@@ -7,10 +7,10 @@ describe('ligo grow: the learned operator next to its start', () => {
   it('says better or worse, by how much, and which operator was kept', () => {
     const learning = { depthLr: 5e-3, keepBest: true, keptStep: 75, selection: [] };
     expect(compareWithStart({ steps: 100, heldOut: heldOut(2.5, 2.48), learning })).toBe(
-      '-0.0200 vs its starting operator: the learned operator is better than where learning started; kept the operator of step 75 of 100 (lowest selection loss)',
+      '-0.0200 vs its starting operator: the learned operator is better than where learning started; kept the operator of step 75 of 100 (lowest selection loss clear of noise)',
     );
     expect(compareWithStart({ steps: 100, heldOut: heldOut(2.5, 2.5), learning: { ...learning, keptStep: 0 } })).toContain(
-      'the same as where learning started; no learned operator beat the start on the selection tokens, so the start was kept',
+      'the same as where learning started; no learned operator beat the start clearly on the selection tokens, so the start was kept',
     );
     expect(compareWithStart({ steps: 100, heldOut: heldOut(2.5, 2.51), learning: null })).toBe('+0.0100 vs its starting operator: the learned operator is worse than where learning started');
   });

@@ -40,6 +40,20 @@ describe('evaluateTokens', () => {
     expect(one.perplexity).toBeCloseTo(Math.exp(one.loss), 8);
   });
 
+  it('gives each window its own loss on request, matching that window evaluated alone', async () => {
+    const seqLen = 20;
+    const all = await evaluateTokens({ dims: gpt2.dims, weights: gpt2.weights, tokens, seqLen, batchSize: 3, perWindow: true });
+    const losses = all.windowLosses ?? [];
+    expect(losses).toHaveLength(all.windows);
+    for (const i of [0, 1, all.windows - 1]) {
+      const alone = await evaluateTokens({ dims: gpt2.dims, weights: gpt2.weights, tokens: tokens.subarray(i * seqLen, (i + 1) * seqLen), seqLen });
+      expect(Math.abs(losses[i] - alone.loss)).toBeLessThan(1e-5);
+    }
+    // Causal windows predict equally many tokens: the loss is their plain mean.
+    expect(Math.abs(losses.reduce((a, b) => a + b, 0) / losses.length - all.loss)).toBeLessThan(1e-5);
+    expect((await evaluateTokens({ dims: gpt2.dims, weights: gpt2.weights, tokens, seqLen })).windowLosses).toBeUndefined();
+  });
+
   it('rejects bad window settings and foreign token ids with typed errors', async () => {
     const base = { dims: gpt2.dims, weights: gpt2.weights, tokens };
     await expect(evaluateTokens({ ...base, seqLen: 1 })).rejects.toThrow(UsageError);

@@ -6,7 +6,7 @@ import { initBackend } from '../../src/backend/select.js';
 import { GrowthOperator, isDepthParameter } from '../../src/growth/operator.js';
 import { planGrowth } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
-import { bestPoint, learnOperator } from '../../src/train/learn.js';
+import { bestPoint, clearGain, learnOperator, pairedGain, SELECTION_CONFIDENCE, type SelectionScore } from '../../src/train/learn.js';
 import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
 
 const TEXT = 'the quick brown fox jumps over the lazy dog. ';
@@ -15,6 +15,32 @@ const batch = (offset: number): tf.Tensor2D =>
 
 async function values(op: GrowthOperator): Promise<Map<string, Float32Array>> {
   return new Map(await Promise.all([...op.params].map(async ([n, v]) => [n, (await v.data()) as Float32Array] as const)));
+}
+
+/** A selection score whose windows all have the same loss. */
+const flat = (loss: number): SelectionScore => ({ loss, windows: [loss, loss, loss, loss] });
+const score = (windows: number[]): SelectionScore => ({ loss: windows.reduce((a, b) => a + b, 0) / windows.length, windows });
+
+async function ligoSetup() {
+  const model = await loadModel(path.join(GOLDEN_DIR, 'gpt2-prefixed'));
+  const target = resolveTarget(model.dims, { hiddenSize: 96, layers: 3 }, model.description);
+  const plan = planGrowth({ description: model.description, source: model.dims, target, method: 'ligo', optionalPresent: model.match.optionalPresent });
+  const op = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: true }, noise: 0, random: () => 0.5 });
+  return { model, plan, op };
+}
+
+/** Four learning steps measured every two, as --keep-best measures them, with scripted selection scores. */
+async function learnFour(setup: Awaited<ReturnType<typeof ligoSetup>>, depthLr: number, validate: () => Promise<SelectionScore>) {
+  let call = 0;
+  return learnOperator({
+    plan: setup.plan,
+    operator: setup.op,
+    small: weightsFrom(setup.model.weights),
+    nextBatch: () => batch(call++),
+    maskTokenId: 0,
+    options: { steps: 4, lr: 1e-2, depthLr, warmup: 0, weightDecay: 0, clip: 1, gradAccum: 1, distill: 0, seed: 0, selectEvery: 2 },
+    validate,
+  });
 }
 
 describe('learning-phase selection and per-part learning rates', () => {
@@ -27,23 +53,40 @@ describe('learning-phase selection and per-part learning rates', () => {
     expect(bestPoint([{ step: 0, loss: 2 }, { step: 5, loss: 1.9 }])?.step).toBe(5);
   });
 
+  it('measures the gain over the start window by window, with its standard error', () => {
+    // differences 0.1, 0.2, 0: mean 0.1, sample variance 0.01, standard error sqrt(0.01 / 3)
+    const g = pairedGain([1, 2, 3], [0.9, 1.8, 3]);
+    expect(g.mean).toBeCloseTo(0.1, 12);
+    expect(g.se).toBeCloseTo(Math.sqrt(0.01 / 3), 12);
+    expect(clearGain(g)).toBe(0.1 > SELECTION_CONFIDENCE * g.se);
+    expect(clearGain(pairedGain([1, 1, 1], [0.5, 1.4, 0.9]))).toBe(false);
+    expect(clearGain(pairedGain([1, 1], [1.1, 1.1]))).toBe(false);
+    expect(() => pairedGain([1, 2], [1])).toThrow(/2 windows with 1/);
+  });
+
+  it('keeps a learned operator only when its gain over the start is clear of the windows\' noise', async () => {
+    const run = async (scores: SelectionScore[]): Promise<number> => {
+      const setup = await ligoSetup();
+      const result = await learnFour(setup, 1e-2, async () => scores.shift() ?? flat(9));
+      setup.op.dispose();
+      setup.model.dispose();
+      return result.keptStep;
+    };
+    const start = [2, 2.5, 1.5, 3];
+    // Lower on average (by 0.05) but worse on half the windows: noise, so the start stays.
+    expect(await run([score(start), score([1.6, 2.9, 1.1, 3.2]), flat(9)])).toBe(0);
+    // Lower by 0.05 on every window: kept; a later, lower but noisy point does not displace it.
+    expect(await run([score(start), score(start.map((x) => x - 0.05)), score([1.5, 2.9, 1.2, 2.9])])).toBe(2);
+    // Both clear: the lower wins.
+    expect(await run([score(start), score(start.map((x) => x - 0.05)), score(start.map((x) => x - 0.07))])).toBe(4);
+  });
+
   it('keeps the initial operator when learning makes held-out loss worse, and depth lr 0 freezes depth', async () => {
-    const model = await loadModel(path.join(GOLDEN_DIR, 'gpt2-prefixed'));
-    const target = resolveTarget(model.dims, { hiddenSize: 96, layers: 3 }, model.description);
-    const plan = planGrowth({ description: model.description, source: model.dims, target, method: 'ligo', optionalPresent: model.match.optionalPresent });
-    const op = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: true }, noise: 0, random: () => 0.5 });
+    const setup = await ligoSetup();
+    const { model, plan, op } = setup;
     const start = await values(op);
     const losses = [1, 3, 2];
-    let call = 0;
-    const result = await learnOperator({
-      plan,
-      operator: op,
-      small: weightsFrom(model.weights),
-      nextBatch: () => batch(call++),
-      maskTokenId: 0,
-      options: { steps: 4, lr: 1e-2, depthLr: 0, warmup: 0, weightDecay: 0, clip: 1, gradAccum: 1, distill: 0, seed: 0, selectEvery: 2 },
-      validate: async () => losses.shift() ?? 9,
-    });
+    const result = await learnFour(setup, 0, async () => flat(losses.shift() ?? 9));
     expect(result.selection.map((p) => p.step)).toEqual([0, 2, 4]);
     expect(result.keptStep).toBe(0);
     const end = await values(op);
@@ -56,7 +99,7 @@ describe('learning-phase selection and per-part learning rates', () => {
       plan,
       operator: free,
       small: weightsFrom(model.weights),
-      nextBatch: () => batch(call++),
+      nextBatch: () => batch(7),
       maskTokenId: 0,
       options: { steps: 2, lr: 1e-2, depthLr: 0, warmup: 0, weightDecay: 0, clip: 1, gradAccum: 1, distill: 0, seed: 0 },
     });

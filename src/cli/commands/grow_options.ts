@@ -107,7 +107,7 @@ function withLearningKnobs<T>(y: Argv<T>) {
       type: 'boolean',
       default: GROW_DEFAULTS.keepBest,
       group: 'Learning phase:',
-      describe: 'keep the operator (the start, every --select-every steps, the end) with the lowest loss on selection tokens cut from the end of the training split: learning never ends worse than its start',
+      describe: 'measure the operator (the start, every --select-every steps, the end) on selection tokens cut from the end of the training split, and keep the lowest one whose gain over the start is clear of the windows\' noise (2 standard errors): learning does not end worse than its start by chance',
     })
     .option('select-every', num('--select-every', 'steps between --keep-best measurements (0 = start and end only)', GROW_DEFAULTS.selectEvery))
     .option('warmup', num('--warmup', 'linear warmup steps, then cosine decay', GROW_DEFAULTS.warmup))

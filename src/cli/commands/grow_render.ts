@@ -47,8 +47,8 @@ export function compareWithStart(r: Pick<GrowthReport, 'steps' | 'heldOut' | 'le
   const delta = grown - start;
   const kept = r.learning?.keepBest
     ? r.learning.keptStep === 0
-      ? '; no learned operator beat the start on the selection tokens, so the start was kept'
-      : `; kept the operator of step ${r.learning.keptStep} of ${r.steps} (lowest selection loss)`
+      ? '; no learned operator beat the start clearly on the selection tokens, so the start was kept'
+      : `; kept the operator of step ${r.learning.keptStep} of ${r.steps} (lowest selection loss clear of noise)`
     : '';
   const verdict = delta < 0 ? 'better than' : delta > 0 ? 'worse than' : 'the same as';
   return `${delta >= 0 ? '+' : ''}${delta.toFixed(4)} vs its starting operator: the learned operator is ${verdict} where learning started${kept}`;
