@@ -21,14 +21,13 @@ export interface Row {
   grow?: GrowRecipe;
 }
 
-/** The default rows: every method at grow's defaults, the two ablations of ligo's start, and the recommended schedule. */
+/** The default rows: every method at grow's defaults, ligo's learning phase from its start and from the even split, and the recommended schedule. */
 export const DEFAULT_ROWS: readonly Row[] = [
   { name: 'scratch', method: 'scratch', schedule: 'rewarm' },
   { name: 'ligo', method: 'ligo', schedule: 'rewarm' },
-  // ligo with net2net's even split: copies stay tied (the default before the first-copy split).
-  { name: 'ligo-even', method: 'ligo', schedule: 'rewarm', grow: { split: 'even' } },
-  // ligo's start without a learning phase: what the first-copy split alone does.
-  { name: 'first-only', method: 'ligo', schedule: 'rewarm', grow: { steps: 0, keepBest: false } },
+  // ligo's 20-step learning phase; with net2net's even split, where copies stay tied.
+  { name: 'learn20', method: 'ligo', schedule: 'rewarm', grow: { steps: 20 } },
+  { name: 'ligo-even', method: 'ligo', schedule: 'rewarm', grow: { split: 'even', steps: 20 } },
   { name: 'net2net', method: 'net2net', schedule: 'rewarm' },
   { name: 'stack', method: 'stack', schedule: 'rewarm' },
   { name: 'interlace', method: 'interlace', schedule: 'rewarm' },
@@ -42,15 +41,18 @@ export const DEFAULT_ROWS: readonly Row[] = [
  */
 export const LEVERS: Readonly<Record<string, GrowRecipe>> = {
   ligo: {},
-  'ligo-even': { split: 'even' },
+  // The 20-step learning phase over the start (grow --steps 20): what learning adds, and costs.
+  learn20: { steps: 20 },
+  'ligo-even': { split: 'even', steps: 20 },
+  // The start alone (grow's default since the learning phase became opt-in; older tables name it so).
   'first-only': { steps: 0, keepBest: false },
   // The paper's dense width matrices instead of the low-rank correction.
-  dense: { operator: 'dense' },
+  dense: { operator: 'dense', steps: 20 },
   // Later copies start as their unit plus half a random mixture of units (function-preserving).
-  'ligo+copy0.5': { copyNoise: 0.5 },
+  'ligo+copy0.5': { copyNoise: 0.5, steps: 20 },
   // A longer, faster phase: 50 steps of 4 x 64 tokens at 1e-3 (width) and 1e-2 (depth).
   mid: { steps: 50, batchSize: 4, seqLen: 64, lr: 1e-3, depthLr: 1e-2 },
-  distill: { distill: 1 },
+  distill: { distill: 1, steps: 20 },
   // The learning phase's first defaults (net2net's even split, 100 steps of 4 x 128 at 5e-5), and
   // the short phase that replaced them: the rows docs/BENCHMARKS.md measures the choice with.
   v0: { split: 'even', steps: 100, lr: 5e-5, depthLr: 5e-5, warmup: 10, batchSize: 4, seqLen: 128, keepBest: false, selectEvery: 0 },

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
+import type { ArchitectureDescription } from '../arch/types.js';
 import { initBackend, measureMatmulRate, type BackendInfo } from '../backend/index.js';
 import { BatchSampler, createRng } from '../data/index.js';
 import { UsageError } from '../errors.js';
@@ -18,7 +19,7 @@ import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, selecti
 import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
-import { planFromOptions } from './plan.js';
+import { learnsInRun, planFromOptions } from './plan.js';
 import { prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
@@ -41,16 +42,26 @@ async function startRun(options: GrowOptions): Promise<Run> {
   return { o, backend, startedAt, progress };
 }
 
-const missingDataError = (): UsageError =>
-  new UsageError('--data: the ligo method learns its operator on text; pass --data <file> (.txt, .jsonl or .bin)', { flag: '--data' });
+/** What needs text: a learning phase, or a random start (drawn and measured in memory). */
+function checkNeedsNoData(o: ResolvedGrowOptions, description: ArchitectureDescription): void {
+  if (learnsInRun(o, description)) {
+    throw new UsageError(`--data: --steps ${o.steps} learns the operator on text; pass --data <file> (.txt, .jsonl or .bin), or leave --steps out for the start alone`, { flag: '--data' });
+  }
+  if (!methodRecipe(o.method, description, o.init).learns) return;
+  const flag = o.noise > 0 ? '--noise' : o.splitNoise > 0 ? '--split-noise' : o.copyNoise > 0 ? '--copy-noise' : undefined;
+  if (flag) throw new UsageError(`${flag}: a random start is built in memory from text; pass --data <file>, or leave ${flag} out`, { flag });
+}
 
-/** Without --data there is nothing to learn or measure: stream the grown model from the source, never holding it whole. */
+/**
+ * Without --data there is nothing to learn or measure: stream the grown model from the source,
+ * never holding it whole (ligo's start too: a selection, like the fixed methods').
+ */
 async function growWithoutData(run: Run): Promise<GrowthReport> {
   const opened = await openModel(run.o.source);
   try {
+    checkNeedsNoData(run.o, opened.description);
     const plan = await planFromOptions(run.o, opened);
     const recipe = methodRecipe(run.o.method, opened.description, run.o.init);
-    if (recipe.learns) throw missingDataError();
     return await growStreamed({ options: run.o, source: opened, plan, recipe, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });
   } finally {
     await opened.close();
@@ -177,7 +188,7 @@ export async function growInMemory(
   },
 ): Promise<GrownInMemory> {
   const { plan, recipe, small, text, seqLen } = args;
-  const recompute = args.recompute ?? (recipe.learns ? (await learningMemory(run, plan, seqLen)).recompute : false);
+  const recompute = args.recompute ?? (learnsInRun(run.o, small.description) ? (await learningMemory(run, plan, seqLen)).recompute : false);
   const grown = new GrownWeights(plan, recipe, small, run.o.seed, run.o);
   try {
     run.progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
@@ -208,7 +219,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
     const tokenizer = await loadSourceTokenizer(o, small);
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
     // Before the data is read: a run that cannot fit fails in a second.
-    const memory = recipe.learns ? await learningMemory(run, plan, seqLen) : undefined;
+    const memory = learnsInRun(o, small.description) ? await learningMemory(run, plan, seqLen) : undefined;
     const text = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
     const evaluate = heldOutLoss(text, seqLen, o.batchSize);
 

@@ -3,7 +3,7 @@ import type { DType } from '../checkpoint/dtypes.js';
 import { describeDepthInit } from '../growth/init.js';
 import type { MethodRecipe } from '../growth/methods.js';
 import { initialSelections } from '../growth/operator.js';
-import type { GrowthPlan } from '../growth/plan.js';
+import { DENSE_FORM, type GrowthPlan } from '../growth/plan.js';
 import { freshTensor, tensorSeed } from '../growth/random_init.js';
 import { SelectionOperator } from '../growth/stream/selection.js';
 import { selectionProducer } from '../growth/stream/stream.js';
@@ -27,8 +27,8 @@ export interface StreamedGrowth {
 }
 
 /**
- * A growth that learns nothing and measures nothing (net2net, stack, interlace, random without
- * --data), streamed: the grown model is never held whole. Each tensor is built from the source
+ * A growth that learns nothing and measures nothing (net2net, stack, interlace, random, and ligo
+ * without a learning phase, all without --data), streamed: the grown model is never held whole. Each tensor is built from the source
  * checkpoint as it is written (copies and scalings as gathers, see stream.ts; `random` draws
  * fresh tensors one at a time), so memory stays near one tensor whatever the model's size.
  * Bytes are identical to the in-memory path's (to float32 rounding where the exact start averages:
@@ -40,14 +40,17 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
   let tensor: (t: GrowthPlan['tensors'][number]) => Promise<GrownTensor>;
   let saveOperator: ((dir: string) => Promise<string>) | undefined;
   if (recipe.depth) {
-    const selections = initialSelections(plan, recipe.depth, o.split);
-    const selection = new SelectionOperator(plan, async (name) => {
+    // Nothing is learned here, so ligo's operator is its start: a low-rank correction would be
+    // zero, and the operator is saved as the selections alone (apply rebuilds the same model).
+    const start: GrowthPlan = { ...plan, operator: DENSE_FORM };
+    const selections = initialSelections(start, recipe.depth, o.split);
+    const selection = new SelectionOperator(start, async (name) => {
       const s = selections.get(name);
       if (!s) throw new Error(`growth plan has no operator matrix "${name}"`);
       return s;
     });
-    tensor = selectionProducer(source, plan, selection, dtype);
-    saveOperator = (dir) => writeSelectionOperator(dir, plan, selections, [...source.match.optionalPresent]);
+    tensor = selectionProducer(source, start, selection, dtype);
+    saveOperator = (dir) => writeSelectionOperator(dir, start, selections, [...source.match.optionalPresent]);
   } else {
     // The in-memory path's seeds (tensorSeed of each tensor's place in the plan), one tensor at a time.
     const order = new Map(plan.tensors.map((t, i) => [t.name, i]));

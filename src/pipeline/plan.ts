@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { openModel, type LoadedModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
+import type { ArchitectureDescription } from '../arch/types.js';
 import { readConfig } from '../checkpoint/index.js';
 import { UsageError } from '../errors.js';
 import { checkStartKnobs } from '../growth/exact_start.js';
@@ -10,7 +11,7 @@ import { resolveTarget, targetOptionsFromDims, type TargetOptions } from '../gro
 import type { MemoryEstimate } from '../train/estimate.js';
 import { chooseRecompute, stepTime } from './memory.js';
 import { initBackend, measureMatmulRate } from '../backend/index.js';
-import { resolveGrowOptions, type GrowOptions } from './options.js';
+import { resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 
 /** --target-config: a config.json file, or a model directory holding one. */
 async function readTargetConfig(file: string): Promise<Record<string, unknown>> {
@@ -53,6 +54,10 @@ export async function planFromOptions(options: GrowOptions, source: Pick<LoadedM
   return plan;
 }
 
+/** Whether this run has a learning phase: a method that learns, given steps to learn in. */
+export const learnsInRun = (o: Pick<ResolvedGrowOptions, 'method' | 'init' | 'steps'>, description: ArchitectureDescription): boolean =>
+  methodRecipe(o.method, description, o.init).learns && o.steps > 0;
+
 /** The plan, plus for LiGO what its learning phase needs in memory and whether it recomputes layers. */
 export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate; recompute?: boolean; stepTime?: string };
 
@@ -62,7 +67,7 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   const source = await openModel(options.source);
   try {
     const plan = await planFromOptions(options, source);
-    if (!methodRecipe(o.method, source.description, o.init).learns) return plan;
+    if (!learnsInRun(o, source.description)) return plan;
     const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum };
     // The backend the run would start, for its memory limit and its measured speed.
     const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => o.onProgress?.({ phase: 'load', message }) });

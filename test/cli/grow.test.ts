@@ -32,12 +32,16 @@ describe('ligo grow / apply', () => {
 
   it('--dry-run prints the plan and writes nothing', async () => {
     const out = path.join(work, 'dry');
-    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--dry-run', '--out', out, '--json']);
+    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--steps', '20', '--dry-run', '--out', out, '--json']);
     expect(run.code, run.stderr).toBe(0);
     const plan = lastJson(run);
     expect((plan.parameters as Record<string, number>).target).toBeGreaterThan((plan.parameters as Record<string, number>).source);
     expect((plan.learningMemory as Record<string, number>).totalBytes).toBeGreaterThan(0);
     await expect(readdir(out)).rejects.toThrow();
+    // By default ligo writes its start: no learning phase to fit.
+    const start = lastJson(await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--dry-run', '--out', out, '--json']));
+    expect(start.learningMemory).toBeUndefined();
+    expect(start.method).toBe('ligo');
   });
 
   it('--target-config takes the dimensions from a config.json, flags override it', async () => {
@@ -66,7 +70,7 @@ describe('ligo grow / apply', () => {
     [['--layers', '1'], /--layers: target 1 is smaller than the source's 2/],
     [['--hidden-size', '128', '--heads', '8', '--kv-heads', '3'], /--kv-heads: 3 KV heads do not divide 8/],
     [['--layers', '4', '--method', 'magic'], /method/],
-    [['--layers', '4'], /--data/],
+    [['--layers', '4', '--steps', '5'], /--data: --steps 5 learns the operator on text/],
     [[], /give the target size/],
   ])('usage errors exit 2 with one line: %s', async (flags, message) => {
     const run = await ligo(['grow', LLAMA_DIR, '--out', path.join(work, 'never'), ...flags]);
@@ -90,14 +94,14 @@ describe('ligo grow / apply', () => {
   });
 
   it('a learning phase that cannot fit fails before it starts, with the estimate and a hint (exit 1)', async () => {
-    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--data', data, '--batch-size', '20000', '--seq-len', '64',
+    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--data', data, '--steps', '20', '--batch-size', '20000', '--seq-len', '64',
       '--out', path.join(work, 'never'), '--backend', 'wasm']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/ligo: the learning phase needs about [\d.]+ GiB \(source .*activations .*\), more than 4\.0 GiB \(the wasm backend heap limit\)/);
     // Recomputation was chosen by itself (one line says so) and did not make it fit either.
     expect(run.stderr).toMatch(/without recomputation the learning phase needs about [\d.]+ GiB, more than 4\.0 GiB .*: recomputing each layer in backpropagation/);
     expect(run.stderr).toMatch(/hint: lower --batch-size \(20000\)/);
-    const refused = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--data', data, '--batch-size', '20000', '--seq-len', '64',
+    const refused = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--data', data, '--steps', '20', '--batch-size', '20000', '--seq-len', '64',
       '--out', path.join(work, 'never'), '--backend', 'wasm', '--no-recompute']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).not.toMatch(/recomputing each layer/);
@@ -111,7 +115,7 @@ describe('ligo grow / apply', () => {
   });
 
   it('--recompute lowers the estimate (activations of one layer at a time) and drops the --recompute hint', async () => {
-    const args = ['grow', LLAMA_DIR, '--hidden-size', '128', '--layers', '6', '--data', data, '--batch-size', '20000', '--seq-len', '64', '--out', path.join(work, 'never'), '--backend', 'wasm'];
+    const args = ['grow', LLAMA_DIR, '--hidden-size', '128', '--layers', '6', '--data', data, '--steps', '20', '--batch-size', '20000', '--seq-len', '64', '--out', path.join(work, 'never'), '--backend', 'wasm'];
     const plain = await ligo([...args, '--no-recompute']);
     const recomputed = await ligo([...args, '--recompute']);
     expect(recomputed.code).toBe(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareWithStart } from '../../src/cli/commands/grow_render.js';
+import { compareWithStart, learningLine } from '../../src/cli/commands/grow_render.js';
 
 const heldOut = (grownAtInit: number | null, grown: number | null) => ({ source: 2.5, grownAtInit, grown, tokens: 1024 });
 
@@ -18,5 +18,12 @@ describe('ligo grow: the learned operator next to its start', () => {
   it('says nothing when nothing was learned or measured', () => {
     expect(compareWithStart({ steps: 0, heldOut: heldOut(2.5, 2.5) })).toBeUndefined();
     expect(compareWithStart({ steps: 100, heldOut: heldOut(null, null) })).toBeUndefined();
+  });
+
+  it('says how to learn the operator when ligo wrote its start', () => {
+    const run = { backend: 'blas', learnTokensPerSecond: null };
+    expect(learningLine({ ...run, method: 'ligo', steps: 0 })).toMatch(/^none: the start as written \(--steps N --data FILE learns the operator\)$/);
+    expect(learningLine({ ...run, method: 'net2net', steps: 0 })).toBe('-');
+    expect(learningLine({ ...run, method: 'ligo', steps: 20, learnTokensPerSecond: 1234.4 })).toBe('1,234 tokens/s on blas');
   });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openModel } from '../../src/arch/load.js';
+import { loadModel, openModel } from '../../src/arch/load.js';
+import { OPERATOR_FILE } from '../../src/output/files.js';
 import { apply } from '../../src/pipeline/apply.js';
 import { grow } from '../../src/pipeline/grow.js';
 import type { GrowOptions } from '../../src/pipeline/options.js';
@@ -78,6 +79,10 @@ const CASES: [string, GrowthMethod, Partial<GrowOptions>][] = [
   ['llama-gqa-untied', 'stack', { hiddenSize: 96, layers: 3, split: 'first' }],
   ['phi3-fused', 'net2net', { hiddenSize: 128, layers: 4, split: 'first' }],
   ['gpt-neox-pythia', 'net2net', { hiddenSize: 128, layers: 4, split: 'first' }],
+  // ligo without a learning phase is its exact start, a selection: at 2x, and at 1.5x with the
+  // residual stream's new dims at zero (RMSNorm; the LayerNorm mean fill is tested below).
+  ['gpt2-bare-bf16', 'ligo', { hiddenSize: 64, layers: 3 }],
+  ['llama-gqa-untied', 'ligo', { hiddenSize: 96, layers: 3 }],
 ];
 
 describe('grow without --data streams the grown model from the source', () => {
@@ -107,6 +112,14 @@ describe('grow without --data streams the grown model from the source', () => {
       expect(inMemory.heldOut.grown).not.toBeNull();
       const a = await grownBytes(streamed.out);
       const b = await grownBytes(inMemory.out);
+      if (method === 'ligo') {
+        // In memory ligo keeps its low-rank form (a zero correction); streamed, the selections
+        // alone. Both rebuild the same model.
+        const applied = await apply({ source, operator: streamed.out, out: path.join(work, `${name}-applied`), backend: 'wasm' });
+        a.set('applied.safetensors', (await grownBytes(applied.out)).get('model.safetensors') as Buffer);
+        b.set('applied.safetensors', b.get('model.safetensors') as Buffer);
+        for (const m of [a, b]) m.delete(OPERATOR_FILE);
+      }
       expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
       if (target.maxShardSize) expect(a.has('model.safetensors.index.json')).toBe(true);
       for (const [file, bytes] of a) expect(Buffer.compare(bytes, b.get(file) as Buffer), `${name}: ${file}`).toBe(0);
@@ -131,6 +144,23 @@ describe('grow without --data streams the grown model from the source', () => {
     expect(Buffer.compare(c.get('model.safetensors') as Buffer, a.get('model.safetensors') as Buffer)).toBe(0);
   });
 
+  it('ligo streams its LayerNorm mean-filled start equal to the in-memory one to float32 rounding', async () => {
+    const common: GrowOptions = { source: path.join(GOLDEN_DIR, 'gpt-neox-pythia'), out: '', hiddenSize: 96, layers: 4, backend: 'wasm' };
+    const streamed = await grow({ ...common, out: path.join(work, 'neox-ligo-streamed') });
+    const inMemory = await grow({ ...common, out: path.join(work, 'neox-ligo-memory'), data: tokens, batchSize: 2, seqLen: 16 });
+    const [a, b] = [await loadModel(streamed.out), await loadModel(inMemory.out)];
+    try {
+      for (const [name, t] of a.weights) {
+        const other = b.weights.get(name);
+        if (!other) throw new Error(`in-memory model has no ${name}`);
+        expect(tf.tidy(() => tf.max(tf.abs(tf.sub(t, other))).dataSync()[0]), name).toBeLessThan(1e-6);
+      }
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
   it('random is reproducible for every seed, 0 included (tfjs would take seed 0 as no seed)', async () => {
     const run = async (out: string): Promise<Map<string, Buffer>> =>
       grownBytes((await grow({ source: path.join(GOLDEN_DIR, 'llama-gqa-untied'), out: path.join(work, out), method: 'random', seed: 0, hiddenSize: 96, backend: 'wasm' })).out);
@@ -138,9 +168,10 @@ describe('grow without --data streams the grown model from the source', () => {
     for (const [file, bytes] of a) expect(Buffer.compare(bytes, b.get(file) as Buffer), file).toBe(0);
   });
 
-  it('still refuses ligo without --data, before reading any weights', async () => {
-    await expect(grow({ source: path.join(GOLDEN_DIR, 'gpt2-bare-bf16'), out: path.join(work, 'no-data'), hiddenSize: 64, backend: 'wasm' })).rejects.toThrow(
-      /--data: the ligo method learns its operator on text/,
-    );
+  it('refuses a learning phase or a random start without --data, naming the flag, before reading any weights', async () => {
+    const common: GrowOptions = { source: path.join(GOLDEN_DIR, 'gpt2-bare-bf16'), out: path.join(work, 'no-data'), hiddenSize: 64, backend: 'wasm' };
+    await expect(grow({ ...common, steps: 5 })).rejects.toThrow(/--data: --steps 5 learns the operator on text/);
+    await expect(grow({ ...common, noise: 1e-3 })).rejects.toThrow(/--noise: a random start is built in memory/);
+    await expect(readdir(work)).resolves.not.toContain('no-data');
   });
 });

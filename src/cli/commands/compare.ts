@@ -29,8 +29,8 @@ const builder = (y: Argv) => {
     .example('$0 compare ./gpt2 --layers 24 --data wiki.txt --steps 500 --out cmp', 'does growth pay on your data?')
     .epilogue(
       [
-        'Grows the source with each method exactly as `ligo grow` does (ligo with its learning phase, set',
-        'with the learning-phase flags; its steps are --learn-steps), trains every grown model for --steps',
+        'Grows the source with each method exactly as `ligo grow` does (ligo with the learning-phase flags;',
+        'its steps are --learn-steps, none by default), trains every grown model for --steps',
         'on the same batches with the recommended schedule (the from-scratch peak reached over the first',
         'third of the steps; random warms up over a tenth), measures held-out loss along the way and',
         'prints the curves and the compute each method saves against the others, learning phase counted.',

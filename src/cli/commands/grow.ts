@@ -19,21 +19,23 @@ const builder = (y: Argv) =>
     .option('commit-message', { type: 'string', requiresArg: true, group: 'Hub:', describe: 'with --push-to-hub: commit title' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the growth plan (shapes, parameters, operators) and exit' })
     .example('$0 grow --out grown', 'grow the bundled fixture (2x64 GPT-2) to 4 layers x 128 on the bundled text')
-    .example('$0 grow ./gpt2 --layers 24 --hidden-size 1024 --data wiki.txt --out gpt2-grown', 'LiGO with the default learning phase')
+    .example('$0 grow ./gpt2 --layers 24 --hidden-size 1024 --out gpt2-grown', 'the function-preserving start, streamed, no data needed')
+    .example('$0 grow ./gpt2 --layers 24 --hidden-size 1024 --data wiki.txt --steps 20 --out g', 'learn the operator for 20 steps on your text')
     .example('$0 grow ./llama --hidden-size 4096 --kv-heads 8 --data c4.jsonl --out big --dtype bf16', 'Llama with GQA')
     .example('$0 grow ./bert --target-config large.json --method net2net --out bert-large', 'a baseline, no data needed')
     .example('$0 grow ./gpt2 --layers 24 --dry-run', 'show the plan only')
     .example('$0 grow openai-community/gpt2 --layers 24 --data wiki.txt --out g --push-to-hub me/gpt2-24l', 'from the Hub and back')
     .epilogue(
       [
-        'LiGO (Wang et al., ICLR 2023) writes every grown tensor as a learned linear map of the small ones:',
-        'width operators per growth dimension (residual stream; per layer FFN and attention heads) and',
-        'depth coefficients per layer group, trained for --steps on --data with the small model frozen.',
-        'The baselines (net2net, stack, interlace, random) without --data stream the grown model from the',
-        'source tensor by tensor, in about a tensor\'s memory; with --data they also report held-out loss,',
-        'which needs the whole grown model in memory.',
-        'Defaults of the learning phase (chosen with npm run bench:downstream): short and cheap, 20 steps of',
-        '2 x 128 tokens, because at the benchmark\'s scale longer phases cost more compute than they save.',
+        'LiGO (Wang et al., ICLR 2023) writes every grown tensor as a linear map of the small ones: width',
+        'operators per growth dimension (residual stream; per layer FFN and attention heads) and depth',
+        'coefficients per layer group. ligo starts them where the grown model computes exactly what the',
+        'source computes, at any width, and by default writes that start: in bench:downstream it saved',
+        'more training compute than a learned operator, whose gain at growth did not last (docs/BENCHMARKS.md).',
+        '--steps N learns the operator for N steps on --data with the small model frozen (2 x 128 tokens a',
+        'step by default). Without --data every method streams the grown model from the source tensor by',
+        'tensor, in about a tensor\'s memory; with --data grow also reports held-out loss, which needs the',
+        'whole grown model in memory.',
         'Adam moves every entry by about its learning rate per step, so the few depth coefficients learn at',
         '--depth-lr 5e-3 while the width matrices (one entry per unit pair) move at --lr 3e-4. --keep-best',
         'measures the operator on selection tokens (the start, every --select-every steps, the end) and keeps',

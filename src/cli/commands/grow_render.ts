@@ -64,10 +64,16 @@ export function renderReport(r: GrowthReport): string {
     ['held-out loss', `source ${loss(r.heldOut.source)}, grown at init ${loss(r.heldOut.grownAtInit)}, grown ${loss(r.heldOut.grown)}`],
     ...(compareWithStart(r) ? [['learned', compareWithStart(r) ?? ''] as const] : []),
     ...(r.downstream ? [['next', `train further with the from-scratch peak learning rate, warmed up over the first third of the steps; from a converged source, a peak near the learning rate it ended at (growth.json: downstream)`] as const] : []),
-    ['learning', r.learnTokensPerSecond === null ? '-' : `${thousands(Math.round(r.learnTokensPerSecond))} tokens/s on ${r.backend}${learningDetail(r)}`],
+    ['learning', learningLine(r)],
     ['wall time', `${r.wallSeconds.toFixed(1)} s`],
     ['files', r.files.join(', ')],
   ]);
+}
+
+/** What the learning phase did: its speed, or that ligo wrote its start (how to learn instead). */
+export function learningLine(r: Pick<GrowthReport, 'method' | 'steps' | 'learnTokensPerSecond' | 'backend' | 'learning'>): string {
+  if (r.learnTokensPerSecond !== null) return `${thousands(Math.round(r.learnTokensPerSecond))} tokens/s on ${r.backend}${learningDetail(r)}`;
+  return r.method === 'ligo' && r.steps === 0 ? 'none: the start as written (--steps N --data FILE learns the operator)' : '-';
 }
 
 /** ", 1.2 s per step (low-rank operator, rank 16; layers recomputed)": what a step cost and how it was run. */
