@@ -71,7 +71,7 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
   const body = [
     `# ${options.title ?? `${report.family} grown with ligo`}`,
     '',
-    `Grown from ${sourceLink} with ligo (LiGO: learned linear growth operators), which maps the small model's weights into a larger model's and learns that map briefly before writing the result.`,
+    `Grown from ${sourceLink} with ligo (LiGO: learned linear growth operators), which maps the small model's weights into a larger model's${report.steps > 0 ? ' and learns that map briefly before writing the result' : ', starting from a map that keeps the small model\'s function'}.`,
     '',
     '## Shapes',
     '',
@@ -112,8 +112,10 @@ function shapeTable(s: ModelDims, t: ModelDims, parameters: ModelCardReport['par
 function growthLines(r: ModelCardReport): string[] {
   const lines = [`- method: \`${r.method}\`${r.init !== undefined ? ` (depth init \`${r.init}\`)` : ''}`];
   if (r.start !== undefined) lines.push(`- start: ${describeStart(r.start)}`);
-  lines.push(`- operator-learning steps: ${r.steps}${r.lr !== undefined ? `, learning rate ${r.lr}` : ''}`);
-  if (r.seqLen !== undefined && r.batchSize !== undefined) lines.push(`- batches: ${r.batchSize} windows of ${r.seqLen} tokens`);
+  if (r.steps > 0) {
+    lines.push(`- operator-learning steps: ${r.steps}${r.lr !== undefined ? `, learning rate ${r.lr}` : ''}`);
+    if (r.seqLen !== undefined && r.batchSize !== undefined) lines.push(`- batches: ${r.batchSize} windows of ${r.seqLen} tokens`);
+  } else lines.push('- operator-learning steps: none (the starting map as written)');
   const tokens = r.tokens !== undefined && r.tokens > 0 ? ` (${count(r.tokens)} tokens)` : '';
   lines.push(`- data: ${r.data === null ? 'none' : `\`${r.data}\``}${tokens}`);
   lines.push(`- growth operator parameters: ${count(r.parameters.operator)}`);
@@ -131,8 +133,9 @@ function lossTable(r: ModelCardReport): string[] {
     '| model | held-out loss |',
     '|---|---:|',
     `| source | ${loss(r.heldOut.source)} |`,
-    `| grown, before operator learning | ${loss(r.heldOut.grownAtInit)} |`,
-    `| grown, after operator learning | ${loss(r.heldOut.grown)} |`,
+    ...(r.steps > 0
+      ? [`| grown, before operator learning | ${loss(r.heldOut.grownAtInit)} |`, `| grown, after operator learning | ${loss(r.heldOut.grown)} |`]
+      : [`| grown | ${loss(r.heldOut.grown)} |`]),
   ];
 }
 

@@ -62,6 +62,17 @@ describe('renderModelCard', () => {
     expect(card).toContain('| grown, after operator learning | 2.9876 |');
     expect(card).toContain("```sh\nligo grow openai-community/gpt2 --out grown --layers 24 --data 'my text.txt'\n```");
     expect(card).not.toContain('hf_secret');
+    expect(card).toContain('learns that map briefly');
+  });
+
+  it('says when the starting map was written as is, with one grown loss', () => {
+    const card = renderModelCard({ ...REPORT, steps: 0, heldOut: { source: 3.2109, grownAtInit: 3.2109, grown: 3.2109, tokens: 100 } }, { baseModel: 'a/b' });
+    expect(card).toContain('starting from a map that keeps the small model\'s function');
+    expect(card).not.toContain('learns that map briefly');
+    expect(card).toContain('- operator-learning steps: none (the starting map as written)');
+    expect(card).not.toContain('- batches:');
+    expect(card).toContain('| grown | 3.2109 |');
+    expect(card).not.toContain('before operator learning');
   });
 
   it('picks the pipeline tag by family, leaves out unknown licenses and local-path base models', () => {
