@@ -43,13 +43,13 @@ async function startRun(options: GrowOptions): Promise<Run> {
 }
 
 /** What needs text: a learning phase, or a random start (drawn and measured in memory). */
-function checkNeedsNoData(o: ResolvedGrowOptions, description: ArchitectureDescription): void {
+function refuseWhatNeedsData(o: ResolvedGrowOptions, description: ArchitectureDescription): void {
   if (learnsInRun(o, description)) {
     throw new UsageError(`--data: --steps ${o.steps} learns the operator on text; pass --data <file> (.txt, .jsonl or .bin), or leave --steps out for the start alone`, { flag: '--data' });
   }
   if (!methodRecipe(o.method, description, o.init).learns) return;
   const flag = o.noise > 0 ? '--noise' : o.splitNoise > 0 ? '--split-noise' : o.copyNoise > 0 ? '--copy-noise' : undefined;
-  if (flag) throw new UsageError(`${flag}: a random start is built in memory from text; pass --data <file>, or leave ${flag} out`, { flag });
+  if (flag) throw new UsageError(`${flag}: a noisy start is drawn and measured in memory, with text; pass --data <file>, or leave ${flag} out`, { flag });
 }
 
 /**
@@ -59,7 +59,7 @@ function checkNeedsNoData(o: ResolvedGrowOptions, description: ArchitectureDescr
 async function growWithoutData(run: Run): Promise<GrowthReport> {
   const opened = await openModel(run.o.source);
   try {
-    checkNeedsNoData(run.o, opened.description);
+    refuseWhatNeedsData(run.o, opened.description);
     const plan = await planFromOptions(run.o, opened);
     const recipe = methodRecipe(run.o.method, opened.description, run.o.init);
     return await growStreamed({ options: run.o, source: opened, plan, recipe, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });

@@ -171,7 +171,7 @@ describe('grow without --data streams the grown model from the source', () => {
   it('refuses a learning phase or a random start without --data, naming the flag, before reading any weights', async () => {
     const common: GrowOptions = { source: path.join(GOLDEN_DIR, 'gpt2-bare-bf16'), out: path.join(work, 'no-data'), hiddenSize: 64, backend: 'wasm' };
     await expect(grow({ ...common, steps: 5 })).rejects.toThrow(/--data: --steps 5 learns the operator on text/);
-    await expect(grow({ ...common, noise: 1e-3 })).rejects.toThrow(/--noise: a random start is built in memory/);
+    await expect(grow({ ...common, noise: 1e-3 })).rejects.toThrow(/--noise: a noisy start is drawn and measured in memory/);
     await expect(readdir(work)).resolves.not.toContain('no-data');
   });
 });
