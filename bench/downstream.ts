@@ -214,7 +214,9 @@ const LEARN_WINDOWS: GrowRecipe = { seqLen: SEQ, batchSize: (GROW_DEFAULTS.batch
 
 /** grow's options for a row, as `ligo grow <source> --layers .. --hidden-size .. --method .. <recipe> --seed N` sets them. */
 function rowOptions(b: Bench, dir: string, target: Target, row: Row): ResolvedGrowOptions {
-  const recipe: GrowRecipe = { ...LEARN_WINDOWS, ...row.grow };
+  // A recipe that sets its own window or batch keeps grow's default for the other.
+  const own = row.grow?.seqLen !== undefined || row.grow?.batchSize !== undefined;
+  const recipe: GrowRecipe = { ...(own ? {} : LEARN_WINDOWS), ...row.grow };
   if (b.s.maxLearnSteps !== undefined) recipe.steps = Math.min(recipe.steps ?? GROW_DEFAULTS.steps, b.s.maxLearnSteps);
   const options: GrowOptions = { source: dir, out: '', layers: target.layers, hiddenSize: target.hiddenSize, method: row.method === 'scratch' ? 'random' : row.method, seed: b.s.seed, ...recipe };
   return resolveGrowOptions(options);

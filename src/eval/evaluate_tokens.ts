@@ -147,30 +147,18 @@ export async function evaluateTokens(options: EvaluateTokensOptions): Promise<To
       ? maskAll(used, windows, seqLen, dims, options.maskTokenId, options.maskSeed ?? 0)
       : undefined;
 
+  const inputs = { dims, w, ids: mlm ? mlm.inputs : used, labels: mlm?.labels, seqLen, perWindow: options.perWindow ?? false };
   let lossSum = 0;
   let predicted = 0;
   const windowLosses: number[] = [];
   for (let first = 0; first < windows; first += batchSize) {
     const b = Math.min(batchSize, windows - first);
-    const range: [number, number] = [first * seqLen, (first + b) * seqLen];
-    const losses = tf.tidy(() => {
-      const ids = tf.tensor2d((mlm ? mlm.inputs : used).subarray(...range), [b, seqLen], 'int32'); // [B, T]
-      const logits = forward(dims, w, { ids }); // [B, T, V]
-      const labels = mlm ? tf.tensor2d(mlm.labels.subarray(...range), [b, seqLen], 'int32') : ids; // [B, T]
-      const loss = (l: tf.Tensor3D, y: tf.Tensor2D): tf.Scalar => (mlm ? mlmLoss(l, y) : causalLmLoss(l, y));
-      if (!options.perWindow) return [loss(logits, labels)];
-      const [, T, V] = logits.shape;
-      return Array.from({ length: b }, (_, r) => loss(tf.slice(logits, [r, 0, 0], [1, T, V]), tf.slice(labels, [r, 0], [1, T]))); // b x []
+    const batch = await batchLosses(inputs, first, b);
+    batch.values.forEach((v, i) => {
+      lossSum += v * batch.counts[i];
+      predicted += batch.counts[i];
     });
-    const values = await Promise.all(losses.map(async (l) => (await l.data())[0]));
-    tf.dispose(losses);
-    // A window's (or batch's) mean counts as many times as it has predicted tokens.
-    const counts = options.perWindow ? Array.from({ length: b }, (_, r) => windowCount(mlm, first + r, seqLen)) : [mlm ? countLabels(mlm.labels.subarray(...range)) : b * (seqLen - 1)];
-    values.forEach((v, i) => {
-      lossSum += v * counts[i];
-      predicted += counts[i];
-    });
-    if (options.perWindow) windowLosses.push(...values);
+    if (options.perWindow) windowLosses.push(...batch.values);
     options.onProgress?.(first + b, windows);
   }
   if (predicted === 0) {
@@ -193,9 +181,38 @@ export async function evaluateTokens(options: EvaluateTokensOptions): Promise<To
   };
 }
 
-/** Tokens window i predicts: all but its first for a causal LM, its masked positions for BERT. */
-function windowCount(mlm: { labels: Int32Array } | undefined, i: number, seqLen: number): number {
-  return mlm ? countLabels(mlm.labels.subarray(i * seqLen, (i + 1) * seqLen)) : seqLen - 1;
+/** What batchLosses reads: the windows' input ids, BERT's labels (absent: causal), and whether to split by window. */
+interface LossInputs {
+  dims: ModelDims;
+  w: Weights;
+  ids: Int32Array;
+  labels?: Int32Array;
+  seqLen: number;
+  perWindow: boolean;
+}
+
+/**
+ * The mean loss of windows first .. first + b - 1 (one value, or one per window), each with the
+ * tokens it predicts, so a mean counts as many times as it has tokens: causal windows predict all
+ * but their first token, BERT windows their masked positions.
+ */
+async function batchLosses(x: LossInputs, first: number, b: number): Promise<{ values: number[]; counts: number[] }> {
+  const { seqLen, labels } = x;
+  const range: [number, number] = [first * seqLen, (first + b) * seqLen];
+  const losses = tf.tidy(() => {
+    const ids = tf.tensor2d(x.ids.subarray(...range), [b, seqLen], 'int32'); // [B, T]
+    const logits = forward(x.dims, x.w, { ids }); // [B, T, V]
+    const y = labels ? tf.tensor2d(labels.subarray(...range), [b, seqLen], 'int32') : ids; // [B, T]
+    const loss = (l: tf.Tensor3D, t: tf.Tensor2D): tf.Scalar => (labels ? mlmLoss(l, t) : causalLmLoss(l, t));
+    if (!x.perWindow) return [loss(logits, y)];
+    const [, T, V] = logits.shape;
+    return Array.from({ length: b }, (_, r) => loss(tf.slice(logits, [r, 0, 0], [1, T, V]), tf.slice(y, [r, 0], [1, T]))); // b x []
+  });
+  const values = await Promise.all(losses.map(async (l) => (await l.data())[0]));
+  tf.dispose(losses);
+  const count = (from: number, n: number): number => (labels ? countLabels(labels.subarray(from * seqLen, (from + n) * seqLen)) : n * (seqLen - 1));
+  const counts = x.perWindow ? values.map((_, r) => count(first + r, 1)) : [count(first, b)];
+  return { values, counts };
 }
 
 function countLabels(labels: Int32Array): number {

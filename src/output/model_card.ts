@@ -71,7 +71,7 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
   const body = [
     `# ${options.title ?? `${report.family} grown with ligo`}`,
     '',
-    `Grown from ${sourceLink} with ligo (LiGO: learned linear growth operators), which maps the small model's weights into a larger model's${report.steps > 0 ? ' and learns that map briefly before writing the result' : ', starting from a map that keeps the small model\'s function'}.`,
+    `Grown from ${sourceLink} with ligo (LiGO: learned linear growth operators), which maps the small model's weights into a larger model's${howMapped(report)}.`,
     '',
     '## Shapes',
     '',
@@ -94,6 +94,16 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
 
 const count = (n: number): string => new Intl.NumberFormat('en-US').format(n);
 
+/** `apply` records its operator as the depth init (pipeline/apply.ts). */
+const applied = (r: ModelCardReport): boolean => r.init === 'saved operator';
+
+/** How the map was made: applied from a file, learned, or a start that keeps the function (or not). */
+function howMapped(r: ModelCardReport): string {
+  if (applied(r)) return ' with a growth operator saved by an earlier run (`ligo apply`)';
+  if (r.steps > 0) return ' and learns that map briefly before writing the result';
+  return r.start?.exact ? ', starting from a map that keeps the small model\'s function' : '';
+}
+
 function shapeTable(s: ModelDims, t: ModelDims, parameters: ModelCardReport['parameters']): string[] {
   const heads = (d: ModelDims): string => (d.numKvHeads === d.numHeads ? `${d.numHeads}` : `${d.numHeads} (${d.numKvHeads} key/value)`);
   const rows: [string, string, string][] = [
@@ -115,7 +125,7 @@ function growthLines(r: ModelCardReport): string[] {
   if (r.steps > 0) {
     lines.push(`- operator-learning steps: ${r.steps}${r.lr !== undefined ? `, learning rate ${r.lr}` : ''}`);
     if (r.seqLen !== undefined && r.batchSize !== undefined) lines.push(`- batches: ${r.batchSize} windows of ${r.seqLen} tokens`);
-  } else lines.push('- operator-learning steps: none (the starting map as written)');
+  } else if (!applied(r)) lines.push('- operator-learning steps: none (the starting map as written)');
   const tokens = r.tokens !== undefined && r.tokens > 0 ? ` (${count(r.tokens)} tokens)` : '';
   lines.push(`- data: ${r.data === null ? 'none' : `\`${r.data}\``}${tokens}`);
   lines.push(`- growth operator parameters: ${count(r.parameters.operator)}`);

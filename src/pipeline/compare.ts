@@ -146,8 +146,8 @@ function savings(runs: readonly MethodRun[]): CompareResult['saved'] {
 }
 
 /**
- * Does growth pay on this data? Grows the source with each method as `grow` does (ligo with its
- * learning phase), trains every grown model and a scratch model of the target shape (`random`)
+ * Does growth pay on this data? Grows the source with each method as `grow` does (ligo with a
+ * learning phase when learnSteps > 0), trains every grown model and a scratch model of the target shape (`random`)
  * for the same steps on the same batches, measures held-out loss along the way, and reports the
  * compute each method saves against the others, the learning phase counted. With `out`, writes
  * compare.json and compare.svg there.

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadModel, openModel, type LoadedModel } from '../arch/load.js';
-import type { ArchitectureDescription } from '../arch/types.js';
 import { initBackend, measureMatmulRate, type BackendInfo } from '../backend/index.js';
 import { BatchSampler, createRng } from '../data/index.js';
-import { UsageError } from '../errors.js';
 import { describeDepthInit } from '../growth/init.js';
 import { materializeEach } from '../growth/materialize.js';
 import { methodRecipe, type MethodRecipe } from '../growth/methods.js';
@@ -19,7 +17,7 @@ import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, selecti
 import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
-import { learnsInRun, planFromOptions } from './plan.js';
+import { learnsInRun, planFromOptions, refuseWhatNeedsData } from './plan.js';
 import { prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
@@ -40,16 +38,6 @@ async function startRun(options: GrowOptions): Promise<Run> {
   const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => progress({ phase: 'load', message }) });
   await prepareOutputDir(o.out, o.overwrite, progress);
   return { o, backend, startedAt, progress };
-}
-
-/** What needs text: a learning phase, or a random start (drawn and measured in memory). */
-function refuseWhatNeedsData(o: ResolvedGrowOptions, description: ArchitectureDescription): void {
-  if (learnsInRun(o, description)) {
-    throw new UsageError(`--data: --steps ${o.steps} learns the operator on text; pass --data <file> (.txt, .jsonl or .bin), or leave --steps out for the start alone`, { flag: '--data' });
-  }
-  if (!methodRecipe(o.method, description, o.init).learns) return;
-  const flag = o.noise > 0 ? '--noise' : o.splitNoise > 0 ? '--split-noise' : o.copyNoise > 0 ? '--copy-noise' : undefined;
-  if (flag) throw new UsageError(`${flag}: a noisy start is drawn and measured in memory, with text; pass --data <file>, or leave ${flag} out`, { flag });
 }
 
 /**
@@ -121,7 +109,6 @@ export class GrownWeights {
 async function learn(
   run: GrowingRun,
   plan: GrowthPlan,
-  recipe: MethodRecipe,
   grown: GrownWeights,
   small: LoadedModel,
   data: RunData,
@@ -129,7 +116,7 @@ async function learn(
   recompute: boolean,
 ): Promise<LearnResult | undefined> {
   const { o } = run;
-  if (!recipe.learns || !grown.operator || o.steps <= 0) return undefined;
+  if (!learnsInRun(o, small.description) || !grown.operator) return undefined;
   grown.release();
   const sampler = new BatchSampler(data.train, { batchSize: o.batchSize, seqLen, seed: o.seed });
   // Forward passes only: a larger batch than training's is as cheap in memory as one training step.
@@ -193,7 +180,7 @@ export async function growInMemory(
   try {
     run.progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
     const heldOutInit = await args.evaluate(plan.target, grown.materialize());
-    const learned = await learn(run, plan, recipe, grown, small, text, seqLen, recompute);
+    const learned = await learn(run, plan, grown, small, text, seqLen, recompute);
     return { grown, heldOutInit, learned };
   } catch (error) {
     grown.dispose();

@@ -28,9 +28,10 @@ export interface StreamedGrowth {
 
 /**
  * A growth that learns nothing and measures nothing (net2net, stack, interlace, random, and ligo
- * without a learning phase, all without --data), streamed: the grown model is never held whole. Each tensor is built from the source
- * checkpoint as it is written (copies and scalings as gathers, see stream.ts; `random` draws
- * fresh tensors one at a time), so memory stays near one tensor whatever the model's size.
+ * without a learning phase, all without --data), streamed: the grown model is never held whole.
+ * Each tensor is built from the source checkpoint as it is written (copies and scalings as
+ * gathers, see stream.ts; `random` draws fresh tensors one at a time), so memory stays near one
+ * tensor whatever the model's size.
  * Bytes are identical to the in-memory path's (to float32 rounding where the exact start averages:
  * LayerNorm families at a non-integer width, see selection.ts).
  */

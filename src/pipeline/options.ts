@@ -115,9 +115,9 @@ export const GROW_DEFAULTS = {
   // No learning phase unless asked: the function-preserving start is what saves compute, and a
   // learned operator, measured on text it was not selected on, is as often above its start as
   // below (bench:downstream at 1.33x, 1.5x and 2x: docs/BENCHMARKS.md#any-width). With --steps N
-  // the knobs below are the short, cheap phase those benchmarks measured: 2 x 128 tokens a step,
-  // the depth coefficients at 5e-3 and the width matrices at 3e-4, an operator measured every
-  // 10 steps and kept only when clearly better than the start.
+  // the knobs below are a short, cheap phase: 2 x 128 tokens a step (the benchmarks ran 4 x 64,
+  // their sources' window), the depth coefficients at 5e-3 and the width matrices at 3e-4, an
+  // operator measured every 10 steps and kept only when clearly better than the start.
   steps: 0,
   lr: 3e-4,
   depthLr: 5e-3,

@@ -58,6 +58,16 @@ export async function planFromOptions(options: GrowOptions, source: Pick<LoadedM
 export const learnsInRun = (o: Pick<ResolvedGrowOptions, 'method' | 'init' | 'steps'>, description: ArchitectureDescription): boolean =>
   methodRecipe(o.method, description, o.init).learns && o.steps > 0;
 
+/** What needs text: a learning phase, or a random start (drawn and measured in memory). */
+export function refuseWhatNeedsData(o: ResolvedGrowOptions, description: ArchitectureDescription): void {
+  if (learnsInRun(o, description)) {
+    throw new UsageError(`--data: --steps ${o.steps} learns the operator on text; pass --data <file> (.txt, .jsonl or .bin), or leave --steps out for the start alone`, { flag: '--data' });
+  }
+  if (!methodRecipe(o.method, description, o.init).learns) return;
+  const flag = o.noise > 0 ? '--noise' : o.splitNoise > 0 ? '--split-noise' : o.copyNoise > 0 ? '--copy-noise' : undefined;
+  if (flag) throw new UsageError(`${flag}: a noisy start is drawn and measured in memory, with text; pass --data <file>, or leave ${flag} out`, { flag });
+}
+
 /** The plan, plus for LiGO what its learning phase needs in memory and whether it recomputes layers. */
 export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate; recompute?: boolean; stepTime?: string };
 
@@ -66,6 +76,8 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   const o = resolveGrowOptions(options);
   const source = await openModel(options.source);
   try {
+    // What grow would refuse, the plan refuses too.
+    if (!o.data) refuseWhatNeedsData(o, source.description);
     const plan = await planFromOptions(options, source);
     if (!learnsInRun(o, source.description)) return plan;
     const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum };

@@ -26,24 +26,16 @@ export interface SelectionPoint {
   gain?: { mean: number; se: number };
 }
 
-/** The point with the lowest loss; the earliest wins ties, so a start that learning never beats is kept. */
-export function bestPoint(points: readonly SelectionPoint[]): SelectionPoint | undefined {
-  let best: SelectionPoint | undefined;
-  for (const p of points) if (!best || p.loss < best.loss) best = p;
-  return best;
-}
-
 /**
  * Mean of (start - candidate) over paired windows and its standard error. With fewer than two
- * windows there is no spread to measure: the error is 0 and the mean alone decides.
+ * windows there is no spread to measure, so no gain is clear: the error is infinite.
  */
 export function pairedGain(start: readonly number[], candidate: readonly number[]): { mean: number; se: number } {
   const n = start.length;
   if (candidate.length !== n) throw new Error(`selection compares ${n} windows with ${candidate.length}`);
-  if (n === 0) return { mean: 0, se: 0 };
   const d = start.map((s, i) => s - candidate[i]);
-  const mean = d.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { mean, se: 0 };
+  const mean = n === 0 ? 0 : d.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { mean, se: Number.POSITIVE_INFINITY };
   const variance = d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
   return { mean, se: Math.sqrt(variance / n) };
 }

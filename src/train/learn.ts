@@ -38,7 +38,7 @@ export interface LearnOptions {
   selectEvery?: number;
 }
 
-export { bestPoint, clearGain, pairedGain, SELECTION_CONFIDENCE, type SelectionPoint, type SelectionScore } from './best_operator.js';
+export { clearGain, pairedGain, SELECTION_CONFIDENCE, type SelectionPoint, type SelectionScore } from './best_operator.js';
 
 export interface StepEvent {
   step: number;

@@ -32,7 +32,7 @@ describe('ligo grow / apply', () => {
 
   it('--dry-run prints the plan and writes nothing', async () => {
     const out = path.join(work, 'dry');
-    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--steps', '20', '--dry-run', '--out', out, '--json']);
+    const run = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--data', data, '--steps', '20', '--dry-run', '--out', out, '--json']);
     expect(run.code, run.stderr).toBe(0);
     const plan = lastJson(run);
     expect((plan.parameters as Record<string, number>).target).toBeGreaterThan((plan.parameters as Record<string, number>).source);
@@ -42,6 +42,10 @@ describe('ligo grow / apply', () => {
     const start = lastJson(await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--dry-run', '--out', out, '--json']));
     expect(start.learningMemory).toBeUndefined();
     expect(start.method).toBe('ligo');
+    // What grow would refuse, the plan refuses: a learning phase needs --data.
+    const refused = await ligo(['grow', LLAMA_DIR, '--hidden-size', '128', '--steps', '20', '--dry-run', '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--data: --steps 20 learns the operator on text/);
   });
 
   it('--target-config takes the dimensions from a config.json, flags override it', async () => {

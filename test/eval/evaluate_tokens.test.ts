@@ -42,7 +42,9 @@ describe('evaluateTokens', () => {
 
   it('gives each window its own loss on request, matching that window evaluated alone', async () => {
     const seqLen = 20;
+    const before = tf.memory().numTensors;
     const all = await evaluateTokens({ dims: gpt2.dims, weights: gpt2.weights, tokens, seqLen, batchSize: 3, perWindow: true });
+    expect(tf.memory().numTensors).toBe(before);
     const losses = all.windowLosses ?? [];
     expect(losses).toHaveLength(all.windows);
     for (const i of [0, 1, all.windows - 1]) {

@@ -66,13 +66,20 @@ describe('renderModelCard', () => {
   });
 
   it('says when the starting map was written as is, with one grown loss', () => {
-    const card = renderModelCard({ ...REPORT, steps: 0, heldOut: { source: 3.2109, grownAtInit: 3.2109, grown: 3.2109, tokens: 100 } }, { baseModel: 'a/b' });
+    const start = { rule: 'exact' as const, exact: true, notes: [] };
+    const card = renderModelCard({ ...REPORT, start, steps: 0, heldOut: { source: 3.2109, grownAtInit: 3.2109, grown: 3.2109, tokens: 100 } }, { baseModel: 'a/b' });
     expect(card).toContain('starting from a map that keeps the small model\'s function');
     expect(card).not.toContain('learns that map briefly');
     expect(card).toContain('- operator-learning steps: none (the starting map as written)');
     expect(card).not.toContain('- batches:');
     expect(card).toContain('| grown | 3.2109 |');
     expect(card).not.toContain('before operator learning');
+    // An inexact start does not claim to keep the function; an applied operator says where it came from.
+    const copied = renderModelCard({ ...REPORT, start: { ...start, rule: 'copy', exact: false }, steps: 0 }, { baseModel: 'a/b' });
+    expect(copied).not.toContain('keeps the small model');
+    const applied = renderModelCard({ ...REPORT, init: 'saved operator', steps: 0 }, { baseModel: 'a/b' });
+    expect(applied).toContain('with a growth operator saved by an earlier run (`ligo apply`)');
+    expect(applied).not.toContain('operator-learning steps');
   });
 
   it('picks the pipeline tag by family, leaves out unknown licenses and local-path base models', () => {

@@ -6,7 +6,7 @@ import { initBackend } from '../../src/backend/select.js';
 import { GrowthOperator, isDepthParameter } from '../../src/growth/operator.js';
 import { planGrowth } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
-import { bestPoint, clearGain, learnOperator, pairedGain, SELECTION_CONFIDENCE, type SelectionScore } from '../../src/train/learn.js';
+import { clearGain, learnOperator, pairedGain, SELECTION_CONFIDENCE, type SelectionScore } from '../../src/train/learn.js';
 import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
 
 const TEXT = 'the quick brown fox jumps over the lazy dog. ';
@@ -48,18 +48,20 @@ describe('learning-phase selection and per-part learning rates', () => {
     await initBackend({ backend: 'wasm' });
   });
 
-  it('the best point is the lowest loss, the earliest on ties', () => {
-    expect(bestPoint([{ step: 0, loss: 2 }, { step: 5, loss: 2 }, { step: 10, loss: 2.1 }])?.step).toBe(0);
-    expect(bestPoint([{ step: 0, loss: 2 }, { step: 5, loss: 1.9 }])?.step).toBe(5);
-  });
-
   it('measures the gain over the start window by window, with its standard error', () => {
     // differences 0.1, 0.2, 0: mean 0.1, sample variance 0.01, standard error sqrt(0.01 / 3)
     const g = pairedGain([1, 2, 3], [0.9, 1.8, 3]);
     expect(g.mean).toBeCloseTo(0.1, 12);
     expect(g.se).toBeCloseTo(Math.sqrt(0.01 / 3), 12);
-    expect(clearGain(g)).toBe(0.1 > SELECTION_CONFIDENCE * g.se);
+    // 0.1 is 1.73 standard errors: not clear at SELECTION_CONFIDENCE 2.
+    expect(SELECTION_CONFIDENCE).toBe(2);
+    expect(clearGain(g)).toBe(false);
+    // differences 0.1, 0.15, 0.1, 0.12: mean 0.1175, standard error 0.0118, so clear.
+    expect(clearGain(pairedGain([1, 2, 3, 4], [0.9, 1.85, 2.9, 3.88]))).toBe(true);
     expect(clearGain(pairedGain([1, 1, 1], [0.5, 1.4, 0.9]))).toBe(false);
+    // One window or none: no spread to judge by, so never clear.
+    expect(clearGain(pairedGain([2], [1]))).toBe(false);
+    expect(clearGain(pairedGain([], []))).toBe(false);
     expect(clearGain(pairedGain([1, 1], [1.1, 1.1]))).toBe(false);
     expect(() => pairedGain([1, 2], [1])).toThrow(/2 windows with 1/);
   });

@@ -57,7 +57,7 @@ const GROW_OPTION_KEYS = [
 
 export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'grow [source]',
-  describe: 'Grow a checkpoint into a larger one with a learned LiGO operator (or a baseline)',
+  describe: 'Grow a checkpoint into a larger one with a LiGO operator, function-preserving or learned (or a baseline)',
   builder,
   handler: async (args) => {
     const out = createOutput(args, io);

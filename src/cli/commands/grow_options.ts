@@ -43,9 +43,9 @@ export function withMethodOptions<T>(y: Argv<T>) {
     choices: GROWTH_METHODS,
     default: GROW_DEFAULTS.method,
     group: 'Method:',
-    describe: 'ligo learns the operator; net2net (function-preserving), stack, interlace and random are baselines without learning',
+    describe: 'ligo: the exact start, learned with --steps N; net2net (function-preserving), stack, interlace and random are baselines without learning',
   });
-  return withLearningKnobs(methods).option('steps', learningNum('--steps', 'operator training steps', GROW_DEFAULTS.steps));
+  return withLearningKnobs(methods).option('steps', learningNum('--steps', 'operator training steps on --data (0: write the start)', GROW_DEFAULTS.steps));
 }
 
 /** The learning-phase flags of commands that use --steps for something else (compare): its steps are --learn-steps. */
