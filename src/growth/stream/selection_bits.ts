@@ -12,7 +12,7 @@
 import { floatBitsToBf16, floatBitsToHalf, halfToFloatTable, type DType } from '../../checkpoint/dtypes.js';
 import type { PlannedTensor } from '../plan.js';
 import type { RowGather } from './row_chunks.js';
-import { asMatrix, equalRowIds, tensorGather, type SelectionOperator } from './selection.js';
+import { asMatrix, equalRowIds, tensorGather, type AxisGather, type SelectionOperator } from './selection.js';
 
 /** Raw 16-bit formats the bit-level gather handles: where the exponent field is and its unit. */
 const HALF_FORMATS = {
@@ -161,6 +161,70 @@ function columnRuns(cIndex: Int32Array, cShift: Int32Array, cRaw: Uint8Array, ou
   return runs;
 }
 
+/** What filling one output row reads: the source words and the tensor's fixed column plan. */
+interface BitsRows {
+  src: Uint16Array;
+  src32: Uint32Array | undefined;
+  cols: number;
+  rowsG: AxisGather | null;
+  cIndex: Int32Array;
+  cShift: Int32Array;
+  cRaw: Uint8Array;
+  cScale: Float32Array;
+  runs: ColumnRuns;
+  depthShift: number;
+  depthScale: number | undefined;
+  expMask: number;
+  /** One step of the exponent field. */
+  unit: number;
+  half: Float32Array | undefined;
+  /** Scratch: the columns of a run left to the slow path. */
+  pending: Int32Array;
+}
+
+/**
+ * Output row r into out[to, to + outCols): each column run is a copy of an earlier run, a bulk
+ * copy or exponent shift when every word stays normal, or word by word with the rest left to the
+ * slow (float32) path.
+ */
+function fillBitsRow(p: BitsRows, r: number, out: Uint16Array, out32: Uint32Array | undefined, to: number): void {
+  const { src, src32, cols, rowsG, cIndex, cShift, cRaw, cScale, expMask, pending } = p;
+  const { start: runStart, end: runEnd, copyOf: runCopyOf } = p.runs;
+  const from = (rowsG ? rowsG.index[r] : r) * cols;
+  const rowRaw = rowsG ? rowsG.raw[r] === 1 : true;
+  const sr = rowsG ? rowsG.scale[r] : 1;
+  const rowShift = rowRaw ? 0 : shiftOf(sr);
+  const pre = p.depthShift < 0 || rowShift < 0 ? SLOW : (p.depthShift + rowShift) * p.unit;
+  for (let q = 0; q < runStart.length; q++) {
+    const j0 = runStart[q];
+    const j1 = runEnd[q];
+    const n = j1 - j0;
+    const copyOf = runCopyOf[q];
+    if (copyOf >= 0) {
+      const c0 = to + runStart[copyOf];
+      out.copyWithin(to + j0, c0, c0 + n);
+      continue;
+    }
+    const sh = cShift[j0] + pre;
+    const at = from + cIndex[j0];
+    if (n >= MIN_RUN && sh < SLOW) {
+      if (sh === 0) {
+        if (allNormal(src, at, n, expMask)) {
+          out.set(src.subarray(at, at + n), to + j0);
+          continue;
+        }
+      } else if (src32 && out32 && at % 2 === 0 && (to + j0) % 2 === 0 && n % 2 === 0) {
+        if (shiftRun32(src32, at >>> 1, out32, (to + j0) >>> 1, n >>> 1, sh, expMask)) continue;
+      }
+    }
+    const slow = gatherRun(src, from, cIndex, cShift, pre, expMask, out, to, j0, j1, pending);
+    for (let i = 0; i < slow; i++) {
+      const j = pending[i];
+      out[to + j] = slowElement(src[from + cIndex[j]], p.half, p.depthScale, rowRaw, sr, cRaw[j] === 1, cScale[j]);
+    }
+  }
+}
+
 /** Where the raw source bytes come from, by canonical tensor name. */
 export interface RawSource {
   dtypeOf: (name: string) => DType | undefined;
@@ -194,48 +258,12 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
   const cShift = columnShifts(cRaw, cScale, outCols, unit);
   const depthShift = depthScale === undefined ? 0 : shiftOf(depthScale);
 
-  const { start: runStart, end: runEnd, copyOf: runCopyOf } = columnRuns(cIndex, cShift, cRaw, outCols);
+  const runs = columnRuns(cIndex, cShift, cRaw, outCols);
+  const row: BitsRows = { src, src32, cols, rowsG, cIndex, cShift, cRaw, cScale, runs, depthShift, depthScale, expMask, unit, half, pending: new Int32Array(outCols) };
 
   // Rows with the same source row, rawness and scale are equal; each gets the id of the first.
   const rowId = equalRowIds(rowsG, outRows);
   const builtAt = new Int32Array(outRows);
-  const pending = new Int32Array(outCols);
-
-  const fillRow = (r: number, out: Uint16Array, out32: Uint32Array | undefined, to: number): void => {
-    const from = (rowsG ? rowsG.index[r] : r) * cols;
-    const rowRaw = rowsG ? rowsG.raw[r] === 1 : true;
-    const sr = rowsG ? rowsG.scale[r] : 1;
-    const rowShift = rowRaw ? 0 : shiftOf(sr);
-    const pre = depthShift < 0 || rowShift < 0 ? SLOW : (depthShift + rowShift) * unit;
-    for (let q = 0; q < runStart.length; q++) {
-      const j0 = runStart[q];
-      const j1 = runEnd[q];
-      const n = j1 - j0;
-      const copyOf = runCopyOf[q];
-      if (copyOf >= 0) {
-        const c0 = to + runStart[copyOf];
-        out.copyWithin(to + j0, c0, c0 + n);
-        continue;
-      }
-      const sh = cShift[j0] + pre;
-      const at = from + cIndex[j0];
-      if (n >= MIN_RUN && sh < SLOW) {
-        if (sh === 0) {
-          if (allNormal(src, at, n, expMask)) {
-            out.set(src.subarray(at, at + n), to + j0);
-            continue;
-          }
-        } else if (src32 && out32 && at % 2 === 0 && (to + j0) % 2 === 0 && n % 2 === 0) {
-          if (shiftRun32(src32, at >>> 1, out32, (to + j0) >>> 1, n >>> 1, sh, expMask)) continue;
-        }
-      }
-      const slow = gatherRun(src, from, cIndex, cShift, pre, expMask, out, to, j0, j1, pending);
-      for (let i = 0; i < slow; i++) {
-        const j = pending[i];
-        out[to + j] = slowElement(src[from + cIndex[j]], half, depthScale, rowRaw, sr, cRaw[j] === 1, cScale[j]);
-      }
-    }
-  };
 
   return {
     rows: outRows,
@@ -252,7 +280,7 @@ export async function planBitsGather(t: PlannedTensor, op: SelectionOperator, dt
         const earlier = builtAt[id];
         if (earlier >= 0) out.copyWithin(to, earlier, earlier + outCols);
         else {
-          fillRow(r, out, out32, to);
+          fillBitsRow(row, r, out, out32, to);
           builtAt[id] = to;
         }
       }
