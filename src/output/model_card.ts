@@ -5,7 +5,7 @@ import { ARCHITECTURES } from '../arch/resolve.js';
 import { parseRepoRef } from '../checkpoint/repo_id.js';
 import { describeStart } from '../growth/exact_start.js';
 import { README_FILE } from './files.js';
-import type { GrowthReport } from './report.js';
+import { APPLIED_INIT, type GrowthReport } from './report.js';
 import { isJsonObject } from '../util/json.js';
 
 /** The parts of growth.json a model card shows; the rest are optional so older reports still render. */
@@ -94,8 +94,7 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
 
 const count = (n: number): string => new Intl.NumberFormat('en-US').format(n);
 
-/** `apply` records its operator as the depth init (pipeline/apply.ts). */
-const applied = (r: ModelCardReport): boolean => r.init === 'saved operator';
+const applied = (r: ModelCardReport): boolean => r.init === APPLIED_INIT;
 
 /** How the map was made: applied from a file, learned, or a start that keeps the function (or not). */
 function howMapped(r: ModelCardReport): string {

@@ -4,6 +4,9 @@ import type { StartPlan } from '../growth/exact_start.js';
 import type { GrowthPlan, OperatorForm } from '../growth/plan.js';
 
 /** How a grown model was made: what the pipeline knows about the run (see pipeline/report.ts). */
+/** The depth init `apply` records: the operator came from a file (the model card says so). */
+export const APPLIED_INIT = 'saved operator';
+
 export interface GrowthRunInfo {
   source: string;
   method: string;

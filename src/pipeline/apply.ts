@@ -14,7 +14,7 @@ import { selectionProducer } from '../growth/stream/stream.js';
 import { targetConfig } from '../growth/target.js';
 import { OPERATOR_FILE } from '../output/files.js';
 import { openOperator, planForOperator, type OpenedOperator } from '../output/operator_file.js';
-import type { GrowthReport } from '../output/report.js';
+import { APPLIED_INIT, type GrowthReport } from '../output/report.js';
 import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrownOutputOptions } from './options.js';
 import { prepareOutputDir } from './output_dir.js';
@@ -108,7 +108,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
       report: runReport({
         source: options.sourceLabel ?? options.source,
         method: `${saved.metadata.method} (applied from ${options.operator})`,
-        init: 'saved operator',
+        init: APPLIED_INIT,
         backend: backend.name,
       }),
     });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { asModelCardReport, formatCommand, licenseOfCard, readLicense, renderModelCard, repoIdFromCachePath } from '../../src/output/index.js';
 import { cardSource } from '../../src/output/model_card.js';
+import { APPLIED_INIT } from '../../src/output/report.js';
 import { DOWNSTREAM_ADVICE } from '../../src/pipeline/report.js';
 import { REPORT, tempDir } from '../hub/helpers.js';
 
@@ -77,7 +78,7 @@ describe('renderModelCard', () => {
     // An inexact start does not claim to keep the function; an applied operator says where it came from.
     const copied = renderModelCard({ ...REPORT, start: { ...start, rule: 'copy', exact: false }, steps: 0 }, { baseModel: 'a/b' });
     expect(copied).not.toContain('keeps the small model');
-    const applied = renderModelCard({ ...REPORT, init: 'saved operator', steps: 0 }, { baseModel: 'a/b' });
+    const applied = renderModelCard({ ...REPORT, init: APPLIED_INIT, steps: 0 }, { baseModel: 'a/b' });
     expect(applied).toContain('with a growth operator saved by an earlier run (`ligo apply`)');
     expect(applied).not.toContain('operator-learning steps');
   });
