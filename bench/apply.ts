@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { resolveArchitecture } from '../src/arch/index.js';
 import { methodRecipe } from '../src/growth/methods.js';
-import { initialSelections } from '../src/growth/operator.js';
+import { initialSelections } from '../src/growth/start_selections.js';
 import { OPERATOR_FILE } from '../src/output/files.js';
 import { writeSelectionOperator } from '../src/output/operator_file.js';
 import { planGrowth, type GrowthPlan } from '../src/growth/plan.js';

@@ -9,11 +9,11 @@
  * that both write the same values.
  */
 import type { OpenedOperator } from '../../src/output/operator_file.js';
-import { asSelection, type Selection } from '../../src/growth/stream/selection.js';
+import { asSelection, type Selection } from '../../src/growth/selection.js';
 import type { GrowthPlan, PlannedSegment, PlannedTensor, WidthOperatorSpec } from '../../src/growth/plan.js';
 
 // The index form of copy/scale matrices is the library's; the gather below is this prototype's own.
-export type { Selection } from '../../src/growth/stream/selection.js';
+export type { Selection } from '../../src/growth/selection.js';
 
 /** Reads operator matrices on demand and keeps their index form (a few bytes per large index). */
 export class SelectionOperator {

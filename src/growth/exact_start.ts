@@ -23,10 +23,7 @@
 import type { ModelDims } from '../arch/dims.js';
 import type { ArchitectureDescription, AxisRole, TensorTemplate } from '../arch/types.js';
 import { UsageError } from '../errors.js';
-import { copySelection, firstSplit, splitSelection, type SplitMode } from './init.js';
-import { methodRecipe } from './methods.js';
-import type { GrowthMethod, GrowthPlan, WidthOperatorSpec } from './plan.js';
-import type { Selection } from './stream/selection.js';
+import { methodRecipe, type GrowthMethod } from './methods.js';
 
 export const START_RULES = ['exact', 'copy'] as const;
 export type StartRule = (typeof START_RULES)[number];
@@ -124,57 +121,6 @@ export function planStart(options: {
 /** The target dims the start needs: under a filled residual start, every norm's epsilon times s. */
 export function startTarget(target: ModelDims, source: ModelDims, start: StartPlan): ModelDims {
   return start.residual ? { ...target, normEps: source.normEps * start.residual.statScale } : target;
-}
-
-/** The rows of `sel` (the whole copies' part), then `extra` more rows, each [index, scale] from `rest`. */
-function copiesThen(sel: Selection, extra: number, rest: (i: number) => [index: number, scale: number]): Selection {
-  const rows = sel.index.length + extra;
-  const index = new Int32Array(rows);
-  const scale = new Float32Array(rows);
-  index.set(sel.index);
-  scale.set(sel.scale);
-  for (let i = 0; i < extra; i++) [index[sel.index.length + i], scale[sel.index.length + i]] = rest(i);
-  return { index, scale, cols: sel.cols };
-}
-
-const scaled = (sel: Selection, by: number): Selection => ({ index: sel.index, scale: sel.scale.map((x) => x * by), cols: sel.cols });
-
-/**
- * The exact start's selections of one width operator where they differ from the copy start:
- * the residual stream's (producing, norm gain and norm bias; out and in sides) under a filled
- * start, and the query/key heads' producing side where the heads are RMS-normalized with the
- * model's epsilon (Qwen3): q and k times sqrt(s), so their norm sees its epsilon's scale too.
- * A side left out starts as the copy start says.
- */
-export function exactStartSelections(plan: GrowthPlan, op: WidthOperatorSpec, split: SplitMode): { out?: Selection; in?: Selection } {
-  const residual = plan.start?.residual;
-  if (!residual) return {};
-  const gainScale = Math.fround(Math.sqrt(residual.statScale));
-  if (op.role !== 'width') {
-    if (!(plan.target.qkNorm && (op.role === 'q' || op.role === 'k')) || !op.heads) return {};
-    return { out: scaled(copySelection(op.heads.large, op.heads.small), gainScale) };
-  }
-  const { small, large } = op;
-  const whole = residual.copies * small;
-  const filled = large - whole;
-  const copies = copySelection(whole, small);
-  const evenSplit = splitSelection(whole, small);
-  const shares = split === 'first' ? firstSplit(evenSplit) : evenSplit;
-  const zero = (): [number, number] => [0, 0];
-  // A filled dim's consuming weights start as a copy of small unit i's: nonzero, and different per dim.
-  const reader = (i: number): [number, number] => [i % small, 1];
-  const consumed = copiesThen(shares, filled, reader);
-  switch (op.use) {
-    case 'normGain':
-      return { out: scaled(copySelection(large, small), gainScale), in: scaled(consumed, gainScale) };
-    case 'normBias':
-      return { out: copiesThen(copies, filled, zero), in: copiesThen(shares, filled, zero) };
-    default: {
-      // `index === cols` is the mean of all units (selection.ts).
-      const fill = residual.fill === 'mean' ? (): [number, number] => [small, 1] : zero;
-      return { out: copiesThen(copies, filled, fill), in: consumed };
-    }
-  }
 }
 
 /**

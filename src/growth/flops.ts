@@ -4,7 +4,8 @@
  * out: next to the matrix products they are a few percent of the FLOPs, though not of the time on
  * wasm. A training step counts 3 forward passes (forward, and backward at twice the forward).
  */
-import { lowRankOf, type GrowthPlan, type PlannedSegment, type PlannedTensor } from './plan.js';
+import { assemblyOf, widthOperator } from './layout.js';
+import type { GrowthPlan, PlannedSegment, PlannedTensor } from './plan_types.js';
 
 const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
@@ -39,15 +40,14 @@ export function materializeTensorFlops(t: PlannedTensor, use: UseFlops = denseUs
  * head dims (H, when head_dim grows); a head_dim factor alone or a dense B is a full product.
  */
 function planUse(plan: GrowthPlan): UseFlops {
-  const ops = new Map(plan.width.map((op) => [op.id, op]));
   return (s, others) => {
-    const op = s.operator === null ? undefined : ops.get(s.operator);
-    if (!op || s.part) return denseUse(s, others);
-    const rank = lowRankOf(plan.operator, op);
-    if (rank > 0) return 2 * rank * (s.small + s.large) * others;
-    if (!op.heads) return denseUse(s, others);
-    const { small: hs, large: hl, headDimSmall, headDimLarge } = op.heads;
-    return 2 * hl * hs * headDimSmall * others + (headDimSmall === headDimLarge ? 0 : 2 * headDimLarge * headDimSmall * hl * others);
+    if (s.operator === null || s.part) return denseUse(s, others);
+    const a = assemblyOf(plan, s.operator, s.side);
+    if (a.kind === 'lowRank') return 2 * a.rank * (s.small + s.large) * others;
+    const heads = widthOperator(plan, s.operator).heads;
+    if (a.kind === 'matrix' || !heads) return denseUse(s, others);
+    const { small: hs, large: hl, headDimSmall, headDimLarge } = heads;
+    return 2 * hl * hs * headDimSmall * others + (a.headDim.kind === 'identity' ? 0 : 2 * headDimLarge * headDimSmall * hl * others);
   };
 }
 

@@ -1,5 +1,5 @@
 import type { LayerGroup } from '../arch/types.js';
-import type { Selection } from './stream/selection.js';
+import type { Selection } from './selection.js';
 
 /**
  * Width and depth initializations in selection form (row r is scale[r] times unit vector

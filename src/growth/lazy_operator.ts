@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mapGetter } from '../util/map_getter.js';
 import type { AxisSide, LayerGroup } from '../arch/types.js';
 import type { HeadFactors } from './heads_apply.js';
-import { selectionTensors, startOfFactor, type LowRankFactor, type SelectionTensors } from './low_rank.js';
-import { operatorMatrices, type OperatorMatrices, type OperatorMatrix } from './operator.js';
-import type { Selection } from './stream/selection.js';
-import type { GrowthPlan } from './plan.js';
+import { selectionTensors, type LowRankFactor, type SelectionTensors } from './low_rank.js';
+import type { OperatorMatrix } from './initial_operator.js';
+import { operatorMatrices, type OperatorMatrices } from './operator_matrices.js';
+import type { Selection } from './selection.js';
+import type { GrowthPlan, OperatorParameter } from './plan_types.js';
 
 /**
  * A saved (learned) operator for `apply`, held in tfjs only as far as the tensor being built
@@ -30,10 +31,10 @@ export class LazyOperator implements OperatorMatrices {
     this.matrices = operatorMatrices(plan, this.param, this.start);
   }
 
-  /** Holds the named parameters (parametersFor), and the start of each low-rank factor among them; frees the rest. */
-  async hold(names: readonly string[]): Promise<void> {
-    const wanted = new Set(names);
-    const starts = new Set(names.flatMap((n) => startOfFactor(n) ?? []));
+  /** Holds the parameters a tensor reads (operator_matrices.ts operatorReads): dense ones and a low-rank operator's selections; frees the rest. */
+  async hold(params: readonly OperatorParameter[]): Promise<void> {
+    const wanted = new Set(params.filter((p) => p.role !== 'selection').map((p) => p.name));
+    const starts = new Set(params.filter((p) => p.role === 'selection').map((p) => p.name));
     for (const [name, t] of this.held) {
       if (wanted.has(name)) continue;
       t.dispose();

@@ -10,13 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedSelectAdd } from '../backend/fused_ops.js';
-import type { Selection } from './stream/selection.js';
-
-/** Names of a correction's factors beside its start `<op>.<side>`. */
-export const lowRankU = (base: string): string => `${base}.u`;
-export const lowRankV = (base: string): string => `${base}.v`;
-/** The start's name for a factor's name (`<op>.<side>.u` -> `<op>.<side>`), or undefined for other parameters. */
-export const startOfFactor = (name: string): string | undefined => (name.endsWith('.u') || name.endsWith('.v') ? name.slice(0, -2) : undefined);
+import type { Selection } from './selection.js';
 
 /**
  * Standard deviation of V's entries: 1/sqrt(r) makes one Adam step on U (about lr per entry)

@@ -1,6 +1,8 @@
 import type { ArchitectureDescription } from '../arch/types.js';
 import type { DepthInit, DepthPattern } from './init.js';
-import type { GrowthMethod } from './plan.js';
+
+export const GROWTH_METHODS = ['ligo', 'net2net', 'stack', 'interlace', 'random'] as const;
+export type GrowthMethod = (typeof GROWTH_METHODS)[number];
 
 /** How each --method sets up the operator: all but `random` go through the same operator code. */
 export interface MethodRecipe {

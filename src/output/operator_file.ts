@@ -10,7 +10,7 @@ import type { GrowthOperator, OperatorMatrix } from '../growth/operator.js';
 import type { ModelHeader } from '../arch/load.js';
 import { DENSE_FORM, OPERATOR_KINDS, planGrowth, START_RULES, type GrowthMethod, type GrowthPlan, type OperatorForm, type StartRule } from '../growth/plan.js';
 import { denseMatrix } from '../growth/init.js';
-import { asSelection, type Selection } from '../growth/stream/selection.js';
+import { asSelection, type Selection } from '../growth/selection.js';
 import { OPERATOR_FILE } from './files.js';
 
 /**

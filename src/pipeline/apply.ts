@@ -6,7 +6,8 @@ import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
 import { LazyOperator } from '../growth/lazy_operator.js';
 import { materializeTensor } from '../growth/materialize.js';
-import { checkOperatorShapes, parametersFor } from '../growth/operator.js';
+import { checkOperatorShapes } from '../growth/layout.js';
+import { operatorReads } from '../growth/operator_matrices.js';
 import type { GrowthPlan } from '../growth/plan.js';
 import { SelectionOperator } from '../growth/stream/selection.js';
 import { SourceWindow } from '../growth/stream/source_window.js';
@@ -51,7 +52,7 @@ function savedOperatorProducer(source: OpenedModel, plan: GrowthPlan, saved: Ope
   const held = new SourceWindow(source);
   const produce = selectionProducer(source, plan, selection, dtype, {
     materialize: async (t) => {
-      await dense.hold(parametersFor(plan, t));
+      await dense.hold(operatorReads(plan, t));
       await held.hold(t.sources);
       return materializeTensor(t, held.get, dense);
     },

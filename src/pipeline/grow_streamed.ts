@@ -2,8 +2,8 @@ import type { OpenedModel } from '../arch/load.js';
 import type { DType } from '../checkpoint/dtypes.js';
 import { describeDepthInit } from '../growth/init.js';
 import type { MethodRecipe } from '../growth/methods.js';
-import { initialSelections } from '../growth/operator.js';
-import { DENSE_FORM, type GrowthPlan } from '../growth/plan.js';
+import { initialSelections } from '../growth/start_selections.js';
+import { DENSE_FORM, withOperatorForm, type GrowthPlan } from '../growth/plan.js';
 import { freshTensor, tensorSeed } from '../growth/random_init.js';
 import { SelectionOperator } from '../growth/stream/selection.js';
 import { selectionProducer } from '../growth/stream/stream.js';
@@ -43,7 +43,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
   if (recipe.depth) {
     // Nothing is learned here, so ligo's operator is its start: a low-rank correction would be
     // zero, and the operator is saved as the selections alone (apply rebuilds the same model).
-    const start: GrowthPlan = { ...plan, operator: DENSE_FORM };
+    const start = withOperatorForm(plan, DENSE_FORM);
     const selections = initialSelections(start, recipe.depth, o.split);
     const selection = new SelectionOperator(start, async (name) => {
       const s = selections.get(name);

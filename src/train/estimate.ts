@@ -3,7 +3,7 @@ import { isTanhGelu } from '../arch/dims.js';
 import { descriptionOf } from '../arch/resolve.js';
 import { FUSED_OP_KEPT } from '../backend/fused_ops.js';
 import { backendProfile, type BackendProfile } from '../backend/profile.js';
-import { trainableShapes } from '../growth/operator.js';
+import { trainableShapes } from '../growth/layout.js';
 import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/plan.js';
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isDepthParameter, type GrowthOperator } from '../growth/operator.js';
+import { operatorParameter } from '../growth/layout.js';
+import type { GrowthOperator } from '../growth/operator.js';
 import { materializeAll, type DepthStacks, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import { AdamW, globalNormClip } from './adamw.js';
@@ -216,7 +217,7 @@ async function stepGradients(c: StepContext, operator: GrowthOperator, step: num
 /** AdamW with the depth coefficients' own learning rate (LearnOptions.depthLr), over what trains. */
 function operatorOptimizer(operator: GrowthOperator, options: LearnOptions): AdamW {
   const depthScale = options.depthLr !== undefined && options.lr > 0 ? options.depthLr / options.lr : 1;
-  const lrScale = new Map([...operator.params].filter(([name]) => isDepthParameter(name)).map(([, v]) => [v.name, depthScale]));
+  const lrScale = new Map([...operator.params].filter(([name]) => operatorParameter(operator.plan, name)?.role === 'depth').map(([, v]) => [v.name, depthScale]));
   return new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay, lrScale });
 }
 

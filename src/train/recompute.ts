@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { materializeTensor, type DepthStacks, type SmallWeights } from '../growth/materialize.js';
-import { operatorMatrices, parametersFor, type GrowthOperator } from '../growth/operator.js';
+import type { GrowthOperator } from '../growth/operator.js';
+import { operatorMatrices, parametersFor } from '../growth/operator_matrices.js';
 import { tensorsByLayer, type GrowthPlan } from '../growth/plan.js';
 import { tidyLayer, type LayerRunner, type Weights } from '../models/index.js';
 import { timed, type StepProfile } from './step_profile.js';

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply } from '../../src/pipeline/apply.js';
 import { grow } from '../../src/pipeline/grow.js';
 import { LazyOperator } from '../../src/growth/lazy_operator.js';
-import { GrowthOperator, operatorShapes, parametersFor } from '../../src/growth/operator.js';
+import { GrowthOperator } from '../../src/growth/operator.js';
+import { operatorShapes } from '../../src/growth/layout.js';
+import { operatorReads } from '../../src/growth/operator_matrices.js';
 import { openOperator } from '../../src/output/operator_file.js';
 import { GOLDEN_DIR } from '../models/helpers.js';
 
@@ -55,9 +57,9 @@ describe('apply of a learned operator holds only the parameters of the tensor be
     const before = tf.memory().numTensors;
     try {
       for (const t of plan.tensors) {
-        const names = parametersFor(plan, t);
-        await lazy.hold(names);
-        expect(tf.memory().numTensors - before, t.name).toBe(names.length);
+        const params = operatorReads(plan, t);
+        await lazy.hold(params);
+        expect(tf.memory().numTensors - before, t.name).toBe(params.length);
         for (const segments of t.axes) {
           for (const s of segments) {
             if (s.operator === null) continue;
@@ -71,7 +73,7 @@ describe('apply of a learned operator holds only the parameters of the tensor be
         }
       }
       // Parameters shared by consecutive tensors are not read again; per-layer ones are read per tensor kind.
-      const used = new Set(plan.tensors.flatMap((t) => parametersFor(plan, t)));
+      const used = new Set(plan.tensors.flatMap((t) => operatorReads(plan, t).map((p) => p.name)));
       expect(new Set(reads)).toEqual(used);
       expect([...used].every((name) => operatorShapes(plan).has(name))).toBe(true);
       expect(reads.length).toBeLessThan(plan.tensors.length * 3);

@@ -7,11 +7,13 @@ import { encodeFromFloat32 } from '../../src/checkpoint/dtypes.js';
 import { denseMatrix } from '../../src/growth/init.js';
 import { materializeTensor } from '../../src/growth/materialize.js';
 import { methodRecipe } from '../../src/growth/methods.js';
-import { GrowthOperator, operatorShapes } from '../../src/growth/operator.js';
+import { GrowthOperator } from '../../src/growth/operator.js';
+import { operatorShapes } from '../../src/growth/layout.js';
 import { planGrowth, type GrowthMethod, type GrowthPlan } from '../../src/growth/plan.js';
 import { BufferPool } from '../../src/checkpoint/chunks.js';
 import { rowChunks } from '../../src/growth/stream/row_chunks.js';
-import { asSelection, materializeBySelection, planFloatGather, SelectionOperator, tensorGather } from '../../src/growth/stream/selection.js';
+import { materializeBySelection, planFloatGather, SelectionOperator, tensorGather } from '../../src/growth/stream/selection.js';
+import { asSelection } from '../../src/growth/selection.js';
 import { resolveTarget, type TargetOptions } from '../../src/growth/target.js';
 import { GOLDEN_DIR, maxAbsDiff } from '../models/helpers.js';
 

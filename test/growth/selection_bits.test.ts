@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveArchitecture } from '../../src/arch/resolve.js';
 import { decodeToFloat32, encodeFromFloat32 } from '../../src/checkpoint/dtypes.js';
-import { operatorShapes } from '../../src/growth/operator.js';
+import { operatorShapes } from '../../src/growth/layout.js';
 import { planGrowth, type GrowthPlan } from '../../src/growth/plan.js';
 import { BufferPool } from '../../src/checkpoint/chunks.js';
 import { materializeBySelection, SelectionOperator } from '../../src/growth/stream/selection.js';

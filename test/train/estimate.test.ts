@@ -7,7 +7,7 @@ import {
   materializationElements,
 } from '../../src/train/estimate.js';
 import { backendProfile, WASM_HEAP_LIMIT_BYTES, webGpuProfile } from '../../src/backend/profile.js';
-import { operatorShapes } from '../../src/growth/operator.js';
+import { operatorLayout, operatorShapes } from '../../src/growth/layout.js';
 import { DENSE_FORM, planGrowth, type GrowthPlan, type PlannedSegment } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
 
@@ -32,17 +32,25 @@ const seg = (operator: string | null, side: 'in' | 'out', s: number, l: number):
  * layer's q_proj [4,4] -> [8,8] (heads operator on rows, width on columns) and the embedding
  * [10,4] -> [10,8]. The parameter counts are given, not derived.
  */
+/** The plan's operator layout for hand-written operators (layout.ts derives names and assemblies). */
+function layoutOf(width: Parameters<typeof operatorLayout>[0], depth: Parameters<typeof operatorLayout>[1]): Pick<GrowthPlan, 'width' | 'depth' | 'operatorParameters'> {
+  const layout = operatorLayout(width, depth, DENSE_FORM);
+  return { width: layout.width, depth: layout.depth, operatorParameters: layout.parameters };
+}
+
 const handPlan: GrowthPlan = {
   family: 'llama',
   method: 'ligo',
   source: small,
   target: large,
   operator: DENSE_FORM,
-  width: [
-    { id: 'width', role: 'width', small: 4, large: 8 },
-    { id: 'q.0', role: 'q', layer: 0, small: 4, large: 8, heads: { small: 2, large: 4, headDimSmall: 2, headDimLarge: 2, rotary: true } },
-  ],
-  depth: [{ group: 'attn', small: 1, large: 2 }],
+  ...layoutOf(
+    [
+      { id: 'width', role: 'width', small: 4, large: 8 },
+      { id: 'q.0', role: 'q', layer: 0, small: 4, large: 8, heads: { small: 2, large: 4, headDimSmall: 2, headDimLarge: 2, rotary: true } },
+    ],
+    [{ group: 'attn', small: 1, large: 2 }],
+  ),
   tensors: [
     { name: 'embed', shape: [10, 8], smallShape: [10, 4], init: 'normal', sources: ['embed'], axes: [seg(null, 'out', 10, 10), seg('width', 'out', 4, 8)] },
     { name: 'q0', shape: [8, 8], smallShape: [4, 4], layer: 0, group: 'attn', init: 'normal', sources: ['q0'], axes: [seg('q.0', 'out', 4, 8), seg('width', 'in', 4, 8)] },
@@ -111,7 +119,7 @@ describe('estimateLearningMemory', () => {
 
   it('takes the optimizer update instead of the forward/backward when that is larger', () => {
     // One 50 x 20 width operator (its out and in matrices: 2000 parameters), nothing to materialize.
-    const heavy: GrowthPlan = { ...handPlan, width: [{ id: 'width', role: 'width', small: 20, large: 50 }], depth: [], tensors: [], parameters: { source: 0, target: 0, operator: 2000 } };
+    const heavy: GrowthPlan = { ...handPlan, ...layoutOf([{ id: 'width', role: 'width', small: 20, large: 50 }], []), tensors: [], parameters: { source: 0, target: 0, operator: 2000 } };
     const e = estimateLearningMemory(heavy, { batchSize: 1, seqLen: 1, gradAccum: 1 });
     // activations 4 x (2 x (640 + 168 + 44) + 120) = 7296 bytes < update 4 x (2000 + 16 x 1000 (the largest matrix))
     expect(e.activationBytes).toBe(7296);

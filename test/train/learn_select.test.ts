@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/arch/load.js';
 import { initBackend } from '../../src/backend/select.js';
-import { GrowthOperator, isDepthParameter } from '../../src/growth/operator.js';
+import { GrowthOperator } from '../../src/growth/operator.js';
+import { operatorParameter } from '../../src/growth/layout.js';
 import { planGrowth } from '../../src/growth/plan.js';
 import { resolveTarget } from '../../src/growth/target.js';
 import { clearGain, learnOperator, pairedGain, SELECTION_CONFIDENCE, type SelectionScore } from '../../src/train/learn.js';
@@ -107,7 +108,7 @@ describe('learning-phase selection and per-part learning rates', () => {
     });
     const moved = await values(free);
     const unchanged = (name: string, v: Float32Array): boolean => Array.from(moved.get(name) ?? []).every((x, i) => x === v[i]);
-    const parts = [...start].map(([name, v]) => ({ depth: isDepthParameter(name), same: unchanged(name, v) }));
+    const parts = [...start].map(([name, v]) => ({ depth: operatorParameter(plan, name)?.role === 'depth', same: unchanged(name, v) }));
     expect(parts.filter((p) => p.depth).every((p) => p.same)).toBe(true);
     expect(parts.filter((p) => !p.depth).some((p) => !p.same)).toBe(true);
     free.dispose();

@@ -11,11 +11,19 @@ const shape = (d: ModelDims): string =>
 
 const loss = (v: number | null): string => (v === null ? '-' : v.toFixed(4));
 
+/** What one operator trains, from the plan's parameter layout: its trained parameters' count and form. */
+function trainedBy(plan: GrowthDryRun, operator: string): string {
+  const params = plan.operatorParameters.filter((p) => p.operator === operator);
+  const count = params.filter((p) => p.trains).reduce((n, p) => n + p.shape[0] * p.shape[1], 0);
+  const rank = params.find((p) => p.role === 'correctionU')?.shape[1];
+  return `${thousands(count)}${rank === undefined ? '' : ` (selection + rank ${rank})`}`;
+}
+
 export function renderPlan(plan: GrowthDryRun): string {
   const operators = grid([
-    ['operator', 'large x small', 'head-aware'],
-    ...plan.width.map((w) => [w.id, `${w.large} x ${w.small}`, w.heads ? `${w.heads.large} x ${w.heads.small} heads` : '']),
-    ...plan.depth.map((d) => [`depth.${d.group}`, `${d.large} x ${d.small}`, '']),
+    ['operator', 'large x small', 'head-aware', 'trains'],
+    ...plan.width.map((w) => [w.id, `${w.large} x ${w.small}`, w.heads ? `${w.heads.large} x ${w.heads.small} heads` : '', trainedBy(plan, w.id)]),
+    ...plan.depth.map((d) => [d.parameter, `${d.large} x ${d.small}`, '', trainedBy(plan, d.group)]),
   ]);
   return [
     table([

@@ -10,105 +10,37 @@
  * rounding, not bit for bit.
  */
 import type { AxisSide, LayerGroup } from '../../arch/types.js';
+import { widthMatrix, type MatrixAlgebra } from '../assembly.js';
 import { storedPositions } from '../interleave.js';
-import { lowRankU } from '../low_rank.js';
-import {
-  headDimFactors,
-  lowRankOf,
-  type GrowthPlan,
-  type InterleavePlan,
-  type PlannedSegment,
-  type PlannedTensor,
-  type StoredTransform,
-  type WidthOperatorSpec,
-} from '../plan.js';
+import { assemblyOf, assemblyParameters, operatorParameter } from '../layout.js';
+import type { StoredTransform } from '../../arch/types.js';
+import type { GrowthPlan, InterleavePlan, PlannedSegment, PlannedTensor, WidthAssembly } from '../plan_types.js';
+import { asSelection, blockDiagonalSelection, hasMeanRows, identitySelection, kronSelection, type Selection } from '../selection.js';
 import type { RowGather } from './row_chunks.js';
 
-/**
- * A matrix with at most one nonzero per row, or a row of equal entries: row r is scale[r] times
- * unit vector index[r], or, where index[r] === cols, scale[r] times the mean of all units
- * (scale[r] / cols in every column: the exact start's filled residual dims, exact_start.ts).
- */
-export interface Selection {
-  index: Int32Array;
-  scale: Float32Array;
-  /** Columns of the matrix it stands for. */
-  cols: number;
-}
-
-/** Some row of `sel` is a mean of all units. */
-export const hasMeanRows = (sel: Selection): boolean => sel.index.some((i) => i === sel.cols);
-
-/** The scale of row m[base, base + cols) as a mean row (all entries equal, nonzero, reproduced by scale / cols), or undefined. */
-function meanRowScale(m: Float32Array, base: number, cols: number): number | undefined {
-  const v = m[base];
-  for (let c = 1; c < cols; c++) if (m[base + c] !== v) return undefined;
-  const scale = Math.fround(v * cols);
-  return v !== 0 && Math.fround(scale / cols) === v ? scale : undefined;
-}
-
-/** The selection form of a row-major [rows, cols] matrix, or undefined if a row has two nonzeros and is not a mean row. */
-export function asSelection(m: Float32Array, rows: number, cols: number): Selection | undefined {
-  const index = new Int32Array(rows);
-  const scale = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let found = -1;
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) {
-      const v = m[base + c];
-      if (v === 0) continue;
-      // NaN rows cannot be reproduced by a gather (the matMul spreads them); leave them to it.
-      if (Number.isNaN(v)) return undefined;
-      if (found >= 0) {
-        found = -2;
-        break;
-      }
-      found = c;
-    }
-    if (found === -2) {
-      const mean = meanRowScale(m, base, cols);
-      if (mean === undefined) return undefined;
-      index[r] = cols;
-      scale[r] = mean;
-      continue;
-    }
-    index[r] = Math.max(found, 0);
-    scale[r] = found >= 0 ? m[base + found] : 0;
-  }
-  return { index, scale, cols };
-}
-
-export function identitySelection(n: number): Selection {
-  return { index: Int32Array.from({ length: n }, (_, i) => i), scale: new Float32Array(n).fill(1), cols: n };
-}
-
-/** kron(A, B) of two selections; the scales multiply in float32, as kron.ts's tf.mul does. */
-export function kronSelection(a: Selection, b: Selection): Selection {
-  const rows = a.index.length * b.index.length;
-  const index = new Int32Array(rows);
-  const scale = new Float32Array(rows);
-  for (let i = 0; i < a.index.length; i++) {
-    for (let k = 0; k < b.index.length; k++) {
-      index[i * b.index.length + k] = a.index[i] * b.cols + b.index[k];
-      scale[i * b.index.length + k] = a.scale[i] * b.scale[k];
-    }
-  }
-  return { index, scale, cols: a.cols * b.cols };
-}
-
-/** [[a, 0], [0, b]] of two selections. */
-function blockDiagonalSelection(a: Selection, b: Selection): Selection {
-  const index = new Int32Array(a.index.length + b.index.length);
-  index.set(a.index);
-  for (let i = 0; i < b.index.length; i++) index[a.index.length + i] = a.cols + b.index[i];
-  const scale = new Float32Array(index.length);
-  scale.set(a.scale);
-  scale.set(b.scale, a.scale.length);
-  return { index, scale, cols: a.cols + b.cols };
-}
+export type { Selection } from '../selection.js';
 
 /** Where operator matrices come from: (name) -> a selection, or row-major float32 data and shape. */
 export type OperatorMatrixReader = (name: string) => Promise<Selection | { data: Float32Array; shape: readonly number[] }>;
+
+/** A product of selections is one only where no operand has a mean row (only residual operators average). */
+const noMeans = (...xs: (Selection | undefined)[]): boolean => xs.every((x) => x !== undefined && !hasMeanRows(x));
+
+/**
+ * The selection executor of the plan's assemblies (assembly.ts, as the tfjs operator runs them):
+ * undefined wherever the matrix is not a selection. A low-rank operator is its start while its
+ * correction U V^T is zero (U is, until it learns); a head_dim factor with a mean row is no
+ * selection inside a Kronecker product.
+ */
+function selectionAlgebra(read: (name: string) => Selection | undefined, uIsZero: (a: Extract<WidthAssembly, { kind: 'lowRank' }>) => boolean): MatrixAlgebra<Selection | undefined> {
+  return {
+    parameter: read,
+    identity: identitySelection,
+    kron: (a, b) => (a && b && noMeans(a, b) ? kronSelection(a, b) : undefined),
+    blockDiagonal: (a, b) => (a && b && noMeans(a, b) ? blockDiagonalSelection(a, b) : undefined),
+    lowRank: (a) => (uIsZero(a) ? read(a.selection) : undefined),
+  };
+}
 
 /**
  * Operator matrices read on demand, one at a time, kept only in selection form (a few bytes per
@@ -132,54 +64,40 @@ export class SelectionOperator {
     return hit;
   }
 
-  /** The full [large, small] width matrix of operator `id` on `side` (or its head_dim factor), as GrowthOperator.widthMatrix builds it. */
+  /** The full [large, small] width matrix of operator `id` on `side` (or its head_dim factor), as the tfjs operator builds it. */
   width(id: string, side: AxisSide, part?: 'headDim'): Promise<Selection | undefined> {
-    const key = `${id}.${side}${part ? `.${part}` : ''}`;
+    const key = `${id}:${side}:${part ?? ''}`;
     let hit = this.widths.get(key);
     if (!hit) {
-      hit = this.buildWidth(id, side, part);
+      hit = this.buildWidth(assemblyOf(this.plan, id, side), part);
       this.widths.set(key, hit);
     }
     return hit;
   }
 
-  private async buildWidth(id: string, side: AxisSide, part?: 'headDim'): Promise<Selection | undefined> {
-    const op: WidthOperatorSpec | undefined = this.plan.width.find((w) => w.id === id);
-    if (!op) throw new Error(`growth plan has no width operator "${id}"`);
-    if (!op.heads) {
-      if (part) throw new Error(`width operator "${id}" has no head_dim factor`);
-      // A low-rank operator is its start while its correction U V^T is zero (U is, until it learns).
-      if (lowRankOf(this.plan.operator, op) > 0) {
-        const u = await this.read(lowRankU(`${id}.${side}`));
-        const zero = 'index' in u ? u.scale.every((x) => x === 0) : u.data.every((x) => x === 0);
-        if (!zero) return undefined;
+  private async buildWidth(a: WidthAssembly, part?: 'headDim'): Promise<Selection | undefined> {
+    const selections = new Map<string, Selection | undefined>();
+    let uZero = true;
+    for (const name of assemblyParameters(a, part)) {
+      const role = operatorParameter(this.plan, name)?.role;
+      if (role === 'correctionV') continue;
+      if (role === 'correctionU') {
+        const u = await this.read(name);
+        uZero = 'index' in u ? u.scale.every((x) => x === 0) : u.data.every((x) => x === 0);
+        continue;
       }
-      return this.matrix(`${id}.${side}`);
+      const sel = await this.matrix(name);
+      const headDim = role === 'headDim' || role === 'headDimPass';
+      selections.set(name, headDim && sel && hasMeanRows(sel) ? undefined : sel);
     }
-    const factors: Selection[] = [];
-    for (const f of headDimFactors(op)) {
-      const factor = await this.matrix(`${id}.${side}.${f.suffix}`);
-      // A Kronecker product of a mean row is no selection row (only residual operators average).
-      if (!factor || hasMeanRows(factor)) return undefined;
-      factors.push(factor);
-    }
-    // As operatorMatrices builds it: identity, the factor, kron(I2, factor), or that and the pass factor block-diagonal.
-    const [factor, pass] = factors;
-    let headDim: Selection;
-    if (!factor) headDim = identitySelection(op.heads.headDimSmall);
-    else if (!op.heads.rotary) headDim = factor;
-    else {
-      const rotated = kronSelection(identitySelection(2), factor);
-      headDim = pass ? blockDiagonalSelection(rotated, pass) : rotated;
-    }
-    if (part) return headDim;
-    const main = await this.matrix(`${id}.${side}`);
-    return main && !hasMeanRows(main) ? kronSelection(main, headDim) : undefined;
+    return widthMatrix(a, selectionAlgebra((name) => selections.get(name), () => uZero), part);
   }
 
   /** The depth matrix of `group`, when each large layer takes (a multiple of) one small layer. */
   depth(group: LayerGroup): Promise<Selection | undefined> {
-    return this.matrix(`depth.${group}`);
+    const d = this.plan.depth.find((x) => x.group === group);
+    if (!d) throw new Error(`growth plan has no depth operator for "${group}"`);
+    return this.matrix(d.parameter);
   }
 }
 
