@@ -37,7 +37,7 @@ import { loadModel, type LoadedModel, type ModelDims } from '../src/arch/index.j
 import { initBackend, type BackendInfo } from '../src/backend/index.js';
 import { BatchSampler } from '../src/data/index.js';
 import { learningPhaseFlops, trainStepFlops } from '../src/growth/flops.js';
-import { methodRecipe } from '../src/growth/methods.js';
+import { resolveRun } from '../src/pipeline/run_settings.js';
 import type { GrowthPlan } from '../src/growth/plan.js';
 import { heldOutLoss, type RunData } from '../src/pipeline/data.js';
 import { growInMemory } from '../src/pipeline/grow.js';
@@ -232,14 +232,14 @@ interface Grown {
 
 async function growRow(b: Bench, small: LoadedModel, dir: string, target: Target, row: Row): Promise<Grown> {
   const o = rowOptions(b, dir, target, row);
-  const plan = await planFromOptions(o, small);
-  const recipe = methodRecipe(o.method, small.description, o.init);
-  const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
+  const settings = resolveRun(o, small);
+  const plan = await planFromOptions(o, settings, small);
+  const { seqLen } = settings;
   const text: RunData = { tokens: b.data.train, train: b.data.train, selection: spreadWindows(b.data.select, b.s.selectTokens, seqLen), heldOut: b.heldOut };
   const progress = (e: { phase: string; step?: number; steps?: number; loss?: number }): void => {
     if (e.phase === 'learn' && e.step !== undefined && (e.step % 20 === 0 || e.step === e.steps)) log(`  learn step ${e.step}/${e.steps} loss ${e.loss?.toFixed(4)}`);
   };
-  const { grown, learned } = await growInMemory({ o, backend: b.backend, progress }, { plan, recipe, small, text, seqLen, evaluate: b.evaluate });
+  const { grown, learned } = await growInMemory({ o, backend: b.backend, progress }, { plan, settings, small, text, evaluate: b.evaluate });
   const weights = new Map([...grown.tensors()].map(([k, t]) => [k, tf.clone(t)]));
   grown.dispose();
   if (!learned) return { weights, plan, learnFlops: 0 };

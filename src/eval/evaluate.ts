@@ -6,7 +6,7 @@ import { initBackend } from '../backend/index.js';
 import { CONFIG_FILE, readConfig } from '../checkpoint/index.js';
 import { loadTokenizer, loadTokens } from '../data/index.js';
 import { maskTokenIdFor } from './mask_token.js';
-import { checkBatchSize, checkSeqLen, defaultBatchSize, defaultSeqLen, evaluateTokens, type TokenEvalResult } from './evaluate_tokens.js';
+import { checkBatchSize, defaultBatchSize, DEFAULT_SEQ_LEN, evaluateTokens, resolveSeqLen, type TokenEvalResult } from './evaluate_tokens.js';
 
 export { evaluateTokens, type EvalModel, type EvaluateTokensOptions, type TokenEvalResult } from './evaluate_tokens.js';
 
@@ -47,8 +47,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const backend = await initBackend({ backend: options.backend, threads: options.threads, log: options.log });
   const config = await readConfig(options.model);
   const { description, dims } = resolveArchitecture(config, path.join(options.model, CONFIG_FILE));
-  const seqLen = options.seqLen ?? defaultSeqLen(dims);
-  checkSeqLen(seqLen, dims, description.configFields.maxPositions);
+  const seqLen = resolveSeqLen(options.seqLen, DEFAULT_SEQ_LEN, dims, description.configFields.maxPositions, options.log);
   const batchSize = options.batchSize ?? defaultBatchSize(dims, seqLen);
   checkBatchSize(batchSize);
 

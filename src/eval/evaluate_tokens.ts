@@ -52,10 +52,6 @@ export const DEFAULT_BATCH_SIZE = 8;
  */
 export const MAX_BATCH_LOGITS = 32 * 1024 * 1024;
 
-export function defaultSeqLen(dims: ModelDims): number {
-  return Math.min(DEFAULT_SEQ_LEN, dims.maxPositions);
-}
-
 /** The batch size used when none is given: DEFAULT_BATCH_SIZE, fewer when logits would be large. */
 export function defaultBatchSize(dims: ModelDims, seqLen: number): number {
   const fit = Math.floor(MAX_BATCH_LOGITS / (seqLen * dims.vocabSize));
@@ -68,18 +64,27 @@ function requireInt(value: number, flag: string, min: number): void {
   }
 }
 
-/** Checks --seq-len against the model before anything large is loaded. */
-export function checkSeqLen(seqLen: number, dims: ModelDims, positionsField?: string): void {
+/**
+ * The tokens per sequence a run uses, one rule for grow, compare and eval: the requested
+ * --seq-len (or `fallback` when none was given) capped at the model's positions. A requested
+ * length beyond them is used capped and said in one line (`log`); a default is capped silently,
+ * as documented. Checked before anything large is loaded.
+ */
+export function resolveSeqLen(requested: number | undefined, fallback: number, dims: ModelDims, positionsField: string | undefined, log?: (line: string) => void): number {
+  const seqLen = requested ?? fallback;
   requireInt(seqLen, '--seq-len', 2);
-  if (seqLen > dims.maxPositions) {
+  if (seqLen <= dims.maxPositions) return seqLen;
+  if (requested !== undefined) {
     const source = positionsField === undefined ? '' : ` (${positionsField} in config.json)`;
-    throw new UsageError(`--seq-len ${seqLen} exceeds the model's ${dims.maxPositions} positions${source}`, {
-      flag: '--seq-len',
-      expected: `<= ${dims.maxPositions}`,
-      actual: String(seqLen),
-      hint: `use --seq-len ${dims.maxPositions} or less`,
-    });
+    log?.(`--seq-len ${requested} is more than the model's ${dims.maxPositions} positions${source}: using ${dims.maxPositions}`);
   }
+  return dims.maxPositions;
+}
+
+/** A library caller's window length: evaluateTokens cannot run past the model's positions (runs resolve theirs with resolveSeqLen). */
+function checkWindow(seqLen: number, dims: ModelDims): void {
+  requireInt(seqLen, 'seqLen', 2);
+  if (seqLen > dims.maxPositions) throw new UsageError(`seqLen ${seqLen} exceeds the model's ${dims.maxPositions} positions`, { expected: `<= ${dims.maxPositions}`, actual: String(seqLen) });
 }
 
 export function checkBatchSize(batchSize: number): void {
@@ -131,7 +136,7 @@ function maskAll(ids: Int32Array, windows: number, seqLen: number, dims: ModelDi
  */
 export async function evaluateTokens(options: EvaluateTokensOptions): Promise<TokenEvalResult> {
   const { dims, tokens, seqLen } = options;
-  checkSeqLen(seqLen, dims);
+  checkWindow(seqLen, dims);
   const batchSize = options.batchSize ?? defaultBatchSize(dims, seqLen);
   checkBatchSize(batchSize);
   checkTokens(tokens, seqLen, dims.vocabSize);

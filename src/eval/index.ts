@@ -2,7 +2,7 @@ export { evaluate, type EvalResult, type EvaluateOptions } from './evaluate.js';
 export {
   evaluateTokens,
   checkTokenIds,
-  defaultSeqLen,
+  resolveSeqLen,
   defaultBatchSize,
   DEFAULT_SEQ_LEN,
   DEFAULT_BATCH_SIZE,

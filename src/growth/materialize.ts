@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyHeads } from './heads_apply.js';
 import { applyLowRank } from './low_rank.js';
-import type { OperatorMatrices } from './operator.js';
+import type { OperatorMatrices } from './operator_matrices.js';
 import type { InterleavePlan, PlannedSegment, PlannedTensor } from './plan.js';
 
 /** Small-model tensors by canonical name (float32). */

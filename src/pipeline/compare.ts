@@ -3,7 +3,6 @@ import { loadModel, type LoadedModel } from '../arch/load.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { BatchSampler } from '../data/index.js';
 import { learningPhaseFlops, trainStepFlops } from '../growth/flops.js';
-import { methodRecipe } from '../growth/methods.js';
 import type { GrowthMethod, GrowthPlan } from '../growth/plan.js';
 import { writeCompareFiles } from '../output/compare_files.js';
 import { recommendedSchedule, scratchPeakLr, scratchSchedule } from '../train/downstream.js';
@@ -23,6 +22,7 @@ import {
 import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, type RunData } from './data.js';
 import { growInMemory } from './grow.js';
 import { resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from './options.js';
+import { resolveRun } from './run_settings.js';
 import { planFromOptions } from './plan.js';
 
 /** Batches of the training after growth start from this seed offset, so they are not the learning phase's. */
@@ -63,7 +63,7 @@ async function openSession(options: CompareOptions): Promise<Session> {
   progress({ phase: 'load', message: `loading ${o.source}` });
   const small = await loadModel(o.source);
   try {
-    const seqLen = Math.min(base.seqLen, small.dims.maxPositions);
+    const { seqLen } = resolveRun(base, small, (message) => progress({ phase: 'load', message }));
     const text = await loadRunData({ ...base, data: o.data }, small, await loadSourceTokenizer(base, small), seqLen);
     const heldOut = text.heldOut.subarray(0, Math.max(seqLen, Math.floor(COMPARE_HELD_OUT_TOKENS / seqLen) * seqLen));
     return { o, backend, small, text, seqLen, heldOutTokens: heldOut.length, evaluate: heldOutLoss(text, seqLen, SELECTION_BATCH, heldOut), progress };
@@ -108,10 +108,11 @@ async function train(s: Session, method: GrowthMethod, plan: GrowthPlan, vars: M
 async function runMethod(s: Session, method: GrowthMethod, index: number): Promise<MethodRun> {
   s.progress({ phase: 'method', method, index, count: s.o.methods.length });
   const o = resolveGrowOptions(growOptionsFor(s.o, method));
-  const plan = await planFromOptions(o, s.small);
-  const recipe = methodRecipe(method, s.small.description, o.init);
+  // The session's sequence length (said once when capped); each method's own recipe and form.
+  const settings = { ...resolveRun(o, s.small), seqLen: s.seqLen };
+  const plan = await planFromOptions(o, settings, s.small);
   const run = { o, backend: s.backend, progress: s.progress };
-  const { grown, heldOutInit, learned } = await growInMemory(run, { plan, recipe, small: s.small, text: s.text, seqLen: s.seqLen, evaluate: s.evaluate });
+  const { grown, heldOutInit, learned } = await growInMemory(run, { plan, settings, small: s.small, text: s.text, evaluate: s.evaluate });
   let vars: Map<string, tf.Variable>;
   try {
     vars = toVariables(grown.tensors());

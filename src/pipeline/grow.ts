@@ -4,7 +4,7 @@ import { initBackend, measureMatmulRate, type BackendInfo } from '../backend/ind
 import { BatchSampler, createRng } from '../data/index.js';
 import { describeDepthInit } from '../growth/init.js';
 import { materializeEach } from '../growth/materialize.js';
-import { methodRecipe, type MethodRecipe } from '../growth/methods.js';
+import type { MethodRecipe } from '../growth/methods.js';
 import { startingOperator, type GrowthOperator, type StartOptions } from '../growth/operator.js';
 import type { GrowthPlan } from '../growth/plan.js';
 import { freshTensor, tensorSeed } from '../growth/random_init.js';
@@ -12,12 +12,14 @@ import { targetConfig } from '../growth/target.js';
 import { writeOperator } from '../output/operator_file.js';
 import type { GrowthReport } from '../output/report.js';
 import { outputDtype, roundToDtype, writeGrownModel } from '../output/write.js';
+import type { DType } from '../checkpoint/dtypes.js';
 import { learnOperator, type LearnResult } from '../train/learn.js';
 import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, selectionScore, weightGetter, type RunData } from './data.js';
 import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
-import { learnsInRun, planFromOptions, refuseWhatNeedsData } from './plan.js';
+import { planFromOptions, refuseWhatNeedsData } from './plan.js';
+import { resolveRun, type RunSettings } from './run_settings.js';
 import { prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
@@ -29,6 +31,9 @@ export interface Run {
   startedAt: number;
   progress: (event: GrowEvent) => void;
 }
+
+/** A one-line note of the run's, as a load-phase progress message. */
+const logLine = (run: Pick<Run, 'progress'>) => (message: string): void => run.progress({ phase: 'load', message });
 
 /** Step 1: options resolved, the backend started and --out checked (stale staging removed), before any long work. */
 async function startRun(options: GrowOptions): Promise<Run> {
@@ -47,10 +52,10 @@ async function startRun(options: GrowOptions): Promise<Run> {
 async function growWithoutData(run: Run): Promise<GrowthReport> {
   const opened = await openModel(run.o.source);
   try {
-    refuseWhatNeedsData(run.o, opened.description);
-    const plan = await planFromOptions(run.o, opened);
-    const recipe = methodRecipe(run.o.method, opened.description, run.o.init);
-    return await growStreamed({ options: run.o, source: opened, plan, recipe, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });
+    const settings = resolveRun(run.o, opened, logLine(run));
+    refuseWhatNeedsData(run.o, settings);
+    const plan = await planFromOptions(run.o, settings, opened);
+    return await growStreamed({ options: run.o, settings, source: opened, plan, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });
   } finally {
     await opened.close();
   }
@@ -105,18 +110,23 @@ export class GrownWeights {
   }
 }
 
+/** What the learning phase works on. */
+interface LearningInputs {
+  plan: GrowthPlan;
+  settings: RunSettings;
+  grown: GrownWeights;
+  small: LoadedModel;
+  data: RunData;
+  /** Layers recomputed in backpropagation, as checkLearningMemory chose. */
+  recompute: boolean;
+}
+
 /** The learning phase: LiGO trains its operator on the training tokens; other methods skip it. */
-async function learn(
-  run: GrowingRun,
-  plan: GrowthPlan,
-  grown: GrownWeights,
-  small: LoadedModel,
-  data: RunData,
-  seqLen: number,
-  recompute: boolean,
-): Promise<LearnResult | undefined> {
+async function learn(run: GrowingRun, inputs: LearningInputs): Promise<LearnResult | undefined> {
   const { o } = run;
-  if (!learnsInRun(o, small.description) || !grown.operator) return undefined;
+  const { plan, grown, small, data, recompute } = inputs;
+  const seqLen = inputs.settings.seqLen;
+  if (!inputs.settings.learningPhase || !grown.operator) return undefined;
   grown.release();
   const sampler = new BatchSampler(data.train, { batchSize: o.batchSize, seqLen, seed: o.seed });
   // Forward passes only: a larger batch than training's is as cheap in memory as one training step.
@@ -143,8 +153,8 @@ export type GrowingRun = Pick<Run, 'o' | 'backend' | 'progress'>;
  * The learning phase's memory and time per step for this run: said in one line, recomputation
  * chosen, refused if it cannot fit.
  */
-async function learningMemory(run: GrowingRun, plan: GrowthPlan, seqLen: number): Promise<MemoryChoice> {
-  const shape = { batchSize: run.o.batchSize, seqLen, gradAccum: run.o.gradAccum, recompute: run.o.recompute };
+async function learningMemory(run: GrowingRun, plan: GrowthPlan, settings: RunSettings): Promise<MemoryChoice> {
+  const shape = { batchSize: run.o.batchSize, seqLen: settings.seqLen, gradAccum: run.o.gradAccum, recompute: run.o.recompute };
   return checkLearningMemory(plan, shape, run.backend.profile, run.progress, await measureMatmulRate());
 }
 
@@ -165,27 +175,108 @@ export async function growInMemory(
   run: GrowingRun,
   args: {
     plan: GrowthPlan;
-    recipe: MethodRecipe;
+    settings: RunSettings;
     small: LoadedModel;
     text: RunData;
-    seqLen: number;
     evaluate: ReturnType<typeof heldOutLoss>;
     /** Whether the learning phase recomputes layers, as checkLearningMemory chose; checked here when absent. */
     recompute?: boolean;
   },
 ): Promise<GrownInMemory> {
-  const { plan, recipe, small, text, seqLen } = args;
-  const recompute = args.recompute ?? (learnsInRun(run.o, small.description) ? (await learningMemory(run, plan, seqLen)).recompute : false);
-  const grown = new GrownWeights(plan, recipe, small, run.o.seed, run.o);
+  const { plan, settings, small, text } = args;
+  const recompute = args.recompute ?? (settings.learningPhase ? (await learningMemory(run, plan, settings)).recompute : false);
+  const grown = new GrownWeights(plan, settings.recipe, small, run.o.seed, run.o);
   try {
     run.progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
     const heldOutInit = await args.evaluate(plan.target, grown.materialize());
-    const learned = await learn(run, plan, grown, small, text, seqLen, recompute);
+    const learned = await learn(run, { plan, settings, grown, small, data: text, recompute });
     return { grown, heldOutInit, learned };
   } catch (error) {
     grown.dispose();
     throw error;
   }
+}
+
+/** A grown model in memory, measured and rounded to the output dtype: what grow writes. */
+interface Measured {
+  plan: GrowthPlan;
+  settings: RunSettings;
+  small: LoadedModel;
+  text: RunData;
+  grown: GrownWeights;
+  learned: LearnResult | undefined;
+  recompute: boolean | undefined;
+  dtype: DType;
+  heldOut: { source: number; grownAtInit: number; grown: number };
+}
+
+/** Steps 2-4 with --data: plan and memory before the text is read, the source measured, grown, learned, rounded and measured as written. */
+async function growAndMeasure(run: Run, small: LoadedModel, data: string): Promise<Measured> {
+  const { o, progress } = run;
+  const settings = resolveRun(o, small, logLine(run));
+  const plan = await planFromOptions(o, settings, small);
+  const tokenizer = await loadSourceTokenizer(o, small);
+  // Before the data is read: a run that cannot fit fails in a second.
+  const memory = settings.learningPhase ? await learningMemory(run, plan, settings) : undefined;
+  const text = await loadRunData({ ...o, data }, small, tokenizer, settings.seqLen);
+  const evaluate = heldOutLoss(text, settings.seqLen, o.batchSize);
+  progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
+  const source = await evaluate(small.dims, small.weights);
+  const { grown, heldOutInit, learned } = await growInMemory(run, { plan, settings, small, text, evaluate, recompute: memory?.recompute });
+  try {
+    const dtype = outputDtype(o.dtype, small.storageDtype);
+    const written = await grown.round(dtype);
+    progress({ phase: 'evaluate', message: 'held-out loss of the grown model as written' });
+    const heldOutGrown = learned || dtype !== 'F32' ? await evaluate(plan.target, written) : heldOutInit;
+    return { plan, settings, small, text, grown, learned, recompute: memory?.recompute, dtype, heldOut: { source, grownAtInit: heldOutInit, grown: heldOutGrown } };
+  } catch (error) {
+    grown.dispose();
+    throw error;
+  }
+}
+
+/** The run report of an in-memory grow (report.ts runReport). */
+function measuredReport(run: Run, m: Measured, data: string): ReturnType<typeof runReport> {
+  const { o } = run;
+  const { recipe, seqLen } = m.settings;
+  const learned = m.learned && { steps: o.steps, result: m.learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split, copyNoise: o.copyNoise, operator: m.plan.operator, recompute: m.recompute };
+  return runReport({
+    source: o.sourceLabel ?? o.source,
+    method: o.method,
+    init: recipe.depth ? describeDepthInit(recipe.depth, o.split) : 'random',
+    backend: run.backend.name,
+    seed: o.seed,
+    seqLen,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    data,
+    tokens: m.text.tokens.length,
+    learned,
+    heldOut: { ...m.heldOut, tokens: m.text.heldOut.length },
+  });
+}
+
+/** Step 5: the measured model written (its operator beside it) with its report. */
+async function writeMeasured(run: Run, m: Measured, data: string): Promise<GrowthReport> {
+  const { o, progress } = run;
+  const weight = weightGetter(m.grown.tensors());
+  const operator = m.grown.operator;
+  return writeGrownModel({
+    out: o.out,
+    overwrite: o.overwrite,
+    source: o.source,
+    plan: m.plan,
+    config: targetConfig(m.small.config, m.small.dims, m.plan.target, m.small.description),
+    tensor: async (t) => tf.clone(weight(t.name)),
+    saveOperator: operator ? (dir) => writeOperator(dir, operator, [...m.small.match.optionalPresent]) : undefined,
+    sourceDtype: m.small.storageDtype,
+    dtype: m.dtype,
+    maxShardSize: o.maxShardSize,
+    command: o.command,
+    onProgress: (tensor, done, total) => progress({ phase: 'write', tensor, done, total }),
+    startedAt: run.startedAt,
+    report: measuredReport(run, m, data),
+  });
 }
 
 /**
@@ -194,67 +285,18 @@ export async function growInMemory(
  */
 export async function grow(options: GrowOptions): Promise<GrowthReport> {
   const run = await startRun(options);
-  const { o, progress } = run;
-  if (!o.data) return growWithoutData(run);
-  const data = o.data;
-  progress({ phase: 'load', message: `loading ${o.source}` });
-  const small = await loadModel(o.source);
-  let grown: GrownWeights | undefined;
+  const data = run.o.data;
+  if (!data) return growWithoutData(run);
+  run.progress({ phase: 'load', message: `loading ${run.o.source}` });
+  const small = await loadModel(run.o.source);
   try {
-    const plan = await planFromOptions(o, small);
-    const recipe = methodRecipe(o.method, small.description, o.init);
-    const tokenizer = await loadSourceTokenizer(o, small);
-    const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
-    // Before the data is read: a run that cannot fit fails in a second.
-    const memory = learnsInRun(o, small.description) ? await learningMemory(run, plan, seqLen) : undefined;
-    const text = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
-    const evaluate = heldOutLoss(text, seqLen, o.batchSize);
-
-    progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
-    const heldOutSource = await evaluate(small.dims, small.weights);
-    const inMemory = await growInMemory(run, { plan, recipe, small, text, seqLen, evaluate, recompute: memory?.recompute });
-    grown = inMemory.grown;
-    const { heldOutInit, learned } = inMemory;
-    const dtype = outputDtype(o.dtype, small.storageDtype);
-    const written = await grown.round(dtype);
-    progress({ phase: 'evaluate', message: 'held-out loss of the grown model as written' });
-    const heldOutGrown = learned || dtype !== 'F32' ? await evaluate(plan.target, written) : heldOutInit;
-
-    const weight = weightGetter(written);
-    const operator = grown.operator;
-    return await writeGrownModel({
-      out: o.out,
-      overwrite: o.overwrite,
-      source: o.source,
-      plan,
-      config: targetConfig(small.config, small.dims, plan.target, small.description),
-      tensor: async (t) => tf.clone(weight(t.name)),
-      saveOperator: operator ? (dir) => writeOperator(dir, operator, [...small.match.optionalPresent]) : undefined,
-      sourceDtype: small.storageDtype,
-      dtype,
-      maxShardSize: o.maxShardSize,
-      command: o.command,
-      onProgress: (tensor, done, total) => progress({ phase: 'write', tensor, done, total }),
-      startedAt: run.startedAt,
-      report: runReport({
-        source: o.sourceLabel ?? o.source,
-        method: o.method,
-        init: recipe.depth ? describeDepthInit(recipe.depth, o.split) : 'random',
-        backend: run.backend.name,
-        seed: o.seed,
-        seqLen,
-        batchSize: o.batchSize,
-        lr: o.lr,
-        data,
-        tokens: text.tokens.length,
-        learned: learned
-          ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split, copyNoise: o.copyNoise, operator: plan.operator, recompute: memory?.recompute }
-          : undefined,
-        heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: text.heldOut.length },
-      }),
-    });
+    const measured = await growAndMeasure(run, small, data);
+    try {
+      return await writeMeasured(run, measured, data);
+    } finally {
+      measured.grown.dispose();
+    }
   } finally {
-    grown?.dispose();
     small.dispose();
   }
 }

@@ -1,7 +1,6 @@
 import type { OpenedModel } from '../arch/load.js';
 import type { DType } from '../checkpoint/dtypes.js';
 import { describeDepthInit } from '../growth/init.js';
-import type { MethodRecipe } from '../growth/methods.js';
 import { initialSelections } from '../growth/start_selections.js';
 import { DENSE_FORM, withOperatorForm, type GrowthPlan } from '../growth/plan.js';
 import { freshTensor, tensorSeed } from '../growth/random_init.js';
@@ -14,12 +13,13 @@ import type { GrownTensor } from '../growth/stream/stream.js';
 import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrowEvent, ResolvedGrowOptions } from './options.js';
 import { runReport } from './report.js';
+import type { RunSettings } from './run_settings.js';
 
 export interface StreamedGrowth {
   options: ResolvedGrowOptions;
   source: OpenedModel;
   plan: GrowthPlan;
-  recipe: MethodRecipe;
+  settings: RunSettings;
   backend: string;
   /** performance.now() when the run began. */
   startedAt: number;
@@ -36,7 +36,8 @@ export interface StreamedGrowth {
  * LayerNorm families at a non-integer width, see selection.ts).
  */
 export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
-  const { options: o, source, plan, recipe } = run;
+  const { options: o, source, plan } = run;
+  const { recipe } = run.settings;
   const dtype: DType = outputDtype(o.dtype, source.storageDtype);
   let tensor: (t: GrowthPlan['tensors'][number]) => Promise<GrownTensor>;
   let saveOperator: ((dir: string) => Promise<string>) | undefined;
@@ -77,7 +78,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
       init: recipe.depth ? describeDepthInit(recipe.depth, o.split) : 'random',
       backend: run.backend,
       seed: o.seed,
-      seqLen: Math.min(o.seqLen, source.dims.maxPositions),
+      seqLen: run.settings.seqLen,
       batchSize: o.batchSize,
       lr: o.lr,
     }),

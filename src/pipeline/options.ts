@@ -151,12 +151,15 @@ export const GROW_DEFAULTS = {
 export type ResolvedGrowOptions = Required<
   Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | keyof TargetOptions>
 > &
-  GrowOptions;
+  GrowOptions & {
+    /** --seq-len as given (seqLen has the default filled in): one given beyond the model's positions is said when capped. */
+    requestedSeqLen?: number;
+  };
 
 /** Fills in GROW_DEFAULTS (an explicit undefined counts as not given) and checks the options the library owns. */
 export function resolveGrowOptions(options: GrowOptions): ResolvedGrowOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = { ...GROW_DEFAULTS, overwrite: false, ...defined } as ResolvedGrowOptions;
+  const o = { ...GROW_DEFAULTS, overwrite: false, ...defined, requestedSeqLen: options.seqLen } as ResolvedGrowOptions;
   if (!GROWTH_METHODS.includes(o.method)) {
     throw new UsageError(`--method: unknown method "${o.method}" (expected one of ${GROWTH_METHODS.join(', ')})`, { flag: '--method' });
   }

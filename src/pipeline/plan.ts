@@ -1,17 +1,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import { openModel, type LoadedModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
-import type { ArchitectureDescription } from '../arch/types.js';
 import { readConfig } from '../checkpoint/index.js';
 import { UsageError } from '../errors.js';
 import { checkStartKnobs } from '../growth/exact_start.js';
-import { methodRecipe } from '../growth/methods.js';
-import { DENSE_FORM, planGrowth, type GrowthPlan, type OperatorForm } from '../growth/plan.js';
+import { planGrowth, type GrowthPlan } from '../growth/plan.js';
 import { resolveTarget, targetOptionsFromDims, type TargetOptions } from '../growth/target.js';
 import type { MemoryEstimate } from '../train/estimate.js';
 import { chooseRecompute, stepTime } from './memory.js';
 import { initBackend, measureMatmulRate } from '../backend/index.js';
 import { resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from './options.js';
+import { resolveRun, type RunSettings } from './run_settings.js';
 
 /** --target-config: a config.json file, or a model directory holding one. */
 async function readTargetConfig(file: string): Promise<Record<string, unknown>> {
@@ -32,9 +31,8 @@ async function readTargetConfig(file: string): Promise<Record<string, unknown>> 
 }
 
 /** The source, target and plan of a growth run; no data is read and nothing is written. */
-export async function planFromOptions(options: GrowOptions, source: Pick<LoadedModel, 'description' | 'dims' | 'match'>): Promise<GrowthPlan> {
-  const o = resolveGrowOptions(options);
-  let targetOptions: TargetOptions = options;
+export async function planFromOptions(o: ResolvedGrowOptions, run: RunSettings, source: Pick<LoadedModel, 'description' | 'dims' | 'match'>): Promise<GrowthPlan> {
+  let targetOptions: TargetOptions = o;
   if (o.targetConfig) {
     const file = o.targetConfig;
     const config = await readTargetConfig(file);
@@ -42,28 +40,21 @@ export async function planFromOptions(options: GrowOptions, source: Pick<LoadedM
     if (resolved.description !== source.description) {
       throw new UsageError(`--target-config: ${file} is a ${resolved.dims.modelType} config but the source is ${source.dims.modelType}`, { flag: '--target-config' });
     }
-    targetOptions = { ...targetOptionsFromDims(resolved.dims), ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    targetOptions = { ...targetOptionsFromDims(resolved.dims), ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
   }
   const target = resolveTarget(source.dims, targetOptions, source.description);
-  // Only a method that learns has anything to parameterize: the fixed rules are selections.
-  const learns = methodRecipe(o.method, source.description, o.init).learns;
-  const operator: OperatorForm = learns && o.operator === 'lowrank' ? { kind: 'lowrank', rank: o.rank } : DENSE_FORM;
-  const plan = planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent, operator, start: o.start });
+  const plan = planGrowth({ description: source.description, source: source.dims, target, method: o.method, optionalPresent: source.match.optionalPresent, operator: run.form, start: o.start });
   // Only a learning method uses the symmetry-breaking knobs (growth/operator.ts startingOperator).
-  if (plan.start && learns) checkStartKnobs(plan.start, o);
+  if (plan.start && run.recipe.learns) checkStartKnobs(plan.start, o);
   return plan;
 }
 
-/** Whether this run has a learning phase: a method that learns, given steps to learn in. */
-export const learnsInRun = (o: Pick<ResolvedGrowOptions, 'method' | 'init' | 'steps'>, description: ArchitectureDescription): boolean =>
-  methodRecipe(o.method, description, o.init).learns && o.steps > 0;
-
 /** What needs text: a learning phase, or a random start (drawn and measured in memory). */
-export function refuseWhatNeedsData(o: ResolvedGrowOptions, description: ArchitectureDescription): void {
-  if (learnsInRun(o, description)) {
+export function refuseWhatNeedsData(o: ResolvedGrowOptions, run: RunSettings): void {
+  if (run.learningPhase) {
     throw new UsageError(`--data: --steps ${o.steps} learns the operator on text; pass --data <file> (.txt, .jsonl or .bin), or leave --steps out for the start alone`, { flag: '--data' });
   }
-  if (!methodRecipe(o.method, description, o.init).learns) return;
+  if (!run.recipe.learns) return;
   const flag = o.noise > 0 ? '--noise' : o.splitNoise > 0 ? '--split-noise' : o.copyNoise > 0 ? '--copy-noise' : undefined;
   if (flag) throw new UsageError(`${flag}: a noisy start is drawn and measured in memory, with text; pass --data <file>, or leave ${flag} out`, { flag });
 }
@@ -76,11 +67,12 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   const o = resolveGrowOptions(options);
   const source = await openModel(options.source);
   try {
+    const run = resolveRun(o, source, (message) => o.onProgress?.({ phase: 'load', message }));
     // What grow would refuse, the plan refuses too.
-    if (!o.data) refuseWhatNeedsData(o, source.description);
-    const plan = await planFromOptions(options, source);
-    if (!learnsInRun(o, source.description)) return plan;
-    const shape = { batchSize: o.batchSize, seqLen: Math.min(o.seqLen, source.dims.maxPositions), gradAccum: o.gradAccum };
+    if (!o.data) refuseWhatNeedsData(o, run);
+    const plan = await planFromOptions(o, run, source);
+    if (!run.learningPhase) return plan;
+    const shape = { batchSize: o.batchSize, seqLen: run.seqLen, gradAccum: o.gradAccum };
     // The backend the run would start, for its memory limit and its measured speed.
     const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => o.onProgress?.({ phase: 'load', message }) });
     const choice = chooseRecompute(plan, shape, o.recompute, backend.profile);

@@ -107,11 +107,12 @@ describe('ligo eval', () => {
     expect(lastJson(run).windows).toBe(Math.floor(bytes.length / 16));
   });
 
-  it('--seq-len beyond the model positions exits 2 naming --seq-len', async () => {
-    const run = await ligoProcess(['eval', GPT2_DIR, '--data', textFile, '--seq-len', '65']);
-    expect(run.code).toBe(2);
-    expect(errorLines(run)).toHaveLength(1);
-    expect(errorLines(run)[0]).toMatch(/--seq-len 65 .*64/);
+  it('--seq-len beyond the model positions runs at the positions and says so in one line, as grow and compare do', async () => {
+    const run = await ligo(['eval', GPT2_DIR, '--data', textFile, '--seq-len', '65', '--json']);
+    expect(run.code).toBe(0);
+    const said = run.stderr.split('\n').filter((l) => l.includes('--seq-len'));
+    expect(said).toEqual([expect.stringMatching(/^--seq-len 65 is more than the model's 64 positions \(n_positions in config\.json\): using 64$/)]);
+    expect(JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}').seqLen).toBe(64);
   });
 
   it('a non-numeric --batch-size exits 2 quoting the value', async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../src/arch/index.js';
 import { initBackend } from '../../src/backend/index.js';
 import { DataError, UsageError } from '../../src/errors.js';
-import { evaluateTokens, maskTokenIdFor } from '../../src/eval/index.js';
+import { evaluateTokens, maskTokenIdFor, resolveSeqLen } from '../../src/eval/index.js';
 import { GOLDEN, GPT2_DIR, SAMPLE_TEXT } from '../cli/helpers.js';
 
 const tokens = new Int32Array(Buffer.from(SAMPLE_TEXT, 'utf8'));
@@ -59,7 +59,7 @@ describe('evaluateTokens', () => {
   it('rejects bad window settings and foreign token ids with typed errors', async () => {
     const base = { dims: gpt2.dims, weights: gpt2.weights, tokens };
     await expect(evaluateTokens({ ...base, seqLen: 1 })).rejects.toThrow(UsageError);
-    await expect(evaluateTokens({ ...base, seqLen: 65 })).rejects.toThrow(/--seq-len 65/);
+    await expect(evaluateTokens({ ...base, seqLen: 65 })).rejects.toThrow(/seqLen 65 exceeds the model's 64 positions/);
     await expect(evaluateTokens({ ...base, seqLen: 16, batchSize: 0 })).rejects.toThrow(/--batch-size/);
     await expect(evaluateTokens({ ...base, tokens: tokens.subarray(0, 10), seqLen: 16 })).rejects.toThrow(DataError);
     await expect(evaluateTokens({ ...base, tokens: Int32Array.from([1, 2, 300, 4]), seqLen: 2 })).rejects.toThrow(/id 300/);
@@ -85,5 +85,21 @@ describe('evaluateTokens', () => {
     const dir = path.join(GOLDEN, 'bert-mlm');
     expect(await maskTokenIdFor(dir, { mask_token_id: 103 })).toBe(103);
     await expect(maskTokenIdFor(dir, {})).rejects.toThrow(/tokenizer\.json: no \[MASK\] token/);
+  });
+});
+
+describe('resolveSeqLen: one rule for grow, compare and eval', () => {
+  const dims = { maxPositions: 64 } as Parameters<typeof resolveSeqLen>[2];
+  it('caps a default at the positions silently, and a requested length with one line naming the config field', () => {
+    const lines: string[] = [];
+    expect(resolveSeqLen(undefined, 128, dims, 'n_positions', (l) => lines.push(l))).toBe(64);
+    expect(lines).toEqual([]);
+    expect(resolveSeqLen(100, 128, dims, 'n_positions', (l) => lines.push(l))).toBe(64);
+    expect(lines).toEqual(["--seq-len 100 is more than the model's 64 positions (n_positions in config.json): using 64"]);
+    expect(resolveSeqLen(32, 128, dims, 'n_positions', (l) => lines.push(l))).toBe(32);
+    expect(lines).toHaveLength(1);
+  });
+  it('refuses a length that is not an integer of at least 2, naming --seq-len', () => {
+    for (const bad of [1, 0, -3, 2.5]) expect(() => resolveSeqLen(bad, 128, dims, undefined)).toThrow(/--seq-len must be an integer >= 2/);
   });
 });
