@@ -20,7 +20,7 @@
  * first step. At integer factors (m = 0, s = 1) this is exactly the copy start.
  * FFN units and attention heads keep their copy/split start, which is exact at any factor.
  */
-import type { ModelDims } from '../arch/dims.js';
+import { rotaryDims, type ModelDims } from '../arch/dims.js';
 import type { ArchitectureDescription, AxisRole, TensorTemplate } from '../arch/types.js';
 import { UsageError } from '../errors.js';
 import { methodRecipe, type GrowthMethod } from './methods.js';
@@ -50,6 +50,31 @@ export interface StartPlan {
   notes: string[];
   /** Present when the exact rule differs from copying: the residual width grows by a non-integer factor. */
   residual?: ResidualStart;
+  /** Present when head_dim grows by an integer factor and the exact rule keeps attention (see headDimStart). */
+  headDim?: HeadDimStart;
+}
+
+/**
+ * head_dim grown by an integer factor f, exactly: every query head's scores q.k / sqrt(hd) stay
+ * what they were when the query's old dims are scaled by sqrt(f) and the key's new dims start at
+ * zero (q'.k' = sqrt(f) q.k, divided by sqrt(f hd)). Under RoPE, old rotary pair i moves to new
+ * pair i f, whose frequency theta^(-2 i f / (f rd)) is its old one, and the rest start at zero in
+ * the keys. Values are copied and split like any unit, so they are exact already.
+ */
+export interface HeadDimStart {
+  factor: number;
+}
+
+/** The exact start's head_dim growth, or why there is none (one line for the notes). */
+function headDimStart(source: ModelDims, target: ModelDims): HeadDimStart | string {
+  const [hd, HD] = [source.headDim, target.headDim];
+  const change = `head_dim ${hd} -> ${HD}: the attention scale 1/sqrt(head_dim)${source.rotary ? ' and the RoPE frequencies' : ''} change`;
+  if (HD % hd !== 0) return `${change}, and ${HD} is not a multiple of ${hd}`;
+  const factor = HD / hd;
+  if (source.rotary && rotaryDims(target) !== factor * rotaryDims(source)) return `${change}, and the rotated dims ${rotaryDims(source)} -> ${rotaryDims(target)} do not grow by ${factor}`;
+  // Qwen3's per-head RMSNorm over head_dim sees the zero key dims: its statistic would change.
+  if (target.qkNorm) return `${change}, and the per-head query/key norm sees the new dims`;
+  return { factor };
 }
 
 /** Residual-stream tensors the exact start grows with operators of their own (see the module comment). */
@@ -105,8 +130,11 @@ export function planStart(options: {
     } else if (rule === 'exact') residual = { copies, fill: description.norm === 'layerNorm' ? 'mean' : 'zero', statScale: (copies * d) / D };
     else notes.push(`hidden size ${d} -> ${D} is not a multiple: units copied unequally change what every norm sees (--start exact keeps it)`);
   }
-  if (target.headDim !== source.headDim) {
-    notes.push(`head_dim ${source.headDim} -> ${target.headDim}: the attention scale 1/sqrt(head_dim)${source.rotary ? ' and the RoPE frequencies' : ''} change`);
+  let headDim: HeadDimStart | undefined;
+  if (target.headDim !== source.headDim && method !== 'random') {
+    const grown = headDimStart(source, target);
+    if (typeof grown !== 'string' && rule === 'exact') headDim = grown;
+    else notes.push(typeof grown === 'string' ? grown : `head_dim ${source.headDim} -> ${target.headDim}: copied head dims change every attention score (--start exact keeps them)`);
   }
   if (!headsAgree(source, target)) {
     notes.push(`${source.numHeads} -> ${target.numHeads} query heads over ${source.numKvHeads} -> ${target.numKvHeads} key/value heads: a copied query head reads another key/value head than its source`);
@@ -115,7 +143,7 @@ export function planStart(options: {
   if (target.numLayers !== source.numLayers && !preserve && method !== 'random') {
     notes.push(description.preservation.identityRepeats ? `${method} repeats layers as plain copies, which add to the residual stream again` : `${source.modelType} is post-norm: a repeated layer cannot start as an identity`);
   }
-  return { rule, exact: notes.length === 0, notes, ...(residual ? { residual } : {}) };
+  return { rule, exact: notes.length === 0, notes, ...(residual ? { residual } : {}), ...(headDim ? { headDim } : {}) };
 }
 
 /** The target dims the start needs: under a filled residual start, every norm's epsilon times s. */
@@ -137,11 +165,14 @@ export function checkStartKnobs(start: StartPlan, knobs: { splitNoise?: number; 
   });
 }
 
-/** One line for --dry-run, growth.json readers and the model card. */
+/** One line for --dry-run, growth.json readers and the model card: one word for the start, then what it did or every reason it is not exact. */
 export function describeStart(start: StartPlan): string {
+  if (!start.exact) return `lossy (${start.rule} rule): ${start.notes.join('; ')}`;
   const r = start.residual;
-  const how = r
-    ? `${start.rule}: residual dims past ${r.copies} whole ${r.copies === 1 ? 'copy' : 'copies'} start as ${r.fill === 'mean' ? 'the mean of the source\'s' : 'zero'}; norm gains x sqrt(${r.statScale.toFixed(4)}), epsilon x ${r.statScale.toFixed(4)}`
-    : start.rule;
-  return start.exact ? `${how} (keeps the source's function)` : `${how} (not exact: ${start.notes.join('; ')})`;
+  const f = start.headDim?.factor;
+  const how = [
+    ...(r ? [`residual dims past ${r.copies} whole ${r.copies === 1 ? 'copy' : 'copies'} start as ${r.fill === 'mean' ? "the mean of the source's" : 'zero'}; norm gains x sqrt(${r.statScale.toFixed(4)}), epsilon x ${r.statScale.toFixed(4)}`] : []),
+    ...(f ? [`head_dim x ${f}: queries x sqrt(${f}), new key dims start at zero`] : []),
+  ];
+  return `exact (keeps the source's function)${how.length > 0 ? `: ${how.join('; ')}` : ''}`;
 }

@@ -4,7 +4,8 @@
  * built here, whether it is then learned (initial_operator.ts), streamed or saved as is.
  */
 import { copySelection, depthSelection, firstSplit, OUTPUT_GROUPS, splitSelection, type DepthInit, type SplitMode } from './init.js';
-import type { GrowthPlan, WidthOperatorSpec } from './plan_types.js';
+import { widthOperator } from './layout.js';
+import type { GrowthPlan, OperatorParameter, WidthOperatorSpec } from './plan_types.js';
 import type { Selection } from './selection.js';
 
 /** The rows of `sel` (the whole copies' part), then `extra` more rows, each [index, scale] from `rest`. */
@@ -59,6 +60,30 @@ export function exactStartSelections(plan: GrowthPlan, op: WidthOperatorSpec, sp
 }
 
 /**
+ * The exact start's head_dim factor of a query or key operator's producing side at an integer
+ * head_dim factor f (exact_start.ts HeadDimStart): old dim d (under RoPE, old pair i at new pair
+ * i f, on the rotated factor) times sqrt(f) in queries and 1 in keys; the other new dims are zero
+ * in keys and copies in queries (nothing reads them yet, and they give the keys' new dims a
+ * gradient). Undefined where the copy start applies.
+ */
+function headDimSelection(plan: GrowthPlan, p: OperatorParameter): Selection | undefined {
+  const f = plan.start?.headDim?.factor;
+  const op = widthOperator(plan, p.operator);
+  if (f === undefined || p.side !== 'out' || (op.role !== 'q' && op.role !== 'k')) return undefined;
+  const [rows, cols] = p.shape;
+  const query = op.role === 'q';
+  const scaleOld = query ? Math.fround(Math.sqrt(f)) : 1;
+  const at = (i: number): number => (p.role === 'headDim' && op.heads?.rotary ? i * f : i);
+  const index = Int32Array.from({ length: rows }, (_, j) => j % cols);
+  const scale = new Float32Array(rows).fill(query ? scaleOld : 0);
+  for (let i = 0; i < cols; i++) {
+    index[at(i)] = i;
+    scale[at(i)] = scaleOld;
+  }
+  return { index, scale, cols };
+}
+
+/**
  * The initial operator by parameter name, in selection form: copy/split width matrices (the
  * main factors' consuming side shared as `split` says; a head_dim factor's copies sit inside one
  * head and always split evenly) and the depth matrices. A low-rank operator's correction factors
@@ -74,7 +99,8 @@ export function initialSelections(plan: GrowthPlan, depth: DepthInit, split: Spl
       const fromExact = p.side === undefined ? undefined : exact.get(p.operator)?.[p.side];
       values.set(p.name, fromExact ?? (p.side === 'in' ? shared() : copySelection(rows, cols)));
     } else if (p.role === 'headDim' || p.role === 'headDimPass') {
-      values.set(p.name, p.side === 'in' ? splitSelection(rows, cols) : copySelection(rows, cols));
+      const fromExact = headDimSelection(plan, p);
+      values.set(p.name, fromExact ?? (p.side === 'in' ? splitSelection(rows, cols) : copySelection(rows, cols)));
     }
   }
   for (const d of plan.depth) {

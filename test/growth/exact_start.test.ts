@@ -47,6 +47,44 @@ describe('the exact start keeps the function at non-integer widths', () => {
   });
 });
 
+describe('the exact start keeps the function when head_dim grows by an integer factor', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+  });
+
+  it.each([
+    ['gpt2-prefixed', { hiddenSize: 96, heads: 4 }], // head_dim 12 -> 24
+    ['gpt2-prefixed', { hiddenSize: 144, heads: 4, layers: 3 }], // 12 -> 36, depth too
+    ['gpt-neox-pythia', { hiddenSize: 128, heads: 4 }], // partial rotary: 4 of 16 -> 8 of 32
+    ['llama-gqa-untied', { hiddenSize: 128, heads: 4, kvHeads: 2, headDim: 32, layers: 3 }], // RoPE pairs 8 -> 16
+    ['mistral-headdim', { headDim: 48, heads: 4, kvHeads: 2 }], // explicit head_dim, width kept
+    ['llama3-rope-scaling', { hiddenSize: 96, headDim: 32, heads: 4, kvHeads: 2 }], // llama3 frequency scaling, non-integer width too
+    ['gemma-scaled', { headDim: 32, heads: 4, kvHeads: 1, layers: 3 }],
+    ['phi3-fused', { hiddenSize: 128, heads: 4, kvHeads: 2, headDim: 32 }],
+    ['qwen2-bias-f16', { hiddenSize: 128, heads: 4, kvHeads: 1, headDim: 32 }], // q/k biases scale with them
+  ] as const)('%s grown to %o', async (name, target) => {
+    const exact = await logitsBeforeAndAfter(name, target, { method: 'ligo', start: 'exact', split: 'first' });
+    const copy = await logitsBeforeAndAfter(name, target, { method: 'ligo', start: 'copy', split: 'first' });
+    const [e, c] = [maxAbsDiff(exact.grown, exact.small), maxAbsDiff(copy.grown, copy.small)];
+    console.log(`${name} -> ${JSON.stringify(target)}: head_dim ${exact.plan.source.headDim} -> ${exact.plan.target.headDim}, exact ${e.toExponential(2)}, copy ${c.toExponential(2)}`);
+    expect(exact.plan.target.headDim % exact.plan.source.headDim).toBe(0);
+    expect(exact.plan.start?.headDim?.factor).toBe(exact.plan.target.headDim / exact.plan.source.headDim);
+    expect(exact.plan.start?.exact).toBe(true);
+    expect(e).toBeLessThan(EXACT_TOLERANCE);
+    // The copy start changes every attention score: what the exact start repairs.
+    expect(copy.plan.start?.exact).toBe(false);
+    expect(c).toBeGreaterThan(100 * EXACT_TOLERANCE);
+  });
+
+  it('says why where it cannot: a non-multiple, and a per-head query/key norm', async () => {
+    const odd = await logitsBeforeAndAfter('mistral-headdim', { headDim: 32, heads: 4, kvHeads: 2 }, { method: 'ligo', start: 'exact', split: 'first' });
+    expect(odd.plan.start?.exact).toBe(false);
+    expect(odd.plan.start?.notes.join('; ')).toMatch(/head_dim 24 -> 32: .*32 is not a multiple of 24/);
+    const qk = await logitsBeforeAndAfter('qwen3-qknorm', { headDim: 48, heads: 4, kvHeads: 2 }, { method: 'ligo', start: 'exact', split: 'first' });
+    expect(qk.plan.start?.notes.join('; ')).toMatch(/per-head query\/key norm/);
+  });
+});
+
 /** Gradients of the causal LM loss w.r.t. every grown tensor, at the exact start. */
 async function gradientsAtStart(name: string, target: TargetOptions): Promise<{ plan: GrowthPlan; grads: Map<string, Float32Array>; values: Map<string, Float32Array> }> {
   const model = await loadModel(path.join(GOLDEN_DIR, name));
