@@ -17,7 +17,8 @@ import { openOperator, planForOperator, type OpenedOperator } from '../output/op
 import { APPLIED_INIT, type GrowthReport } from '../output/report.js';
 import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrownOutputOptions } from './options.js';
-import { prepareOutputDir } from './output_dir.js';
+import { checkInputs } from './inputs.js';
+import { checkOutputRoom, prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
 export interface ApplyOptions extends GrownOutputOptions {
@@ -72,6 +73,7 @@ function savedOperatorProducer(source: OpenedModel, plan: GrowthPlan, saved: Ope
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
+  await checkInputs({ operator: options.operator, out: options.out });
   const backend = await initBackend({
     backend: options.backend,
     threads: options.threads,
@@ -87,6 +89,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
     const plan = planForOperator(source, saved.metadata);
     checkOperatorShapes(plan, saved.shape);
     const dtype = outputDtype(options.dtype, source.storageDtype);
+    await checkOutputRoom(options.out, plan, dtype);
     producer = savedOperatorProducer(source, plan, saved, dtype);
     return await writeGrownModel({
       out: options.out,

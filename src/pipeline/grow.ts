@@ -18,7 +18,8 @@ import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 import { learnsInRun, planFromOptions, refuseWhatNeedsData } from './plan.js';
-import { prepareOutputDir } from './output_dir.js';
+import { checkInputs } from './inputs.js';
+import { checkOutputRoom, prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
 /** What every step of a run shares. */
@@ -33,6 +34,7 @@ export interface Run {
 /** Step 1: options resolved, the backend started and --out checked (stale staging removed), before any long work. */
 async function startRun(options: GrowOptions): Promise<Run> {
   const o = resolveGrowOptions(options);
+  await checkInputs({ data: o.data, targetConfig: o.targetConfig, out: o.out });
   const startedAt = performance.now();
   const progress = o.onProgress ?? (() => undefined);
   const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => progress({ phase: 'load', message }) });
@@ -49,6 +51,7 @@ async function growWithoutData(run: Run): Promise<GrowthReport> {
   try {
     refuseWhatNeedsData(run.o, opened.description);
     const plan = await planFromOptions(run.o, opened);
+    await checkOutputRoom(run.o.out, plan, outputDtype(run.o.dtype, opened.storageDtype));
     const recipe = methodRecipe(run.o.method, opened.description, run.o.init);
     return await growStreamed({ options: run.o, source: opened, plan, recipe, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });
   } finally {
@@ -188,6 +191,20 @@ export async function growInMemory(
   }
 }
 
+/** The plan of a run that grows in memory, its disk space and its learning phase's memory checked, from the headers alone. */
+async function planInMemoryRun(run: Run): Promise<{ plan: GrowthPlan; memory: MemoryChoice | undefined }> {
+  const opened = await openModel(run.o.source);
+  try {
+    const plan = await planFromOptions(run.o, opened);
+    await checkOutputRoom(run.o.out, plan, outputDtype(run.o.dtype, opened.storageDtype));
+    const seqLen = Math.min(run.o.seqLen, opened.dims.maxPositions);
+    const memory = learnsInRun(run.o, opened.description) ? await learningMemory(run, plan, seqLen) : undefined;
+    return { plan, memory };
+  } finally {
+    await opened.close();
+  }
+}
+
 /**
  * Grows a checkpoint: plan, initialize the operator for the method, learn it on data (LiGO),
  * measure held-out loss before and after, and write the grown model in Hugging Face layout.
@@ -197,16 +214,16 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
   const { o, progress } = run;
   if (!o.data) return growWithoutData(run);
   const data = o.data;
+  // From config.json and the headers, before the weights are loaded: a run whose output or
+  // learning phase cannot fit fails in a second.
+  const { plan, memory } = await planInMemoryRun(run);
   progress({ phase: 'load', message: `loading ${o.source}` });
   const small = await loadModel(o.source);
   let grown: GrownWeights | undefined;
   try {
-    const plan = await planFromOptions(o, small);
     const recipe = methodRecipe(o.method, small.description, o.init);
     const tokenizer = await loadSourceTokenizer(o, small);
     const seqLen = Math.min(o.seqLen, small.dims.maxPositions);
-    // Before the data is read: a run that cannot fit fails in a second.
-    const memory = learnsInRun(o, small.description) ? await learningMemory(run, plan, seqLen) : undefined;
     const text = await loadRunData({ ...o, data }, small, tokenizer, seqLen);
     const evaluate = heldOutLoss(text, seqLen, o.batchSize);
 
