@@ -24,6 +24,11 @@ export const MAX_VOCAB_SIZE = 4_194_304;
 export const MAX_POSITIONS = 16_777_216;
 /** Weights of one model at float32, bytes: 64 TiB, more than any disk ligo would write to. */
 export const MAX_MODEL_BYTES = 64 * 2 ** 40;
+/**
+ * Threads for matrix products (--threads), threads: more than any machine's cores, fewer than would
+ * exhaust the process starting them. Not a model dimension, but a limit of the same kind.
+ */
+export const MAX_THREADS = 1_024;
 /** Bytes per parameter ligo computes in; the model limit is said at this size. */
 const FLOAT32_BYTES = 4;
 
