@@ -36,9 +36,8 @@ export function withBackendOption<T>(y: Argv<T>) {
       requiresArg: true,
       describe: `threads for matrix products: wasm (default ${WASM_THREADS_ENV_VAR}, else every core) and blas (default: the library's own, e.g. OPENBLAS_NUM_THREADS)`,
       coerce: (n: number) => {
-        if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-          throw new UsageError(`--threads: expected a positive integer up to ${MAX_THREADS}, got ${n}`, { flag: '--threads' });
-        }
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads: expected a positive integer, got ${n}`, { flag: '--threads' });
+        if (n > MAX_THREADS) throw new UsageError(`--threads: ${n} is more than ligo's limit of ${MAX_THREADS.toLocaleString('en-US')} threads`, { flag: '--threads' });
         return n;
       },
     });
