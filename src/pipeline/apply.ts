@@ -1,9 +1,11 @@
 import { copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { dimOverLimit, formatLimit, MAX_MODEL_BYTES, modelSize } from '../arch/limits.js';
 import { openModel, type OpenedModel } from '../arch/load.js';
 import { initBackend } from '../backend/index.js';
 import type { DType } from '../checkpoint/dtypes.js';
-import { UsageError } from '../errors.js';
+import { CheckpointError, UsageError } from '../errors.js';
+import { formatBytes } from '../util/bytes.js';
 import { LazyOperator } from '../growth/lazy_operator.js';
 import { materializeTensor } from '../growth/materialize.js';
 import { checkOperatorShapes, parametersFor } from '../growth/operator.js';
@@ -38,6 +40,16 @@ function checkSourceFits(saved: OpenedOperator, source: OpenedModel, options: Ap
       );
     }
   }
+}
+
+/** A saved operator's target past arch/limits.ts (a hostile or damaged file) is refused before it is planned. */
+function checkSavedTarget(saved: OpenedOperator, source: OpenedModel, options: ApplyOptions): void {
+  const target = saved.metadata.target;
+  const over = dimOverLimit(target);
+  const size = over === undefined ? modelSize(source.description, target) : undefined;
+  if (over === undefined && size !== undefined && size.bytes <= MAX_MODEL_BYTES) return;
+  const what = over !== undefined ? `${over.value} ${over.limit.unit}, more than ligo's limit of ${formatLimit(over.limit)}` : `${formatBytes(size?.bytes ?? 0)} of float32 weights, more than ligo's limit of ${formatBytes(MAX_MODEL_BYTES)}`;
+  throw new CheckpointError(`--operator: ${options.operator} describes a target of ${what}`, { flag: '--operator', file: options.operator });
 }
 
 /**
@@ -86,6 +98,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   try {
     source = await openModel(options.source);
     checkSourceFits(saved, source, options);
+    checkSavedTarget(saved, source, options);
     const plan = planForOperator(source, saved.metadata);
     checkOperatorShapes(plan, saved.shape);
     const dtype = outputDtype(options.dtype, source.storageDtype);

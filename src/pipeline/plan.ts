@@ -11,6 +11,7 @@ import { resolveTarget, targetOptionsFromDims, type TargetOptions } from '../gro
 import type { MemoryEstimate } from '../train/estimate.js';
 import { chooseRecompute, stepTime } from './memory.js';
 import { initBackend, measureMatmulRate } from '../backend/index.js';
+import { checkInputs } from './inputs.js';
 import { resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 
 /** --target-config: a config.json file, or a model directory holding one. */
@@ -74,9 +75,10 @@ export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate; recom
 /** What `grow` would do (`--dry-run`): the plan, from config.json and tensor headers only. */
 export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   const o = resolveGrowOptions(options);
+  // What grow would refuse, the plan refuses too: its inputs first, then what the model allows.
+  await checkInputs({ data: o.data, targetConfig: o.targetConfig, out: o.out });
   const source = await openModel(options.source);
   try {
-    // What grow would refuse, the plan refuses too.
     if (!o.data) refuseWhatNeedsData(o, source.description);
     const plan = await planFromOptions(options, source);
     if (!learnsInRun(o, source.description)) return plan;

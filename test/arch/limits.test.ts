@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ARCHITECTURES, resolveArchitecture, tensorSpecs } from '../../src/arch/index.js';
 import { MAX_HIDDEN_SIZE, MAX_LAYERS, MAX_MODEL_BYTES, MAX_VOCAB_SIZE, modelSize } from '../../src/arch/limits.js';
+import * as limits from '../../src/arch/limits.js';
 import { parameterCount } from '../../src/arch/spec.js';
 import { readConfig } from '../../src/checkpoint/index.js';
 import { CheckpointError } from '../../src/errors.js';
@@ -54,6 +56,17 @@ describe('config.json past the limits', () => {
   it('every family names its own fields (no family reads a size without a config field name)', () => {
     for (const a of ARCHITECTURES) {
       for (const key of ['numLayers', 'hiddenSize', 'vocabSize', 'intermediateSize', 'numHeads'] as const) expect(a.configFields[key], `${a.family} ${key}`).toBeDefined();
+    }
+  });
+});
+
+describe('the limits as the README states them', () => {
+  it('every limit in arch/limits.ts appears in README.md with its value', async () => {
+    const readme = await readFile(path.join(GOLDEN_DIR, '../../../README.md'), 'utf8');
+    for (const [name, value] of Object.entries(limits)) {
+      if (typeof value !== 'number') continue;
+      const shown = name === 'MAX_MODEL_BYTES' ? `${value / 2 ** 40} TiB` : value.toLocaleString('en-US');
+      expect(readme.replace(/\s+/g, ' '), name).toContain(shown);
     }
   });
 });
