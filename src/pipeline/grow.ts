@@ -31,7 +31,7 @@ export interface Run {
   progress: (event: GrowEvent) => void;
 }
 
-/** Step 1: options resolved, the backend started and --out checked (stale staging removed), before any long work. */
+/** Step 1: options resolved, the inputs checked, the backend started and --out checked (stale staging removed), before any long work. */
 async function startRun(options: GrowOptions): Promise<Run> {
   const o = resolveGrowOptions(options);
   await checkInputs({ data: o.data, targetConfig: o.targetConfig, out: o.out });
