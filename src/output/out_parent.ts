@@ -1,4 +1,4 @@
-import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { mkdtemp, rmdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { errnoCode, pathReason, SystemError, UsageError } from '../errors.js';
 
@@ -33,9 +33,10 @@ export async function checkOutputParent(out: string): Promise<void> {
     throw new SystemError(`--out: cannot create ${out}: ${pathReason(error)} (${parent})`, errnoCode(error) ?? 'EIO', { flag: '--out', file: parent });
   }
   if (!(await stat(base)).isDirectory()) throw new UsageError(`--out: cannot create ${out}: ${base} is not a directory`, { flag: '--out', file: base });
-  const probe = path.join(base, `.ligo-probe-${process.pid}`);
+  let probe: string;
   try {
-    await mkdir(probe);
+    // A fresh name each time: a probe left by a killed run cannot make this one fail.
+    probe = await mkdtemp(path.join(base, '.ligo-probe-'));
   } catch (error) {
     const code = errnoCode(error);
     // ENOENT from mkdir in a directory that exists: a file system that makes no directories (/proc, /sys).

@@ -115,9 +115,9 @@ describe('fuzzed config.json fields', () => {
       for (const field of fieldPaths(original)) {
         const size = field.length === 1 && sizes.has(field[0]);
         for (const value of VALUES) {
-          // Every size field, every value; of the other fields a seeded half (most are read as plain numbers or not at all).
+          // Every size field, every value; of the other fields a seeded quarter (most are read as plain numbers or not at all).
           const draw = rng();
-          if (!size && draw >= 0.5) continue;
+          if (!size && draw >= 0.25) continue;
           await writeFile(path.join(dir, 'config.json'), JSON.stringify(mutated(original, field, value.json)));
           const label = `${family} ${field.join('.')} = ${value.name}`;
           const inspect = await asCli(() => inspectModel(dir));
@@ -126,8 +126,8 @@ describe('fuzzed config.json fields', () => {
             expect(inspect.code, `inspect ${label} must be refused`).not.toBe(0);
             refusedSizes++;
           }
-          if (draw < 0.2) expectClear(await asCli(() => planGrow({ source: dir, out: never, layers: 9, method: 'stack' })), `grow --dry-run ${label}`);
-          if (draw < 0.04) expectClear(await ligo(['inspect', dir]), `ligo inspect ${label}`);
+          if (draw < 0.1) expectClear(await asCli(() => planGrow({ source: dir, out: never, layers: 9, method: 'stack' })), `grow --dry-run ${label}`);
+          if (draw < 0.03) expectClear(await ligo(['inspect', dir]), `ligo inspect ${label}`);
         }
       }
       expect(process.memoryUsage().rss).toBeLessThan(4 * GIB);

@@ -16,9 +16,9 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof FsPromises>();
   return {
     ...fs,
-    mkdir: async (...args: Parameters<typeof fs.mkdir>) => {
-      if (inject.mkdir !== undefined) throw Object.assign(new Error(`${inject.mkdir}: simulated`), { code: inject.mkdir, syscall: 'mkdir', path: String(args[0]) });
-      return fs.mkdir(...args);
+    mkdtemp: async (...args: Parameters<typeof fs.mkdtemp>) => {
+      if (inject.mkdir !== undefined) throw Object.assign(new Error(`${inject.mkdir}: simulated`), { code: inject.mkdir, syscall: 'mkdtemp', path: String(args[0]) });
+      return fs.mkdtemp(...args);
     },
   };
 });
