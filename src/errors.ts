@@ -78,6 +78,25 @@ export function errnoCode(err: unknown): string | undefined {
   return /^E[A-Z]+$/.test(err.code) ? err.code : undefined;
 }
 
+/** What each errno code a path check meets is, in the words of the OS (strerror), for inputs named by a flag. */
+const PATH_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+};
+
+/** The OS's reason for a failed check of a path the user named (--data, --out...), else the error's own message. */
+export function pathReason(err: unknown): string {
+  const code = errnoCode(err);
+  if (code !== undefined && PATH_REASONS[code] !== undefined) return PATH_REASONS[code];
+  return code ?? (err instanceof Error ? err.message.split('\n')[0] : String(err));
+}
+
 /** The one line for a system error, or undefined for a code that is not the user's machine's doing. */
 function systemMessage(code: string, where: string | undefined, context: SystemErrorContext): string | undefined {
   const on = where === undefined ? '' : ` on ${where}`;

@@ -5,9 +5,11 @@ import { rotaryDims, type Family, type ModelDims } from './dims.js';
 import { gemma } from './gemma.js';
 import { gpt2 } from './gpt2.js';
 import { gptNeox } from './gpt_neox.js';
+import { dimOverLimit, formatLimit, MAX_MODEL_BYTES, modelSize } from './limits.js';
 import { llama } from './llama.js';
 import { phi3 } from './phi3.js';
 import type { ArchitectureDescription } from './types.js';
+import { formatBytes } from '../util/bytes.js';
 
 export const ARCHITECTURES: readonly ArchitectureDescription[] = [gpt2, bert, llama, gemma, gptNeox, phi3];
 
@@ -39,8 +41,33 @@ export function resolveArchitecture(config: Record<string, unknown>, file = CONF
     });
   }
   const dims = description.readDims(config, file);
+  checkConfigLimits(description, dims, file);
   checkDims(dims, file);
   return { description, dims };
+}
+
+/**
+ * A config.json past arch/limits.ts is refused before anything is built from it (a checkpoint's
+ * tensor list, a plan), naming the field that set the dimension.
+ */
+function checkConfigLimits(description: ArchitectureDescription, dims: ModelDims, file: string): void {
+  const over = dimOverLimit(dims);
+  if (over !== undefined) {
+    const field = description.configFields[over.key];
+    const what = field === undefined ? `${over.value} ${over.limit.unit} (derived)` : `field "${field}" is ${over.value}`;
+    throw new CheckpointError(`${file}: ${what}, more than ligo's limit of ${formatLimit(over.limit)}`, {
+      file,
+      expected: `at most ${over.limit.max}`,
+      actual: String(over.value),
+    });
+  }
+  const size = modelSize(description, dims);
+  if (size.bytes > MAX_MODEL_BYTES) {
+    throw new CheckpointError(
+      `${file}: ${size.parameters.toExponential(2)} parameters (${formatBytes(size.bytes)} at float32), more than ligo's limit of ${formatBytes(MAX_MODEL_BYTES)}`,
+      { file },
+    );
+  }
 }
 
 /** Shape rules every family shares; violations name the config fields involved. */

@@ -49,8 +49,11 @@ function unknownArguments(text: string, argv: readonly string[]): string | undef
   return `unknown argument${typed.length === 1 ? '' : 's'}: ${typed.join(', ')}`;
 }
 
-/** The one place that turns errors into messages and exit codes. */
-function report(thrown: unknown, stderr: NodeJS.WritableStream, env: Record<string, string | undefined>): number {
+/**
+ * The one place that turns errors into messages and exit codes (exported so that tests driving the
+ * library directly, thousands of cases, say what the CLI would).
+ */
+export function report(thrown: unknown, stderr: NodeJS.WritableStream, env: Record<string, string | undefined>): number {
   const debug = env.LIGO_DEBUG === '1';
   // A disk that is full, a path not ours, too many open files: the machine's doing, said as such.
   const err = thrown instanceof LigoError ? thrown : (systemError(thrown, { openFileLimit }) ?? thrown);

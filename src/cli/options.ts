@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { BACKEND_CHOICES, BACKEND_ENV_VAR, WASM_THREADS_ENV_VAR } from '../backend/index.js';
+import { MAX_THREADS } from '../arch/limits.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -36,6 +37,7 @@ export function withBackendOption<T>(y: Argv<T>) {
       describe: `threads for matrix products: wasm (default ${WASM_THREADS_ENV_VAR}, else every core) and blas (default: the library's own, e.g. OPENBLAS_NUM_THREADS)`,
       coerce: (n: number) => {
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads: expected a positive integer, got ${n}`, { flag: '--threads' });
+        if (n > MAX_THREADS) throw new UsageError(`--threads: ${n} is more than ligo's limit of ${MAX_THREADS.toLocaleString('en-US')} threads`, { flag: '--threads' });
         return n;
       },
     });

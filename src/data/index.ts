@@ -6,5 +6,5 @@ export { readBinTokens } from './bin_tokens.js';
 export { CHUNK_CHARS, TextChunker, chunkText } from './text_chunks.js';
 export { windows, BatchSampler, heldOutSplit } from './batches.js';
 export type { BatchSamplerOptions, HeldOutSplit } from './batches.js';
-export { createRng, randomInt } from './random.js';
+export { createRng, isSeed, MAX_SEED, randomInt } from './random.js';
 export type { Rng } from './random.js';

@@ -1,5 +1,11 @@
 import { UsageError } from '../errors.js';
 
+/** The largest seed a user may give: mulberry32's state is 32 bits, so a larger one would alias a smaller. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** A seed as a user gives it (--seed): an integer the state holds as is. */
+export const isSeed = (seed: number): boolean => Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED;
+
 /** A seeded source of floats in [0, 1). */
 export type Rng = () => number;
 

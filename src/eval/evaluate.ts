@@ -4,7 +4,8 @@ import { loadModel } from '../arch/load.js';
 import { resolveArchitecture } from '../arch/resolve.js';
 import { initBackend } from '../backend/index.js';
 import { CONFIG_FILE, readConfig } from '../checkpoint/index.js';
-import { loadTokenizer, loadTokens } from '../data/index.js';
+import { isSeed, loadTokenizer, loadTokens, MAX_SEED } from '../data/index.js';
+import { UsageError } from '../errors.js';
 import { maskTokenIdFor } from './mask_token.js';
 import { checkBatchSize, defaultBatchSize, DEFAULT_SEQ_LEN, evaluateTokens, resolveSeqLen, type TokenEvalResult } from './evaluate_tokens.js';
 
@@ -50,6 +51,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const seqLen = resolveSeqLen(options.seqLen, DEFAULT_SEQ_LEN, dims, description.configFields.maxPositions, options.log);
   const batchSize = options.batchSize ?? defaultBatchSize(dims, seqLen);
   checkBatchSize(batchSize);
+  if (options.seed !== undefined && !isSeed(options.seed)) {
+    throw new UsageError(`--seed: expected an integer from 0 to ${MAX_SEED}, got ${options.seed}`, { flag: '--seed' });
+  }
 
   const { tokens, maskTokenId } = await readData(options, config, dims);
   const model = await loadModel(options.model);

@@ -1,5 +1,5 @@
 export { DENSE_FORM, GROWTH_METHODS, OPERATOR_KINDS, planGrowth, type GrowthMethod, type GrowthPlan, type OperatorForm, type OperatorKind, type PlannedTensor, type WidthOperatorSpec } from './plan.js';
-export { resolveTarget, targetConfig, targetOptionsFromDims, type TargetOptions } from './target.js';
+export { checkTargetOptions, resolveTarget, targetConfig, targetOptionsFromDims, type TargetOptions } from './target.js';
 export { GrowthOperator } from './operator.js';
 export { materializeTensor, materializeAll } from './materialize.js';
 export { methodRecipe, type MethodRecipe } from './methods.js';

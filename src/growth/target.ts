@@ -1,6 +1,8 @@
 import { UnsupportedError, UsageError } from '../errors.js';
 import { checkDims } from '../arch/resolve.js';
 import { rotaryDims, type ModelDims } from '../arch/dims.js';
+import { DIM_LIMITS, dimOverLimit, formatLimit, MAX_MODEL_BYTES, modelSize } from '../arch/limits.js';
+import { formatBytes } from '../util/bytes.js';
 import type { ArchitectureDescription } from '../arch/types.js';
 
 /** Target dimensions a user may ask for; unspecified ones scale with the source. */
@@ -29,6 +31,49 @@ function integer(value: number, flag: string, what: string): number {
   return value;
 }
 
+/** The ModelDims field each target option sets (DIM_LIMITS is kept in those terms). */
+const DIM_OF: Record<keyof TargetOptions, keyof ModelDims> = {
+  layers: 'numLayers',
+  hiddenSize: 'hiddenSize',
+  heads: 'numHeads',
+  kvHeads: 'numKvHeads',
+  headDim: 'headDim',
+  intermediateSize: 'intermediateSize',
+};
+
+/**
+ * The target flags given, each a positive integer within arch/limits.ts: checked before any model
+ * is opened, so a typo costs nothing.
+ */
+export function checkTargetOptions(options: TargetOptions): void {
+  for (const key of Object.keys(FLAGS) as (keyof TargetOptions)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    integer(value, FLAGS[key], 'value');
+    const limit = DIM_LIMITS[DIM_OF[key]];
+    if (limit !== undefined && value > limit.max) {
+      throw new UsageError(`${FLAGS[key]}: ${value} is more than ligo's limit of ${formatLimit(limit)}`, { flag: FLAGS[key], expected: `at most ${limit.max}` });
+    }
+  }
+}
+
+/** A target whose derived sizes (heads, FFN scaled with the width) or whole size pass the limits. */
+function checkTargetLimits(target: ModelDims, description: ArchitectureDescription): void {
+  const over = dimOverLimit(target);
+  if (over !== undefined) {
+    const key = (Object.keys(DIM_OF) as (keyof TargetOptions)[]).find((k) => DIM_OF[k] === over.key);
+    const flag = key === undefined ? '--hidden-size' : FLAGS[key];
+    throw new UsageError(`${flag}: the target's ${over.value} ${over.limit.unit} are more than ligo's limit of ${formatLimit(over.limit)}`, { flag });
+  }
+  const size = modelSize(description, target);
+  if (size.bytes > MAX_MODEL_BYTES) {
+    throw new UsageError(
+      `--layers, --hidden-size: the target (${target.numLayers} layers x ${target.hiddenSize}) has ${size.parameters.toExponential(2)} parameters, ${formatBytes(size.bytes)} at float32, more than ligo's limit of ${formatBytes(MAX_MODEL_BYTES)}`,
+      { flag: '--layers' },
+    );
+  }
+}
+
 /** Reads the target dims a --target-config file asks for, in the same terms as the flags. */
 export function targetOptionsFromDims(dims: ModelDims): TargetOptions {
   return {
@@ -47,10 +92,7 @@ export function targetOptionsFromDims(dims: ModelDims): TargetOptions {
  * and GQA groups intact and lets width growth preserve the function exactly.
  */
 export function resolveTarget(source: ModelDims, options: TargetOptions, description: ArchitectureDescription): ModelDims {
-  for (const key of Object.keys(FLAGS) as (keyof TargetOptions)[]) {
-    const value = options[key];
-    if (value !== undefined) integer(value, FLAGS[key], 'value');
-  }
+  checkTargetOptions(options);
   const hiddenSize = options.hiddenSize ?? source.hiddenSize;
   const scale = hiddenSize / source.hiddenSize;
   const explicitHeadDim = description.capabilities.headDim;
@@ -112,6 +154,7 @@ export function resolveTarget(source: ModelDims, options: TargetOptions, descrip
       { flag: FLAGS[key] },
     );
   }
+  checkTargetLimits(target, description);
   checkDims(target, 'target');
   return target;
 }

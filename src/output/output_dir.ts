@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { errnoCode, systemError, UsageError } from '../errors.js';
 import { exists } from '../util/exists.js';
+import { freeBytes } from './disk_space.js';
 
 /** The staging directory a run builds --out in: `.NAME.ligo-partial-PID`, next to --out. */
 export function stagingDir(out: string, pid: number = process.pid): string {
@@ -117,11 +118,6 @@ async function buildInStaging<T>(out: string, build: (dir: string) => Promise<T>
   } finally {
     process.removeListener('SIGINT', cleanup);
   }
-}
-
-async function freeBytes(dir: string): Promise<number> {
-  const stats = await statfs(dir);
-  return stats.bavail * stats.bsize;
 }
 
 /**

@@ -29,6 +29,9 @@ export async function roundToDtype(weights: Map<string, tf.Tensor>, dtype: DType
   return rounded;
 }
 
+/** The grown model's weights at `dtype`: the output's bulk, from the plan's parameter count. */
+export const weightBytes = (plan: Pick<GrowthPlan, 'parameters'>, dtype: DType): number => plan.parameters.target * DTYPE_BYTES[dtype];
+
 const isTfTensor = (t: GrownTensor): t is tf.Tensor => t instanceof tf.Tensor;
 
 export interface WriteGrownModelOptions {
@@ -61,7 +64,7 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
   const { plan } = options;
   const dtype = outputDtype(options.dtype, options.sourceDtype);
   // The weights: the output's bulk, what a disk that fills up is told it needed.
-  const bytesNeeded = plan.tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype], 0);
+  const bytesNeeded = weightBytes(plan, dtype);
   return writeAtomically(options.out, options.overwrite, async (dir) => {
     const writer = await createCheckpointWriter(
       dir,

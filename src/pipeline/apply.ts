@@ -1,9 +1,11 @@
 import { copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { dimOverLimit, formatLimit, MAX_MODEL_BYTES, modelSize } from '../arch/limits.js';
 import { openModel, type OpenedModel } from '../arch/load.js';
 import { initBackend } from '../backend/index.js';
 import type { DType } from '../checkpoint/dtypes.js';
-import { UsageError } from '../errors.js';
+import { CheckpointError, UsageError } from '../errors.js';
+import { formatBytes } from '../util/bytes.js';
 import { LazyOperator } from '../growth/lazy_operator.js';
 import { materializeTensor } from '../growth/materialize.js';
 import { checkOperatorShapes } from '../growth/layout.js';
@@ -18,7 +20,8 @@ import { openOperator, planForOperator, type OpenedOperator } from '../output/op
 import { APPLIED_INIT, type GrowthReport } from '../output/report.js';
 import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrownOutputOptions } from './options.js';
-import { prepareOutputDir } from './output_dir.js';
+import { checkInputs } from './inputs.js';
+import { checkOutputRoom, prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
 export interface ApplyOptions extends GrownOutputOptions {
@@ -38,6 +41,16 @@ function checkSourceFits(saved: OpenedOperator, source: OpenedModel, options: Ap
       );
     }
   }
+}
+
+/** A saved operator's target past arch/limits.ts (a hostile or damaged file) is refused before it is planned. */
+function checkSavedTarget(saved: OpenedOperator, source: OpenedModel, options: ApplyOptions): void {
+  const target = saved.metadata.target;
+  const over = dimOverLimit(target);
+  const size = over === undefined ? modelSize(source.description, target) : undefined;
+  if (over === undefined && size !== undefined && size.bytes <= MAX_MODEL_BYTES) return;
+  const what = over !== undefined ? `${over.value} ${over.limit.unit}, more than ligo's limit of ${formatLimit(over.limit)}` : `${formatBytes(size?.bytes ?? 0)} of float32 weights, more than ligo's limit of ${formatBytes(MAX_MODEL_BYTES)}`;
+  throw new CheckpointError(`--operator: ${options.operator} describes a target of ${what}`, { flag: '--operator', file: options.operator });
 }
 
 /**
@@ -73,6 +86,7 @@ function savedOperatorProducer(source: OpenedModel, plan: GrowthPlan, saved: Ope
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
+  await checkInputs({ operator: options.operator, out: options.out });
   const backend = await initBackend({
     backend: options.backend,
     threads: options.threads,
@@ -85,9 +99,11 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   try {
     source = await openModel(options.source);
     checkSourceFits(saved, source, options);
+    checkSavedTarget(saved, source, options);
     const plan = planForOperator(source, saved.metadata);
     checkOperatorShapes(plan, saved.shape);
     const dtype = outputDtype(options.dtype, source.storageDtype);
+    await checkOutputRoom(options.out, plan, dtype);
     producer = savedOperatorProducer(source, plan, saved, dtype);
     return await writeGrownModel({
       out: options.out,

@@ -22,6 +22,7 @@ import {
 import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, type RunData } from './data.js';
 import { growInMemory } from './grow.js';
 import { resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from './options.js';
+import { checkInputs } from './inputs.js';
 import { resolveRun } from './run_settings.js';
 import { planFromOptions } from './plan.js';
 
@@ -58,6 +59,7 @@ function growOptionsFor(o: ResolvedCompareOptions, method: GrowthMethod): GrowOp
 async function openSession(options: CompareOptions): Promise<Session> {
   const o = resolveCompareOptions(options);
   const base = resolveGrowOptions(growOptionsFor(o, o.methods[0]));
+  await checkInputs({ data: o.data, targetConfig: o.targetConfig, out: o.out });
   const progress = o.onProgress ?? (() => undefined);
   const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => progress({ phase: 'load', message }) });
   progress({ phase: 'load', message: `loading ${o.source}` });

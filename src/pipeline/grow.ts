@@ -20,7 +20,8 @@ import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 import { planFromOptions, refuseWhatNeedsData } from './plan.js';
 import { resolveRun, type RunSettings } from './run_settings.js';
-import { prepareOutputDir } from './output_dir.js';
+import { checkInputs } from './inputs.js';
+import { checkOutputRoom, prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
 
 /** What every step of a run shares. */
@@ -35,9 +36,10 @@ export interface Run {
 /** A one-line note of the run's, as a load-phase progress message. */
 const logLine = (run: Pick<Run, 'progress'>) => (message: string): void => run.progress({ phase: 'load', message });
 
-/** Step 1: options resolved, the backend started and --out checked (stale staging removed), before any long work. */
+/** Step 1: options resolved, the inputs checked, the backend started and --out checked (stale staging removed), before any long work. */
 async function startRun(options: GrowOptions): Promise<Run> {
   const o = resolveGrowOptions(options);
+  await checkInputs({ data: o.data, targetConfig: o.targetConfig, out: o.out });
   const startedAt = performance.now();
   const progress = o.onProgress ?? (() => undefined);
   const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => progress({ phase: 'load', message }) });
@@ -55,6 +57,7 @@ async function growWithoutData(run: Run): Promise<GrowthReport> {
     const settings = resolveRun(run.o, opened, logLine(run));
     refuseWhatNeedsData(run.o, settings);
     const plan = await planFromOptions(run.o, settings, opened);
+    await checkOutputRoom(run.o.out, plan, outputDtype(run.o.dtype, opened.storageDtype));
     return await growStreamed({ options: run.o, settings, source: opened, plan, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });
   } finally {
     await opened.close();
@@ -210,14 +213,32 @@ interface Measured {
   heldOut: { source: number; grownAtInit: number; grown: number };
 }
 
-/** Steps 2-4 with --data: plan and memory before the text is read, the source measured, grown, learned, rounded and measured as written. */
-async function growAndMeasure(run: Run, small: LoadedModel, data: string): Promise<Measured> {
+/** What an in-memory run decided from config.json and the headers alone. */
+interface PlannedRun {
+  settings: RunSettings;
+  plan: GrowthPlan;
+  memory: MemoryChoice | undefined;
+}
+
+/** Step 2 with --data: the plan, its disk space and its learning phase's memory checked before the weights are loaded: a run that cannot fit fails in a second. */
+async function planInMemoryRun(run: Run): Promise<PlannedRun> {
+  const opened = await openModel(run.o.source);
+  try {
+    const settings = resolveRun(run.o, opened, logLine(run));
+    const plan = await planFromOptions(run.o, settings, opened);
+    await checkOutputRoom(run.o.out, plan, outputDtype(run.o.dtype, opened.storageDtype));
+    const memory = settings.learningPhase ? await learningMemory(run, plan, settings) : undefined;
+    return { settings, plan, memory };
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Steps 3-4: the text read, the source measured, grown, learned, rounded and measured as written. */
+async function growAndMeasure(run: Run, planned: PlannedRun, small: LoadedModel, data: string): Promise<Measured> {
   const { o, progress } = run;
-  const settings = resolveRun(o, small, logLine(run));
-  const plan = await planFromOptions(o, settings, small);
+  const { settings, plan, memory } = planned;
   const tokenizer = await loadSourceTokenizer(o, small);
-  // Before the data is read: a run that cannot fit fails in a second.
-  const memory = settings.learningPhase ? await learningMemory(run, plan, settings) : undefined;
   const text = await loadRunData({ ...o, data }, small, tokenizer, settings.seqLen);
   const evaluate = heldOutLoss(text, settings.seqLen, o.batchSize);
   progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
@@ -287,10 +308,11 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
   const run = await startRun(options);
   const data = run.o.data;
   if (!data) return growWithoutData(run);
+  const planned = await planInMemoryRun(run);
   run.progress({ phase: 'load', message: `loading ${run.o.source}` });
   const small = await loadModel(run.o.source);
   try {
-    const measured = await growAndMeasure(run, small, data);
+    const measured = await growAndMeasure(run, planned, small, data);
     try {
       return await writeMeasured(run, measured, data);
     } finally {

@@ -4,7 +4,8 @@ import { SPLIT_MODES, type DepthPattern, type SplitMode } from '../growth/init.j
 import type { StartRule } from '../growth/exact_start.js';
 import { LIGO_INIT_NOISE } from '../growth/methods.js';
 import { GROWTH_METHODS, OPERATOR_KINDS, type GrowthMethod, type OperatorKind } from '../growth/plan.js';
-import type { TargetOptions } from '../growth/target.js';
+import { checkTargetOptions, type TargetOptions } from '../growth/target.js';
+import { isSeed, MAX_SEED } from '../data/random.js';
 import type { LayerEvent, StepEvent } from '../train/learn.js';
 
 /** Progress of a grow or apply run, for progress bars and logs. */
@@ -163,20 +164,66 @@ export function resolveGrowOptions(options: GrowOptions): ResolvedGrowOptions {
   if (!GROWTH_METHODS.includes(o.method)) {
     throw new UsageError(`--method: unknown method "${o.method}" (expected one of ${GROWTH_METHODS.join(', ')})`, { flag: '--method' });
   }
-  const positive: [keyof ResolvedGrowOptions, string][] = [['batchSize', '--batch-size'], ['seqLen', '--seq-len'], ['gradAccum', '--grad-accum']];
-  for (const [key, flag] of positive) {
-    const v = o[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UsageError(`${flag}: expected a positive integer, got ${String(v)}`, { flag });
-  }
+  checkTargetOptions(options);
+  checkNumbers(o);
   // The fixed rules are defined by net2net's even split; --split first makes them share ligo's start.
   o.split = options.split ?? (o.method === 'ligo' ? GROW_DEFAULTS.split : 'even');
   if (!SPLIT_MODES.includes(o.split)) throw new UsageError(`--split: expected one of ${SPLIT_MODES.join(', ')}, got "${String(o.split)}"`, { flag: '--split' });
   if (!OPERATOR_KINDS.includes(o.operator)) throw new UsageError(`--operator: expected one of ${OPERATOR_KINDS.join(', ')}, got "${String(o.operator)}"`, { flag: '--operator' });
-  if (!Number.isInteger(o.rank) || o.rank <= 0) throw new UsageError(`--rank: expected a positive integer, got ${String(o.rank)}`, { flag: '--rank' });
   if (o.recompute !== true && o.recompute !== false && o.recompute !== 'auto') {
     throw new UsageError(`--recompute: expected true, false or auto, got ${String(o.recompute)}`, { flag: '--recompute' });
   }
-  if (!Number.isInteger(o.steps) || o.steps < 0) throw new UsageError(`--steps: expected a non-negative integer, got ${o.steps}`, { flag: '--steps' });
-  if (!(o.heldOut > 0 && o.heldOut < 1)) throw new UsageError(`--held-out: expected a fraction between 0 and 1, got ${o.heldOut}`, { flag: '--held-out' });
   return o;
+}
+
+/** What a numeric option may be; each is checked before any model is opened. */
+type NumberDomain = 'positive integer' | 'non-negative integer' | 'positive number' | 'non-negative number' | 'fraction' | 'seed';
+
+const IN_DOMAIN: Record<NumberDomain, (v: number) => boolean> = {
+  'positive integer': (v) => Number.isSafeInteger(v) && v > 0,
+  'non-negative integer': (v) => Number.isSafeInteger(v) && v >= 0,
+  'positive number': (v) => Number.isFinite(v) && v > 0,
+  'non-negative number': (v) => Number.isFinite(v) && v >= 0,
+  fraction: (v) => v > 0 && v < 1,
+  seed: isSeed,
+};
+
+const EXPECTED: Record<NumberDomain, string> = {
+  'positive integer': 'a positive integer',
+  'non-negative integer': 'a non-negative integer',
+  'positive number': 'a positive number',
+  'non-negative number': 'a non-negative number',
+  fraction: 'a fraction between 0 and 1',
+  seed: `an integer from 0 to ${MAX_SEED}`,
+};
+
+/** Every numeric option of grow (and compare's learning phase), its flag and its domain. */
+const NUMBER_OPTIONS: [keyof GrowOptions, string, NumberDomain][] = [
+  ['batchSize', '--batch-size', 'positive integer'],
+  ['seqLen', '--seq-len', 'positive integer'],
+  ['gradAccum', '--grad-accum', 'positive integer'],
+  ['rank', '--rank', 'positive integer'],
+  ['maxTokens', '--max-tokens', 'positive integer'],
+  ['steps', '--steps', 'non-negative integer'],
+  ['warmup', '--warmup', 'non-negative integer'],
+  ['selectEvery', '--select-every', 'non-negative integer'],
+  ['lr', '--lr', 'positive number'],
+  ['depthLr', '--depth-lr', 'non-negative number'],
+  ['noise', '--noise', 'non-negative number'],
+  ['splitNoise', '--split-noise', 'non-negative number'],
+  ['copyNoise', '--copy-noise', 'non-negative number'],
+  ['weightDecay', '--weight-decay', 'non-negative number'],
+  ['clip', '--clip', 'non-negative number'],
+  ['distill', '--distill', 'non-negative number'],
+  ['heldOut', '--held-out', 'fraction'],
+  ['seed', '--seed', 'seed'],
+];
+
+/** Refuses, naming the flag, the first numeric option outside its domain (undefined: not given). */
+export function checkNumbers(o: Partial<Record<keyof GrowOptions, unknown>>): void {
+  for (const [key, flag, domain] of NUMBER_OPTIONS) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !IN_DOMAIN[domain](v)) throw new UsageError(`${flag}: expected ${EXPECTED[domain]}, got ${String(v)}`, { flag, expected: EXPECTED[domain] });
+  }
 }

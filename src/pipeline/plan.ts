@@ -9,6 +9,7 @@ import { resolveTarget, targetOptionsFromDims, type TargetOptions } from '../gro
 import type { MemoryEstimate } from '../train/estimate.js';
 import { chooseRecompute, stepTime } from './memory.js';
 import { initBackend, measureMatmulRate } from '../backend/index.js';
+import { checkInputs } from './inputs.js';
 import { resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 import { resolveRun, type RunSettings } from './run_settings.js';
 
@@ -65,10 +66,11 @@ export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate; recom
 /** What `grow` would do (`--dry-run`): the plan, from config.json and tensor headers only. */
 export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   const o = resolveGrowOptions(options);
+  // What grow would refuse, the plan refuses too: its inputs first, then what the model allows.
+  await checkInputs({ data: o.data, targetConfig: o.targetConfig, out: o.out });
   const source = await openModel(options.source);
   try {
     const run = resolveRun(o, source, (message) => o.onProgress?.({ phase: 'load', message }));
-    // What grow would refuse, the plan refuses too.
     if (!o.data) refuseWhatNeedsData(o, run);
     const plan = await planFromOptions(o, run, source);
     if (!run.learningPhase) return plan;

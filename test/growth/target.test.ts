@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveArchitecture } from '../../src/arch/index.js';
-import { resolveTarget, targetConfig } from '../../src/growth/target.js';
+import { MAX_HIDDEN_SIZE, MAX_LAYERS } from '../../src/arch/limits.js';
+import { checkTargetOptions, resolveTarget, targetConfig } from '../../src/growth/target.js';
 import { planGrowth } from '../../src/growth/plan.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -88,5 +89,27 @@ describe('planGrowth', () => {
     expect(cAttn?.shape).toEqual([96, 288]);
     expect(cAttn?.axes[1].map((s) => [s.operator, s.small, s.large])).toEqual([['q.0', 48, 96], ['k.0', 48, 96], ['v.0', 48, 96]]);
     expect(cAttn?.axes[0].map((s) => s.side)).toEqual(['in']);
+  });
+});
+
+describe('target limits (arch/limits.ts)', () => {
+  it('a target flag past its limit is refused naming the flag and the limit, before any model is needed', () => {
+    expect(() => checkTargetOptions({ layers: 1e9 })).toThrow(/^--layers: 1000000000 is more than ligo's limit of 1,024 layers$/);
+    expect(() => checkTargetOptions({ hiddenSize: 2 ** 31 })).toThrow(/^--hidden-size: 2147483648 is more than ligo's limit of 131,072 units$/);
+    expect(() => checkTargetOptions({ heads: 5000 })).toThrow(/^--heads: 5000 is more than ligo's limit of 4,096 heads$/);
+    expect(() => checkTargetOptions({ intermediateSize: 1.5 })).toThrow(/^--intermediate-size: value is 1.5, expected a positive integer$/);
+    expect(() => checkTargetOptions({ layers: MAX_LAYERS, hiddenSize: MAX_HIDDEN_SIZE })).not.toThrow();
+  });
+
+  it('a size derived from the flags past its limit names the flag that would set it', () => {
+    const { description, dims } = resolveArchitecture(llamaConfig);
+    // FFN scales with the width: 96 x 2048 = 196,608 is within its limit, heads 4 x 2048 = 8,192 are not.
+    expect(() => resolveTarget(dims, { hiddenSize: MAX_HIDDEN_SIZE }, description)).toThrow(/^--heads: the target's 8192 heads are more than ligo's limit of 4,096 heads$/);
+  });
+
+  it('a target within every per-dimension limit but too large in all is refused in bytes, arithmetically', () => {
+    const { description, dims } = resolveArchitecture(llamaConfig);
+    const target = { layers: MAX_LAYERS, hiddenSize: MAX_HIDDEN_SIZE, heads: 1024, kvHeads: 1024, headDim: 128 };
+    expect(() => resolveTarget(dims, target, description)).toThrow(/^--layers, --hidden-size: the target \(1024 layers x 131072\) has [\d.]+e\+14 parameters, [\d.]+ TiB at float32, more than ligo's limit of 64\.0 TiB$/);
   });
 });

@@ -101,6 +101,8 @@ describe('--start exact at a non-integer width', () => {
     const headDim = await planGrow({ source: path.join(GOLDEN_DIR, 'mistral-headdim'), out: path.join(work, 'never'), method: 'net2net', start: 'exact', hiddenSize: 96, headDim: 32, heads: 4 });
     expect(headDim.start?.exact).toBe(false);
     expect(headDim.start?.notes.join(' ')).toMatch(/head_dim 24 -> 32: the attention scale 1\/sqrt\(head_dim\) and the RoPE frequencies change/);
+    // --data must exist: a dry run checks the inputs grow would.
+    await writeFile(path.join(work, 'text.txt'), 'some text');
     await expect(planGrow({ source: path.join(GOLDEN_DIR, 'llama-gqa-untied'), out: path.join(work, 'never'), hiddenSize: 96, splitNoise: 0.1, data: path.join(work, 'text.txt') })).rejects.toThrow(/^--split-noise: not function-preserving with --start exact/);
     await expect(planGrow({ source: bert, out: path.join(work, 'never'), hiddenSize: 96, start: 'half' as 'exact' })).rejects.toThrow(/--start: expected one of exact, copy, got "half"/);
     expect(await readdir(work)).not.toContain('never');
