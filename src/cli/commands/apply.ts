@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { apply, type ApplyOptions } from '../../pipeline/index.js';
 import { formatCommand, type GrowthReport } from '../../output/index.js';
 import { createOutput, type CliIO } from '../output.js';
@@ -20,31 +20,36 @@ const builder = (y: Argv) =>
 /** The flags that set the library option of the same name, one for one. */
 const APPLY_OPTION_KEYS = ['out', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads'] as const satisfies readonly (keyof ApplyOptions)[];
 
+type ApplyArgs = ArgumentsCamelCase<ArgsOf<typeof builder>>;
+
+/** `ligo apply`: the flags mapped to the library call, its progress and result printed. */
+async function runApply(args: ApplyArgs, io: CliIO): Promise<void> {
+  const out = createOutput(args, io);
+  const source = await localSource(args.source, args, io.env, out);
+  const operator = args.operator.endsWith('.safetensors') ? args.operator : await localSource(args.operator, args, io.env, out);
+  const writing = out.progress('write', 'tensors');
+  let report: GrowthReport;
+  try {
+    report = await apply({
+      source,
+      sourceLabel: args.source,
+      command: formatCommand(io.argv ?? []),
+      operator,
+      ...optionsFrom<ApplyOptions, (typeof APPLY_OPTION_KEYS)[number]>(args, APPLY_OPTION_KEYS),
+      onProgress: (e) => {
+        if (e.phase === 'write') writing.update(e.done, e.total);
+        else if (e.phase === 'load' || e.phase === 'evaluate') out.log(e.message);
+      },
+    });
+  } finally {
+    writing.stop();
+  }
+  out.result(report, () => renderReport(report));
+}
+
 export const applyCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'apply <source>',
   describe: 'Materialize a saved growth operator onto a source checkpoint (no training)',
   builder,
-  handler: async (args) => {
-    const out = createOutput(args, io);
-    const source = await localSource(args.source, args, io.env, out);
-    const operator = args.operator.endsWith('.safetensors') ? args.operator : await localSource(args.operator, args, io.env, out);
-    const writing = out.progress('write', 'tensors');
-    let report: GrowthReport;
-    try {
-      report = await apply({
-        source,
-        sourceLabel: args.source,
-        command: formatCommand(io.argv ?? []),
-        operator,
-        ...optionsFrom<ApplyOptions, (typeof APPLY_OPTION_KEYS)[number]>(args, APPLY_OPTION_KEYS),
-        onProgress: (e) => {
-          if (e.phase === 'write') writing.update(e.done, e.total);
-          else if (e.phase === 'load' || e.phase === 'evaluate') out.log(e.message);
-        },
-      });
-    } finally {
-      writing.stop();
-    }
-    out.result(report, () => renderReport(report));
-  },
+  handler: (args) => runApply(args, io),
 });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
 import { COMPARE_FILE, COMPARE_PLOT_FILE } from '../../output/index.js';
@@ -47,48 +47,53 @@ const COMPARE_OPTION_KEYS = ['targetConfig', 'steps', 'learnSteps', 'trainBatchS
 const methodList = (value: string | undefined): CompareOptions['methods'] =>
   value === undefined ? undefined : (value.split(',').map((m) => m.trim()).filter((m) => m !== '') as CompareOptions['methods']);
 
+type CompareArgs = ArgumentsCamelCase<ArgsOf<typeof builder>>;
+
+/** `ligo compare`: the flags mapped to the library call, its progress and result printed. */
+async function runCompare(args: CompareArgs, io: CliIO): Promise<void> {
+  const out = createOutput(args, io);
+  const bundled = args.source === undefined;
+  const target = targetFromArgs('compare', args, bundled);
+  const data = args.data ?? (bundled ? BUNDLED_FIXTURE.unseenData : undefined);
+  if (data === undefined) throw new UsageError('--data: compare trains on text; pass --data <file> (.txt, .jsonl or .bin)', { flag: '--data' });
+  const options: CompareOptions = {
+    ...(bundled && Object.keys(target).length === 0 ? BUNDLED_FIXTURE.target : target),
+    source: bundled ? BUNDLED_FIXTURE.model : await localSource(args.source as string, args, io.env, out),
+    sourceLabel: args.source,
+    data,
+    methods: methodList(args.methods),
+    ...optionsFrom<CompareOptions, (typeof COMPARE_OPTION_KEYS)[number]>(args, COMPARE_OPTION_KEYS),
+  };
+  if (bundled) out.log(`no source given: comparing growth of the bundled fixture ${options.source} on ${data}, a text it has not seen`);
+  const steps = out.progress('train', 'steps');
+  const learning = out.progress('learn', 'steps');
+  let result;
+  try {
+    result = await compare({
+      ...options,
+      onProgress: (e) => {
+        if (e.phase === 'train') return steps.update(e.step, e.steps, `${e.method}, loss ${e.loss.toFixed(3)}`);
+        if (e.phase === 'learn') return learning.update(e.step, e.steps, `ligo's operator, loss ${e.loss.toFixed(3)}`);
+        if (e.phase === 'learn-layer') return;
+        if (e.phase === 'heldOut') return void (e.step === 0 ? out.log(`${e.method}: held-out ${e.loss.toFixed(4)} after growth`) : undefined);
+        steps.stop();
+        learning.stop();
+        if (e.phase === 'method') out.log(`[${e.index + 1}/${e.count}] ${e.method}`);
+        else if (e.phase !== 'write') out.log(e.message);
+      },
+    });
+  } finally {
+    steps.stop();
+    learning.stop();
+  }
+  const files = options.out === undefined ? [] : [path.join(options.out, COMPARE_FILE), path.join(options.out, COMPARE_PLOT_FILE)];
+  const shown = result;
+  out.result(shown, () => renderCompare(shown, files));
+}
+
 export const compareCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'compare [source]',
   describe: 'Does growth pay on your data? Grow with several methods, train each, compare loss curves and compute',
   builder,
-  handler: async (args) => {
-    const out = createOutput(args, io);
-    const bundled = args.source === undefined;
-    const target = targetFromArgs('compare', args, bundled);
-    const data = args.data ?? (bundled ? BUNDLED_FIXTURE.unseenData : undefined);
-    if (data === undefined) throw new UsageError('--data: compare trains on text; pass --data <file> (.txt, .jsonl or .bin)', { flag: '--data' });
-    const options: CompareOptions = {
-      ...(bundled && Object.keys(target).length === 0 ? BUNDLED_FIXTURE.target : target),
-      source: bundled ? BUNDLED_FIXTURE.model : await localSource(args.source as string, args, io.env, out),
-      sourceLabel: args.source,
-      data,
-      methods: methodList(args.methods),
-      ...optionsFrom<CompareOptions, (typeof COMPARE_OPTION_KEYS)[number]>(args, COMPARE_OPTION_KEYS),
-    };
-    if (bundled) out.log(`no source given: comparing growth of the bundled fixture ${options.source} on ${data}, a text it has not seen`);
-    const steps = out.progress('train', 'steps');
-    const learning = out.progress('learn', 'steps');
-    let result;
-    try {
-      result = await compare({
-        ...options,
-        onProgress: (e) => {
-          if (e.phase === 'train') return steps.update(e.step, e.steps, `${e.method}, loss ${e.loss.toFixed(3)}`);
-          if (e.phase === 'learn') return learning.update(e.step, e.steps, `ligo's operator, loss ${e.loss.toFixed(3)}`);
-          if (e.phase === 'learn-layer') return;
-          if (e.phase === 'heldOut') return void (e.step === 0 ? out.log(`${e.method}: held-out ${e.loss.toFixed(4)} after growth`) : undefined);
-          steps.stop();
-          learning.stop();
-          if (e.phase === 'method') out.log(`[${e.index + 1}/${e.count}] ${e.method}`);
-          else if (e.phase !== 'write') out.log(e.message);
-        },
-      });
-    } finally {
-      steps.stop();
-      learning.stop();
-    }
-    const files = options.out === undefined ? [] : [path.join(options.out, COMPARE_FILE), path.join(options.out, COMPARE_PLOT_FILE)];
-    const shown = result;
-    out.result(shown, () => renderCompare(shown, files));
-  },
+  handler: (args) => runCompare(args, io),
 });

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { evaluate, type EvalResult, type EvaluateOptions } from '../../eval/index.js';
 import { table, thousands } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
@@ -32,27 +32,32 @@ const builder = (y: Argv) =>
 /** The flags that set the library option of the same name, one for one. */
 const EVAL_OPTION_KEYS = ['data', 'seqLen', 'maxTokens', 'batchSize', 'backend', 'threads', 'seed'] as const satisfies readonly (keyof EvaluateOptions)[];
 
+type EvalArgs = ArgumentsCamelCase<ArgsOf<typeof builder>>;
+
+/** `ligo eval`: the flags mapped to the library call, its progress and result printed. */
+async function runEval(args: EvalArgs, io: CliIO): Promise<void> {
+  const out = createOutput(args, io);
+  const dir = await localSource(args.dir, args, io.env, out);
+  const progress = out.progress('eval', 'windows');
+  let result: EvalResult;
+  try {
+    result = await evaluate({
+      model: dir,
+      ...optionsFrom<EvaluateOptions, (typeof EVAL_OPTION_KEYS)[number]>(args, EVAL_OPTION_KEYS),
+      log: out.log,
+      onProgress: (done, total) => progress.update(done, total),
+    });
+  } finally {
+    progress.stop();
+  }
+  out.result(result, () => render(result));
+}
+
 export const evalCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'eval <dir>',
   describe: 'Loss and perplexity of a checkpoint on a text, .jsonl or .bin file',
   builder,
-  handler: async (args) => {
-    const out = createOutput(args, io);
-    const dir = await localSource(args.dir, args, io.env, out);
-    const progress = out.progress('eval', 'windows');
-    let result: EvalResult;
-    try {
-      result = await evaluate({
-        model: dir,
-        ...optionsFrom<EvaluateOptions, (typeof EVAL_OPTION_KEYS)[number]>(args, EVAL_OPTION_KEYS),
-        log: out.log,
-        onProgress: (done, total) => progress.update(done, total),
-      });
-    } finally {
-      progress.stop();
-    }
-    out.result(result, () => render(result));
-  },
+  handler: (args) => runEval(args, io),
 });
 
 function render(r: EvalResult): string {

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
 import { formatCommand, type GrowthReport } from '../../output/index.js';
 import { grow, planGrow, type GrowOptions } from '../../pipeline/index.js';
@@ -55,57 +55,62 @@ const GROW_OPTION_KEYS = [
   'recompute', 'operator', 'rank', 'distill', 'seed', 'maxTokens', 'heldOut', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads',
 ] as const satisfies readonly (keyof GrowOptions)[];
 
+type GrowArgs = ArgumentsCamelCase<ArgsOf<typeof builder>>;
+
+/** `ligo grow`: the flags mapped to the library call, its progress and result printed. */
+async function runGrow(args: GrowArgs, io: CliIO): Promise<void> {
+  const out = createOutput(args, io);
+  const bundled = args.source === undefined;
+  const target = targetFromArgs('grow', args, bundled);
+  // Check what a push needs before a long run, not after it.
+  if (args.pushToHub !== undefined) await checkPushable(args.pushToHub, args, io);
+  const options: GrowOptions = {
+    ...(bundled && Object.keys(target).length === 0 ? BUNDLED_FIXTURE.target : target),
+    source: args.source === undefined ? BUNDLED_FIXTURE.model : await localSource(args.source, args, io.env, out),
+    sourceLabel: args.source,
+    command: formatCommand(io.argv ?? []),
+    data: args.data ?? (bundled ? BUNDLED_FIXTURE.data : undefined),
+    ...optionsFrom<GrowOptions, (typeof GROW_OPTION_KEYS)[number]>(args, GROW_OPTION_KEYS),
+  };
+  if (bundled) out.log(`no source given: growing the bundled fixture ${options.source} on ${options.data}`);
+  if (args.dryRun) {
+    const plan = await planGrow(options);
+    out.result(plan, () => renderPlan(plan));
+    return;
+  }
+  const steps = out.progress('learn', 'steps');
+  const inStep = insideStep(steps);
+  const writing = out.progress('write', 'tensors');
+  let report: GrowthReport;
+  try {
+    report = await grow({
+      ...options,
+      onProgress: (e) => {
+        if (e.phase === 'learn') {
+          steps.update(e.step, e.steps, `loss ${e.loss.toFixed(3)}, ${formatSeconds(e.stepSeconds)} per step`);
+          return;
+        }
+        if (e.phase === 'learn-layer') {
+          inStep.layer(e);
+          return;
+        }
+        steps.stop(); // learning is over: log lines must not land inside its bar
+        if (e.phase === 'write') writing.update(e.done, e.total);
+        else out.log(e.message);
+      },
+    });
+  } finally {
+    steps.stop();
+    writing.stop();
+  }
+  const push = args.pushToHub === undefined ? undefined : await pushWithProgress(report.out, args.pushToHub, args, io, out);
+  const result = push ? { ...report, push: { repo: push.repo, commitUrl: push.commitUrl, files: push.files } } : report;
+  out.result(result, () => renderReport(report) + (push ? `\npushed         ${push.commitUrl}` : ''));
+}
+
 export const growCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'grow [source]',
   describe: 'Grow a checkpoint into a larger one with a LiGO operator, function-preserving or learned (or a baseline)',
   builder,
-  handler: async (args) => {
-    const out = createOutput(args, io);
-    const bundled = args.source === undefined;
-    const target = targetFromArgs('grow', args, bundled);
-    // Check what a push needs before a long run, not after it.
-    if (args.pushToHub !== undefined) await checkPushable(args.pushToHub, args, io);
-    const options: GrowOptions = {
-      ...(bundled && Object.keys(target).length === 0 ? BUNDLED_FIXTURE.target : target),
-      source: args.source === undefined ? BUNDLED_FIXTURE.model : await localSource(args.source, args, io.env, out),
-      sourceLabel: args.source,
-      command: formatCommand(io.argv ?? []),
-      data: args.data ?? (bundled ? BUNDLED_FIXTURE.data : undefined),
-      ...optionsFrom<GrowOptions, (typeof GROW_OPTION_KEYS)[number]>(args, GROW_OPTION_KEYS),
-    };
-    if (bundled) out.log(`no source given: growing the bundled fixture ${options.source} on ${options.data}`);
-    if (args.dryRun) {
-      const plan = await planGrow(options);
-      out.result(plan, () => renderPlan(plan));
-      return;
-    }
-    const steps = out.progress('learn', 'steps');
-    const inStep = insideStep(steps);
-    const writing = out.progress('write', 'tensors');
-    let report: GrowthReport;
-    try {
-      report = await grow({
-        ...options,
-        onProgress: (e) => {
-          if (e.phase === 'learn') {
-            steps.update(e.step, e.steps, `loss ${e.loss.toFixed(3)}, ${formatSeconds(e.stepSeconds)} per step`);
-            return;
-          }
-          if (e.phase === 'learn-layer') {
-            inStep.layer(e);
-            return;
-          }
-          steps.stop(); // learning is over: log lines must not land inside its bar
-          if (e.phase === 'write') writing.update(e.done, e.total);
-          else out.log(e.message);
-        },
-      });
-    } finally {
-      steps.stop();
-      writing.stop();
-    }
-    const push = args.pushToHub === undefined ? undefined : await pushWithProgress(report.out, args.pushToHub, args, io, out);
-    const result = push ? { ...report, push: { repo: push.repo, commitUrl: push.commitUrl, files: push.files } } : report;
-    out.result(result, () => renderReport(report) + (push ? `\npushed         ${push.commitUrl}` : ''));
-  },
+  handler: (args) => runGrow(args, io),
 });

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { rotaryDims } from '../../arch/dims.js';
 import { inspectModel, type ModelInspection } from '../../inspect/index.js';
 import { bytes, grid, table, thousands } from '../format.js';
@@ -14,15 +14,20 @@ const builder = (y: Argv) =>
     .example('$0 inspect ./gpt2 --tensors', 'the same, plus one line per tensor')
     .example('$0 inspect ./gpt2 --json | jq .parameters', 'the report as JSON for scripts');
 
+type InspectArgs = ArgumentsCamelCase<ArgsOf<typeof builder>>;
+
+/** `ligo inspect`: the flags mapped to the library call, its progress and result printed. */
+async function runInspect(args: InspectArgs, io: CliIO): Promise<void> {
+  const out = createOutput(args, io);
+  const report = await inspectModel(await localSource(args.dir, args, io.env, out), { tensors: args.tensors });
+  out.result(report, () => render(report));
+}
+
 export const inspectCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'inspect <dir>',
   describe: 'Show a checkpoint\'s architecture, size and storage (reads headers only)',
   builder,
-  handler: async (args) => {
-    const out = createOutput(args, io);
-    const report = await inspectModel(await localSource(args.dir, args, io.env, out), { tensors: args.tensors });
-    out.result(report, () => render(report));
-  },
+  handler: (args) => runInspect(args, io),
 });
 
 function family(r: ModelInspection): string {

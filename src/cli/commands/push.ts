@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { PushResult } from '../../hub/index.js';
 import { table } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
@@ -27,15 +27,20 @@ const builder = (y: Argv) =>
       ].join('\n'),
     );
 
+type PushArgs = ArgumentsCamelCase<ArgsOf<typeof builder>>;
+
+/** `ligo push`: the flags mapped to the library call, its progress and result printed. */
+async function runPush(args: PushArgs, io: CliIO): Promise<void> {
+  const out = createOutput(args, io);
+  const result = await pushWithProgress(args.dir, args.repo, args, io, out);
+  out.result(result, () => render(result));
+}
+
 export const pushCommand = (io: CliIO): CommandModule<object, ArgsOf<typeof builder>> => ({
   command: 'push <dir> <repo>',
   describe: 'Upload a grown model directory to a Hugging Face Hub repo',
   builder,
-  handler: async (args) => {
-    const out = createOutput(args, io);
-    const result = await pushWithProgress(args.dir, args.repo, args, io, out);
-    out.result(result, () => render(result));
-  },
+  handler: (args) => runPush(args, io),
 });
 
 function render(r: PushResult): string {
