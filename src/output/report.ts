@@ -33,6 +33,8 @@ export interface GrowthRunInfo {
     split?: 'even' | 'first';
     copyNoise?: number;
     keptStep: number;
+    /** The step whose loss was not finite: the phase stopped there and kept the best operator so far. */
+    divergedAt?: number;
     selection: { step: number; loss: number }[];
     /** How the width operators were parameterized (growth/plan.ts OperatorForm). */
     operator?: OperatorForm;

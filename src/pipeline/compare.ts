@@ -23,6 +23,7 @@ import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, type Ru
 import { growInMemory } from './grow.js';
 import { resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 import { checkInputs } from './inputs.js';
+import { withRepair } from './repair.js';
 import { resolveRun } from './run_settings.js';
 import { planFromOptions } from './plan.js';
 
@@ -111,9 +112,11 @@ async function runMethod(s: Session, method: GrowthMethod, index: number): Promi
   s.progress({ phase: 'method', method, index, count: s.o.methods.length });
   const o = resolveGrowOptions(growOptionsFor(s.o, method));
   // The session's sequence length (said once when capped); each method's own recipe and form.
-  const settings = { ...resolveRun(o, s.small), seqLen: s.seqLen };
-  const plan = await planFromOptions(o, settings, s.small);
-  const run = { o, backend: s.backend, progress: s.progress };
+  const asked = { ...resolveRun(o, s.small), seqLen: s.seqLen };
+  const plan = await planFromOptions(o, asked, s.small);
+  const repaired = withRepair(o, asked, plan, s.small, (message) => s.progress({ phase: 'load', message }));
+  const settings = { ...repaired.settings, seqLen: s.seqLen };
+  const run = { o: repaired.o, backend: s.backend, progress: s.progress };
   const { grown, heldOutInit, learned } = await growInMemory(run, { plan, settings, small: s.small, text: s.text, evaluate: s.evaluate });
   let vars: Map<string, tf.Variable>;
   try {
@@ -123,7 +126,7 @@ async function runMethod(s: Session, method: GrowthMethod, index: number): Promi
     grown.dispose();
   }
   const trained = await train(s, method, plan, vars);
-  const learnFlops = learnFlopsOf(s, plan, o, learned);
+  const learnFlops = learnFlopsOf(s, plan, repaired.o, learned);
   const stepFlops = trainStepFlops(plan, s.o.trainBatchSize, s.seqLen);
   return {
     plan,

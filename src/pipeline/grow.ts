@@ -19,6 +19,7 @@ import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
 import { planFromOptions, refuseWhatNeedsData } from './plan.js';
+import { repairHint, withRepair } from './repair.js';
 import { resolveRun, type RunSettings } from './run_settings.js';
 import { checkInputs } from './inputs.js';
 import { checkOutputRoom, prepareOutputDir } from './output_dir.js';
@@ -58,6 +59,8 @@ async function growWithoutData(run: Run): Promise<GrowthReport> {
     refuseWhatNeedsData(run.o, settings);
     const plan = await planFromOptions(run.o, settings, opened);
     await checkOutputRoom(run.o.out, plan, outputDtype(run.o.dtype, opened.storageDtype));
+    const hint = repairHint(run.o, settings, plan);
+    if (hint) logLine(run)(hint);
     return await growStreamed({ options: run.o, settings, source: opened, plan, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });
   } finally {
     await opened.close();
@@ -145,6 +148,9 @@ async function learn(run: GrowingRun, inputs: LearningInputs): Promise<LearnResu
     onLayer: (e) => run.progress({ phase: 'learn-layer', ...e }),
     validate: o.keepBest ? (w) => select(plan.target, w) : undefined,
   });
+  if (result.divergedAt !== undefined) {
+    run.progress({ phase: 'load', message: `learning stopped at step ${result.divergedAt}: the loss was not finite; kept the operator of step ${result.keptStep} (try a smaller --lr)` });
+  }
   grown.materialize();
   return result;
 }
@@ -215,6 +221,8 @@ interface Measured {
 
 /** What an in-memory run decided from config.json and the headers alone. */
 interface PlannedRun {
+  /** The run's options, with the steps a lossy start learns by default (repair.ts). */
+  o: ResolvedGrowOptions;
   settings: RunSettings;
   plan: GrowthPlan;
   memory: MemoryChoice | undefined;
@@ -224,11 +232,12 @@ interface PlannedRun {
 async function planInMemoryRun(run: Run): Promise<PlannedRun> {
   const opened = await openModel(run.o.source);
   try {
-    const settings = resolveRun(run.o, opened, logLine(run));
-    const plan = await planFromOptions(run.o, settings, opened);
+    const asked = resolveRun(run.o, opened, logLine(run));
+    const plan = await planFromOptions(run.o, asked, opened);
     await checkOutputRoom(run.o.out, plan, outputDtype(run.o.dtype, opened.storageDtype));
-    const memory = settings.learningPhase ? await learningMemory(run, plan, settings) : undefined;
-    return { settings, plan, memory };
+    const { o, settings } = withRepair(run.o, asked, plan, opened, logLine(run));
+    const memory = settings.learningPhase ? await learningMemory({ ...run, o }, plan, settings) : undefined;
+    return { o, settings, plan, memory };
   } finally {
     await opened.close();
   }
@@ -309,12 +318,13 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
   const data = run.o.data;
   if (!data) return growWithoutData(run);
   const planned = await planInMemoryRun(run);
+  const repaired: Run = { ...run, o: planned.o };
   run.progress({ phase: 'load', message: `loading ${run.o.source}` });
   const small = await loadModel(run.o.source);
   try {
-    const measured = await growAndMeasure(run, planned, small, data);
+    const measured = await growAndMeasure(repaired, planned, small, data);
     try {
-      return await writeMeasured(run, measured, data);
+      return await writeMeasured(repaired, measured, data);
     } finally {
       measured.grown.dispose();
     }

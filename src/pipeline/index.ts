@@ -7,3 +7,4 @@ export { GROW_DEFAULTS, resolveGrowOptions, type GrowOptions, type GrowEvent, ty
 export { pushToHub } from './push.js';
 export { resolveModelSource, fetchModelSnapshot } from './source.js';
 export { runReport, type RunFacts } from './report.js';
+export { REPAIR_STEPS } from './repair.js';

@@ -153,14 +153,17 @@ export type ResolvedGrowOptions = Required<
   Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | keyof TargetOptions>
 > &
   GrowOptions & {
-    /** --seq-len as given (seqLen has the default filled in): one given beyond the model's positions is said when capped. */
-    requestedSeqLen?: number;
+    /**
+     * The options the caller gave (the rest are GROW_DEFAULTS): a --seq-len given beyond the model's
+     * positions is said when capped, and a lossy start learns by default only where --steps was not given.
+     */
+    given: ReadonlySet<string>;
   };
 
 /** Fills in GROW_DEFAULTS (an explicit undefined counts as not given) and checks the options the library owns. */
 export function resolveGrowOptions(options: GrowOptions): ResolvedGrowOptions {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = { ...GROW_DEFAULTS, overwrite: false, ...defined, requestedSeqLen: options.seqLen } as ResolvedGrowOptions;
+  const o = { ...GROW_DEFAULTS, overwrite: false, ...defined, given: new Set(Object.keys(defined)) } as unknown as ResolvedGrowOptions;
   if (!GROWTH_METHODS.includes(o.method)) {
     throw new UsageError(`--method: unknown method "${o.method}" (expected one of ${GROWTH_METHODS.join(', ')})`, { flag: '--method' });
   }

@@ -11,6 +11,7 @@ import { chooseRecompute, stepTime } from './memory.js';
 import { initBackend, measureMatmulRate } from '../backend/index.js';
 import { checkInputs } from './inputs.js';
 import { resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from './options.js';
+import { repairHint, withRepair } from './repair.js';
 import { resolveRun, type RunSettings } from './run_settings.js';
 
 /** --target-config: a config.json file, or a model directory holding one. */
@@ -70,9 +71,13 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   await checkInputs({ data: o.data, targetConfig: o.targetConfig, out: o.out });
   const source = await openModel(options.source);
   try {
-    const run = resolveRun(o, source, (message) => o.onProgress?.({ phase: 'load', message }));
-    if (!o.data) refuseWhatNeedsData(o, run);
-    const plan = await planFromOptions(o, run, source);
+    const log = (message: string): void => o.onProgress?.({ phase: 'load', message });
+    const asked = resolveRun(o, source, log);
+    if (!o.data) refuseWhatNeedsData(o, asked);
+    const plan = await planFromOptions(o, asked, source);
+    const hint = o.data ? undefined : repairHint(o, asked, plan);
+    if (hint) log(hint);
+    const run = withRepair(o, asked, plan, source, log).settings;
     if (!run.learningPhase) return plan;
     const shape = { batchSize: o.batchSize, seqLen: run.seqLen, gradAccum: o.gradAccum };
     // The backend the run would start, for its memory limit and its measured speed.

@@ -55,6 +55,7 @@ export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
           split: facts.learned.split ?? 'even',
           copyNoise: facts.learned.copyNoise ?? 0,
           keptStep: facts.learned.result.keptStep,
+          ...(facts.learned.result.divergedAt === undefined ? {} : { divergedAt: facts.learned.result.divergedAt }),
           selection: facts.learned.result.selection,
           operator: facts.learned.operator ?? DENSE_FORM,
           recompute: facts.learned.recompute ?? false,

@@ -30,6 +30,6 @@ export function resolveRun(
     recipe,
     learningPhase: recipe.learns && o.steps > 0,
     form: recipe.learns && o.operator === 'lowrank' ? { kind: 'lowrank', rank: o.rank } : DENSE_FORM,
-    seqLen: resolveSeqLen(o.requestedSeqLen, o.seqLen, source.dims, source.description.configFields.maxPositions, log),
+    seqLen: resolveSeqLen(o.given.has('seqLen') ? o.seqLen : undefined, o.seqLen, source.dims, source.description.configFields.maxPositions, log),
   };
 }

@@ -75,6 +75,8 @@ export interface LearnResult {
   secondsPerStep: number;
   /** Where the steps' time went, summed over the steps (train/step_profile.ts). */
   phases: PhaseSeconds;
+  /** The step whose loss was not finite, when the phase stopped there and kept the best operator so far (with --keep-best). */
+  divergedAt?: number;
 }
 
 /**
@@ -264,6 +266,7 @@ export async function learnOperator(args: {
   const start = performance.now();
   let stepsMs = 0;
   let keptStep = options.steps;
+  let divergedAt: number | undefined;
   try {
     await best?.consider(0);
     for (let step = 0; step < options.steps; step++) {
@@ -272,7 +275,12 @@ export async function learnOperator(args: {
       const lr = learningRate(step, options);
       const { loss, grads } = await stepGradients(context, operator, step, profile);
       const gradNorm = await optimizerStep(optimizer, grads, lr, options.clip, profile);
-      if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at step ${step + 1}; try a smaller --lr`);
+      if (!Number.isFinite(loss)) {
+        // The update of a non-finite step is not kept: the best operator measured so far is put back below.
+        if (!best) throw new Error(`loss became ${loss} at step ${step + 1}; try a smaller --lr`);
+        divergedAt = step + 1;
+        break;
+      }
       losses.push(loss);
       const stepMs = performance.now() - stepStart;
       stepsMs += stepMs;
@@ -297,5 +305,6 @@ export async function learnOperator(args: {
     keptStep,
     secondsPerStep: options.steps > 0 ? stepsMs / 1000 / options.steps : 0,
     phases: profile.seconds(stepsMs),
+    ...(divergedAt === undefined ? {} : { divergedAt }),
   };
 }

@@ -114,4 +114,44 @@ describe('learning-phase selection and per-part learning rates', () => {
     free.dispose();
     model.dispose();
   });
+
+  it('a phase whose loss stops being finite stops there and keeps the best operator measured before it', async () => {
+    const setup = await ligoSetup();
+    const start = await values(setup.op);
+    let call = 0;
+    const result = await learnOperator({
+      plan: setup.plan,
+      operator: setup.op,
+      small: weightsFrom(setup.model.weights),
+      nextBatch: () => batch(call++),
+      maskTokenId: 0,
+      // No clipping and an absurd rate: the first update overflows the operator, so step 2's loss is not finite.
+      options: { steps: 6, lr: 1e30, depthLr: 1e30, warmup: 0, weightDecay: 0, clip: 0, gradAccum: 1, distill: 0, seed: 0, selectEvery: 2 },
+      validate: async () => flat(1),
+    });
+    expect(result.divergedAt).toBeDefined();
+    expect(result.divergedAt).toBeLessThan(6);
+    expect(result.keptStep).toBe(0);
+    expect(result.losses.every(Number.isFinite)).toBe(true);
+    const end = await values(setup.op);
+    for (const [name, v] of start) expect(Array.from(end.get(name) ?? [])).toEqual(Array.from(v));
+    setup.op.dispose();
+    setup.model.dispose();
+  });
+
+  it('without --keep-best a non-finite loss is an error naming --lr', async () => {
+    const setup = await ligoSetup();
+    await expect(
+      learnOperator({
+        plan: setup.plan,
+        operator: setup.op,
+        small: weightsFrom(setup.model.weights),
+        nextBatch: () => batch(0),
+        maskTokenId: 0,
+        options: { steps: 4, lr: 1e30, depthLr: 1e30, warmup: 0, weightDecay: 0, clip: 0, gradAccum: 1, distill: 0, seed: 0 },
+      }),
+    ).rejects.toThrow(/--lr/);
+    setup.op.dispose();
+    setup.model.dispose();
+  });
 });

@@ -4,7 +4,7 @@ import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
 import { DEPTH_PATTERNS, GROWTH_METHODS, OPERATOR_KINDS, SPLIT_MODES, START_RULES } from '../../growth/index.js';
 import type { TargetOptions } from '../../growth/index.js';
-import { GROW_DEFAULTS, type GrowOptions } from '../../pipeline/index.js';
+import { GROW_DEFAULTS, REPAIR_STEPS, type GrowOptions } from '../../pipeline/index.js';
 import { numberArg, withDataOptions } from '../options.js';
 
 const dtypeArg = (value: unknown) => {
@@ -45,7 +45,7 @@ export function withMethodOptions<T>(y: Argv<T>) {
     group: 'Method:',
     describe: 'ligo: the exact start, learned with --steps N; net2net (function-preserving), stack, interlace and random are baselines without learning',
   });
-  return withLearningKnobs(methods).option('steps', learningNum('--steps', 'operator training steps on --data (0: write the start)', GROW_DEFAULTS.steps));
+  return withLearningKnobs(methods).option('steps', learningNum('--steps', `operator training steps on --data (0: write the start) [default: 0 where the start is exact; ${REPAIR_STEPS} where it is lossy and --data is given]`));
 }
 
 /** The learning-phase flags of commands that use --steps for something else (compare): its steps are --learn-steps. */

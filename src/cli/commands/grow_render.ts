@@ -53,13 +53,14 @@ export function compareWithStart(r: Pick<GrowthReport, 'steps' | 'heldOut' | 'le
   const { grownAtInit: start, grown } = r.heldOut;
   if (r.steps === 0 || start === null || grown === null) return undefined;
   const delta = grown - start;
+  const diverged = r.learning?.divergedAt === undefined ? '' : `; the loss stopped being finite at step ${r.learning.divergedAt}, so learning stopped there and kept the best operator measured before it (try a smaller --lr)`;
   const kept = r.learning?.keepBest
     ? r.learning.keptStep === 0
       ? '; no learned operator beat the start clearly on the selection tokens, so the start was kept'
       : `; kept the operator of step ${r.learning.keptStep} of ${r.steps} (lowest selection loss clear of noise)`
     : '';
   const verdict = delta < 0 ? 'better than' : delta > 0 ? 'worse than' : 'the same as';
-  return `${delta >= 0 ? '+' : ''}${delta.toFixed(4)} vs its starting operator: the learned operator is ${verdict} where learning started${kept}`;
+  return `${delta >= 0 ? '+' : ''}${delta.toFixed(4)} vs its starting operator: the learned operator is ${verdict} where learning started${kept}${diverged}`;
 }
 
 export function renderReport(r: GrowthReport): string {
