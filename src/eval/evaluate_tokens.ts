@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelDims } from '../arch/dims.js';
+import { MAX_POSITIONS } from '../arch/limits.js';
 import { DataError, LigoError, UsageError } from '../errors.js';
 import { causalLmLoss, forward, IGNORE_INDEX, maskTokens, mlmLoss, type Weights } from '../models/index.js';
 import { mapGetter } from '../util/map_getter.js';
@@ -73,6 +74,7 @@ function requireInt(value: number, flag: string, min: number): void {
 export function resolveSeqLen(requested: number | undefined, fallback: number, dims: ModelDims, positionsField: string | undefined, log?: (line: string) => void): number {
   const seqLen = requested ?? fallback;
   requireInt(seqLen, '--seq-len', 2);
+  if (seqLen > MAX_POSITIONS) throw new UsageError(`--seq-len ${seqLen} is more than ligo's limit of ${MAX_POSITIONS.toLocaleString('en-US')} positions`, { flag: '--seq-len', actual: String(seqLen) });
   if (seqLen <= dims.maxPositions) return seqLen;
   if (requested !== undefined) {
     const source = positionsField === undefined ? '' : ` (${positionsField} in config.json)`;

@@ -16,15 +16,18 @@ export class StepProfile {
   /** Open phases, innermost last: each with its start and the time its inner phases took. */
   private readonly open: { phase: StepPhase; start: number; inner: number }[] = [];
 
+  /** `now`: milliseconds of a monotonic clock (tests pass their own). */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
   /** Runs `f`, charging its time (less nested phases') to `phase`. */
   time<T>(phase: StepPhase, f: () => T): T {
-    const frame = { phase, start: performance.now(), inner: 0 };
+    const frame = { phase, start: this.now(), inner: 0 };
     this.open.push(frame);
     try {
       return f();
     } finally {
       this.open.pop();
-      const elapsed = performance.now() - frame.start;
+      const elapsed = this.now() - frame.start;
       this.totals.set(phase, (this.totals.get(phase) ?? 0) + elapsed - frame.inner);
       const outer = this.open.at(-1);
       if (outer) outer.inner += elapsed;

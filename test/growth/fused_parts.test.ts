@@ -42,7 +42,8 @@ async function grownBothWays(
 ): Promise<{ small: Float32Array; smallShape: number[]; dense: Float32Array; gathered: Float32Array | undefined }> {
   const model = await loadModel(path.join(GOLDEN_DIR, name));
   const target = resolveTarget(model.dims, targetOptions, model.description); // by default heads (and KV heads) x2, head_dim kept
-  const plan = planGrowth({ description: model.description, source: model.dims, target, method: 'ligo', optionalPresent: new Set() });
+  // The copy rule: every large dim is a copy of a small one, which the expectations below trace (the exact start zeroes new key dims).
+  const plan = planGrowth({ description: model.description, source: model.dims, target, method: 'ligo', optionalPresent: new Set(), start: 'copy' });
   const base = GrowthOperator.initialize(plan, { depth: { pattern: 'stack', preserve: false }, noise: 0, random: Math.random });
   const tensors = new Map<string, { data: Float32Array; shape: number[] }>();
   for (const [n, v] of base.params) tensors.set(n, { data: (await v.data()) as Float32Array, shape: v.shape });

@@ -58,7 +58,7 @@ describe('--start exact at a non-integer width', () => {
     const config = JSON.parse(await readFile(path.join(streamed.out, 'config.json'), 'utf8')) as Record<string, number>;
     expect(config[epsField]).toBeCloseTo(eps, 12);
     const card = await readFile(path.join(streamed.out, 'README.md'), 'utf8');
-    expect(card).toContain('- start: exact: residual dims past 1 whole copy start as');
+    expect(card).toContain("- start: exact (keeps the source's function): residual dims past 1 whole copy start as");
     // Only LayerNorm's mean rows are sums, equal to float32 rounding; the rest is bit-identical.
     const layerNorm = model.startsWith('gpt');
     if (layerNorm) expect(await maxTensorDiff(streamed.out, inMemory.out)).toBeLessThan(1e-6);
