@@ -7,8 +7,12 @@
 import type { GrowthMethod } from '../../src/growth/plan.js';
 import type { GrowOptions } from '../../src/pipeline/options.js';
 
-/** The downstream schedules (bench/downstream.ts SCHEDULES). */
-export type ScheduleName = 'rewarm' | 'recommended' | 'lr0.3x' | 'lr0.5x' | 'lr0.1x';
+/**
+ * The downstream schedules (bench/downstream.ts SCHEDULES): one for every weight (rewarm,
+ * recommended, lower peaks), or per group (src/train/lr_groups.ts): `split` with the source's
+ * final rate known, `split-default` as if unknown (a tenth of the peak), `lemon`'s faster decay.
+ */
+export type ScheduleName = 'rewarm' | 'recommended' | 'lr0.3x' | 'lr0.5x' | 'lr0.1x' | 'split' | 'split-default' | 'lemon';
 
 /** Learning-phase options a row sets, as `ligo grow` flags set them. */
 export type GrowRecipe = Partial<Pick<GrowOptions, 'init' | 'steps' | 'lr' | 'depthLr' | 'noise' | 'splitNoise' | 'split' | 'copyNoise' | 'keepBest' | 'selectEvery' | 'warmup' | 'batchSize' | 'seqLen' | 'distill' | 'operator' | 'rank'>>;

@@ -31,8 +31,8 @@ export interface OperatorInit {
 }
 
 /** Parameter names: `<op>.<side>` for the main factor, `<op>.<side>.<suffix>` for the head_dim factors (plan.ts headDimFactors). */
-const mainName = (id: string, side: AxisSide): string => `${id}.${side}`;
-const factorName = (id: string, side: AxisSide, factor: HeadDimFactor): string => `${id}.${side}.${factor.suffix}`;
+export const mainName = (id: string, side: AxisSide): string => `${id}.${side}`;
+export const factorName = (id: string, side: AxisSide, factor: HeadDimFactor): string => `${id}.${side}.${factor.suffix}`;
 export const depthName = (group: LayerGroup): string => `depth.${group}`;
 /** Depth coefficients (a few per layer) as opposed to width matrices (one entry per unit pair). */
 export const isDepthParameter = (name: string): boolean => name.startsWith('depth.');

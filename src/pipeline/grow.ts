@@ -4,6 +4,7 @@ import { initBackend, measureMatmulRate, type BackendInfo } from '../backend/ind
 import { BatchSampler, createRng } from '../data/index.js';
 import { describeDepthInit } from '../growth/init.js';
 import { materializeEach } from '../growth/materialize.js';
+import { startNewParameters } from '../growth/index.js';
 import { methodRecipe, type MethodRecipe } from '../growth/methods.js';
 import { startingOperator, type GrowthOperator, type StartOptions } from '../growth/operator.js';
 import type { GrowthPlan } from '../growth/plan.js';
@@ -20,6 +21,7 @@ import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrow
 import { learnsInRun, planFromOptions, refuseWhatNeedsData } from './plan.js';
 import { prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
+import { trainingAdvice } from './training_advice.js';
 
 /** What every step of a run shares. */
 export interface Run {
@@ -222,6 +224,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
 
     const weight = weightGetter(written);
     const operator = grown.operator;
+    const advice = await trainingAdvice(o, plan, startNewParameters(plan, recipe.depth, o.split), (message) => progress({ phase: 'load', message }));
     return await writeGrownModel({
       out: o.out,
       overwrite: o.overwrite,
@@ -231,6 +234,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
       tensor: async (t) => tf.clone(weight(t.name)),
       saveOperator: operator ? (dir) => writeOperator(dir, operator, [...small.match.optionalPresent]) : undefined,
       sourceDtype: small.storageDtype,
+      newParameters: advice.newParameters,
       dtype,
       maxShardSize: o.maxShardSize,
       command: o.command,
@@ -251,6 +255,7 @@ export async function grow(options: GrowOptions): Promise<GrowthReport> {
           ? { steps: o.steps, result: learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split, copyNoise: o.copyNoise, operator: plan.operator, recompute: memory?.recompute }
           : undefined,
         heldOut: { source: heldOutSource, grownAtInit: heldOutInit, grown: heldOutGrown, tokens: text.heldOut.length },
+        groups: advice.groups,
       }),
     });
   } finally {

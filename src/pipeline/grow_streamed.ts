@@ -4,6 +4,7 @@ import { describeDepthInit } from '../growth/init.js';
 import type { MethodRecipe } from '../growth/methods.js';
 import { initialSelections } from '../growth/operator.js';
 import { DENSE_FORM, type GrowthPlan } from '../growth/plan.js';
+import { newParameters } from '../growth/index.js';
 import { freshTensor, tensorSeed } from '../growth/random_init.js';
 import { SelectionOperator } from '../growth/stream/selection.js';
 import { selectionProducer } from '../growth/stream/stream.js';
@@ -14,6 +15,7 @@ import type { GrownTensor } from '../growth/stream/stream.js';
 import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrowEvent, ResolvedGrowOptions } from './options.js';
 import { runReport } from './report.js';
+import { trainingAdvice } from './training_advice.js';
 
 export interface StreamedGrowth {
   options: ResolvedGrowOptions;
@@ -40,6 +42,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
   const dtype: DType = outputDtype(o.dtype, source.storageDtype);
   let tensor: (t: GrowthPlan['tensors'][number]) => Promise<GrownTensor>;
   let saveOperator: ((dir: string) => Promise<string>) | undefined;
+  let listing = newParameters(plan, undefined);
   if (recipe.depth) {
     // Nothing is learned here, so ligo's operator is its start: a low-rank correction would be
     // zero, and the operator is saved as the selections alone (apply rebuilds the same model).
@@ -51,12 +54,14 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
       return s;
     });
     tensor = selectionProducer(source, start, selection, dtype);
+    listing = newParameters(start, selections);
     saveOperator = (dir) => writeSelectionOperator(dir, start, selections, [...source.match.optionalPresent]);
   } else {
     // The in-memory path's seeds (tensorSeed of each tensor's place in the plan), one tensor at a time.
     const order = new Map(plan.tensors.map((t, i) => [t.name, i]));
     tensor = async (t) => freshTensor(t.init, t.shape, tensorSeed(o.seed, order.get(t.name) ?? 0));
   }
+  const advice = await trainingAdvice(o, plan, listing, (message) => run.progress({ phase: 'load', message }));
   return writeGrownModel({
     out: o.out,
     overwrite: o.overwrite,
@@ -66,6 +71,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
     tensor,
     saveOperator,
     sourceDtype: source.storageDtype,
+    newParameters: advice.newParameters,
     dtype,
     maxShardSize: o.maxShardSize,
     command: o.command,
@@ -80,6 +86,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
       seqLen: Math.min(o.seqLen, source.dims.maxPositions),
       batchSize: o.batchSize,
       lr: o.lr,
+      groups: advice.groups,
     }),
   });
 }

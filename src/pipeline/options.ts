@@ -83,6 +83,11 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   maxTokens?: number;
   /** Fraction of the tokens held out to measure loss before and after growth. */
   heldOut?: number;
+  /**
+   * The learning rate the source ended its training at: what the recommended training after
+   * growth holds inherited weights at (default: the source's trainer_state.json, else a tenth of the peak).
+   */
+  sourceLr?: number;
 }
 
 /** What the ligo method's learning phase is set up with; GROW_DEFAULTS is one. */
@@ -149,7 +154,7 @@ export const GROW_DEFAULTS = {
 
 /** GrowOptions with every default filled in (the options a run actually uses). */
 export type ResolvedGrowOptions = Required<
-  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | keyof TargetOptions>
+  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | 'sourceLr' | keyof TargetOptions>
 > &
   GrowOptions;
 
@@ -175,5 +180,8 @@ export function resolveGrowOptions(options: GrowOptions): ResolvedGrowOptions {
   }
   if (!Number.isInteger(o.steps) || o.steps < 0) throw new UsageError(`--steps: expected a non-negative integer, got ${o.steps}`, { flag: '--steps' });
   if (!(o.heldOut > 0 && o.heldOut < 1)) throw new UsageError(`--held-out: expected a fraction between 0 and 1, got ${o.heldOut}`, { flag: '--held-out' });
+  if (o.sourceLr !== undefined && !(typeof o.sourceLr === 'number' && o.sourceLr > 0)) {
+    throw new UsageError(`--source-lr: expected a positive number, got ${String(o.sourceLr)}`, { flag: '--source-lr' });
+  }
   return o;
 }
