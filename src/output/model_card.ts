@@ -104,6 +104,9 @@ function trainingSection(r: ModelCardReport): string[] {
       `What is new: ${describeNewParameters(r.newParameters)}; \`${NEW_PARAMETERS_FILE}\` lists every tensor (inherited, new, or partly new with its new rows and columns).`,
       '',
       `Recommended: train new parameters with a peak of ${groups.peakLr.toPrecision(3)} reached over the first ${Math.round(groups.warmupFraction * 100)}% of the steps, then cosine decay; hold inherited ones at ${groups.sourceLr.toPrecision(3)}${source}. Re-warming everything to the peak undoes what growth inherited.`,
+      ...(r.newParameters.tensors['partly new'] > 0
+        ? ['', 'The width grew, so most tensors are partly new: whole-tensor groups train their inherited entries as new; `masked_step` below sets the rate per element.']
+        : []),
       '',
       '```python',
       ...trainingSnippet(groups),
