@@ -78,12 +78,12 @@ export class GroupedRates {
   /** Call inside a tidy: a partly new tensor's rates are a temporary tensor. */
   rate(name: string, step: number): number | tf.Tensor {
     const newLr = this.rates.newLr(step);
-    const status = this.listing.tensors[name]?.status ?? 'new';
-    if (status === 'new') return newLr;
     const inheritedLr = this.rates.inheritedLr(step);
+    const status = this.listing.tensors[name]?.status ?? 'new';
+    if (status === 'inherited') return inheritedLr;
     const mask = this.masks.get(name);
-    if (status === 'inherited' || !mask || newLr === inheritedLr) return status === 'inherited' ? inheritedLr : newLr;
-    return tf.add(inheritedLr, tf.mul(mask, newLr - inheritedLr));
+    if (status === 'new' || !mask || newLr === inheritedLr) return newLr;
+    return tf.add(inheritedLr, tf.mul(mask, newLr - inheritedLr)); // [shape]
   }
 
   dispose(): void {
