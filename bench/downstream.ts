@@ -15,7 +15,9 @@
  * 3. Every grown model and a scratch model of the target shape are trained by the full-model
  *    trainer `ligo compare` uses (src/train/full.ts: all weights, AdamW, warmup + cosine, same
  *    steps, same batches), held-out loss every EVAL_EVERY steps; "/recommended" rows train with
- *    the schedule recommended for grown models (src/train/downstream.ts).
+ *    the single schedule once recommended for grown models (src/train/downstream.ts),
+ *    "/split-default", "/split" and "/lemon" with learning rates per group over the weights the
+ *    growth added (src/train/lr_groups.ts: the recipe `ligo compare` trains with).
  *
  * Reported per run (bench/lib/downstream_report.ts): held-out loss right after growth, the curve,
  * the re-warm bump, the step reaching scratch's final loss and the compute saved against scratch

@@ -25,7 +25,7 @@ export interface Row {
   grow?: GrowRecipe;
 }
 
-/** The default rows: every method at grow's defaults, ligo's learning phase from its start and from the even split, and the recommended schedule. */
+/** The default rows: every method at grow's defaults, ligo's learning phase from its start and from the even split, the former single schedule and the per-group recipe. */
 export const DEFAULT_ROWS: readonly Row[] = [
   { name: 'scratch', method: 'scratch', schedule: 'rewarm' },
   { name: 'ligo', method: 'ligo', schedule: 'rewarm' },
@@ -37,6 +37,9 @@ export const DEFAULT_ROWS: readonly Row[] = [
   { name: 'interlace', method: 'interlace', schedule: 'rewarm' },
   { name: 'ligo/recommended', method: 'ligo', schedule: 'recommended' },
   { name: 'net2net/recommended', method: 'net2net', schedule: 'recommended' },
+  // What compare and growth.json recommend: learning rates per group, the source's rate unknown.
+  { name: 'ligo/split-default', method: 'ligo', schedule: 'split-default' },
+  { name: 'net2net/split-default', method: 'net2net', schedule: 'split-default' },
 ];
 
 /**
