@@ -57,10 +57,10 @@ export function describeNewParameters(s: Pick<NewParametersSummary, 'parameters'
 }
 
 /**
- * The summary of a grown directory's listing, for `ligo inspect`: undefined where the directory has
- * none (not grown by ligo, or grown before it was written), a line saying why where it is unreadable.
+ * A grown directory's listing: undefined where the directory has none (not grown by ligo, or
+ * grown before it was written), a line saying why where it is unreadable.
  */
-export async function readNewParametersSummary(dir: string): Promise<NewParametersSummary | { error: string } | undefined> {
+export async function readNewParametersFile(dir: string): Promise<NewParameters | { error: string } | undefined> {
   const file = path.join(dir, NEW_PARAMETERS_FILE);
   let text: string;
   try {
@@ -70,12 +70,19 @@ export async function readNewParametersSummary(dir: string): Promise<NewParamete
   }
   try {
     const json: unknown = JSON.parse(text);
-    if (!isJsonObject(json) || json.format !== NEW_PARAMETERS_FORMAT || !isJsonObject(json.tensors) || !isJsonObject(json.parameters)) {
+    if (!isJsonObject(json) || json.format !== NEW_PARAMETERS_FORMAT || !isJsonObject(json.tensors) || !isJsonObject(json.parameters) || !Array.isArray(json.newLayers)) {
       return { error: `${file}: not a ${NEW_PARAMETERS_FORMAT} listing` };
     }
-    // A listing ligo wrote itself; the checks above keep a hand-edited one from crashing inspect.
-    return newParametersSummary(json as unknown as NewParameters);
+    // A listing ligo wrote itself; the checks above keep a hand-edited one from crashing a reader.
+    const { tensors, parameters, newLayers } = json as unknown as NewParameters;
+    return { newLayers, parameters, tensors };
   } catch {
     return { error: `${file}: not valid JSON` };
   }
+}
+
+/** The summary of a grown directory's listing, for `ligo inspect` (see readNewParametersFile). */
+export async function readNewParametersSummary(dir: string): Promise<NewParametersSummary | { error: string } | undefined> {
+  const listing = await readNewParametersFile(dir);
+  return listing === undefined || 'error' in listing ? listing : newParametersSummary(listing);
 }

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NEW_PARAMETERS_FILE, README_FILE, REPORT_FILE } from '../../src/output/files.js';
+import { NEW_PARAMETERS_FILE, OPERATOR_FILE, README_FILE, REPORT_FILE } from '../../src/output/files.js';
 import { GPT2_DIR, lastJson, ligo } from './helpers.js';
 
 let work: string;
@@ -34,6 +34,20 @@ describe('a grown directory says which weights are new', () => {
     expect(shown.stdout).toMatch(/grown by ligo .*new layers 2, 3.*inherited, .*partly new/);
     const json = lastJson(await ligo(['inspect', out, '--json']));
     expect(json.newParameters).toMatchObject({ newLayers: [2, 3], file: NEW_PARAMETERS_FILE });
+  });
+
+  it('apply from a grown directory writes the same listing; from a bare operator file, none', async () => {
+    const out = path.join(work, 'grown');
+    const again = path.join(work, 'again');
+    const run = await ligo(['apply', GPT2_DIR, '--operator', out, '--out', again]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readFile(path.join(again, NEW_PARAMETERS_FILE), 'utf8')).toBe(await readFile(path.join(out, NEW_PARAMETERS_FILE), 'utf8'));
+    const bare = path.join(work, 'bare');
+    await mkdir(bare);
+    await copyFile(path.join(out, OPERATOR_FILE), path.join(bare, OPERATOR_FILE));
+    const plain = await ligo(['apply', GPT2_DIR, '--operator', path.join(bare, OPERATOR_FILE), '--out', path.join(work, 'plain')]);
+    expect(plain.code, plain.stderr).toBe(0);
+    await expect(readFile(path.join(work, 'plain', NEW_PARAMETERS_FILE))).rejects.toThrow();
   });
 
   it('inspect says in one line that a malformed listing is not shown, and still reports the model', async () => {
