@@ -15,7 +15,9 @@
  * 3. Every grown model and a scratch model of the target shape are trained by the full-model
  *    trainer `ligo compare` uses (src/train/full.ts: all weights, AdamW, warmup + cosine, same
  *    steps, same batches), held-out loss every EVAL_EVERY steps; "/recommended" rows train with
- *    the schedule recommended for grown models (src/train/downstream.ts).
+ *    the single schedule once recommended for grown models (src/train/downstream.ts),
+ *    "/split-default", "/split" and "/lemon" with learning rates per group over the weights the
+ *    growth added (src/train/lr_groups.ts: the recipe `ligo compare` trains with).
  *
  * Reported per run (bench/lib/downstream_report.ts): held-out loss right after growth, the curve,
  * the re-warm bump, the step reaching scratch's final loss and the compute saved against scratch
@@ -44,6 +46,9 @@ import { growInMemory } from '../src/pipeline/grow.js';
 import { GROW_DEFAULTS, resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from '../src/pipeline/options.js';
 import { planFromOptions } from '../src/pipeline/plan.js';
 import { recommendedSchedule } from '../src/train/downstream.js';
+import { recipeRates } from '../src/train/lr_groups.js';
+import { MIN_LR_FRACTION } from '../src/train/schedule.js';
+import { startNewParameters, type NewParameters } from '../src/growth/index.js';
 import { toVariables, trainModel, type TrainOptions } from '../src/train/full.js';
 import { DEFAULT_ROWS, LEVERS, type GrowRecipe, type Row, type ScheduleName } from './lib/downstream_recipes.js';
 import { currentScheduleName, metrics, parseRenames, report, type ReportShape, type Run } from './lib/downstream_report.js';
@@ -132,7 +137,7 @@ function parseRecipes(text: string): Record<string, GrowRecipe> {
   return recipes;
 }
 
-const SCHEDULE_NAMES: readonly ScheduleName[] = ['rewarm', 'recommended', 'lr0.3x', 'lr0.5x', 'lr0.1x'];
+const SCHEDULE_NAMES: readonly ScheduleName[] = ['rewarm', 'recommended', 'lr0.3x', 'lr0.5x', 'lr0.1x', 'split', 'split-default', 'lemon'];
 
 /** --levers/--recipes: scratch, net2net and each chosen ligo recipe, on --schedule. */
 function leverRows(names: string[], recipes: Record<string, GrowRecipe>, schedule: ScheduleName): Row[] {
@@ -187,7 +192,20 @@ function parseSettings(argv: readonly string[]): Settings {
 /** The schedule every row trains with: scratch's (the re-warm), the recommended one for grown models, and lower peaks. */
 function schedules(steps: number): Record<ScheduleName, TrainOptions> {
   const rewarm: TrainOptions = { steps, lr: 2e-3, warmup: Math.round(steps / 10), weightDecay: 0, clip: 1, seed: 2 };
-  return { rewarm, recommended: recommendedSchedule(rewarm), 'lr0.3x': { ...rewarm, lr: rewarm.lr * 0.3 }, 'lr0.5x': { ...rewarm, lr: rewarm.lr / 2 }, 'lr0.1x': { ...rewarm, lr: rewarm.lr * 0.1 } };
+  const recommended = recommendedSchedule(rewarm);
+  // The per-group ones: trainModel's `groups` set every rate (groupRates); the entry is their base.
+  return { rewarm, recommended, 'lr0.3x': { ...rewarm, lr: rewarm.lr * 0.3 }, 'lr0.5x': { ...rewarm, lr: rewarm.lr / 2 }, 'lr0.1x': { ...rewarm, lr: rewarm.lr * 0.1 }, split: rewarm, 'split-default': rewarm, lemon: rewarm };
+}
+
+/** The rate the benchmark's sources end their training at (the end of their cosine schedule), which `ligo compare --source-lr` would be given. */
+const SOURCE_FINAL_LR = sourceSchedule(0).lr * MIN_LR_FRACTION;
+
+/** A per-group schedule's rates over the grown model's new and inherited weights; undefined for one schedule for all. */
+function groupRates(name: ScheduleName, base: TrainOptions, grown: Grown): Parameters<typeof trainModel>[0]['groups'] {
+  if (grown.plan.method === 'random') return undefined;
+  const recipe = name === 'split' || name === 'split-default' ? 'split' : name === 'lemon' ? 'lemon' : undefined;
+  if (!recipe) return undefined;
+  return { rates: recipeRates(recipe, base, name === 'split' ? SOURCE_FINAL_LR : undefined), listing: grown.listing };
 }
 
 /** What every run of one benchmark process shares. */
@@ -226,6 +244,8 @@ function rowOptions(b: Bench, dir: string, target: Target, row: Row): ResolvedGr
 interface Grown {
   weights: Map<string, tf.Tensor>;
   plan: GrowthPlan;
+  /** Which weights are new (the start's, as grow writes it). */
+  listing: NewParameters;
   learn?: Run['learn'];
   learnFlops: number;
 }
@@ -242,12 +262,13 @@ async function growRow(b: Bench, small: LoadedModel, dir: string, target: Target
   const { grown, learned } = await growInMemory({ o, backend: b.backend, progress }, { plan, settings, small, text, evaluate: b.evaluate });
   const weights = new Map([...grown.tensors()].map(([k, t]) => [k, tf.clone(t)]));
   grown.dispose();
-  if (!learned) return { weights, plan, learnFlops: 0 };
+  const listing = startNewParameters(plan, settings.recipe.depth, o.split);
+  if (!learned) return { weights, plan, listing, learnFlops: 0 };
   const work = { steps: o.steps, batchSize: o.batchSize * o.gradAccum, seqLen, distill: o.distill > 0, selections: learned.selection.length, selectionTokens: text.selection.length };
   const { init, steps, lr, depthLr, noise, splitNoise, split, copyNoise, warmup, batchSize, distill, keepBest, selectEvery, operator, rank, seed } = o;
   const options = { init, steps, lr, depthLr, noise, splitNoise, split, copyNoise, warmup, batchSize, seqLen, distill, keepBest, selectEvery, operator, rank, seed };
   log(`  learned ${o.steps} steps in ${learned.seconds.toFixed(0)} s; kept the operator of step ${learned.keptStep}`);
-  return { weights, plan, learnFlops: learningPhaseFlops(plan, work), learn: { steps: o.steps, seconds: learned.seconds, keptStep: learned.keptStep, selection: learned.selection, options } };
+  return { weights, plan, listing, learnFlops: learningPhaseFlops(plan, work), learn: { steps: o.steps, seconds: learned.seconds, keptStep: learned.keptStep, selection: learned.selection, options } };
 }
 
 /** Trains a grown model downstream and records the run. */
@@ -262,6 +283,7 @@ async function trainRow(b: Bench, family: Family, small: LoadedModel, targetLabe
       weights: vars,
       nextBatch: () => tf.tensor2d(sampler.next(), [BATCH, SEQ], 'int32'),
       options: b.s.train ? schedule : { ...schedule, steps: 0 },
+      groups: groupRates(row.schedule, schedule, grown),
       evalEvery: b.s.evalEvery,
       evaluate: (w) => b.evaluate(dims, w),
       onEval: (p) => log(`  step ${p.step} held-out ${p.loss.toFixed(4)}`),

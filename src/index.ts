@@ -49,6 +49,8 @@ export { inspectModel, type ModelInspection, type InspectOptions, type ShardInfo
 // Growth: the LiGO operator and the baselines, planned, learned, applied and written.
 export { grow, planGrow, apply, GROW_DEFAULTS, type GrowOptions, type GrowEvent, type ApplyOptions } from './pipeline/index.js';
 export { planGrowth, resolveTarget, GrowthOperator, GROWTH_METHODS, type GrowthMethod, type GrowthPlan, type TargetOptions } from './growth/index.js';
+export { newParameters, startNewParameters, type NewParameters, type TensorNewParts } from './growth/index.js';
+export { DOWNSTREAM_RECIPES, recipeRates, type DownstreamRecipe, type GroupRates } from './train/lr_groups.js';
 export { compare, COMPARE_DEFAULTS, type CompareOptions, type CompareResult, type CompareMethodResult, type CompareEvent } from './pipeline/index.js';
 export { OPERATOR_FILE, REPORT_FILE, COMPARE_FILE, COMPARE_PLOT_FILE, type GrowthReport } from './output/index.js';
 export { BUNDLED_FIXTURE } from './fixture.js';

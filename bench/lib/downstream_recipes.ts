@@ -7,8 +7,12 @@
 import type { GrowthMethod } from '../../src/growth/plan.js';
 import type { GrowOptions } from '../../src/pipeline/options.js';
 
-/** The downstream schedules (bench/downstream.ts SCHEDULES). */
-export type ScheduleName = 'rewarm' | 'recommended' | 'lr0.3x' | 'lr0.5x' | 'lr0.1x';
+/**
+ * The downstream schedules (bench/downstream.ts SCHEDULES): one for every weight (rewarm,
+ * recommended, lower peaks), or per group (src/train/lr_groups.ts): `split` with the source's
+ * final rate known, `split-default` as if unknown (a tenth of the peak), `lemon`'s faster decay.
+ */
+export type ScheduleName = 'rewarm' | 'recommended' | 'lr0.3x' | 'lr0.5x' | 'lr0.1x' | 'split' | 'split-default' | 'lemon';
 
 /** Learning-phase options a row sets, as `ligo grow` flags set them. */
 export type GrowRecipe = Partial<Pick<GrowOptions, 'init' | 'steps' | 'lr' | 'depthLr' | 'noise' | 'splitNoise' | 'split' | 'copyNoise' | 'keepBest' | 'selectEvery' | 'warmup' | 'batchSize' | 'seqLen' | 'distill' | 'operator' | 'rank'>>;
@@ -21,7 +25,7 @@ export interface Row {
   grow?: GrowRecipe;
 }
 
-/** The default rows: every method at grow's defaults, ligo's learning phase from its start and from the even split, and the recommended schedule. */
+/** The default rows: every method at grow's defaults, ligo's learning phase from its start and from the even split, the former single schedule and the per-group recipe. */
 export const DEFAULT_ROWS: readonly Row[] = [
   { name: 'scratch', method: 'scratch', schedule: 'rewarm' },
   { name: 'ligo', method: 'ligo', schedule: 'rewarm' },
@@ -33,6 +37,9 @@ export const DEFAULT_ROWS: readonly Row[] = [
   { name: 'interlace', method: 'interlace', schedule: 'rewarm' },
   { name: 'ligo/recommended', method: 'ligo', schedule: 'recommended' },
   { name: 'net2net/recommended', method: 'net2net', schedule: 'recommended' },
+  // What compare and growth.json recommend: learning rates per group, the source's rate unknown.
+  { name: 'ligo/split-default', method: 'ligo', schedule: 'split-default' },
+  { name: 'net2net/split-default', method: 'net2net', schedule: 'split-default' },
 ];
 
 /**

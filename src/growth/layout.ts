@@ -145,6 +145,9 @@ export function trainableShapes(plan: GrowthPlan): Map<string, [number, number]>
   return new Map(plan.operatorParameters.filter((p) => p.trains).map((p) => [p.name, p.shape]));
 }
 
+/** The main factor of one side: a dense matrix, a low-rank operator's selection, or an attention operator's head mixing. */
+export const mainParameter = (a: WidthAssembly): string => (a.kind === 'matrix' ? a.matrix : a.kind === 'lowRank' ? a.selection : a.heads);
+
 /** The parameters one side of a width matrix reads: its head_dim factors alone with part 'headDim', else all of them. */
 export function assemblyParameters(a: WidthAssembly, part?: 'headDim'): string[] {
   const headDim = (h: HeadDimAssembly): string[] => (h.kind === 'identity' ? [] : h.kind === 'factor' ? [h.factor] : [h.factor, ...(h.pass ? [h.pass] : [])]);

@@ -73,8 +73,10 @@ function headDimSelection(plan: GrowthPlan, p: OperatorParameter): Selection | u
   const [rows, cols] = p.shape;
   const query = op.role === 'q';
   const scaleOld = query ? Math.fround(Math.sqrt(f)) : 1;
-  const at = (i: number): number => (p.role === 'headDim' && op.heads?.rotary ? i * f : i);
-  const index = Int32Array.from({ length: rows }, (_, j) => j % cols);
+  const rotated = p.role === 'headDim' && op.heads?.rotary === true;
+  const at = (i: number): number => (rotated ? i * f : i);
+  // Each old dim's first row is where it moves to (what new_parameters.ts reads as inherited); the rest copy it.
+  const index = Int32Array.from({ length: rows }, (_, j) => (rotated ? Math.floor(j / f) : j % cols));
   const scale = new Float32Array(rows).fill(query ? scaleOld : 0);
   for (let i = 0; i < cols; i++) {
     index[at(i)] = i;

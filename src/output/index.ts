@@ -1,6 +1,7 @@
 export { COMPARE_FILE, COMPARE_PLOT_FILE, renderComparePlot, writeCompareFiles, type ComparedCurves } from './compare_files.js';
 export { renderCurvePlot, type CurvePlot, type PlotSeries } from './curve_plot.js';
-export { CONFIG_FILE, README_FILE, REPORT_FILE, OPERATOR_FILE, LIGO_FILES } from './files.js';
+export { CONFIG_FILE, README_FILE, REPORT_FILE, OPERATOR_FILE, LIGO_FILES, NEW_PARAMETERS_FILE } from './files.js';
+export { describeNewParameters, readNewParametersSummary, type NewParametersSummary } from './new_parameters_file.js';
 export { writeGrownModel, weightBytes, outputDtype, roundToDtype, torchDtype, type WriteGrownModelOptions } from './write.js';
 export type { GrowthReport, GrowthRunInfo } from './report.js';
 export { checkOutputDir, writeAtomically } from './output_dir.js';

@@ -4,13 +4,15 @@ import type { ModelDims } from '../arch/dims.js';
 import { ARCHITECTURES } from '../arch/resolve.js';
 import { parseRepoRef } from '../checkpoint/repo_id.js';
 import { describeStart } from '../growth/exact_start.js';
-import { README_FILE } from './files.js';
+import { NEW_PARAMETERS_FILE, README_FILE } from './files.js';
+import { describeNewParameters } from './new_parameters_file.js';
+import { trainingSnippet } from './training_snippet.js';
 import { APPLIED_INIT, type GrowthReport } from './report.js';
 import { isJsonObject } from '../util/json.js';
 
 /** The parts of growth.json a model card shows; the rest are optional so older reports still render. */
 export type ModelCardReport = Pick<GrowthReport, 'family' | 'sourceDims' | 'targetDims' | 'parameters' | 'method' | 'steps' | 'data' | 'heldOut'> &
-  Partial<Pick<GrowthReport, 'source' | 'init' | 'tokens' | 'dtype' | 'seqLen' | 'batchSize' | 'lr' | 'seed' | 'downstream' | 'start'>>;
+  Partial<Pick<GrowthReport, 'source' | 'init' | 'tokens' | 'dtype' | 'seqLen' | 'batchSize' | 'lr' | 'seed' | 'downstream' | 'start' | 'newParameters'>>;
 
 export interface ModelCardOptions {
   /** The source as the user named it: a repo id (`owner/name[@rev]`) or a local path. */
@@ -84,12 +86,37 @@ export function renderModelCard(report: ModelCardReport, options: ModelCardOptio
     '## Held-out loss',
     '',
     ...lossTable(report),
-    ...(report.downstream
-      ? ['', '## Training it further', '', `Recommended schedule: ${report.downstream.schedule}, ${report.downstream.note}.`, ...(report.downstream.convergedSource ? ['', `A converged source: ${report.downstream.convergedSource}.`] : [])]
-      : []),
+    ...trainingSection(report),
   ];
   if (options.command !== undefined) body.push('', '## Reproduce', '', '```sh', options.command, '```');
   return `${meta.join('\n')}\n\n${body.join('\n')}\n`;
+}
+
+/** How to train it further: the recommended schedule, what is new, and the PyTorch parameter groups. */
+function trainingSection(r: ModelCardReport): string[] {
+  const d = r.downstream;
+  if (!d) return [];
+  const lines = ['', '## Training it further', ''];
+  const groups = d.groups;
+  if (groups && r.newParameters) {
+    const source = groups.sourceLrFrom === 'default' ? ', a tenth of the peak: safe when the source finished its training at a decayed rate' : ` (from ${groups.sourceLrFrom})`;
+    lines.push(
+      `What is new: ${describeNewParameters(r.newParameters)}; \`${NEW_PARAMETERS_FILE}\` lists every tensor (inherited, new, or partly new with its new rows and columns).`,
+      '',
+      `Recommended: train new parameters with a peak of ${groups.peakLr.toPrecision(3)} reached over the first ${Math.round(groups.warmupFraction * 100)}% of the steps, then cosine decay; hold inherited ones at ${groups.sourceLr.toPrecision(3)}${source}. Re-warming everything to the peak undoes what growth inherited.`,
+      ...(r.newParameters.tensors['partly new'] > 0
+        ? ['', 'The width grew, so most tensors are partly new: whole-tensor groups train their inherited entries as new; `masked_step` below sets the rate per element.']
+        : []),
+      '',
+      '```python',
+      ...trainingSnippet(groups),
+      '```',
+    );
+    return lines;
+  }
+  lines.push(`Recommended schedule: ${d.schedule}, ${d.note}.`);
+  if (d.convergedSource) lines.push('', `A converged source: ${d.convergedSource}.`);
+  return lines;
 }
 
 const count = (n: number): string => new Intl.NumberFormat('en-US').format(n);

@@ -2,6 +2,7 @@ import type { ModelDims } from '../arch/dims.js';
 import type { DType } from '../checkpoint/dtypes.js';
 import type { StartPlan } from '../growth/exact_start.js';
 import type { GrowthPlan, OperatorForm } from '../growth/plan.js';
+import type { NewParametersSummary } from './new_parameters_file.js';
 
 /** How a grown model was made: what the pipeline knows about the run (see pipeline/report.ts). */
 /** The depth init `apply` records: the operator came from a file (the model card says so). */
@@ -45,8 +46,19 @@ export interface GrowthRunInfo {
     phases?: Record<string, number>;
   } | null;
   /** How to train the grown model further. */
-  downstream?: { peakLrFraction: number; warmupFraction: number; schedule: string; note: string; convergedSource?: string };
+  downstream?: { peakLrFraction: number; warmupFraction: number; schedule: string; note: string; convergedSource?: string; groups?: GroupAdvice };
   wallSeconds: number;
+}
+
+/** The per-group recipe growth.json recommends: new parameters re-warmed to the peak, inherited ones held at the source's rate. */
+export interface GroupAdvice {
+  /** The new parameters' peak (the from-scratch peak of the grown width). */
+  peakLr: number;
+  /** The inherited parameters' rate, and where it came from. */
+  sourceLr: number;
+  sourceLrFrom: 'trainer_state.json' | '--source-lr' | 'default';
+  warmupFraction: number;
+  minLrFraction: number;
 }
 
 /** growth.json: what was grown into what, how, and how well. */
@@ -58,6 +70,8 @@ export interface GrowthReport extends GrowthRunInfo {
   parameters: GrowthPlan['parameters'];
   /** Which start the operator began from and whether it kept the source's function (absent in reports before it was recorded). */
   start?: StartPlan;
+  /** Which weights are new (the listing is its own file, new_parameters_file.ts); absent in reports before it was recorded. */
+  newParameters?: NewParametersSummary;
   dtype: DType;
   files: string[];
 }

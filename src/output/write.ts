@@ -5,7 +5,9 @@ import { copyAuxiliaryFiles, createCheckpointWriter } from '../checkpoint/index.
 import { decodeToFloat32, DTYPE_BYTES, encodeFromFloat32, type DType } from '../checkpoint/dtypes.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
 import type { GrownTensor } from '../growth/stream/stream.js';
-import { CONFIG_FILE, README_FILE, REPORT_FILE } from './files.js';
+import type { NewParameters } from '../growth/index.js';
+import { CONFIG_FILE, NEW_PARAMETERS_FILE, README_FILE, REPORT_FILE } from './files.js';
+import { newParametersSummary, renderNewParametersFile } from './new_parameters_file.js';
 import { readLicense, renderModelCard } from './model_card.js';
 import { writeAtomically } from './output_dir.js';
 import type { GrowthReport, GrowthRunInfo } from './report.js';
@@ -49,6 +51,8 @@ export interface WriteGrownModelOptions {
   /** Writes ligo_operator.safetensors (or copies a saved one) into the output directory; returns its file name. */
   saveOperator?: (dir: string) => Promise<string>;
   sourceDtype: DType;
+  /** Which weights are new: written as ligo_new_parameters.json, summarized in growth.json. */
+  newParameters?: NewParameters;
   dtype?: DType;
   maxShardSize?: number;
   report: Omit<GrowthRunInfo, 'wallSeconds'>;
@@ -115,6 +119,8 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
     await writeFile(path.join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
     const auxiliary = await copyAuxiliaryFiles(options.source, dir);
     const operatorFiles = options.saveOperator ? [await options.saveOperator(dir)] : [];
+    const np = options.newParameters;
+    if (np) await writeFile(path.join(dir, NEW_PARAMETERS_FILE), renderNewParametersFile(np));
     const report: GrowthReport = {
       ...options.report,
       wallSeconds: (performance.now() - options.startedAt) / 1000,
@@ -124,8 +130,9 @@ export async function writeGrownModel(options: WriteGrownModelOptions): Promise<
       targetDims: plan.target,
       parameters: plan.parameters,
       ...(plan.start ? { start: plan.start } : {}),
+      ...(np ? { newParameters: newParametersSummary(np) } : {}),
       dtype,
-      files: [CONFIG_FILE, ...writer.files, ...auxiliary, ...operatorFiles, README_FILE, REPORT_FILE].sort(),
+      files: [CONFIG_FILE, ...writer.files, ...auxiliary, ...operatorFiles, ...(np ? [NEW_PARAMETERS_FILE] : []), README_FILE, REPORT_FILE].sort(),
     };
     const card = renderModelCard(report, { baseModel: options.report.source, sourceDir: options.source, license: await readLicense(options.source), command: options.command });
     await writeFile(path.join(dir, README_FILE), card);

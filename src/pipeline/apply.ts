@@ -15,7 +15,8 @@ import { SelectionOperator } from '../growth/stream/selection.js';
 import { SourceWindow } from '../growth/stream/source_window.js';
 import { selectionProducer } from '../growth/stream/stream.js';
 import { targetConfig } from '../growth/target.js';
-import { OPERATOR_FILE } from '../output/files.js';
+import { NEW_PARAMETERS_FILE, OPERATOR_FILE } from '../output/files.js';
+import { readNewParametersFile } from '../output/new_parameters_file.js';
 import { openOperator, planForOperator, type OpenedOperator } from '../output/operator_file.js';
 import { APPLIED_INIT, type GrowthReport } from '../output/report.js';
 import { outputDtype, writeGrownModel } from '../output/write.js';
@@ -23,6 +24,7 @@ import type { GrownOutputOptions } from './options.js';
 import { checkInputs } from './inputs.js';
 import { checkOutputRoom, prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
+import { trainingAdvice } from './training_advice.js';
 
 export interface ApplyOptions extends GrownOutputOptions {
   /** ligo_operator.safetensors, or a grown directory holding one. */
@@ -83,6 +85,23 @@ function savedOperatorProducer(source: OpenedModel, plan: GrowthPlan, saved: Ope
   };
 }
 
+/**
+ * What is new in an applied model: the listing of the directory the operator came from (a grown
+ * directory: the same plan and start), when it names every tensor of this plan; a bare operator
+ * file has none, and a listing that does not fit is left out, said in one line.
+ */
+async function appliedAdvice(options: ApplyOptions, plan: GrowthPlan, operatorDir: string): Promise<Awaited<ReturnType<typeof trainingAdvice>> | undefined> {
+  const log = (message: string): void => options.onProgress?.({ phase: 'load', message });
+  const listing = await readNewParametersFile(operatorDir);
+  if (listing === undefined) return undefined;
+  const fits = !('error' in listing) && plan.tensors.every((t) => listing.tensors[t.name]?.shape.join() === t.shape.join());
+  if (!fits) {
+    log(`${'error' in listing ? listing.error : `${path.join(operatorDir, NEW_PARAMETERS_FILE)}: does not list this plan's tensors`}; not copied`);
+    return undefined;
+  }
+  return trainingAdvice({ source: options.source, sourceLr: undefined }, plan, listing, log);
+}
+
 /** Materializes a saved operator onto a source checkpoint without training, streaming tensor by tensor. */
 export async function apply(options: ApplyOptions): Promise<GrowthReport> {
   const started = performance.now();
@@ -105,6 +124,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
     const dtype = outputDtype(options.dtype, source.storageDtype);
     await checkOutputRoom(options.out, plan, dtype);
     producer = savedOperatorProducer(source, plan, saved, dtype);
+    const advice = await appliedAdvice(options, plan, path.dirname(saved.path));
     return await writeGrownModel({
       out: options.out,
       overwrite: options.overwrite ?? false,
@@ -117,6 +137,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
         return OPERATOR_FILE;
       },
       sourceDtype: source.storageDtype,
+      newParameters: advice?.newParameters,
       dtype,
       maxShardSize: options.maxShardSize,
       onProgress: (tensor, done, total) => options.onProgress?.({ phase: 'write', tensor, done, total }),
@@ -127,6 +148,7 @@ export async function apply(options: ApplyOptions): Promise<GrowthReport> {
         method: `${saved.metadata.method} (applied from ${options.operator})`,
         init: APPLIED_INIT,
         backend: backend.name,
+        groups: advice?.groups,
       }),
     });
   } finally {

@@ -3,10 +3,13 @@ import { loadModel, type LoadedModel } from '../arch/load.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { BatchSampler } from '../data/index.js';
 import { learningPhaseFlops, trainStepFlops } from '../growth/flops.js';
+import type { MethodRecipe } from '../growth/methods.js';
+import { startNewParameters } from '../growth/index.js';
 import type { GrowthMethod, GrowthPlan } from '../growth/plan.js';
 import { writeCompareFiles } from '../output/compare_files.js';
 import { recommendedSchedule, scratchPeakLr, scratchSchedule } from '../train/downstream.js';
 import { toVariables, trainModel, type CurvePoint, type TrainResult } from '../train/full.js';
+import { DEFAULT_SOURCE_LR_FRACTION, recipeRates } from '../train/lr_groups.js';
 import type { LearnResult } from '../train/learn.js';
 import { computeSaved } from '../train/savings.js';
 import {
@@ -26,6 +29,7 @@ import { checkInputs } from './inputs.js';
 import { withRepair } from './repair.js';
 import { resolveRun } from './run_settings.js';
 import { planFromOptions } from './plan.js';
+import { sourceLearningRate, type SourceLr } from './source_lr.js';
 
 /** Batches of the training after growth start from this seed offset, so they are not the learning phase's. */
 const TRAIN_SEED_OFFSET = 1_000;
@@ -41,6 +45,8 @@ interface Session {
   heldOutTokens: number;
   evaluate: ReturnType<typeof heldOutLoss>;
   progress: (event: CompareEvent) => void;
+  /** The rate the source ended its training at, where known (--source-lr or its trainer_state.json). */
+  sourceLr: SourceLr | undefined;
 }
 
 /** A method's run: its curve with the FLOPs that made it. */
@@ -52,7 +58,7 @@ interface MethodRun {
 
 /** grow's options for one method: compare's own options left out, the learning phase's steps under grow's name. */
 function growOptionsFor(o: ResolvedCompareOptions, method: GrowthMethod): GrowOptions {
-  const { methods: _m, steps: _s, learnSteps, trainBatchSize: _b, trainLr: _l, evalEvery: _e, out: _o, onProgress: _p, ...grow } = o;
+  const { methods: _m, steps: _s, learnSteps, trainBatchSize: _b, trainLr: _l, trainRecipe: _r, evalEvery: _e, out: _o, onProgress: _p, ...grow } = o;
   return { ...grow, method, steps: learnSteps, out: '' };
 }
 
@@ -69,7 +75,8 @@ async function openSession(options: CompareOptions): Promise<Session> {
     const { seqLen } = resolveRun(base, small, (message) => progress({ phase: 'load', message }));
     const text = await loadRunData({ ...base, data: o.data }, small, await loadSourceTokenizer(base, small), seqLen);
     const heldOut = text.heldOut.subarray(0, Math.max(seqLen, Math.floor(COMPARE_HELD_OUT_TOKENS / seqLen) * seqLen));
-    return { o, backend, small, text, seqLen, heldOutTokens: heldOut.length, evaluate: heldOutLoss(text, seqLen, SELECTION_BATCH, heldOut), progress };
+    const sourceLr = await sourceLearningRate(o.source, base.sourceLr, (message) => progress({ phase: 'load', message }));
+    return { o, backend, small, text, seqLen, heldOutTokens: heldOut.length, evaluate: heldOutLoss(text, seqLen, SELECTION_BATCH, heldOut), progress, sourceLr };
   } catch (error) {
     small.dispose();
     throw error;
@@ -85,10 +92,16 @@ function learnFlopsOf(s: Session, plan: GrowthPlan, o: ResolvedGrowOptions, lear
   return learningPhaseFlops(plan, work);
 }
 
-/** The training after growth (it disposes `vars`): every method on the same batches; `random` with the scratch schedule, grown models with the recommended one. */
-async function train(s: Session, method: GrowthMethod, plan: GrowthPlan, vars: Map<string, tf.Variable>): Promise<TrainResult> {
+/**
+ * The training after growth (it disposes `vars`): every method on the same batches; `random` with
+ * the scratch schedule, grown models with the recipe (lr_groups.ts: by default new weights
+ * re-warmed to the peak, inherited ones held at the source's rate).
+ */
+async function train(s: Session, grown: { method: GrowthMethod; plan: GrowthPlan; recipe: MethodRecipe; split: ResolvedGrowOptions['split'] }, vars: Map<string, tf.Variable>): Promise<TrainResult> {
   const { o, seqLen } = s;
+  const { method, plan } = grown;
   const scratch = { ...scratchSchedule(o.steps, o.trainLr ?? scratchPeakLr(plan.target.hiddenSize)), seed: o.seed };
+  const groups = method === 'random' ? undefined : { rates: recipeRates(o.trainRecipe, scratch, s.sourceLr?.lr), listing: startNewParameters(plan, grown.recipe.depth, grown.split) };
   const sampler = new BatchSampler(s.text.train, { batchSize: o.trainBatchSize, seqLen, seed: (o.seed ?? 0) + TRAIN_SEED_OFFSET });
   try {
     return await trainModel({
@@ -96,6 +109,7 @@ async function train(s: Session, method: GrowthMethod, plan: GrowthPlan, vars: M
       weights: vars,
       nextBatch: () => tf.tensor2d(sampler.next(), [o.trainBatchSize, seqLen], 'int32'),
       options: method === 'random' ? scratch : recommendedSchedule(scratch),
+      groups,
       evalEvery: o.evalEvery,
       evaluate: (w) => s.evaluate(plan.target, w),
       maskTokenId: s.text.maskTokenId,
@@ -125,7 +139,7 @@ async function runMethod(s: Session, method: GrowthMethod, index: number): Promi
     // The grown model lives on as the variables only: never held twice.
     grown.dispose();
   }
-  const trained = await train(s, method, plan, vars);
+  const trained = await train(s, { method, plan, recipe: settings.recipe, split: repaired.o.split }, vars);
   const learnFlops = learnFlopsOf(s, plan, repaired.o, learned);
   const stepFlops = trainStepFlops(plan, s.o.trainBatchSize, s.seqLen);
   return {
@@ -174,7 +188,16 @@ export async function compare(options: CompareOptions): Promise<CompareResult> {
       target: { layers: target.numLayers, hiddenSize: target.hiddenSize },
       data: s.o.data,
       heldOutTokens: s.heldOutTokens,
-      training: { steps: s.o.steps, batchSize: s.o.trainBatchSize, seqLen: s.seqLen, lr, warmup: { scratch: schedule.warmup, grown: recommendedSchedule(schedule).warmup }, evalEvery: s.o.evalEvery },
+      training: {
+        steps: s.o.steps,
+        batchSize: s.o.trainBatchSize,
+        seqLen: s.seqLen,
+        lr,
+        warmup: { scratch: schedule.warmup, grown: recommendedSchedule(schedule).warmup },
+        evalEvery: s.o.evalEvery,
+        recipe: s.o.trainRecipe,
+        ...(s.o.trainRecipe === 'split' ? { sourceLr: s.sourceLr ?? { lr: lr * DEFAULT_SOURCE_LR_FRACTION, from: 'default' } } : {}),
+      },
       backend: s.backend.name,
       methods: runs.map((r) => r.result),
       saved: savings(runs),

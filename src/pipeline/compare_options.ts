@@ -1,6 +1,8 @@
 import { UsageError } from '../errors.js';
 import { GROWTH_METHODS, type GrowthMethod } from '../growth/plan.js';
 import type { CurvePoint } from '../train/full.js';
+import { DOWNSTREAM_RECIPES, type DownstreamRecipe } from '../train/lr_groups.js';
+import type { SourceLr } from './source_lr.js';
 import type { GrowEvent, GrowOptions } from './options.js';
 
 /** Progress of a compare run: grow's events, which method is running, and its training. */
@@ -28,6 +30,12 @@ export interface CompareOptions extends Omit<GrowOptions, 'out' | 'method' | 'st
   trainBatchSize?: number;
   /** Peak learning rate of the training; default the from-scratch peak for the target width. */
   trainLr?: number;
+  /**
+   * How grown models are trained (train/lr_groups.ts): split (default: new weights re-warmed to
+   * the peak, inherited ones held at --source-lr), lemon (one schedule decaying twice as fast) or
+   * single (one schedule for every weight, the peak reached over the first third).
+   */
+  trainRecipe?: DownstreamRecipe;
   /** Steps between held-out measurements; default a tenth of the steps. */
   evalEvery?: number;
   /** Directory for compare.json and compare.svg; nothing is written without it. */
@@ -42,6 +50,7 @@ export const COMPARE_DEFAULTS = {
   // phase, 11 held-out points each) takes about 4 CPU-minutes on wasm or blas.
   steps: 200,
   trainBatchSize: 4,
+  trainRecipe: 'split' as DownstreamRecipe,
   /** Measurements along the curve. */
   evalPoints: 10,
 };
@@ -67,7 +76,17 @@ export interface CompareResult {
   target: { layers: number; hiddenSize: number };
   data: string;
   heldOutTokens: number;
-  training: { steps: number; batchSize: number; seqLen: number; lr: number; warmup: { scratch: number; grown: number }; evalEvery: number };
+  training: {
+    steps: number;
+    batchSize: number;
+    seqLen: number;
+    lr: number;
+    warmup: { scratch: number; grown: number };
+    evalEvery: number;
+    recipe: DownstreamRecipe;
+    /** The inherited weights' rate under the split recipe, and where it came from. */
+    sourceLr?: SourceLr;
+  };
   backend: string;
   methods: CompareMethodResult[];
   /** saved[a][b]: the fraction of b's compute a saves to reach b's final loss (negative: costs more; null: never reaches it). */
@@ -76,7 +95,7 @@ export interface CompareResult {
 }
 
 /** CompareOptions with every compare default filled in. */
-export type ResolvedCompareOptions = CompareOptions & Required<Pick<CompareOptions, 'methods' | 'steps' | 'trainBatchSize' | 'evalEvery'>>;
+export type ResolvedCompareOptions = CompareOptions & Required<Pick<CompareOptions, 'methods' | 'steps' | 'trainBatchSize' | 'evalEvery' | 'trainRecipe'>>;
 
 const positiveInteger = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value > 0;
 
@@ -109,11 +128,16 @@ export function resolveCompareOptions(options: CompareOptions): ResolvedCompareO
     throw new UsageError(`--learn-steps: expected a non-negative integer, got ${learnSteps}`, { flag: '--learn-steps' });
   }
   if (options.trainLr !== undefined && !(options.trainLr > 0)) throw new UsageError(`--train-lr: expected a positive number, got ${options.trainLr}`, { flag: '--train-lr' });
+  const trainRecipe = options.trainRecipe ?? COMPARE_DEFAULTS.trainRecipe;
+  if (!DOWNSTREAM_RECIPES.includes(trainRecipe)) {
+    throw new UsageError(`--train-recipe: expected one of ${DOWNSTREAM_RECIPES.join(', ')}, got "${String(trainRecipe)}"`, { flag: '--train-recipe' });
+  }
   return {
     ...options,
     methods,
     steps,
     trainBatchSize: options.trainBatchSize ?? COMPARE_DEFAULTS.trainBatchSize,
+    trainRecipe,
     evalEvery: options.evalEvery ?? Math.max(1, Math.round(steps / COMPARE_DEFAULTS.evalPoints)),
   };
 }

@@ -4,6 +4,7 @@ import { initBackend, measureMatmulRate, type BackendInfo } from '../backend/ind
 import { BatchSampler, createRng } from '../data/index.js';
 import { describeDepthInit } from '../growth/init.js';
 import { materializeEach } from '../growth/materialize.js';
+import { startNewParameters } from '../growth/index.js';
 import type { MethodRecipe } from '../growth/methods.js';
 import { startingOperator, type GrowthOperator, type StartOptions } from '../growth/operator.js';
 import type { GrowthPlan } from '../growth/plan.js';
@@ -24,6 +25,7 @@ import { resolveRun, type RunSettings } from './run_settings.js';
 import { checkInputs } from './inputs.js';
 import { checkOutputRoom, prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
+import { trainingAdvice } from './training_advice.js';
 
 /** What every step of a run shares. */
 export interface Run {
@@ -265,8 +267,8 @@ async function growAndMeasure(run: Run, planned: PlannedRun, small: LoadedModel,
   }
 }
 
-/** The run report of an in-memory grow (report.ts runReport). */
-function measuredReport(run: Run, m: Measured, data: string): ReturnType<typeof runReport> {
+/** The run report of an in-memory grow (report.ts runReport), with the recipe's groups for training it further. */
+function measuredReport(run: Run, m: Measured, data: string, groups: Awaited<ReturnType<typeof trainingAdvice>>['groups']): ReturnType<typeof runReport> {
   const { o } = run;
   const { recipe, seqLen } = m.settings;
   const learned = m.learned && { steps: o.steps, result: m.learned, depthLr: o.depthLr, keepBest: o.keepBest, split: o.split, copyNoise: o.copyNoise, operator: m.plan.operator, recompute: m.recompute };
@@ -283,6 +285,7 @@ function measuredReport(run: Run, m: Measured, data: string): ReturnType<typeof 
     tokens: m.text.tokens.length,
     learned,
     heldOut: { ...m.heldOut, tokens: m.text.heldOut.length },
+    groups,
   });
 }
 
@@ -291,6 +294,7 @@ async function writeMeasured(run: Run, m: Measured, data: string): Promise<Growt
   const { o, progress } = run;
   const weight = weightGetter(m.grown.tensors());
   const operator = m.grown.operator;
+  const advice = await trainingAdvice(o, m.plan, startNewParameters(m.plan, m.settings.recipe.depth, o.split), logLine(run));
   return writeGrownModel({
     out: o.out,
     overwrite: o.overwrite,
@@ -300,12 +304,13 @@ async function writeMeasured(run: Run, m: Measured, data: string): Promise<Growt
     tensor: async (t) => tf.clone(weight(t.name)),
     saveOperator: operator ? (dir) => writeOperator(dir, operator, [...m.small.match.optionalPresent]) : undefined,
     sourceDtype: m.small.storageDtype,
+    newParameters: advice.newParameters,
     dtype: m.dtype,
     maxShardSize: o.maxShardSize,
     command: o.command,
     onProgress: (tensor, done, total) => progress({ phase: 'write', tensor, done, total }),
     startedAt: run.startedAt,
-    report: measuredReport(run, m, data),
+    report: measuredReport(run, m, data, advice.groups),
   });
 }
 

@@ -3,6 +3,7 @@ import type { DType } from '../checkpoint/dtypes.js';
 import { describeDepthInit } from '../growth/init.js';
 import { initialSelections } from '../growth/start_selections.js';
 import { DENSE_FORM, withOperatorForm, type GrowthPlan } from '../growth/plan.js';
+import { newParameters } from '../growth/index.js';
 import { freshTensor, tensorSeed } from '../growth/random_init.js';
 import { SelectionOperator } from '../growth/stream/selection.js';
 import { selectionProducer } from '../growth/stream/stream.js';
@@ -14,6 +15,7 @@ import { outputDtype, writeGrownModel } from '../output/write.js';
 import type { GrowEvent, ResolvedGrowOptions } from './options.js';
 import { runReport } from './report.js';
 import type { RunSettings } from './run_settings.js';
+import { trainingAdvice } from './training_advice.js';
 
 export interface StreamedGrowth {
   options: ResolvedGrowOptions;
@@ -41,6 +43,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
   const dtype: DType = outputDtype(o.dtype, source.storageDtype);
   let tensor: (t: GrowthPlan['tensors'][number]) => Promise<GrownTensor>;
   let saveOperator: ((dir: string) => Promise<string>) | undefined;
+  let listing = newParameters(plan, undefined);
   if (recipe.depth) {
     // Nothing is learned here, so ligo's operator is its start: a low-rank correction would be
     // zero, and the operator is saved as the selections alone (apply rebuilds the same model).
@@ -52,12 +55,14 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
       return s;
     });
     tensor = selectionProducer(source, start, selection, dtype);
+    listing = newParameters(start, selections);
     saveOperator = (dir) => writeSelectionOperator(dir, start, selections, [...source.match.optionalPresent]);
   } else {
     // The in-memory path's seeds (tensorSeed of each tensor's place in the plan), one tensor at a time.
     const order = new Map(plan.tensors.map((t, i) => [t.name, i]));
     tensor = async (t) => freshTensor(t.init, t.shape, tensorSeed(o.seed, order.get(t.name) ?? 0));
   }
+  const advice = await trainingAdvice(o, plan, listing, (message) => run.progress({ phase: 'load', message }));
   return writeGrownModel({
     out: o.out,
     overwrite: o.overwrite,
@@ -67,6 +72,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
     tensor,
     saveOperator,
     sourceDtype: source.storageDtype,
+    newParameters: advice.newParameters,
     dtype,
     maxShardSize: o.maxShardSize,
     command: o.command,
@@ -81,6 +87,7 @@ export async function growStreamed(run: StreamedGrowth): Promise<GrowthReport> {
       seqLen: run.settings.seqLen,
       batchSize: o.batchSize,
       lr: o.lr,
+      groups: advice.groups,
     }),
   });
 }

@@ -8,3 +8,4 @@ export { pushToHub } from './push.js';
 export { resolveModelSource, fetchModelSnapshot } from './source.js';
 export { runReport, type RunFacts } from './report.js';
 export { REPAIR_STEPS } from './repair.js';
+export { DOWNSTREAM_RECIPES, type DownstreamRecipe } from '../train/lr_groups.js';

@@ -84,6 +84,11 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   maxTokens?: number;
   /** Fraction of the tokens held out to measure loss before and after growth. */
   heldOut?: number;
+  /**
+   * The learning rate the source ended its training at: what the recommended training after
+   * growth holds inherited weights at (default: the source's trainer_state.json, else a tenth of the peak).
+   */
+  sourceLr?: number;
 }
 
 /** What the ligo method's learning phase is set up with; GROW_DEFAULTS is one. */
@@ -150,7 +155,7 @@ export const GROW_DEFAULTS = {
 
 /** GrowOptions with every default filled in (the options a run actually uses). */
 export type ResolvedGrowOptions = Required<
-  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | keyof TargetOptions>
+  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | 'sourceLr' | keyof TargetOptions>
 > &
   GrowOptions & {
     /**
@@ -212,6 +217,7 @@ const NUMBER_OPTIONS: [keyof GrowOptions, string, NumberDomain][] = [
   ['selectEvery', '--select-every', 'non-negative integer'],
   ['lr', '--lr', 'positive number'],
   ['depthLr', '--depth-lr', 'non-negative number'],
+  ['sourceLr', '--source-lr', 'positive number'],
   ['noise', '--noise', 'non-negative number'],
   ['splitNoise', '--split-noise', 'non-negative number'],
   ['copyNoise', '--copy-noise', 'non-negative number'],

@@ -2,7 +2,7 @@ import type { SplitMode } from '../growth/init.js';
 import { DENSE_FORM, type OperatorForm } from '../growth/plan.js';
 import type { LearnResult } from '../train/learn.js';
 import { GROWN_WARMUP_FRACTION } from '../train/downstream.js';
-import type { GrowthRunInfo } from '../output/report.js';
+import type { GroupAdvice, GrowthRunInfo } from '../output/report.js';
 
 /** What a run knows about itself; whatever it did not do (learn, measure) is left out. */
 export interface RunFacts {
@@ -19,6 +19,8 @@ export interface RunFacts {
   /** The learning phase, when it ran: its steps and result. */
   learned?: { steps: number; result: LearnResult; depthLr?: number; keepBest?: boolean; split?: SplitMode; copyNoise?: number; operator?: OperatorForm; recompute?: boolean };
   heldOut?: { source?: number; grownAtInit?: number; grown?: number; tokens: number };
+  /** The per-group recipe for training further (absent where nothing is inherited). */
+  groups?: GroupAdvice;
 }
 
 /**
@@ -63,7 +65,7 @@ export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
           phases: facts.learned.result.phases,
         }
       : null,
-    downstream: DOWNSTREAM_ADVICE,
+    downstream: facts.groups ? { ...DOWNSTREAM_ADVICE, groups: facts.groups } : DOWNSTREAM_ADVICE,
   };
 }
 

@@ -31,10 +31,12 @@ export class AdamW {
   }
 
   /**
-   * One update with learning rate `lr`; `grads` by variable name, each multiplied by `gradScale`
-   * when given (gradient clipping), one variable at a time so no scaled copy of all gradients exists.
+   * One update with learning rate `lr` (or a rate per variable name: a number, or a tensor of
+   * rates per element, made inside this step's tidy); `grads` by variable name, each multiplied by
+   * `gradScale` when given (gradient clipping), one variable at a time so no scaled copy of all
+   * gradients exists.
    */
-  step(grads: Readonly<Record<string, tf.Tensor>>, lr: number, gradScale?: tf.Scalar): void {
+  step(grads: Readonly<Record<string, tf.Tensor>>, lr: number | ((name: string) => number | tf.Tensor), gradScale?: tf.Scalar): void {
     this.t += 1;
     const { beta1, beta2, epsilon, weightDecay } = this.options;
     const correction1 = 1 - beta1 ** this.t;
@@ -52,8 +54,10 @@ export class AdamW {
         m.assign(mNext);
         v.assign(vNext);
         const update = tf.div(tf.div(mNext, correction1), tf.add(tf.sqrt(tf.div(vNext, correction2)), epsilon));
-        const rate = lr * (this.options.lrScale?.get(p.name) ?? 1);
-        const decayed = weightDecay > 0 ? tf.mul(p, 1 - rate * weightDecay) : p;
+        const base = typeof lr === 'number' ? lr : lr(p.name);
+        const scale = this.options.lrScale?.get(p.name) ?? 1;
+        const rate = typeof base === 'number' ? base * scale : tf.mul(base, scale);
+        const decayed = weightDecay > 0 ? tf.mul(p, typeof rate === 'number' ? 1 - rate * weightDecay : tf.sub(1, tf.mul(rate, weightDecay))) : p;
         p.assign(tf.sub(decayed, tf.mul(update, rate)));
       });
     }

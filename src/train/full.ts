@@ -3,6 +3,8 @@ import { mapGetter } from '../util/map_getter.js';
 import type { ModelDims } from '../arch/dims.js';
 import type { Weights } from '../models/index.js';
 import { AdamW, globalNormClip } from './adamw.js';
+import type { NewParameters } from '../growth/index.js';
+import { GroupedRates, type GroupRates } from './lr_groups.js';
 import { logits, objectiveFor } from './objective.js';
 import { learningRate } from './schedule.js';
 
@@ -65,12 +67,17 @@ export async function trainModel(args: {
   onEval?: (point: CurvePoint) => void;
   /** After every step: the steps taken and the step's training loss. */
   onStep?: (step: number, loss: number) => void;
+  /** A learning rate per group (lr_groups.ts) over what the listing says is new; absent: options' one schedule for every weight. */
+  groups?: { rates: GroupRates; listing: NewParameters };
 }): Promise<TrainResult> {
   const { dims, weights, options } = args;
   const w: Weights = mapGetter(weights, (name) => new Error(`model has no tensor "${name}"`));
   const objective = objectiveFor(dims, args.maskTokenId ?? 0);
   const variables = [...weights.values()];
   const optimizer = new AdamW(variables, { beta1: 0.9, beta2: options.beta2 ?? 0.95, epsilon: 1e-8, weightDecay: options.weightDecay });
+  const grouped = args.groups ? new GroupedRates(args.groups.rates, args.groups.listing) : undefined;
+  const tensorOf = new Map([...weights].map(([name, v]) => [v.name, name]));
+  const rateAt = (step: number) => (grouped ? (variable: string) => grouped.rate(tensorOf.get(variable) ?? variable, step) : learningRate(step, options));
   const measureAt = new Set(evalSteps(options.steps, args.evalEvery));
   const curve: CurvePoint[] = [];
   const losses: number[] = [];
@@ -90,7 +97,7 @@ export async function trainModel(args: {
       const loss = (await value.data())[0];
       tf.tidy(() => {
         const { scale } = globalNormClip(grads, options.clip);
-        optimizer.step(grads, learningRate(step, options), scale);
+        optimizer.step(grads, rateAt(step), scale);
       });
       tf.dispose([value, ...Object.values(grads)]);
       batch.dispose();
@@ -102,6 +109,7 @@ export async function trainModel(args: {
     }
   } finally {
     optimizer.dispose();
+    grouped?.dispose();
   }
   return { curve, losses, seconds: (performance.now() - start) / 1000 };
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import { loadModel } from '../../src/arch/load.js';
+import { loadModel, type LoadedModel } from '../../src/arch/load.js';
 import { materializeAll } from '../../src/growth/materialize.js';
 import { GrowthOperator } from '../../src/growth/operator.js';
 import { planGrowth, type GrowthMethod, type GrowthPlan, type OperatorForm, type StartRule } from '../../src/growth/plan.js';
@@ -13,6 +13,21 @@ import { GOLDEN_DIR, weightsFrom } from '../models/helpers.js';
 
 /** float32 through a few more matmuls than the source: a little more rounding, nothing more. */
 export const TOLERANCE = 2e-4;
+
+/** A golden case (or a model directory by absolute path) loaded, and its growth planned. */
+export async function goldenPlan(name: string, target: TargetOptions, options: { method: GrowthMethod; start?: StartRule; form?: OperatorForm }): Promise<{ model: LoadedModel; plan: GrowthPlan }> {
+  const model = await loadModel(path.isAbsolute(name) ? name : path.join(GOLDEN_DIR, name));
+  const plan = planGrowth({
+    description: model.description,
+    source: model.dims,
+    target: resolveTarget(model.dims, target, model.description),
+    method: options.method,
+    optionalPresent: model.match.optionalPresent,
+    start: options.start,
+    operator: options.form,
+  });
+  return { model, plan };
+}
 
 /**
  * Logits of a golden case (or a model directory by absolute path) and of its grown model (net2net
@@ -33,16 +48,7 @@ export async function logitsBeforeAndAfter(
     form = undefined as OperatorForm | undefined,
   } = {},
 ): Promise<{ small: Float32Array; grown: Float32Array; shape: number[]; plan: GrowthPlan }> {
-  const model = await loadModel(path.isAbsolute(name) ? name : path.join(GOLDEN_DIR, name));
-  const plan = planGrowth({
-    description: model.description,
-    source: model.dims,
-    target: resolveTarget(model.dims, target, model.description),
-    method,
-    optionalPresent: model.match.optionalPresent,
-    start,
-    operator: form,
-  });
+  const { model, plan } = await goldenPlan(name, target, { method, start, form });
   // The plan's target: the exact start scales the norms' epsilon (exact_start.ts).
   const dims = plan.target;
   // A control: stored values grown as they are, as if the forward pass used them unchanged.

@@ -51,7 +51,7 @@ describe('grow and apply end to end', () => {
 
   it('writes a Hugging Face model directory whose every tensor has the target shape and is finite', async () => {
     const files = await readdir(report.out);
-    expect(files.sort()).toEqual(['README.md', 'config.json', 'growth.json', 'ligo_operator.safetensors', 'model.safetensors', 'tokenizer.json']);
+    expect(files.sort()).toEqual(['README.md', 'config.json', 'growth.json', 'ligo_new_parameters.json', 'ligo_operator.safetensors', 'model.safetensors', 'tokenizer.json']);
     const config = JSON.parse(await readFile(path.join(report.out, 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({ n_embd: 64, n_layer: 3, n_head: 4, torch_dtype: 'bfloat16', bos_token_id: 10 });
     // openModel checks every tensor's name and shape against config.json.

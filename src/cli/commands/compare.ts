@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
 import { COMPARE_FILE, COMPARE_PLOT_FILE } from '../../output/index.js';
 import { compare, COMPARE_DEFAULTS, type CompareOptions } from '../../pipeline/index.js';
+import { DOWNSTREAM_RECIPES } from '../../pipeline/index.js';
 import { createOutput, type CliIO } from '../output.js';
 import { numberArg, optionsFrom, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
 import { localSource } from '../source.js';
@@ -23,6 +24,13 @@ const builder = (y: Argv) => {
     .option('steps', num('--steps', `training steps of every method after growth, on the same batches [default: ${COMPARE_DEFAULTS.steps}]`))
     .option('train-batch-size', num('--train-batch-size', `sequences per training step (of --seq-len tokens) [default: ${COMPARE_DEFAULTS.trainBatchSize}]`))
     .option('train-lr', num('--train-lr', 'peak learning rate of the training [default: the from-scratch peak for the target width, 2e-3 at 128 falling as width^-0.8]'))
+    .option('train-recipe', {
+      type: 'string',
+      choices: DOWNSTREAM_RECIPES,
+      requiresArg: true,
+      group: 'Comparison:',
+      describe: `how grown models train: split (new weights re-warmed to the peak over the first third of the steps, inherited ones held at --source-lr), lemon (one schedule, the peak, cosine decay over the first half) or single (one schedule for every weight, the peak reached over the first third) [default: ${COMPARE_DEFAULTS.trainRecipe}]`,
+    })
     .option('eval-every', num('--eval-every', 'steps between held-out measurements [default: a tenth of --steps]'))
     .option('out', { type: 'string', requiresArg: true, group: 'Comparison:', describe: `directory for ${COMPARE_FILE} (every curve and its FLOPs) and ${COMPARE_PLOT_FILE} (the curves)` })
     .example('$0 compare --out compare-out', 'the bundled fixture grown 2x, on a text it has not seen: ligo, net2net and scratch')
@@ -31,8 +39,9 @@ const builder = (y: Argv) => {
       [
         'Grows the source with each method exactly as `ligo grow` does (ligo with the learning-phase flags;',
         'its steps are --learn-steps, none by default), trains every grown model for --steps',
-        'on the same batches with the recommended schedule (the from-scratch peak reached over the first',
-        'third of the steps; random warms up over a tenth), measures held-out loss along the way and',
+        'on the same batches with --train-recipe (by default new weights re-warmed to the from-scratch peak',
+        'over the first third of the steps, inherited ones held at the rate the source ended at; random',
+        'warms up over a tenth), measures held-out loss along the way and',
         'prints the curves and the compute each method saves against the others, learning phase counted.',
         'Exit codes: 0 success, 1 runtime failure, 2 usage error.',
       ].join('\n'),
@@ -41,7 +50,7 @@ const builder = (y: Argv) => {
 
 
 /** The flags that set the library option of the same name, one for one (source, data, methods and the target size have defaults of their own). */
-const COMPARE_OPTION_KEYS = ['targetConfig', 'steps', 'learnSteps', 'trainBatchSize', 'trainLr', 'evalEvery', 'out', 'backend', 'threads', ...LEARNING_OPTION_KEYS] as const satisfies readonly (keyof CompareOptions)[];
+const COMPARE_OPTION_KEYS = ['targetConfig', 'steps', 'learnSteps', 'trainBatchSize', 'trainLr', 'trainRecipe', 'evalEvery', 'out', 'backend', 'threads', ...LEARNING_OPTION_KEYS] as const satisfies readonly (keyof CompareOptions)[];
 
 /** --methods a,b,c as a list (the library checks the names). */
 const methodList = (value: string | undefined): CompareOptions['methods'] =>

@@ -36,6 +36,7 @@ export function renderCompare(result: CompareResult, files: readonly string[]): 
       ['target', `${target.layers} layers x ${target.hiddenSize}`],
       ['data', `${result.data} (held-out loss on ${result.heldOutTokens} tokens, nats/token)`],
       ['training', `${training.steps} steps of ${training.batchSize} x ${training.seqLen} tokens, peak lr ${training.lr.toPrecision(2)}, warmup ${training.warmup.grown} steps (grown) / ${training.warmup.scratch} (random: from scratch)`],
+      ['recipe', recipeLine(training)],
       ['backend', `${result.backend}, ${result.seconds.toFixed(0)} s`],
     ]),
     '',
@@ -46,4 +47,13 @@ export function renderCompare(result: CompareResult, files: readonly string[]): 
     'saved vs X: 1 - (compute to reach X\'s final loss) / (X\'s compute), learning phase included; "never": it did not get there',
     ...(files.length > 0 ? [`wrote ${files.join(', ')}`] : []),
   ].join('\n');
+}
+
+/** How grown models trained: per group (new weights to the peak, inherited ones held) or one schedule. */
+function recipeLine(training: CompareResult['training']): string {
+  if (training.recipe === 'lemon') return 'lemon: one schedule, cosine decay over the first half of the steps';
+  if (training.recipe === 'single') return 'single: one schedule for every weight';
+  const s = training.sourceLr;
+  const from = s === undefined || s.from === 'default' ? 'a tenth of the peak: the source\'s own rate unknown' : `from ${s.from}`;
+  return `split: new weights re-warmed to the peak, inherited ones held at ${s ? s.lr.toPrecision(2) : '?'} (${from})`;
 }

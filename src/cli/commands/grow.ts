@@ -41,9 +41,11 @@ const builder = (y: Argv) =>
         'measures the operator on selection tokens (the start, every --select-every steps, the end) and keeps',
         'a learned one only when it beats the start window by window by more than twice the standard error,',
         'so learning does not end worse than its function-preserving start by chance; the report prints the',
-        'learned operator against that start. Train the grown model further with the from-scratch peak',
-        'learning rate reached over the first third of the steps (growth.json: downstream): the usual short',
-        'warmup raises the loss above the grown model\'s for tens of steps, a lower peak ends higher.',
+        'learned operator against that start. Train the grown model further with its new weights',
+        '(ligo_new_parameters.json) re-warmed to the from-scratch peak over the first third of the steps',
+        'and its inherited ones held at the rate the source ended at (--source-lr, or its trainer_state.json;',
+        'else a tenth of the peak): re-warming every weight to the peak undoes the head start (growth.json:',
+        'downstream; the model card has the PyTorch parameter groups).',
         'Exit codes: 0 success, 1 runtime failure, 2 usage error.',
       ].join('\n'),
     );
@@ -52,7 +54,7 @@ const builder = (y: Argv) =>
 /** The flags that set the library option of the same name, one for one (source, data and the target size have defaults of their own). */
 const GROW_OPTION_KEYS = [
   'out', 'targetConfig', 'method', 'init', 'steps', 'lr', 'depthLr', 'noise', 'splitNoise', 'split', 'start', 'copyNoise', 'keepBest', 'selectEvery', 'warmup', 'weightDecay', 'clip', 'batchSize', 'seqLen', 'gradAccum',
-  'recompute', 'operator', 'rank', 'distill', 'seed', 'maxTokens', 'heldOut', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads',
+  'recompute', 'operator', 'rank', 'distill', 'seed', 'maxTokens', 'heldOut', 'sourceLr', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads',
 ] as const satisfies readonly (keyof GrowOptions)[];
 
 type GrowArgs = ArgumentsCamelCase<ArgsOf<typeof builder>>;

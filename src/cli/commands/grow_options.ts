@@ -60,7 +60,7 @@ export function withLearningPhaseOptions<T>(y: Argv<T>) {
  */
 export const LEARNING_OPTION_KEYS = [
   'init', 'start', 'split', 'operator', 'seqLen', 'maxTokens', 'batchSize', 'lr', 'depthLr', 'noise', 'splitNoise', 'copyNoise', 'keepBest', 'selectEvery',
-  'warmup', 'weightDecay', 'clip', 'gradAccum', 'recompute', 'rank', 'distill', 'seed', 'heldOut',
+  'warmup', 'weightDecay', 'clip', 'gradAccum', 'recompute', 'rank', 'distill', 'seed', 'heldOut', 'sourceLr',
 ] as const satisfies readonly (keyof GrowOptions)[];
 
 /** Every learning-phase flag but the number of steps: the operator's start, the data and the optimizer. */
@@ -131,7 +131,14 @@ function withLearningKnobs<T>(y: Argv<T>) {
     .option('rank', num('--rank', 'rank of the low-rank operator\'s learned correction', GROW_DEFAULTS.rank))
     .option('distill', num('--distill', 'weight of a KL term to the small model\'s next-token distribution', GROW_DEFAULTS.distill))
     .option('seed', num('--seed', 'seed for batches, noise and masking (same seed, same bytes)', GROW_DEFAULTS.seed))
-    .option('held-out', num('--held-out', 'fraction of the data held out for the loss before/after', GROW_DEFAULTS.heldOut));
+    .option('held-out', num('--held-out', 'fraction of the data held out for the loss before/after', GROW_DEFAULTS.heldOut))
+    .option('source-lr', {
+      coerce: numberArg('--source-lr'),
+      requiresArg: true,
+      group: 'Training after growth:',
+      describe:
+        "the learning rate the source ended its training at: the recommended training after growth holds the inherited weights there while new ones re-warm to the peak [default: the source's trainer_state.json, else a tenth of the peak]",
+    });
 }
 
 /** Where and how the grown checkpoint is written. */

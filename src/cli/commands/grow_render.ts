@@ -72,7 +72,7 @@ export function renderReport(r: GrowthReport): string {
     ['target', `${shape(r.targetDims)} (${thousands(r.parameters.target)} parameters), ${r.dtype}`],
     ['held-out loss', `source ${loss(r.heldOut.source)}, grown at init ${loss(r.heldOut.grownAtInit)}, grown ${loss(r.heldOut.grown)}`],
     ...(compareWithStart(r) ? [['learned', compareWithStart(r) ?? ''] as const] : []),
-    ...(r.downstream ? [['next', `train further with the from-scratch peak learning rate, warmed up over the first third of the steps; from a converged source, a peak near the learning rate it ended at (growth.json: downstream)`] as const] : []),
+    ...(r.downstream ? [['next', nextLine(r)] as const] : []),
     ['learning', learningLine(r)],
     ['wall time', `${r.wallSeconds.toFixed(1)} s`],
     ['files', r.files.join(', ')],
@@ -91,4 +91,12 @@ function learningDetail(r: Pick<GrowthReport, 'learning'>): string {
   if (!l || l.secondsPerStep === undefined) return '';
   const form = l.operator?.kind === 'lowrank' ? `low-rank operator, rank ${l.operator.rank}` : 'dense operator';
   return `, ${formatSeconds(l.secondsPerStep)} per step (${form}${l.recompute ? '; layers recomputed' : ''})`;
+}
+
+/** The recommended training after growth, one line: per group where something is inherited. */
+function nextLine(r: GrowthReport): string {
+  const g = r.downstream?.groups;
+  if (!g) return 'train further with the from-scratch peak learning rate, warmed up over the first third of the steps (growth.json: downstream)';
+  const held = g.sourceLrFrom === 'default' ? 'a tenth of the peak; --source-lr sets it' : g.sourceLrFrom;
+  return `train new weights at a peak of ${g.peakLr.toPrecision(2)} (warmed up over the first third), hold inherited ones at ${g.sourceLr.toPrecision(2)} (${held}); which is which: ${r.newParameters?.file ?? 'growth.json'}, PyTorch groups in README.md`;
 }

@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { rotaryDims } from '../../arch/dims.js';
 import { inspectModel, type ModelInspection } from '../../inspect/index.js';
+import { describeNewParameters, readNewParametersSummary, type NewParametersSummary } from '../../output/index.js';
 import { bytes, grid, table, thousands } from '../format.js';
 import { createOutput, type CliIO } from '../output.js';
 import { withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
@@ -19,7 +20,12 @@ type InspectArgs = ArgumentsCamelCase<ArgsOf<typeof builder>>;
 /** `ligo inspect`: the flags mapped to the library call, its progress and result printed. */
 async function runInspect(args: InspectArgs, io: CliIO): Promise<void> {
   const out = createOutput(args, io);
-  const report = await inspectModel(await localSource(args.dir, args, io.env, out), { tensors: args.tensors });
+  const dir = await localSource(args.dir, args, io.env, out);
+  const inspection = await inspectModel(dir, { tensors: args.tensors });
+  // A directory ligo grew says which of its weights are new.
+  const grown = await readNewParametersSummary(dir);
+  if (grown !== undefined && 'error' in grown) out.log(`${grown.error}; not shown`);
+  const report = grown !== undefined && !('error' in grown) ? { ...inspection, newParameters: grown } : inspection;
   out.result(report, () => render(report));
 }
 
@@ -47,7 +53,7 @@ function rope(r: ModelInspection): string {
   return `theta ${r.dims.ropeTheta}${scaling}${r.dims.qkNorm ? ', q/k RMSNorm per head' : ''}`;
 }
 
-function render(r: ModelInspection): string {
+function render(r: ModelInspection & { newParameters?: NewParametersSummary }): string {
   const d = r.dims;
   const heads = d.numKvHeads === d.numHeads ? `${d.numHeads}` : `${d.numHeads} (${d.numKvHeads} key/value)`;
   const dtypes = Object.entries(r.dtypes).map(([dtype, n]) => `${dtype} x ${n}`).join(', ');
@@ -73,6 +79,7 @@ function render(r: ModelInspection): string {
   if (d.parallelResidual) rows.push(['residual', 'parallel (attention and MLP read the same input)']);
   if (d.slidingWindow !== undefined) rows.push(['sliding window', thousands(d.slidingWindow)]);
   if (r.optionalTensors.length > 0) rows.push(['optional', r.optionalTensors.join(', ')]);
+  if (r.newParameters) rows.push(['grown by ligo', `${describeNewParameters(r.newParameters)} (${r.newParameters.file})`]);
   if (r.ignoredTensors.length > 0) rows.push(['ignored', `${r.ignoredTensors.length} buffer(s), e.g. ${r.ignoredTensors[0]}`]);
   const sections = [table(rows)];
   if (r.files.length > 1) {
