@@ -64,6 +64,8 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   distill?: number;
   /** Learning rate of the depth coefficients (default: see GROW_DEFAULTS). */
   depthLr?: number;
+  /** Learning rate of the attention operators' head and head_dim matrices (default: --lr's; a larger one measured worse, docs/BENCHMARKS.md). */
+  headsLr?: number;
   /** Standard deviation of Gaussian noise on the LiGO operator's starting entries. */
   noise?: number;
   /** Function-preserving symmetry breaking: relative jitter of each copy's share on the split side. */
@@ -155,7 +157,7 @@ export const GROW_DEFAULTS = {
 
 /** GrowOptions with every default filled in (the options a run actually uses). */
 export type ResolvedGrowOptions = Required<
-  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | 'sourceLr' | keyof TargetOptions>
+  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'headsLr' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | 'sourceLr' | keyof TargetOptions>
 > &
   GrowOptions & {
     /**
@@ -218,6 +220,7 @@ const NUMBER_OPTIONS: [keyof GrowOptions, string, NumberDomain][] = [
   ['lr', '--lr', 'positive number'],
   ['depthLr', '--depth-lr', 'non-negative number'],
   ['sourceLr', '--source-lr', 'positive number'],
+  ['headsLr', '--heads-lr', 'non-negative number'],
   ['noise', '--noise', 'non-negative number'],
   ['splitNoise', '--split-noise', 'non-negative number'],
   ['copyNoise', '--copy-noise', 'non-negative number'],

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { operatorParameter } from '../growth/layout.js';
+import { operatorParameter, widthOperator } from '../growth/layout.js';
 import type { GrowthOperator } from '../growth/operator.js';
 import { materializeAll, type DepthStacks, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthPlan, PlannedTensor } from '../growth/plan.js';
@@ -31,6 +31,12 @@ export interface LearnOptions {
    * ~1) needs far larger moves than a width entry (one per unit pair) to change the function as much.
    */
   depthLr?: number;
+  /**
+   * Learning rate of the attention operators' head mixing M and head_dim factors H (default: lr):
+   * like depth coefficients, a few entries of size ~1 each, where a changed attention temperature
+   * or head mix needs moves of ~0.1 that width entries at lr would take hundreds of steps to make.
+   */
+  headsLr?: number;
   /**
    * With a `validate` callback: held-out loss of the operator at the start, every selectEvery
    * steps (0: only at the start and the end) and at the end; the best of them is kept, so learning
@@ -216,10 +222,19 @@ async function stepGradients(c: StepContext, operator: GrowthOperator, step: num
   return accumulatedGradients(plan, small, operator, options.gradAccum, micro);
 }
 
-/** AdamW with the depth coefficients' own learning rate (LearnOptions.depthLr), over what trains. */
+/** The parameters of the attention operators' heads: their head mixing M and head_dim factors. */
+function isHeads(operator: GrowthOperator, name: string): boolean {
+  const p = operatorParameter(operator.plan, name);
+  if (!p) return false;
+  return p.role === 'headDim' || p.role === 'headDimPass' || (p.role === 'matrix' && widthOperator(operator.plan, p.operator).heads !== undefined);
+}
+
+/** AdamW with the depth coefficients' and the heads' own learning rates (LearnOptions.depthLr, headsLr), over what trains. */
 function operatorOptimizer(operator: GrowthOperator, options: LearnOptions): AdamW {
-  const depthScale = options.depthLr !== undefined && options.lr > 0 ? options.depthLr / options.lr : 1;
-  const lrScale = new Map([...operator.params].filter(([name]) => operatorParameter(operator.plan, name)?.role === 'depth').map(([, v]) => [v.name, depthScale]));
+  const relative = (lr: number | undefined): number => (lr !== undefined && options.lr > 0 ? lr / options.lr : 1);
+  const scaleOf = (name: string): number =>
+    operatorParameter(operator.plan, name)?.role === 'depth' ? relative(options.depthLr) : isHeads(operator, name) ? relative(options.headsLr) : 1;
+  const lrScale = new Map([...operator.params].map(([name, v]) => [v.name, scaleOf(name)] as const).filter(([, scale]) => scale !== 1));
   return new AdamW(operator.variables, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay, lrScale });
 }
 

@@ -164,9 +164,9 @@ const ACCEPTS: Record<Domain, string[]> = {
 
 const TARGET: Record<string, Domain> = { layers: 'size', 'hidden-size': 'size', heads: 'size', 'kv-heads': 'size', 'head-dim': 'size', 'intermediate-size': 'size' };
 const LEARNING: Record<string, Domain> = {
-  'seq-len': 'positive', 'max-tokens': 'positive', 'batch-size': 'positive', lr: 'positiveNumber', 'depth-lr': 'nonNegativeNumber', noise: 'nonNegativeNumber',
+  'seq-len': 'positive', 'max-tokens': 'positive', 'batch-size': 'positive', lr: 'positiveNumber', 'depth-lr': 'nonNegativeNumber', 'heads-lr': 'nonNegativeNumber', noise: 'nonNegativeNumber',
   'split-noise': 'nonNegativeNumber', 'copy-noise': 'nonNegativeNumber', 'select-every': 'nonNegative', warmup: 'nonNegative', 'weight-decay': 'nonNegativeNumber',
-  clip: 'nonNegativeNumber', 'grad-accum': 'positive', rank: 'positive', distill: 'nonNegativeNumber', seed: 'seed', 'held-out': 'fraction', threads: 'threads',
+  clip: 'nonNegativeNumber', 'grad-accum': 'positive', rank: 'positive', distill: 'nonNegativeNumber', seed: 'seed', 'held-out': 'fraction', threads: 'threads', 'source-lr': 'positiveNumber',
 };
 
 /**

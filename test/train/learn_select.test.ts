@@ -154,4 +154,29 @@ describe('learning-phase selection and per-part learning rates', () => {
     setup.op.dispose();
     setup.model.dispose();
   });
+
+  it('--heads-lr 0 freezes the attention operators\' head mixing and head_dim factors, and nothing else', async () => {
+    const setup = await ligoSetup();
+    const start = await values(setup.op);
+    await learnOperator({
+      plan: setup.plan,
+      operator: setup.op,
+      small: weightsFrom(setup.model.weights),
+      nextBatch: () => batch(3),
+      maskTokenId: 0,
+      options: { steps: 2, lr: 1e-2, depthLr: 1e-2, headsLr: 0, warmup: 0, weightDecay: 0, clip: 1, gradAccum: 1, distill: 0, seed: 0 },
+    });
+    const moved = await values(setup.op);
+    const heads = (name: string): boolean => {
+      const p = operatorParameter(setup.plan, name);
+      return p !== undefined && setup.plan.width.some((w) => w.id === p.operator && w.heads !== undefined);
+    };
+    const same = (name: string, v: Float32Array): boolean => Array.from(moved.get(name) ?? []).every((x, i) => x === v[i]);
+    const parts = [...start].map(([name, v]) => ({ heads: heads(name), same: same(name, v) }));
+    expect(parts.some((p) => p.heads)).toBe(true);
+    expect(parts.filter((p) => p.heads).every((p) => p.same)).toBe(true);
+    expect(parts.filter((p) => !p.heads).some((p) => !p.same)).toBe(true);
+    setup.op.dispose();
+    setup.model.dispose();
+  });
 });

@@ -53,7 +53,7 @@ const builder = (y: Argv) =>
 
 /** The flags that set the library option of the same name, one for one (source, data and the target size have defaults of their own). */
 const GROW_OPTION_KEYS = [
-  'out', 'targetConfig', 'method', 'init', 'steps', 'lr', 'depthLr', 'noise', 'splitNoise', 'split', 'start', 'copyNoise', 'keepBest', 'selectEvery', 'warmup', 'weightDecay', 'clip', 'batchSize', 'seqLen', 'gradAccum',
+  'out', 'targetConfig', 'method', 'init', 'steps', 'lr', 'depthLr', 'headsLr', 'noise', 'splitNoise', 'split', 'start', 'copyNoise', 'keepBest', 'selectEvery', 'warmup', 'weightDecay', 'clip', 'batchSize', 'seqLen', 'gradAccum',
   'recompute', 'operator', 'rank', 'distill', 'seed', 'maxTokens', 'heldOut', 'sourceLr', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads',
 ] as const satisfies readonly (keyof GrowOptions)[];
 

@@ -59,7 +59,7 @@ export function withLearningPhaseOptions<T>(y: Argv<T>) {
  * commands give it defaults of their own.
  */
 export const LEARNING_OPTION_KEYS = [
-  'init', 'start', 'split', 'operator', 'seqLen', 'maxTokens', 'batchSize', 'lr', 'depthLr', 'noise', 'splitNoise', 'copyNoise', 'keepBest', 'selectEvery',
+  'init', 'start', 'split', 'operator', 'seqLen', 'maxTokens', 'batchSize', 'lr', 'depthLr', 'headsLr', 'noise', 'splitNoise', 'copyNoise', 'keepBest', 'selectEvery',
   'warmup', 'weightDecay', 'clip', 'gradAccum', 'recompute', 'rank', 'distill', 'seed', 'heldOut', 'sourceLr',
 ] as const satisfies readonly (keyof GrowOptions)[];
 
@@ -79,6 +79,10 @@ function withLearningKnobs<T>(y: Argv<T>) {
     .option(
       'depth-lr',
       num('--depth-lr', 'peak learning rate of the depth coefficients (a few per layer, so they need larger steps than width entries to matter)', GROW_DEFAULTS.depthLr),
+    )
+    .option(
+      'heads-lr',
+      num('--heads-lr', 'peak learning rate of the attention operators\' head and head_dim matrices (few entries of size ~1, like the depth coefficients) [default: --lr]'),
     )
     .option('noise', num('--noise', 'standard deviation of Gaussian noise on the starting operator entries (breaks the symmetry of copied units)', GROW_DEFAULTS.noise))
     .option(
