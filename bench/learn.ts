@@ -117,36 +117,27 @@ const getter =
     return t;
   };
 
-async function bench(): Promise<void> {
-  // wasm unless LIGO_BACKEND says otherwise (the README's numbers); npm run bench:learn-cpu compares the CPU backends.
-  const backend = await initBackend({ backend: process.env.LIGO_BACKEND || 'wasm', log });
-  // Started before any tensor exists, so it sees every buffer.
-  const meter = startTensorMeter();
-  log('matMul peak...');
-  const peak = await matmulPeak();
-  const peakGflops = Math.max(...peak.map((p) => p.gflops));
+type Growth = ReturnType<typeof gpt2Growth>;
+type Meter = ReturnType<typeof startTensorMeter>;
 
-  const growth = gpt2Growth(SHAPE);
+/** What one run of the benchmark measured, step by step. */
+interface Measured {
+  runs: { tokensPerSecond: number; seconds: number; tensorsBefore: number; tensorsAfter: number; tensorsPerStep: number[] }[];
+  /** Live tensor bytes before each learnOperator call and after the last: growth is a leak. */
+  bytesBefore: number[];
+  /** Peak live tensor bytes of one call, plus the source and operator (live before, and part of the estimate). */
+  measuredPeak: number;
+  parts: Record<string, number[]>;
+  tensors: Record<string, { before: number; after: number }>;
+  kernels: { name: string; ms: number; calls: number }[];
+  kernelStepSeconds: number;
+}
+
+/** Step 1: learnOperator end to end, as grow() runs it; the first call also warms up the kernels. */
+async function endToEnd(growth: Growth, meter: Meter): Promise<Pick<Measured, 'runs' | 'bytesBefore' | 'measuredPeak'>> {
   const { plan, small, operator } = growth;
-  const batch = (): tf.Tensor2D => growth.batch(BATCH);
-
-  // A tensor past the backend's per-buffer limit (webgpu) would fail or, worse, compute garbage.
-  const largest = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }, backend.name).largestTensorBytes;
-  const tensorLimit = backend.profile.tensorLimit;
-  if (tensorLimit !== undefined && largest > tensorLimit.bytes) {
-    throw new Error(`the largest tensor takes ${formatBytes(largest)}, more than ${formatBytes(tensorLimit.bytes)} (${tensorLimit.reason}); lower --batch-size or --seq-len`);
-  }
-
-  const tokensPerStep = BATCH * SEQ;
-  const modelFlopsPerStep = 3 * forwardFlopsPerToken(plan, SEQ) * tokensPerStep;
-  const materializeFlopsForward = materializeFlops(plan);
-  const flopsPerStep = modelFlopsPerStep + 3 * materializeFlopsForward;
-
-  // 1. End to end, as grow() runs it. The first call also warms up the kernels.
   log(`learnOperator: ${REPEATS + 1} calls of ${STEPS} steps at B=${BATCH}, T=${SEQ}...`);
-  const runs: { tokensPerSecond: number; seconds: number; tensorsBefore: number; tensorsAfter: number; tensorsPerStep: number[] }[] = [];
-  // Peak live tensor bytes of one learnOperator call above what was live when it started, plus the
-  // source and operator (live before, and part of the estimate); the largest over the calls.
+  const runs: Measured['runs'] = [];
   let measuredPeak = 0;
   const bytesBefore: number[] = [];
   for (let r = 0; r <= REPEATS; r++) {
@@ -154,18 +145,18 @@ async function bench(): Promise<void> {
     bytesBefore.push(meter.live());
     meter.resetPeak();
     const perStep: number[] = [];
-    const result = await learnOperator({ plan, operator, small, nextBatch: batch, maskTokenId: 0, options: LEARN, onStep: () => perStep.push(tf.memory().numTensors) });
+    const result = await learnOperator({ plan, operator, small, nextBatch: () => growth.batch(BATCH), maskTokenId: 0, options: LEARN, onStep: () => perStep.push(tf.memory().numTensors) });
     measuredPeak = Math.max(measuredPeak, meter.peak() - bytesBefore[r] + FLOAT_BYTES * (plan.parameters.source + plan.parameters.operator));
     if (r > 0) runs.push({ tokensPerSecond: result.tokensPerSecond, seconds: result.seconds, tensorsBefore, tensorsAfter: tf.memory().numTensors, tensorsPerStep: perStep });
   }
   bytesBefore.push(meter.live());
-  const tokensPerSecond = median(runs.map((r) => r.tokensPerSecond));
-  const stepSeconds = tokensPerStep / tokensPerSecond;
-  const estimate = estimateLearningMemory(plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }, backend.name);
+  return { runs, bytesBefore, measuredPeak };
+}
 
-  // 2. One step taken apart.
+/** Step 2: one step taken apart, each part timed alone behind a read-back barrier. */
+async function stepBreakdown(growth: Growth, ids: tf.Tensor2D): Promise<Pick<Measured, 'parts' | 'tensors'>> {
+  const { plan, small, operator } = growth;
   log('step breakdown...');
-  const ids = batch();
   const parts: Record<string, number[]> = { materialize: [], forward: [], modelForwardBackward: [], fullGradient: [], optimizer: [] };
   const tensors: Record<string, { before: number; after: number }> = {};
   const track = async (name: string, f: () => Promise<void>): Promise<void> => {
@@ -218,22 +209,45 @@ async function bench(): Promise<void> {
     tf.dispose(Object.values(grads));
   }
   optimizer.dispose();
+  return { parts, tensors };
+}
 
-  // 3. Kernels of one full step (gradient + update), after the parts above warmed everything up.
-  // On webgpu a kernel call only enqueues work: the times are dispatch costs, not GPU time.
+/**
+ * Step 3: kernels of one full step (gradient + update), after the parts above warmed everything up.
+ * On webgpu a kernel call only enqueues work: the times are dispatch costs, not GPU time.
+ */
+async function oneStepKernels(growth: Growth): Promise<Pick<Measured, 'kernels' | 'kernelStepSeconds'>> {
+  const { plan, small, operator } = growth;
   const timer = startKernelTimer(tf.getBackend());
   const kernelStart = now();
-  if (PART_REPEATS > 0) await learnOperator({ plan, operator, small, nextBatch: batch, maskTokenId: 0, options: { ...LEARN, steps: 1 } });
+  if (PART_REPEATS > 0) await learnOperator({ plan, operator, small, nextBatch: () => growth.batch(BATCH), maskTokenId: 0, options: { ...LEARN, steps: 1 } });
   const kernelStepSeconds = (now() - kernelStart) / 1000;
   const kernels = [...timer.totals()].map(([name, t]) => ({ name, ms: t.ms, calls: t.calls })).sort((a, b) => b.ms - a.ms);
   timer.stop();
-  ids.dispose();
-  growth.dispose();
+  return { kernels, kernelStepSeconds };
+}
 
-  const med = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)]));
+/** What the report derives from the measurements: FLOPs per step and the breakdown's medians. */
+function derived(plan: Growth['plan'], m: Measured) {
+  const tokensPerStep = BATCH * SEQ;
+  const modelFlopsPerStep = 3 * forwardFlopsPerToken(plan, SEQ) * tokensPerStep;
+  const materializeFlopsForward = materializeFlops(plan);
+  const flopsPerStep = modelFlopsPerStep + 3 * materializeFlopsForward;
+  const tokensPerSecond = median(m.runs.map((r) => r.tokensPerSecond));
+  const stepSeconds = tokensPerStep / tokensPerSecond;
+  const med = Object.fromEntries(Object.entries(m.parts).map(([k, v]) => [k, median(v)]));
   const operatorBackward = med.fullGradient - med.materialize - med.modelForwardBackward;
-  const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
-  const report = {
+  const kernelMs = m.kernels.reduce((s, k) => s + k.ms, 0);
+  return { modelFlopsPerStep, materializeFlopsForward, flopsPerStep, tokensPerSecond, stepSeconds, med, operatorBackward, kernelMs };
+}
+
+type Derived = ReturnType<typeof derived>;
+type Context = { backend: Awaited<ReturnType<typeof initBackend>>; plan: Growth['plan']; peak: Awaited<ReturnType<typeof matmulPeak>>; peakGflops: number; estimate: ReturnType<typeof estimateLearningMemory>; meter: Meter };
+
+/** The JSON result. */
+function learnReport(c: Context, m: Measured, d: Derived) {
+  const { backend, plan, peak, peakGflops, estimate, meter } = c;
+  return {
     benchmark: 'learn',
     recompute: RECOMPUTE,
     date: new Date().toISOString(),
@@ -249,32 +263,27 @@ async function bench(): Promise<void> {
     learn: {
       repeats: REPEATS,
       stepsPerRepeat: STEPS,
-      tokensPerSecond,
-      tokensPerSecondRuns: runs.map((r) => r.tokensPerSecond),
-      stepSeconds,
-      flopsPerStep: { model: modelFlopsPerStep, materialize: 3 * materializeFlopsForward, total: flopsPerStep },
-      gflopsPerSecond: flopsPerStep / stepSeconds / 1e9,
-      fractionOfMatmulPeak: flopsPerStep / stepSeconds / 1e9 / peakGflops,
-      ...(DEVICE_PEAK_GFLOPS > 0 ? { devicePeakGflops: DEVICE_PEAK_GFLOPS, fractionOfDevicePeak: flopsPerStep / stepSeconds / 1e9 / DEVICE_PEAK_GFLOPS } : {}),
-      numTensors: runs.map((r) => ({ before: r.tensorsBefore, after: r.tensorsAfter, perStep: r.tensorsPerStep })),
-      /** Live tensor bytes before each learnOperator call and after the last: growth is a leak. */
-      liveBytesBetweenCalls: bytesBefore,
+      tokensPerSecond: d.tokensPerSecond,
+      tokensPerSecondRuns: m.runs.map((r) => r.tokensPerSecond),
+      stepSeconds: d.stepSeconds,
+      flopsPerStep: { model: d.modelFlopsPerStep, materialize: 3 * d.materializeFlopsForward, total: d.flopsPerStep },
+      gflopsPerSecond: d.flopsPerStep / d.stepSeconds / 1e9,
+      fractionOfMatmulPeak: d.flopsPerStep / d.stepSeconds / 1e9 / peakGflops,
+      ...(DEVICE_PEAK_GFLOPS > 0 ? { devicePeakGflops: DEVICE_PEAK_GFLOPS, fractionOfDevicePeak: d.flopsPerStep / d.stepSeconds / 1e9 / DEVICE_PEAK_GFLOPS } : {}),
+      numTensors: m.runs.map((r) => ({ before: r.tensorsBefore, after: r.tensorsAfter, perStep: r.tensorsPerStep })),
+      liveBytesBetweenCalls: m.bytesBefore,
     },
-    breakdownSeconds: { ...med, operatorBackward },
-    breakdownRuns: parts,
-    breakdownNumTensors: tensors,
-    kernels: { stepSeconds: kernelStepSeconds, kernelSeconds: kernelMs / 1000, byKernel: kernels },
-    memory: {
-      estimate,
-      measuredPeakBytes: measuredPeak,
-      wasmHeapBytes: meter.heapBytes(),
-      ratio: estimate.totalBytes / measuredPeak,
-    },
+    breakdownSeconds: { ...d.med, operatorBackward: d.operatorBackward },
+    breakdownRuns: m.parts,
+    breakdownNumTensors: m.tensors,
+    kernels: { stepSeconds: m.kernelStepSeconds, kernelSeconds: d.kernelMs / 1000, byKernel: m.kernels },
+    memory: { estimate, measuredPeakBytes: m.measuredPeak, wasmHeapBytes: meter.heapBytes(), ratio: estimate.totalBytes / m.measuredPeak },
   };
-  meter.stop();
-  const written = await writeResult(RESULT_NAME, report);
+}
 
-  const gf = (flops: number, s: number): string => fmt(flops / s / 1e9, 1);
+/** The end-to-end tables: the matMul peak and learnOperator's rate. */
+function printRates(c: Context, d: Derived): void {
+  const { backend, plan, peak, peakGflops } = c;
   console.log(
     `learn on ${backend.name}${backend.adapter ? ` (${backend.adapter.info.description || backend.adapter.info.device})` : ''}: GPT-2 ${SOURCE.layers}x${SOURCE.width} -> ${plan.target.numLayers}x${plan.target.hiddenSize} (${fmt(plan.parameters.target / 1e6, 2)}M parameters, ` +
       `operator ${fmt(plan.parameters.operator / 1e6, 2)}M), vocab ${VOCAB}, B=${BATCH} T=${SEQ}`,
@@ -284,52 +293,93 @@ async function bench(): Promise<void> {
     ['ms (median of 5)', ...peak.map((p) => fmt(p.ms, 1))],
     ['GFLOP/s', ...peak.map((p) => fmt(p.gflops, 1))],
   ]);
+  const gflops = d.flopsPerStep / d.stepSeconds / 1e9;
   printTable([
     ['learnOperator', 'tokens/s', 's/step', 'GFLOP/step', 'GFLOP/s', '% of matMul peak', ...(DEVICE_PEAK_GFLOPS > 0 ? [`% of ${fmt(DEVICE_PEAK_GFLOPS / 1000, 1)} TFLOP/s`] : [])],
     [
       `median of ${REPEATS} x ${STEPS} steps`,
-      fmt(tokensPerSecond),
-      fmt(stepSeconds, 3),
-      fmt(flopsPerStep / 1e9, 1),
-      fmt(flopsPerStep / stepSeconds / 1e9, 1),
-      fmt((100 * flopsPerStep) / stepSeconds / 1e9 / peakGflops, 1),
-      ...(DEVICE_PEAK_GFLOPS > 0 ? [fmt((100 * flopsPerStep) / stepSeconds / 1e9 / DEVICE_PEAK_GFLOPS, 2)] : []),
+      fmt(d.tokensPerSecond),
+      fmt(d.stepSeconds, 3),
+      fmt(d.flopsPerStep / 1e9, 1),
+      fmt(gflops, 1),
+      fmt((100 * gflops) / peakGflops, 1),
+      ...(DEVICE_PEAK_GFLOPS > 0 ? [fmt((100 * gflops) / DEVICE_PEAK_GFLOPS, 2)] : []),
     ],
   ]);
+}
+
+/** Leaks and memory: tensors around and within calls, live bytes, the estimate against the measured peak. */
+function printMemory(c: Context, m: Measured): void {
+  const { estimate, meter } = c;
   console.log(
-    `numTensors around each learnOperator call: ${runs.map((r) => `${r.tensorsBefore} -> ${r.tensorsAfter}`).join(', ')}; ` +
-      `step to step within each call: ${runs.map((r) => (new Set(r.tensorsPerStep).size === 1 ? `constant (${r.tensorsPerStep[0]})` : r.tensorsPerStep.join('/'))).join(', ')}`,
+    `numTensors around each learnOperator call: ${m.runs.map((r) => `${r.tensorsBefore} -> ${r.tensorsAfter}`).join(', ')}; ` +
+      `step to step within each call: ${m.runs.map((r) => (new Set(r.tensorsPerStep).size === 1 ? `constant (${r.tensorsPerStep[0]})` : r.tensorsPerStep.join('/'))).join(', ')}`,
   );
-  console.log(`live tensor MB between learnOperator calls: ${bytesBefore.map((b) => fmt(b / MB, 1)).join(' -> ')}`);
-  if (PART_REPEATS > 0) printBreakdown();
+  console.log(`live tensor MB between learnOperator calls: ${m.bytesBefore.map((b) => fmt(b / MB, 1)).join(' -> ')}`);
   console.log(
     `memory: estimate ${formatBytes(estimate.totalBytes)} (source ${formatBytes(estimate.sourceBytes)}, operator ${formatBytes(estimate.operatorBytes)}, ` +
       `optimizer ${formatBytes(estimate.optimizerBytes)}, grown ${formatBytes(estimate.grownBytes)}, activations ${formatBytes(estimate.activationBytes)}); ` +
-      `measured peak of live tensor bytes ${formatBytes(measuredPeak)} (estimate / measured ${fmt(estimate.totalBytes / measuredPeak, 2)}); wasm heap ${fmt(meter.heapBytes() / MB)} MB`,
+      `measured peak of live tensor bytes ${formatBytes(m.measuredPeak)} (estimate / measured ${fmt(estimate.totalBytes / m.measuredPeak, 2)}); wasm heap ${fmt(meter.heapBytes() / MB)} MB`,
   );
-  console.log(`wrote ${written}`);
+}
 
-  function printBreakdown(): void {
-    console.log(`one step taken apart (median of ${PART_REPEATS}, each behind a read-back barrier):`);
-    const row = (name: string, s: number, flops: number | undefined, t: { before: number; after: number } | undefined): string[] => [
-      name,
-      fmt(s, 3),
-      `${fmt((100 * s) / med.fullGradient + (name === 'optimizer update' ? 0 : 0), 0)}%`,
-      flops === undefined ? '' : gf(flops, s),
-      t ? `${t.before} -> ${t.after}` : '',
-    ];
-    printTable([
-      ['part', 'seconds', '% of gradient', 'GFLOP/s', 'numTensors'],
-      row('materialize (forward)', med.materialize, materializeFlopsForward, tensors.materialize),
-      row('model forward', med.forward, modelFlopsPerStep / 3, tensors.forward),
-      row('model forward+backward', med.modelForwardBackward, modelFlopsPerStep, tensors.modelForwardBackward),
-      row('operator backward (rest)', operatorBackward, 2 * materializeFlopsForward, undefined),
-      row('full gradient step', med.fullGradient, flopsPerStep, tensors.fullGradient),
-      row('optimizer update', med.optimizer, undefined, tensors.optimizer),
-    ]);
-    console.log(`kernels over one learnOperator step (${fmt(kernelStepSeconds, 2)} s; kernels ${fmt(kernelMs / 1000, 2)} s, tfjs/JS outside kernels ${fmt(kernelStepSeconds - kernelMs / 1000, 2)} s):`);
-    printTable([['kernel', 'calls', 'seconds', '%'], ...kernels.slice(0, 10).map((k) => [k.name, String(k.calls), fmt(k.ms / 1000, 3), fmt((100 * k.ms) / kernelMs, 1)])]);
+/** The step taken apart and its ten slowest kernels. */
+function printBreakdown(m: Measured, d: Derived): void {
+  const gf = (flops: number, s: number): string => fmt(flops / s / 1e9, 1);
+  console.log(`one step taken apart (median of ${PART_REPEATS}, each behind a read-back barrier):`);
+  const row = (name: string, s: number, flops: number | undefined, t: { before: number; after: number } | undefined): string[] => [
+    name,
+    fmt(s, 3),
+    `${fmt((100 * s) / d.med.fullGradient, 0)}%`,
+    flops === undefined ? '' : gf(flops, s),
+    t ? `${t.before} -> ${t.after}` : '',
+  ];
+  printTable([
+    ['part', 'seconds', '% of gradient', 'GFLOP/s', 'numTensors'],
+    row('materialize (forward)', d.med.materialize, d.materializeFlopsForward, m.tensors.materialize),
+    row('model forward', d.med.forward, d.modelFlopsPerStep / 3, m.tensors.forward),
+    row('model forward+backward', d.med.modelForwardBackward, d.modelFlopsPerStep, m.tensors.modelForwardBackward),
+    row('operator backward (rest)', d.operatorBackward, 2 * d.materializeFlopsForward, undefined),
+    row('full gradient step', d.med.fullGradient, d.flopsPerStep, m.tensors.fullGradient),
+    row('optimizer update', d.med.optimizer, undefined, m.tensors.optimizer),
+  ]);
+  console.log(`kernels over one learnOperator step (${fmt(m.kernelStepSeconds, 2)} s; kernels ${fmt(d.kernelMs / 1000, 2)} s, tfjs/JS outside kernels ${fmt(m.kernelStepSeconds - d.kernelMs / 1000, 2)} s):`);
+  printTable([['kernel', 'calls', 'seconds', '%'], ...m.kernels.slice(0, 10).map((k) => [k.name, String(k.calls), fmt(k.ms / 1000, 3), fmt((100 * k.ms) / d.kernelMs, 1)])]);
+}
+
+/** The backend, the matMul peak, the growth and what its learning phase is estimated to need; refuses a tensor past the backend's limit. */
+async function setUp(): Promise<{ context: Context; growth: Growth }> {
+  // wasm unless LIGO_BACKEND says otherwise (the README's numbers); npm run bench:learn-cpu compares the CPU backends.
+  const backend = await initBackend({ backend: process.env.LIGO_BACKEND || 'wasm', log });
+  // Started before any tensor exists, so it sees every buffer.
+  const meter = startTensorMeter();
+  log('matMul peak...');
+  const peak = await matmulPeak();
+  const growth = gpt2Growth(SHAPE);
+  const estimate = estimateLearningMemory(growth.plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }, backend.name);
+  // A tensor past the backend's per-buffer limit (webgpu) would fail or, worse, compute garbage.
+  const tensorLimit = backend.profile.tensorLimit;
+  if (tensorLimit !== undefined && estimate.largestTensorBytes > tensorLimit.bytes) {
+    throw new Error(`the largest tensor takes ${formatBytes(estimate.largestTensorBytes)}, more than ${formatBytes(tensorLimit.bytes)} (${tensorLimit.reason}); lower --batch-size or --seq-len`);
   }
+  return { context: { backend, plan: growth.plan, peak, peakGflops: Math.max(...peak.map((p) => p.gflops)), estimate, meter }, growth };
+}
+
+async function bench(): Promise<void> {
+  const { context, growth } = await setUp();
+  const calls = await endToEnd(growth, context.meter);
+  const ids = growth.batch(BATCH);
+  const measured: Measured = { ...calls, ...(await stepBreakdown(growth, ids)), ...(await oneStepKernels(growth)) };
+  ids.dispose();
+  growth.dispose();
+  const d = derived(context.plan, measured);
+  const report = learnReport(context, measured, d);
+  context.meter.stop();
+  const written = await writeResult(RESULT_NAME, report);
+  printRates(context, d);
+  printMemory(context, measured);
+  if (PART_REPEATS > 0) printBreakdown(measured, d);
+  console.log(`wrote ${written}`);
 }
 
 const FLOAT_BYTES = 4;
