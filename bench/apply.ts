@@ -218,203 +218,275 @@ function secondsByKind(written: ApplyChildResult['written']): Map<string, number
   return out;
 }
 
+/** The benchmark's folders under one temporary work dir. */
+interface Dirs {
+  work: string;
+  source: string;
+  out: string;
+  copy: string;
+  nodeCopy: string;
+  profile: string;
+  gathered: string;
+}
+
+const dirsIn = (work: string): Dirs => ({
+  work,
+  source: path.join(work, 'source'),
+  out: path.join(work, 'grown'),
+  copy: path.join(work, 'copy'),
+  nodeCopy: path.join(work, 'node-copy'),
+  profile: path.join(work, 'profile'),
+  gathered: path.join(work, 'gathered'),
+});
+
+/** Step 1: refuses a temporary file system without room for every output of the run. */
+async function checkRoom(plan: GrowthPlan, work: string): Promise<void> {
+  const tmp = path.dirname(work);
+  // Source (BF16) + operator (F32) + output (BF16) + two copies of it + the prototype's output, with a 10% margin.
+  const needed = 1.1 * (2 * plan.parameters.source + 4 * plan.parameters.operator + 8 * plan.parameters.target);
+  const fsStat = await statfs(tmp);
+  const free = fsStat.bavail * fsStat.bsize;
+  if (free < needed) throw new Error(`${tmp} has ${fmt(free / GIB, 1)} GiB free; this benchmark needs ${fmt(needed / GIB, 1)} GiB (set TMPDIR elsewhere)`);
+  log(`work dir ${work} (${fmt(free / GIB, 1)} GiB free, needs ${fmt(needed / GIB, 1)} GiB)`);
+}
+
+/** Step 2: the synthetic source and its net2net operator, written and synced. */
+async function writeInputs(plan: GrowthPlan, d: Dirs): Promise<{ source: Awaited<ReturnType<typeof writeSource>>; operatorFile: string }> {
+  log(`writing the synthetic source: ${fmt(plan.parameters.source / 1e6)}M parameters, BF16`);
+  const source = await writeSource(d.source);
+  log(`  ${fmt(source.bytes / MB)} MB in ${fmt(source.seconds, 1)} s`);
+  const operatorFile = await writeNet2NetOperator(plan, path.join(d.work, 'operator'));
+  log(`operator (${METHOD}) for ${fmt(plan.parameters.target / 1e6)}M parameters: ${fmt(plan.parameters.operator / 1e6)}M entries`);
+  // A source on disk is clean (written back long ago); dirty pages left from writing it here
+  // would slow apply's writes and not cp's, which run later.
+  await fsyncFiles([...(await safetensorsFiles(d.source)), operatorFile]);
+  return { source, operatorFile };
+}
+
+type ApplyRun = { result: ApplyChildResult; syncSeconds: number; peakRss: number };
+type Turns = { applyRuns: ApplyRun[]; cpSeconds: number[]; cpSyncedSeconds: number[]; nodeSeconds: number[]; files: string[] };
+
+/**
+ * Step 3: apply and the plain copies take turns, each starting with nothing dirty and its own
+ * previous output deleted just before, so all find the page cache in the same state.
+ */
+async function applyAndCopies(d: Dirs, operatorFile: string): Promise<Turns> {
+  log(`apply (child process) and plain copies of its output, taking turns, ${REPEATS} times...`);
+  const t: Turns = { applyRuns: [], cpSeconds: [], cpSyncedSeconds: [], nodeSeconds: [], files: [] };
+  for (let i = 0; i < REPEATS; i++) {
+    await rm(d.out, { recursive: true, force: true });
+    const applied = await runChild<ApplyChildResult>(['apply', d.source, operatorFile, d.out], CPU_PROF && i === 0 ? d.profile : undefined);
+    t.files = await safetensorsFiles(d.out);
+    // apply does not fsync; whatever of its output the kernel has not written back yet is flushed here.
+    const syncSeconds = await fsyncFiles([...t.files, path.join(d.out, OPERATOR_FILE)]);
+    const r = applied.result;
+    t.applyRuns.push({ result: r, syncSeconds, peakRss: Math.max(r.vmHwmBytes, r.rssSampledPeakBytes, applied.parentSampledPeakBytes) });
+    log(`  apply ${fmt(r.seconds, 1)} s + fsync ${fmt(syncSeconds, 1)} s`);
+    const cp = await timeCp(t.files, d.copy);
+    t.cpSeconds.push(cp.cached);
+    t.cpSyncedSeconds.push(cp.synced);
+    t.nodeSeconds.push(await timeNodeCopy(t.files, d.nodeCopy));
+    await fsyncFiles(await safetensorsFiles(d.nodeCopy));
+    log(`  cp ${fmt(cp.cached, 1)} s + fsync ${fmt(cp.synced - cp.cached, 1)} s; node copy ${fmt(t.nodeSeconds[i], 1)} s`);
+  }
+  await rm(d.copy, { recursive: true, force: true });
+  await rm(d.nodeCopy, { recursive: true, force: true });
+  return t;
+}
+
+type Checked = { run: ApplyChildResult; peakRss: number; verify: VerifyChildResult };
+
+/** Step 4: the streamed `grow --method net2net`, and its weights against apply's. */
+async function growNet2Net(d: Dirs): Promise<Checked & { syncSeconds: number }> {
+  log('grow --method net2net without data (streamed, child process)...');
+  const grownDir = path.join(d.work, 'grown-net2net');
+  const g = await runChild<ApplyChildResult>(['grow', d.source, JSON.stringify(TARGET), grownDir]);
+  const syncSeconds = await fsyncFiles(await safetensorsFiles(grownDir));
+  log('  comparing its weights with apply\'s...');
+  const verify = (await runChild<VerifyChildResult>(['verify', d.out, grownDir, '-'])).result;
+  await rm(grownDir, { recursive: true, force: true });
+  return { run: g.result, syncSeconds, peakRss: Math.max(g.result.vmHwmBytes, g.result.rssSampledPeakBytes, g.parentSampledPeakBytes), verify };
+}
+
+/** Step 5 (--gather): the selection prototype, and its output against apply's. */
+async function gatherPrototype(d: Dirs, operatorFile: string): Promise<Checked | undefined> {
+  if (!GATHER) return undefined;
+  log('selection prototype (child process)...');
+  const g = await runChild<ApplyChildResult>(['gather', d.source, operatorFile, d.gathered]);
+  log('  comparing its output with apply\'s...');
+  const verify = (await runChild<VerifyChildResult>(['verify', d.out, d.gathered, '-'])).result;
+  await rm(d.gathered, { recursive: true, force: true });
+  return { run: g.result, peakRss: Math.max(g.result.vmHwmBytes, g.result.rssSampledPeakBytes, g.parentSampledPeakBytes), verify };
+}
+
+/** Step 6 (--cpu-prof): the apply child's top self time. */
+async function applyProfile(d: Dirs): Promise<{ file: string; top: ProfileEntry[]; totalSeconds: number } | undefined> {
+  if (!CPU_PROF) return undefined;
+  const prof = (await readdir(d.profile)).find((f) => f.endsWith('.cpuprofile'));
+  return prof ? { file: prof, ...summarizeCpuProfile(readFileSync(path.join(d.profile, prof), 'utf8'), 15) } : undefined;
+}
+
+/** Everything the report and the tables read. */
+interface Results {
+  plan: GrowthPlan;
+  source: Awaited<ReturnType<typeof writeSource>>;
+  turns: Turns;
+  grown: Checked & { syncSeconds: number };
+  gathered: Checked | undefined;
+  profile: Awaited<ReturnType<typeof applyProfile>>;
+  outputBytes: number;
+  operatorFileBytes: number;
+}
+
+/** The median apply run and the rates against the copies. */
+function rates(r: Results) {
+  const { applyRuns, cpSeconds, cpSyncedSeconds, nodeSeconds } = r.turns;
+  const totalOf = (run: ApplyRun): number => run.result.seconds + run.syncSeconds;
+  const medianRun = [...applyRuns].sort((x, y) => totalOf(x) - totalOf(y))[Math.floor(applyRuns.length / 2)];
+  const a = medianRun.result;
+  const mb = r.outputBytes / MB;
+  const applyMBps = mb / (a.seconds + medianRun.syncSeconds);
+  const cpSyncedMBps = mb / median(cpSyncedSeconds);
+  return {
+    a,
+    applySyncSeconds: medianRun.syncSeconds,
+    peakRss: Math.max(...applyRuns.map((run) => run.peakRss)),
+    applyMBps,
+    cpMBps: mb / median(cpSeconds),
+    cpSyncedMBps,
+    nodeMBps: mb / median(nodeSeconds),
+    // The bar is the disk's ceiling: cp until fsync returns; apply is timed until its output is synced too.
+    ratio: applyMBps / cpSyncedMBps,
+    flops: materializeFlops(r.plan),
+  };
+}
+
+type Rates = ReturnType<typeof rates>;
+
+function applyReport(r: Results, x: Rates) {
+  const { plan, source, turns, grown, gathered, profile, outputBytes, operatorFileBytes } = r;
+  const { a } = x;
+  return {
+    benchmark: 'apply',
+    date: new Date().toISOString(),
+    ...machine(),
+    backend: 'wasm',
+    quick: QUICK,
+    method: METHOD,
+    source: { config: SOURCE_CONFIG, parameters: source.parameters, bytes: source.bytes, dtype: 'BF16', writeSeconds: source.seconds },
+    target: { dims: plan.target, parameters: plan.parameters.target, operatorParameters: plan.parameters.operator },
+    apply: {
+      seconds: a.seconds,
+      fsyncSeconds: x.applySyncSeconds,
+      outputBytes,
+      shards: turns.files.length,
+      operatorFileBytes,
+      MBps: x.applyMBps,
+      peakRssBytes: x.peakRss,
+      vmHwmBytes: a.vmHwmBytes,
+      rssSampledPeakBytes: a.rssSampledPeakBytes,
+      runs: turns.applyRuns.map((run) => ({ seconds: run.result.seconds, fsyncSeconds: run.syncSeconds, peakRssBytes: run.peakRss })),
+      rssBeforeBytes: a.rssBeforeBytes,
+      wasmHeapBytes: a.wasmHeapBytes,
+      materializeGflop: x.flops / 1e9,
+      materializeGflopPerSecond: x.flops / 1e9 / a.seconds,
+      secondsByKind: Object.fromEntries(secondsByKind(a.written)),
+    },
+    copy: { repeats: REPEATS, cpSeconds: turns.cpSeconds, cpSyncedSeconds: turns.cpSyncedSeconds, nodeSeconds: turns.nodeSeconds, cpMBps: x.cpMBps, cpSyncedMBps: x.cpSyncedMBps, nodeMBps: x.nodeMBps },
+    ratio: x.ratio,
+    ratioToPageCacheCp: outputBytes / MB / a.seconds / x.cpMBps,
+    targets: { peakRssBytes: TARGET_PEAK_RSS_BYTES, copyRatio: TARGET_COPY_RATIO, peakRssMet: x.peakRss < TARGET_PEAK_RSS_BYTES, throughputMet: x.ratio >= TARGET_COPY_RATIO },
+    growNet2Net: {
+      seconds: grown.run.seconds,
+      fsyncSeconds: grown.syncSeconds,
+      MBps: outputBytes / MB / (grown.run.seconds + grown.syncSeconds),
+      peakRssBytes: grown.peakRss,
+      sameBytesAsApply: grown.verify.identical === grown.verify.tensors,
+      verify: grown.verify,
+    },
+    gatherPrototype: gathered && {
+      seconds: gathered.run.seconds,
+      MBps: outputBytes / MB / gathered.run.seconds,
+      ratioToCpSynced: outputBytes / MB / gathered.run.seconds / x.cpSyncedMBps,
+      ratioToCp: outputBytes / MB / gathered.run.seconds / x.cpMBps,
+      peakRssBytes: gathered.peakRss,
+      vmHwmBytes: gathered.run.vmHwmBytes,
+      wasmHeapBytes: gathered.run.wasmHeapBytes,
+      sameValuesAsApply: gathered.verify.different.length === 0,
+      verify: gathered.verify,
+    },
+    profile,
+  };
+}
+
+/** The table of apply against the copies, grow and the prototype. */
+function printRates(r: Results, x: Rates): void {
+  const { plan, source, turns, grown, gathered, outputBytes, operatorFileBytes } = r;
+  console.log(
+    `apply on wasm: synthetic Llama ${fmt(source.parameters / 1e6)}M BF16 (${SOURCE_CONFIG.num_hidden_layers} x ${SOURCE_CONFIG.hidden_size}) -> ` +
+      `${fmt(plan.parameters.target / 1e6)}M (${plan.target.numLayers} x ${plan.target.hiddenSize}), ${METHOD}`,
+  );
+  console.log(`MB/s are grown weights (${fmt(outputBytes / MB)} MB BF16) per second; apply also writes the ${fmt(operatorFileBytes / MB)} MB operator file into the output, in its time.`);
+  const pct = (mbps: number, of: number): string => `${fmt((100 * mbps) / of, mbps / of < 0.1 ? 1 : 0)}%`;
+  const mb = outputBytes / MB;
+  const growMBps = mb / (grown.run.seconds + grown.syncSeconds);
+  const gatherMBps = gathered ? mb / gathered.run.seconds : 0;
+  printTable([
+    ['', 'weights MB', 'seconds', 'MB/s', 'vs cp+fsync', 'vs cp', 'peak RSS MB'],
+    ['apply (+ fsync of its output)', fmt(mb), `${fmt(x.a.seconds, 1)} + ${fmt(x.applySyncSeconds, 1)}`, fmt(x.applyMBps, 1), pct(x.applyMBps, x.cpSyncedMBps), pct(x.applyMBps, x.cpMBps), fmt(x.peakRss / MB)],
+    ['cp + fsync (disk)', fmt(mb), fmt(median(turns.cpSyncedSeconds), 2), fmt(x.cpSyncedMBps), '100%', pct(x.cpSyncedMBps, x.cpMBps), ''],
+    ['cp (page cache)', fmt(mb), fmt(median(turns.cpSeconds), 2), fmt(x.cpMBps), pct(x.cpMBps, x.cpSyncedMBps), '100%', ''],
+    ['node read/write copy', fmt(mb), fmt(median(turns.nodeSeconds), 2), fmt(x.nodeMBps), pct(x.nodeMBps, x.cpSyncedMBps), pct(x.nodeMBps, x.cpMBps), ''],
+    ['grow --method net2net (+ fsync)', fmt(mb), `${fmt(grown.run.seconds, 1)} + ${fmt(grown.syncSeconds, 1)}`, fmt(growMBps, 1), pct(growMBps, x.cpSyncedMBps), pct(growMBps, x.cpMBps), fmt(grown.peakRss / MB)],
+    ...(gathered ? [['gather prototype', fmt(mb), fmt(gathered.run.seconds, 1), fmt(gatherMBps, 1), pct(gatherMBps, x.cpSyncedMBps), pct(gatherMBps, x.cpMBps), fmt(gathered.peakRss / MB)]] : []),
+  ]);
+}
+
+/** The checks under the table: identical bytes, the targets, the profile. */
+function printChecks(r: Results, x: Rates, report: ReturnType<typeof applyReport>): void {
+  const { grown, gathered, profile } = r;
+  console.log(`apply and copies: median of ${REPEATS} turns; peak RSS: max of VmHWM and RSS sampled every ${SAMPLE_MS} ms`);
+  console.log(`grow --method net2net vs apply: ${grown.verify.identical} of ${grown.verify.tensors} weight tensors byte-identical`);
+  if (gathered) {
+    const v = gathered.verify;
+    console.log(
+      `apply vs gather prototype: ${v.identical} of ${v.tensors} tensors byte-identical, ${v.signedZerosOnly} equal up to the sign of zeros, ${v.different.length} different` +
+        (v.different.length > 0
+          ? `; differing: ${v.different.slice(0, 5).map((d) => `${d.tensor} (max |diff| ${d.maxAbsDiff.toExponential(2)}${d.nonFinite > 0 ? `, ${d.nonFinite} non-finite` : ''})`).join(', ')}${v.different.length > 5 ? ', ...' : ''}`
+          : ''),
+    );
+  }
+  console.log(
+    `targets: peak RSS < ${fmt(TARGET_PEAK_RSS_BYTES / MB)} MB ${report.targets.peakRssMet ? 'met' : 'MISSED'}; ` +
+      `apply >= ${TARGET_COPY_RATIO * 100}% of cp+fsync throughput ${report.targets.throughputMet ? 'met' : 'MISSED'}`,
+  );
+  console.log(`apply gathers instead of ${fmt(x.flops / 1e9)} GFLOP of dense operator matMuls; wasm heap ${fmt(x.a.wasmHeapBytes / MB)} MB, RSS before apply ${fmt(x.a.rssBeforeBytes / MB)} MB`);
+  if (profile) {
+    console.log(`cpu profile of the apply child (${profile.file}), top self time of ${fmt(profile.totalSeconds, 1)} s:`);
+    printTable([['function', 'self s', '%'], ...profile.top.map((e) => [e.name, fmt(e.selfSeconds, 1), fmt(e.percent, 1)])]);
+  }
+}
+
 async function bench(): Promise<void> {
-  const tmp = os.tmpdir();
-  const work = await mkdtemp(path.join(tmp, 'ligo-bench-apply-'));
-  const sourceDir = path.join(work, 'source');
-  const out = path.join(work, 'grown');
-  const copyDir = path.join(work, 'copy');
-  const nodeCopyDir = path.join(work, 'node-copy');
-  const profDir = path.join(work, 'profile');
-  const gatheredDir = path.join(work, 'gathered');
+  const d = dirsIn(await mkdtemp(path.join(os.tmpdir(), 'ligo-bench-apply-')));
   try {
     const plan = planBenchGrowth();
-    // Source (BF16) + operator (F32) + output (BF16) + two copies of it + the prototype's output, with a 10% margin.
-    const needed = 1.1 * (2 * plan.parameters.source + 4 * plan.parameters.operator + 8 * plan.parameters.target);
-    const fsStat = await statfs(tmp);
-    const free = fsStat.bavail * fsStat.bsize;
-    if (free < needed) throw new Error(`${tmp} has ${fmt(free / GIB, 1)} GiB free; this benchmark needs ${fmt(needed / GIB, 1)} GiB (set TMPDIR elsewhere)`);
-    log(`work dir ${work} (${fmt(free / GIB, 1)} GiB free, needs ${fmt(needed / GIB, 1)} GiB)`);
-
-    log(`writing the synthetic source: ${fmt(plan.parameters.source / 1e6)}M parameters, BF16`);
-    const source = await writeSource(sourceDir);
-    log(`  ${fmt(source.bytes / MB)} MB in ${fmt(source.seconds, 1)} s`);
-    const operatorFile = await writeNet2NetOperator(plan, path.join(work, 'operator'));
-    log(`operator (${METHOD}) for ${fmt(plan.parameters.target / 1e6)}M parameters: ${fmt(plan.parameters.operator / 1e6)}M entries`);
-
-    // A source on disk is clean (written back long ago); dirty pages left from writing it here
-    // would slow apply's writes and not cp's, which run later.
-    await fsyncFiles([...(await safetensorsFiles(sourceDir)), operatorFile]);
-
-    // apply and the plain copies take turns, each starting with nothing dirty and its own previous
-    // output deleted just before, so all find the page cache in the same state; medians of REPEATS.
-    log(`apply (child process) and plain copies of its output, taking turns, ${REPEATS} times...`);
-    const applyRuns: { result: ApplyChildResult; syncSeconds: number; peakRss: number }[] = [];
-    const cpSeconds: number[] = [];
-    const cpSyncedSeconds: number[] = [];
-    const nodeSeconds: number[] = [];
-    let files: string[] = [];
-    for (let i = 0; i < REPEATS; i++) {
-      await rm(out, { recursive: true, force: true });
-      const applied = await runChild<ApplyChildResult>(['apply', sourceDir, operatorFile, out], CPU_PROF && i === 0 ? profDir : undefined);
-      files = await safetensorsFiles(out);
-      // apply does not fsync; whatever of its output the kernel has not written back yet is flushed here.
-      const syncSeconds = await fsyncFiles([...files, path.join(out, OPERATOR_FILE)]);
-      const r = applied.result;
-      applyRuns.push({ result: r, syncSeconds, peakRss: Math.max(r.vmHwmBytes, r.rssSampledPeakBytes, applied.parentSampledPeakBytes) });
-      log(`  apply ${fmt(r.seconds, 1)} s + fsync ${fmt(syncSeconds, 1)} s`);
-      const cp = await timeCp(files, copyDir);
-      cpSeconds.push(cp.cached);
-      cpSyncedSeconds.push(cp.synced);
-      nodeSeconds.push(await timeNodeCopy(files, nodeCopyDir));
-      await fsyncFiles(await safetensorsFiles(nodeCopyDir));
-      log(`  cp ${fmt(cp.cached, 1)} s + fsync ${fmt(cp.synced - cp.cached, 1)} s; node copy ${fmt(nodeSeconds[i], 1)} s`);
-    }
-    await rm(copyDir, { recursive: true, force: true });
-    await rm(nodeCopyDir, { recursive: true, force: true });
-    const totalOf = (run: (typeof applyRuns)[number]): number => run.result.seconds + run.syncSeconds;
-    const medianRun = [...applyRuns].sort((x, y) => totalOf(x) - totalOf(y))[Math.floor(applyRuns.length / 2)];
-    const a = medianRun.result;
-    const applySyncSeconds = medianRun.syncSeconds;
-    const peakRss = Math.max(...applyRuns.map((run) => run.peakRss));
-    const outputBytes = await safetensorsBytes(out);
-    const operatorFileBytes = await fileBytes(path.join(out, OPERATOR_FILE));
-
-    log('grow --method net2net without data (streamed, child process)...');
-    const grownDir = path.join(work, 'grown-net2net');
-    const g = await runChild<ApplyChildResult>(['grow', sourceDir, JSON.stringify(TARGET), grownDir]);
-    const growSyncSeconds = await fsyncFiles(await safetensorsFiles(grownDir));
-    log('  comparing its weights with apply\'s...');
-    const growVerify = (await runChild<VerifyChildResult>(['verify', out, grownDir, '-'])).result;
-    const grown = { run: g.result, syncSeconds: growSyncSeconds, peakRss: Math.max(g.result.vmHwmBytes, g.result.rssSampledPeakBytes, g.parentSampledPeakBytes), verify: growVerify };
-    await rm(grownDir, { recursive: true, force: true });
-
-    let gathered: { run: ApplyChildResult; peakRss: number; verify: VerifyChildResult } | undefined;
-    if (GATHER) {
-      log('selection prototype (child process)...');
-      const g = await runChild<ApplyChildResult>(['gather', sourceDir, operatorFile, gatheredDir]);
-      log('  comparing its output with apply\'s...');
-      const verify = (await runChild<VerifyChildResult>(['verify', out, gatheredDir, '-'])).result;
-      gathered = { run: g.result, peakRss: Math.max(g.result.vmHwmBytes, g.result.rssSampledPeakBytes, g.parentSampledPeakBytes), verify };
-      await rm(gatheredDir, { recursive: true, force: true });
-    }
-    let profile: { file: string; top: ProfileEntry[]; totalSeconds: number } | undefined;
-    if (CPU_PROF) {
-      const prof = (await readdir(profDir)).find((f) => f.endsWith('.cpuprofile'));
-      if (prof) profile = { file: prof, ...summarizeCpuProfile(readFileSync(path.join(profDir, prof), 'utf8'), 15) };
-    }
-
-    const applyMBps = outputBytes / MB / (a.seconds + applySyncSeconds);
-    const cpMBps = outputBytes / MB / median(cpSeconds);
-    const cpSyncedMBps = outputBytes / MB / median(cpSyncedSeconds);
-    const nodeMBps = outputBytes / MB / median(nodeSeconds);
-    // The bar is the disk's ceiling: cp until fsync returns; apply is timed until its output is synced too.
-    const ratio = applyMBps / cpSyncedMBps;
-    const flops = materializeFlops(plan);
-    const byKind = secondsByKind(a.written);
-    const report = {
-      benchmark: 'apply',
-      date: new Date().toISOString(),
-      ...machine(),
-      backend: 'wasm',
-      quick: QUICK,
-      method: METHOD,
-      source: { config: SOURCE_CONFIG, parameters: source.parameters, bytes: source.bytes, dtype: 'BF16', writeSeconds: source.seconds },
-      target: { dims: plan.target, parameters: plan.parameters.target, operatorParameters: plan.parameters.operator },
-      apply: {
-        seconds: a.seconds,
-        fsyncSeconds: applySyncSeconds,
-        outputBytes,
-        shards: files.length,
-        operatorFileBytes,
-        MBps: applyMBps,
-        peakRssBytes: peakRss,
-        vmHwmBytes: a.vmHwmBytes,
-        rssSampledPeakBytes: a.rssSampledPeakBytes,
-        runs: applyRuns.map((run) => ({ seconds: run.result.seconds, fsyncSeconds: run.syncSeconds, peakRssBytes: run.peakRss })),
-        rssBeforeBytes: a.rssBeforeBytes,
-        wasmHeapBytes: a.wasmHeapBytes,
-        materializeGflop: flops / 1e9,
-        materializeGflopPerSecond: flops / 1e9 / a.seconds,
-        secondsByKind: Object.fromEntries(byKind),
-      },
-      copy: { repeats: REPEATS, cpSeconds, cpSyncedSeconds, nodeSeconds, cpMBps, cpSyncedMBps, nodeMBps },
-      ratio,
-      ratioToPageCacheCp: (outputBytes / MB / a.seconds) / cpMBps,
-      targets: {
-        peakRssBytes: TARGET_PEAK_RSS_BYTES,
-        copyRatio: TARGET_COPY_RATIO,
-        peakRssMet: peakRss < TARGET_PEAK_RSS_BYTES,
-        throughputMet: ratio >= TARGET_COPY_RATIO,
-      },
-      growNet2Net: {
-        seconds: grown.run.seconds,
-        fsyncSeconds: grown.syncSeconds,
-        MBps: outputBytes / MB / (grown.run.seconds + grown.syncSeconds),
-        peakRssBytes: grown.peakRss,
-        sameBytesAsApply: grown.verify.identical === grown.verify.tensors,
-        verify: grown.verify,
-      },
-      gatherPrototype: gathered && {
-        seconds: gathered.run.seconds,
-        MBps: outputBytes / MB / gathered.run.seconds,
-        ratioToCpSynced: outputBytes / MB / gathered.run.seconds / cpSyncedMBps,
-        ratioToCp: outputBytes / MB / gathered.run.seconds / cpMBps,
-        peakRssBytes: gathered.peakRss,
-        vmHwmBytes: gathered.run.vmHwmBytes,
-        wasmHeapBytes: gathered.run.wasmHeapBytes,
-        sameValuesAsApply: gathered.verify.different.length === 0,
-        verify: gathered.verify,
-      },
-      profile,
-    };
+    await checkRoom(plan, d.work);
+    const { source, operatorFile } = await writeInputs(plan, d);
+    const turns = await applyAndCopies(d, operatorFile);
+    const outputBytes = await safetensorsBytes(d.out);
+    const operatorFileBytes = await fileBytes(path.join(d.out, OPERATOR_FILE));
+    const grown = await growNet2Net(d);
+    const results: Results = { plan, source, turns, grown, gathered: await gatherPrototype(d, operatorFile), profile: await applyProfile(d), outputBytes, operatorFileBytes };
+    const x = rates(results);
+    const report = applyReport(results, x);
     const written = await writeResult('apply', report);
-
-    console.log(
-      `apply on wasm: synthetic Llama ${fmt(source.parameters / 1e6)}M BF16 (${SOURCE_CONFIG.num_hidden_layers} x ${SOURCE_CONFIG.hidden_size}) -> ` +
-        `${fmt(plan.parameters.target / 1e6)}M (${plan.target.numLayers} x ${plan.target.hiddenSize}), ${METHOD}`,
-    );
-    console.log(`MB/s are grown weights (${fmt(outputBytes / MB)} MB BF16) per second; apply also writes the ${fmt(operatorFileBytes / MB)} MB operator file into the output, in its time.`);
-    const pct = (mbps: number, of: number): string => `${fmt((100 * mbps) / of, mbps / of < 0.1 ? 1 : 0)}%`;
-    const gatherMBps = gathered ? outputBytes / MB / gathered.run.seconds : 0;
-    printTable([
-      ['', 'weights MB', 'seconds', 'MB/s', 'vs cp+fsync', 'vs cp', 'peak RSS MB'],
-      ['apply (+ fsync of its output)', fmt(outputBytes / MB), `${fmt(a.seconds, 1)} + ${fmt(applySyncSeconds, 1)}`, fmt(applyMBps, 1), pct(applyMBps, cpSyncedMBps), pct(applyMBps, cpMBps), fmt(peakRss / MB)],
-      ['cp + fsync (disk)', fmt(outputBytes / MB), fmt(median(cpSyncedSeconds), 2), fmt(cpSyncedMBps), '100%', pct(cpSyncedMBps, cpMBps), ''],
-      ['cp (page cache)', fmt(outputBytes / MB), fmt(median(cpSeconds), 2), fmt(cpMBps), pct(cpMBps, cpSyncedMBps), '100%', ''],
-      ['node read/write copy', fmt(outputBytes / MB), fmt(median(nodeSeconds), 2), fmt(nodeMBps), pct(nodeMBps, cpSyncedMBps), pct(nodeMBps, cpMBps), ''],
-      ['grow --method net2net (+ fsync)', fmt(outputBytes / MB), `${fmt(grown.run.seconds, 1)} + ${fmt(grown.syncSeconds, 1)}`, fmt(outputBytes / MB / (grown.run.seconds + grown.syncSeconds), 1), pct(outputBytes / MB / (grown.run.seconds + grown.syncSeconds), cpSyncedMBps), pct(outputBytes / MB / (grown.run.seconds + grown.syncSeconds), cpMBps), fmt(grown.peakRss / MB)],
-      ...(gathered
-        ? [['gather prototype', fmt(outputBytes / MB), fmt(gathered.run.seconds, 1), fmt(gatherMBps, 1), pct(gatherMBps, cpSyncedMBps), pct(gatherMBps, cpMBps), fmt(gathered.peakRss / MB)]]
-        : []),
-    ]);
-    console.log(`apply and copies: median of ${REPEATS} turns; peak RSS: max of VmHWM and RSS sampled every ${SAMPLE_MS} ms`);
-    console.log(`grow --method net2net vs apply: ${grown.verify.identical} of ${grown.verify.tensors} weight tensors byte-identical`);
-    if (gathered) {
-      const v = gathered.verify;
-      console.log(
-        `apply vs gather prototype: ${v.identical} of ${v.tensors} tensors byte-identical, ${v.signedZerosOnly} equal up to the sign of zeros, ${v.different.length} different` +
-          (v.different.length > 0
-            ? `; differing: ${v.different.slice(0, 5).map((d) => `${d.tensor} (max |diff| ${d.maxAbsDiff.toExponential(2)}${d.nonFinite > 0 ? `, ${d.nonFinite} non-finite` : ''})`).join(', ')}${v.different.length > 5 ? ', ...' : ''}`
-            : ''),
-      );
-    }
-    console.log(
-      `targets: peak RSS < ${fmt(TARGET_PEAK_RSS_BYTES / MB)} MB ${report.targets.peakRssMet ? 'met' : 'MISSED'}; ` +
-        `apply >= ${TARGET_COPY_RATIO * 100}% of cp+fsync throughput ${report.targets.throughputMet ? 'met' : 'MISSED'}`,
-    );
-    console.log(
-      `apply gathers instead of ${fmt(flops / 1e9)} GFLOP of dense operator matMuls; ` +
-        `wasm heap ${fmt(a.wasmHeapBytes / MB)} MB, RSS before apply ${fmt(a.rssBeforeBytes / MB)} MB`,
-    );
-    if (profile) {
-      console.log(`cpu profile of the apply child (${profile.file}), top self time of ${fmt(profile.totalSeconds, 1)} s:`);
-      printTable([['function', 'self s', '%'], ...profile.top.map((e) => [e.name, fmt(e.selfSeconds, 1), fmt(e.percent, 1)])]);
-    }
+    printRates(results, x);
+    printChecks(results, x, report);
     console.log(`wrote ${written}`);
   } finally {
-    if (KEEP) log(`kept ${work}`);
-    else await rm(work, { recursive: true, force: true });
+    if (KEEP) log(`kept ${d.work}`);
+    else await rm(d.work, { recursive: true, force: true });
   }
 }
 
