@@ -77,7 +77,7 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
    * Net2Net's rule. Default: exact for ligo, copy for the fixed methods; the plan resolves it.
    */
   start?: StartRule;
-  /** With split first: later copies start as their unit plus this times a random mixture of units (growth/operator.ts OperatorInit). */
+  /** With split first: later copies start as their unit plus this times a random mixture of units (growth/initial_operator.ts OperatorInit). */
   copyNoise?: number;
   /** Keep the operator (initial, every selectEvery steps, final) with the lowest held-out loss. */
   keepBest?: boolean;
