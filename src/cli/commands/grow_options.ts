@@ -50,7 +50,7 @@ export function withMethodOptions<T>(y: Argv<T>) {
 
 /** The learning-phase flags of commands that use --steps for something else (compare): its steps are --learn-steps. */
 export function withLearningPhaseOptions<T>(y: Argv<T>) {
-  return withLearningKnobs(y).option('learn-steps', learningNum('--learn-steps', 'steps of ligo\'s learning phase (grow\'s --steps)', GROW_DEFAULTS.steps));
+  return withLearningKnobs(y).option('learn-steps', learningNum('--learn-steps', `steps of ligo's learning phase (grow's --steps) [default: 0 where the start is exact; ${REPAIR_STEPS} where it is lossy]`));
 }
 
 /**
