@@ -15,7 +15,7 @@ import type { GrowOptions } from '../../src/pipeline/options.js';
 export type ScheduleName = 'rewarm' | 'recommended' | 'lr0.3x' | 'lr0.5x' | 'lr0.1x' | 'split' | 'split-default' | 'lemon';
 
 /** Learning-phase options a row sets, as `ligo grow` flags set them. */
-export type GrowRecipe = Partial<Pick<GrowOptions, 'init' | 'steps' | 'lr' | 'depthLr' | 'noise' | 'splitNoise' | 'split' | 'copyNoise' | 'keepBest' | 'selectEvery' | 'warmup' | 'batchSize' | 'seqLen' | 'distill' | 'operator' | 'rank'>>;
+export type GrowRecipe = Partial<Pick<GrowOptions, 'start' | 'init' | 'steps' | 'lr' | 'depthLr' | 'noise' | 'splitNoise' | 'split' | 'copyNoise' | 'keepBest' | 'selectEvery' | 'warmup' | 'batchSize' | 'seqLen' | 'distill' | 'operator' | 'rank'>>;
 
 export interface Row {
   name: string;
@@ -53,6 +53,9 @@ export const LEVERS: Readonly<Record<string, GrowRecipe>> = {
   'ligo-even': { split: 'even', steps: 20 },
   // The start alone (grow's default since the learning phase became opt-in; older tables name it so).
   'first-only': { steps: 0, keepBest: false },
+  // A lossy start: net2net's copies at a non-integer width, written as is, and repaired by grow's 20-step default.
+  copy: { start: 'copy', steps: 0, keepBest: false },
+  'copy-learn20': { start: 'copy', steps: 20 },
   // The paper's dense width matrices instead of the low-rank correction.
   dense: { operator: 'dense', steps: 20 },
   // Later copies start as their unit plus half a random mixture of units (function-preserving).
