@@ -5,7 +5,7 @@
  * `model.named_parameters()` gives, and growth.json stays a report a person reads (a 7B listing has
  * hundreds of entries).
  */
-import { readFile } from 'node:fs/promises';
+import { readOptionalText } from '../util/read_optional.js';
 import * as path from 'node:path';
 import { isJsonObject } from '../util/json.js';
 import { statusCounts, type NewParameters, type NewStatus } from '../growth/index.js';
@@ -62,12 +62,8 @@ export function describeNewParameters(s: Pick<NewParametersSummary, 'parameters'
  */
 export async function readNewParametersFile(dir: string): Promise<NewParameters | { error: string } | undefined> {
   const file = path.join(dir, NEW_PARAMETERS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = await readOptionalText(file);
+  if (text === undefined) return undefined;
   try {
     const json: unknown = JSON.parse(text);
     if (!isJsonObject(json) || json.format !== NEW_PARAMETERS_FORMAT || !isJsonObject(json.tensors) || !isJsonObject(json.parameters) || !Array.isArray(json.newLayers)) {

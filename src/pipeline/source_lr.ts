@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readOptionalText } from '../util/read_optional.js';
 import * as path from 'node:path';
 import type { GroupAdvice } from '../output/report.js';
 import { scratchPeakLr, GROWN_WARMUP_FRACTION } from '../train/downstream.js';
@@ -31,12 +31,8 @@ function lastLearningRate(json: unknown): number | string {
 export async function sourceLearningRate(dir: string, flag: number | undefined, log: (message: string) => void): Promise<SourceLr | undefined> {
   if (flag !== undefined) return { lr: flag, from: '--source-lr' };
   const file = path.join(dir, TRAINER_STATE_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = await readOptionalText(file);
+  if (text === undefined) return undefined;
   let found: number | string;
   try {
     found = lastLearningRate(JSON.parse(text));
