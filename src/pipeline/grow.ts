@@ -19,9 +19,8 @@ import { heldOutLoss, loadRunData, loadSourceTokenizer, SELECTION_BATCH, selecti
 import { growStreamed } from './grow_streamed.js';
 import { checkLearningMemory, type MemoryChoice } from './memory.js';
 import { resolveGrowOptions, type GrowEvent, type GrowOptions, type ResolvedGrowOptions } from './options.js';
-import { planFromOptions, refuseWhatNeedsData } from './plan.js';
-import { repairHint, withRepair } from './repair.js';
-import { resolveRun, type RunSettings } from './run_settings.js';
+import { planRun, type PlannedRun } from './plan.js';
+import type { RunSettings } from './run_settings.js';
 import { checkInputs } from './inputs.js';
 import { checkOutputRoom, prepareOutputDir } from './output_dir.js';
 import { runReport } from './report.js';
@@ -45,7 +44,7 @@ async function startRun(options: GrowOptions): Promise<Run> {
   await checkInputs({ data: o.data, targetConfig: o.targetConfig, out: o.out });
   const startedAt = performance.now();
   const progress = o.onProgress ?? (() => undefined);
-  const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => progress({ phase: 'load', message }) });
+  const backend = await initBackend({ backend: o.backend, threads: o.threads, log: logLine({ progress }) });
   await prepareOutputDir(o.out, o.overwrite, progress);
   return { o, backend, startedAt, progress };
 }
@@ -57,12 +56,8 @@ async function startRun(options: GrowOptions): Promise<Run> {
 async function growWithoutData(run: Run): Promise<GrowthReport> {
   const opened = await openModel(run.o.source);
   try {
-    const settings = resolveRun(run.o, opened, logLine(run));
-    refuseWhatNeedsData(run.o, settings);
-    const plan = await planFromOptions(run.o, settings, opened);
+    const { settings, plan } = await planRun(run.o, opened, logLine(run));
     await checkOutputRoom(run.o.out, plan, outputDtype(run.o.dtype, opened.storageDtype));
-    const hint = repairHint(run.o, settings, plan);
-    if (hint) logLine(run)(hint);
     return await growStreamed({ options: run.o, settings, source: opened, plan, backend: run.backend.name, startedAt: run.startedAt, progress: run.progress });
   } finally {
     await opened.close();
@@ -222,22 +217,14 @@ interface Measured {
 }
 
 /** What an in-memory run decided from config.json and the headers alone. */
-interface PlannedRun {
-  /** The run's options, with the steps a lossy start learns by default (repair.ts). */
-  o: ResolvedGrowOptions;
-  settings: RunSettings;
-  plan: GrowthPlan;
-  memory: MemoryChoice | undefined;
-}
+type PlannedInMemory = PlannedRun & { memory: MemoryChoice | undefined };
 
 /** Step 2 with --data: the plan, its disk space and its learning phase's memory checked before the weights are loaded: a run that cannot fit fails in a second. */
-async function planInMemoryRun(run: Run): Promise<PlannedRun> {
+async function planInMemoryRun(run: Run): Promise<PlannedInMemory> {
   const opened = await openModel(run.o.source);
   try {
-    const asked = resolveRun(run.o, opened, logLine(run));
-    const plan = await planFromOptions(run.o, asked, opened);
+    const { o, settings, plan } = await planRun(run.o, opened, logLine(run));
     await checkOutputRoom(run.o.out, plan, outputDtype(run.o.dtype, opened.storageDtype));
-    const { o, settings } = withRepair(run.o, asked, plan, opened, logLine(run));
     const memory = settings.learningPhase ? await learningMemory({ ...run, o }, plan, settings) : undefined;
     return { o, settings, plan, memory };
   } finally {
@@ -246,7 +233,7 @@ async function planInMemoryRun(run: Run): Promise<PlannedRun> {
 }
 
 /** Steps 3-4: the text read, the source measured, grown, learned, rounded and measured as written. */
-async function growAndMeasure(run: Run, planned: PlannedRun, small: LoadedModel, data: string): Promise<Measured> {
+async function growAndMeasure(run: Run, planned: PlannedInMemory, small: LoadedModel, data: string): Promise<Measured> {
   const { o, progress } = run;
   const { settings, plan, memory } = planned;
   const tokenizer = await loadSourceTokenizer(o, small);

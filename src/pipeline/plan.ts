@@ -61,6 +61,28 @@ export function refuseWhatNeedsData(o: ResolvedGrowOptions, run: RunSettings): v
   if (flag) throw new UsageError(`${flag}: a noisy start is drawn and measured in memory, with text; pass --data <file>, or leave ${flag} out`, { flag });
 }
 
+/** What a run decided from config.json and the headers: its options (a lossy start's repair steps in), settings and plan. */
+export interface PlannedRun {
+  o: ResolvedGrowOptions;
+  settings: RunSettings;
+  plan: GrowthPlan;
+}
+
+/**
+ * The one sequence every grow path plans by: the run's settings, what it refuses without text,
+ * the plan, and a lossy start's repair (learned by default with --data, one line saying how
+ * without it).
+ */
+export async function planRun(o: ResolvedGrowOptions, source: Pick<LoadedModel, 'description' | 'dims' | 'match'>, log: (line: string) => void): Promise<PlannedRun> {
+  const asked = resolveRun(o, source, log);
+  if (!o.data) refuseWhatNeedsData(o, asked);
+  const plan = await planFromOptions(o, asked, source);
+  if (o.data) return { ...withRepair(o, asked, plan, source, log), plan };
+  const hint = repairHint(o, asked, plan);
+  if (hint) log(hint);
+  return { o, settings: asked, plan };
+}
+
 /** The plan, plus for LiGO what its learning phase needs in memory and whether it recomputes layers. */
 export type GrowthDryRun = GrowthPlan & { learningMemory?: MemoryEstimate; recompute?: boolean; stepTime?: string };
 
@@ -72,16 +94,11 @@ export async function planGrow(options: GrowOptions): Promise<GrowthDryRun> {
   const source = await openModel(options.source);
   try {
     const log = (message: string): void => o.onProgress?.({ phase: 'load', message });
-    const asked = resolveRun(o, source, log);
-    if (!o.data) refuseWhatNeedsData(o, asked);
-    const plan = await planFromOptions(o, asked, source);
-    const hint = o.data ? undefined : repairHint(o, asked, plan);
-    if (hint) log(hint);
-    const run = withRepair(o, asked, plan, source, log).settings;
-    if (!run.learningPhase) return plan;
-    const shape = { batchSize: o.batchSize, seqLen: run.seqLen, gradAccum: o.gradAccum };
+    const { plan, settings } = await planRun(o, source, log);
+    if (!settings.learningPhase) return plan;
+    const shape = { batchSize: o.batchSize, seqLen: settings.seqLen, gradAccum: o.gradAccum };
     // The backend the run would start, for its memory limit and its measured speed.
-    const backend = await initBackend({ backend: o.backend, threads: o.threads, log: (message) => o.onProgress?.({ phase: 'load', message }) });
+    const backend = await initBackend({ backend: o.backend, threads: o.threads, log });
     const choice = chooseRecompute(plan, shape, o.recompute, backend.profile);
     const stepTimeText = stepTime(plan, { ...shape, recompute: choice.recompute }, await measureMatmulRate());
     return { ...plan, learningMemory: choice.estimate, recompute: choice.recompute, stepTime: `${stepTimeText} on ${backend.name}` };
