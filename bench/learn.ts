@@ -7,7 +7,8 @@
  * random token ids (data loading is not what this measures), B x T = --batch-size x --seq-len
  * (default 4 x 128, the CLI defaults). --source LxC[xH] and --target LxC change the sizes
  * (GPT-2 small to medium: --source 12x768x12 --target 24x1024 --vocab 50257 --seq-len 512), and
- * --parts N the repeats of the step breakdown (0 skips it and the kernel table).
+ * --parts N the repeats of the step breakdown (0 skips it and the kernel table), --kernel-shapes
+ * the kernel table per input shapes, --kernel-rows N its length.
  * --matmul-sizes and --result NAME (bench/results/NAME.json) keep device runs apart from these.
  * --peak-gflops G adds the share of a device's float32 peak (e.g. 67000 for an H200's non-tensor-core
  * FP32) to the end-to-end line.
@@ -53,6 +54,9 @@ const STEPS = Number(argValue('--steps', '8'));
 const RECOMPUTE = hasFlag('--recompute');
 /** Repeats of each part of the step breakdown; 0 skips it. */
 const PART_REPEATS = Number(argValue('--parts', '5'));
+/** --kernel-shapes: the kernel table per kernel and input shapes; --kernel-rows N: how many rows it prints (default 10). */
+const KERNEL_SHAPES = hasFlag('--kernel-shapes');
+const KERNEL_ROWS = Number(argValue('--kernel-rows', '10'));
 /** A device's float32 peak in GFLOP/s, for the share of it the learning phase reaches (0: not reported). */
 const DEVICE_PEAK_GFLOPS = Number(argValue('--peak-gflops', '0'));
 /** "LxC" or "LxCxH": layers, width and (for the source) heads. */
@@ -218,7 +222,7 @@ async function stepBreakdown(growth: Growth, ids: tf.Tensor2D): Promise<Pick<Mea
  */
 async function oneStepKernels(growth: Growth): Promise<Pick<Measured, 'kernels' | 'kernelStepSeconds'>> {
   const { plan, small, operator } = growth;
-  const timer = startKernelTimer(tf.getBackend());
+  const timer = startKernelTimer(tf.getBackend(), KERNEL_SHAPES);
   const kernelStart = now();
   if (PART_REPEATS > 0) await learnOperator({ plan, operator, small, nextBatch: () => growth.batch(BATCH), maskTokenId: 0, options: { ...LEARN, steps: 1 } });
   const kernelStepSeconds = (now() - kernelStart) / 1000;
@@ -344,7 +348,7 @@ function printBreakdown(m: Measured, d: Derived): void {
     row('optimizer update', d.med.optimizer, undefined, m.tensors.optimizer),
   ]);
   console.log(`kernels over one learnOperator step (${fmt(m.kernelStepSeconds, 2)} s; kernels ${fmt(d.kernelMs / 1000, 2)} s, tfjs/JS outside kernels ${fmt(m.kernelStepSeconds - d.kernelMs / 1000, 2)} s):`);
-  printTable([['kernel', 'calls', 'seconds', '%'], ...m.kernels.slice(0, 10).map((k) => [k.name, String(k.calls), fmt(k.ms / 1000, 3), fmt((100 * k.ms) / d.kernelMs, 1)])]);
+  printTable([['kernel', 'calls', 'seconds', '%'], ...m.kernels.slice(0, KERNEL_ROWS).map((k) => [k.name, String(k.calls), fmt(k.ms / 1000, 3), fmt((100 * k.ms) / d.kernelMs, 1)])]);
 }
 
 /** The backend, the matMul peak, the growth and what its learning phase is estimated to need; refuses a tensor past the backend's limit. */

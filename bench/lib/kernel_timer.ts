@@ -14,7 +14,8 @@ export interface KernelTimer {
   stop(): void;
 }
 
-export function startKernelTimer(backend: string): KernelTimer {
+/** `byShape`: totals per kernel and input shapes (e.g. `Add [2048,1024] [1024]`) instead of per kernel. */
+export function startKernelTimer(backend: string, byShape = false): KernelTimer {
   const totals = new Map<string, { ms: number; calls: number }>();
   const originals: KernelConfig[] = [];
   for (const config of tf.getKernelsForBackend(backend)) {
@@ -25,10 +26,11 @@ export function startKernelTimer(backend: string): KernelTimer {
       try {
         return original(args);
       } finally {
-        const t = totals.get(name) ?? { ms: 0, calls: 0 };
+        const key = byShape ? `${name} ${Object.values(args.inputs).map((x) => JSON.stringify(x?.shape)).join(' ')}` : name;
+        const t = totals.get(key) ?? { ms: 0, calls: 0 };
         t.ms += performance.now() - start;
         t.calls += 1;
-        totals.set(name, t);
+        totals.set(key, t);
       }
     };
     originals.push(config);

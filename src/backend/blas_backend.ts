@@ -15,8 +15,8 @@ import { JS_KERNELS } from './js_kernels/index.js';
 import { FloatPool } from './js_kernels/pool.js';
 import { BLAS_FUSED_ENV_VAR, backendProfile } from './profile.js';
 import { activate, type BackendStarter } from './start.js';
-import { geluNewGradKernel, geluNewKernel } from './js_kernels/gelu.js';
-import { layerNormGradKernel, layerNormKernel } from './js_kernels/layer_norm.js';
+import { geluNewGradKernel, geluNewKernel, JS_GELU } from './js_kernels/gelu.js';
+import { JS_LAYER_NORM, layerNormGradKernel, layerNormKernel } from './js_kernels/layer_norm.js';
 import {
   GELU_NEW_GRAD_KERNEL,
   GELU_NEW_KERNEL,
@@ -30,7 +30,8 @@ import {
   SELECT_ADD_GRAD_KERNEL,
   SELECT_ADD_KERNEL,
 } from './fused_ops.js';
-import { maskedSoftmaxGradKernel, maskedSoftmaxKernel } from './js_kernels/masked_softmax.js';
+import { JS_MASKED_SOFTMAX, maskedSoftmaxGradKernel, maskedSoftmaxKernel } from './js_kernels/masked_softmax.js';
+import { loadNativeKernels, type NativeKernels } from './native_kernels.js';
 import { selectAddGradKernel, selectAddKernel } from './js_kernels/select_add.js';
 
 export const BLAS_BACKEND_NAME = 'blas';
@@ -52,11 +53,11 @@ export const BLAS_BACKEND: BackendStarter = {
   name: BLAS_BACKEND_NAME,
   package: KOFFI_PACKAGE,
   async start({ threads, env, log }) {
-    const blas = await registerBlasBackend(env);
+    const blas = await registerBlasBackend(env, threads);
     if (threads !== undefined && !blas.setThreads(threads)) log(`--threads: ${blas.library} has no thread setting; using its default`);
     await activate(BLAS_BACKEND_NAME, KOFFI_PACKAGE);
     return {
-      description: `blas (tfjs-backend-cpu memory, matrix products in ${blas.library} through ${KOFFI_PACKAGE})`,
+      description: `blas (tfjs-backend-cpu memory, matrix products in ${blas.library} through ${KOFFI_PACKAGE}; ${blas.kernels})`,
       profile: backendProfile(BLAS_BACKEND_NAME, env),
     };
   },
@@ -68,16 +69,21 @@ export const BLAS_BACKEND: BackendStarter = {
     `${BLAS_INSTALL_COMMAND} (Debian/Ubuntu), or point ${BLAS_LIBRARY_ENV_VAR} at a library with cblas_sgemm`,
 };
 
-let loaded: Promise<BlasLibrary> | undefined;
+/** The BLAS library the backend runs on, and which kernels it runs besides: native, or JavaScript and why. */
+export type RegisteredBlas = BlasLibrary & { kernels: string };
+
+let loaded: Promise<RegisteredBlas> | undefined;
 
 /**
- * Loads the BLAS library and registers the 'blas' backend and its kernels. Throws (and registers
- * nothing) when no library loads. Idempotent: later calls return the first library.
+ * Loads the BLAS library (and the native kernels where built) and registers the 'blas' backend
+ * and its kernels. Throws (and registers nothing) when no BLAS library loads. Idempotent: later
+ * calls return the first library.
  */
-export async function registerBlasBackend(env: Record<string, string | undefined> = process.env): Promise<BlasLibrary> {
-  loaded ??= loadBlas(env).then((blas) => {
-    install(blas, env[BLAS_FUSED_ENV_VAR] !== '0');
-    return blas;
+export async function registerBlasBackend(env: Record<string, string | undefined> = process.env, threads?: number): Promise<RegisteredBlas> {
+  loaded ??= Promise.all([loadBlas(env), loadNativeKernels(env, threads)]).then(([blas, native]) => {
+    const nativeKernels = 'unavailable' in native ? undefined : native;
+    install(blas, env[BLAS_FUSED_ENV_VAR] !== '0', nativeKernels);
+    return { ...blas, kernels: nativeKernels?.description ?? `JavaScript kernels: ${(native as { unavailable: string }).unavailable}` };
   });
   loaded.catch(() => {
     loaded = undefined;
@@ -151,7 +157,7 @@ function dealiasing(kernel: KernelFunc): KernelFunc {
   };
 }
 
-function install(blas: BlasLibrary, fused: boolean): void {
+function install(blas: BlasLibrary, fused: boolean, native: NativeKernels | undefined): void {
   if (!tf.findBackendFactory(BLAS_BACKEND_NAME)) {
     // Priority 0: never tfjs's own default pick; ligo selects backends explicitly.
     tf.registerBackend(BLAS_BACKEND_NAME, () => new BlasBackend(), 0);
@@ -166,18 +172,21 @@ function install(blas: BlasLibrary, fused: boolean): void {
     ...Object.entries(JS_KERNELS).map(([kernelName, make]) => ({ kernelName, backendName: BLAS_BACKEND_NAME, kernelFunc: make(cpuKernel(kernelName)) })),
   ];
   if (fused) {
+    const gelu = native?.gelu ?? JS_GELU;
+    const norm = native?.layerNorm ?? JS_LAYER_NORM;
+    const softmax = native?.maskedSoftmax ?? JS_MASKED_SOFTMAX;
     registerFusedGradients();
     registerSelectAddGradient();
     registerMaskedSoftmaxGradient();
     replacements.push(
-      { kernelName: MASKED_SOFTMAX_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: maskedSoftmaxKernel },
-      { kernelName: MASKED_SOFTMAX_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: maskedSoftmaxGradKernel },
+      { kernelName: MASKED_SOFTMAX_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: maskedSoftmaxKernel(softmax) },
+      { kernelName: MASKED_SOFTMAX_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: maskedSoftmaxGradKernel(softmax) },
       { kernelName: SELECT_ADD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: selectAddKernel },
       { kernelName: SELECT_ADD_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: selectAddGradKernel },
-      { kernelName: GELU_NEW_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewKernel },
-      { kernelName: GELU_NEW_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewGradKernel },
-      { kernelName: LAYER_NORM_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormKernel },
-      { kernelName: LAYER_NORM_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormGradKernel },
+      { kernelName: GELU_NEW_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewKernel(gelu) },
+      { kernelName: GELU_NEW_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: geluNewGradKernel(gelu) },
+      { kernelName: LAYER_NORM_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormKernel(norm) },
+      { kernelName: LAYER_NORM_GRAD_KERNEL, backendName: BLAS_BACKEND_NAME, kernelFunc: layerNormGradKernel(norm) },
     );
   }
   const replaced = new Set(replacements.map((k) => k.kernelName));

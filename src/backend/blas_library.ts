@@ -1,10 +1,11 @@
 /**
- * A native BLAS library's single-precision matrix product, called from JS through koffi (an FFI
- * whose prebuilt binaries ship inside its npm package: no compiler, nothing downloaded). The
- * typed arrays are passed as pointers, not copied, so a product costs the library's time plus
- * about a microsecond.
+ * A native BLAS library's single-precision matrix product, called from JS through koffi
+ * (koffi.ts). The typed arrays are passed as pointers, not copied, so a product costs the
+ * library's time plus about a microsecond.
  */
 import * as os from 'node:os';
+import { importKoffi, optionalFunc, type Koffi, type KoffiLibrary } from './koffi.js';
+import { firstLine } from './start.js';
 
 /** Points ligo at one BLAS library (a path or a name the dynamic linker finds) instead of the defaults. */
 export const BLAS_LIBRARY_ENV_VAR = 'LIGO_BLAS_LIBRARY';
@@ -59,36 +60,11 @@ export interface BlasLibrary {
   singleThreaded<T>(f: () => T): T;
 }
 
-interface KoffiLibrary {
-  func(signature: string): (...args: unknown[]) => unknown;
-}
-
-interface Koffi {
-  load(path: string): KoffiLibrary;
-}
-
 /** Candidates for this platform, LIGO_BLAS_LIBRARY alone when set. */
 export function blasCandidates(env: Record<string, string | undefined> = process.env, platform: string = os.platform()): string[] {
   const forced = env[BLAS_LIBRARY_ENV_VAR];
   if (forced !== undefined && forced !== '') return [forced];
   return [...(DEFAULT_BLAS_LIBRARIES[platform] ?? [])];
-}
-
-/** The koffi specifier is a variable so the type checker does not require the optional package. */
-async function importKoffi(): Promise<Koffi> {
-  const specifier = 'koffi';
-  const module = (await import(specifier)) as { default?: Koffi } & Partial<Koffi>;
-  const koffi = module.default ?? (module as Koffi);
-  if (typeof koffi.load !== 'function') throw new Error('koffi loaded but has no load()');
-  return koffi;
-}
-
-function optionalFunc(lib: KoffiLibrary, signature: string): ((...args: unknown[]) => unknown) | undefined {
-  try {
-    return lib.func(signature);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -147,9 +123,4 @@ export async function loadBlas(env: Record<string, string | undefined> = process
     };
   }
   throw new Error(`no BLAS library loaded (${failures.join('; ')})`);
-}
-
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n')[0];
 }

@@ -70,24 +70,36 @@ export function geluNewBackward(dy: Float32Array, x: Float32Array, out: Float32A
 }
 
 
+/** gelu_new each way on whole arrays: this file's JavaScript, or the native kernels (native_kernels.ts). */
+export interface GeluImpl {
+  forward(x: Float32Array, out: Float32Array): void;
+  backward(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+}
+
+export const JS_GELU: GeluImpl = { forward: geluNewForward, backward: geluNewBackward };
+
 /** The forward kernel: inputs { x }. */
-export const geluNewKernel: KernelFunc = (args) => {
-  const backend = args.backend as unknown as CpuBackend;
-  const { x } = args.inputs;
-  const values = floatInput(backend, x, 'GeluNew');
-  const out = outputArray(backend, values.length);
-  geluNewForward(values, out);
-  return backend.makeTensorInfo([...(x as TensorInfo).shape], 'float32', out);
-};
+export function geluNewKernel(impl: GeluImpl = JS_GELU): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as CpuBackend;
+    const { x } = args.inputs;
+    const values = floatInput(backend, x, 'GeluNew');
+    const out = outputArray(backend, values.length);
+    impl.forward(values, out);
+    return backend.makeTensorInfo([...(x as TensorInfo).shape], 'float32', out);
+  };
+}
 
 /** The gradient kernel: inputs { dy, x }, output dL/dx. */
-export const geluNewGradKernel: KernelFunc = (args) => {
-  const backend = args.backend as unknown as CpuBackend;
-  const { dy, x } = args.inputs;
-  const g = floatInput(backend, dy, 'GeluNewGrad');
-  const values = floatInput(backend, x, 'GeluNewGrad');
-  if (g.length !== values.length) throw new Error('GeluNewGrad: dy and x differ in size');
-  const out = outputArray(backend, values.length);
-  geluNewBackward(g, values, out);
-  return backend.makeTensorInfo([...(x as TensorInfo).shape], 'float32', out);
-};
+export function geluNewGradKernel(impl: GeluImpl = JS_GELU): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as CpuBackend;
+    const { dy, x } = args.inputs;
+    const g = floatInput(backend, dy, 'GeluNewGrad');
+    const values = floatInput(backend, x, 'GeluNewGrad');
+    if (g.length !== values.length) throw new Error('GeluNewGrad: dy and x differ in size');
+    const out = outputArray(backend, values.length);
+    impl.backward(g, values, out);
+    return backend.makeTensorInfo([...(x as TensorInfo).shape], 'float32', out);
+  };
+}

@@ -65,26 +65,38 @@ function epsilon(attrs: unknown): number {
   return eps;
 }
 
+/** LayerNorm each way on whole arrays: this file's JavaScript, or the native kernels (native_kernels.ts). */
+export interface LayerNormImpl {
+  forward(x: Float32Array, w: Float32Array, b: Float32Array, eps: number, out: Float32Array): void;
+  backward(dy: Float32Array, x: Float32Array, w: Float32Array, eps: number, dx: Float32Array, dw: Float32Array, db: Float32Array): void;
+}
+
+export const JS_LAYER_NORM: LayerNormImpl = { forward: layerNormForward, backward: layerNormBackward };
+
 /** The forward kernel: inputs { x [..., C], weight [C], bias [C] }, attrs { eps }. */
-export const layerNormKernel: KernelFunc = (args) => {
-  const backend = args.backend as unknown as CpuBackend;
-  const { x, weight, bias } = args.inputs;
-  const xs = floatInput(backend, x, 'LayerNorm');
-  const out = outputArray(backend, xs.length);
-  layerNormForward(xs, floatInput(backend, weight, 'LayerNorm'), floatInput(backend, bias, 'LayerNorm'), epsilon(args.attrs), out);
-  return backend.makeTensorInfo([...(x as TensorInfo).shape], 'float32', out);
-};
+export function layerNormKernel(impl: LayerNormImpl = JS_LAYER_NORM): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as CpuBackend;
+    const { x, weight, bias } = args.inputs;
+    const xs = floatInput(backend, x, 'LayerNorm');
+    const out = outputArray(backend, xs.length);
+    impl.forward(xs, floatInput(backend, weight, 'LayerNorm'), floatInput(backend, bias, 'LayerNorm'), epsilon(args.attrs), out);
+    return backend.makeTensorInfo([...(x as TensorInfo).shape], 'float32', out);
+  };
+}
 
 /** The gradient kernel: inputs { dy, x, weight }, attrs { eps }; outputs [dx, dweight, dbias]. */
-export const layerNormGradKernel: KernelFunc = (args) => {
-  const backend = args.backend as unknown as CpuBackend;
-  const { dy, x, weight } = args.inputs;
-  const xs = floatInput(backend, x, 'LayerNormGrad');
-  const w = floatInput(backend, weight, 'LayerNormGrad');
-  const dx = outputArray(backend, xs.length);
-  const dw = new Float32Array(w.length);
-  const db = new Float32Array(w.length);
-  layerNormBackward(floatInput(backend, dy, 'LayerNormGrad'), xs, w, epsilon(args.attrs), dx, dw, db);
-  const wShape = [...(weight as TensorInfo).shape];
-  return [backend.makeTensorInfo([...(x as TensorInfo).shape], 'float32', dx), backend.makeTensorInfo(wShape, 'float32', dw), backend.makeTensorInfo(wShape, 'float32', db)];
-};
+export function layerNormGradKernel(impl: LayerNormImpl = JS_LAYER_NORM): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as CpuBackend;
+    const { dy, x, weight } = args.inputs;
+    const xs = floatInput(backend, x, 'LayerNormGrad');
+    const w = floatInput(backend, weight, 'LayerNormGrad');
+    const dx = outputArray(backend, xs.length);
+    const dw = new Float32Array(w.length);
+    const db = new Float32Array(w.length);
+    impl.backward(floatInput(backend, dy, 'LayerNormGrad'), xs, w, epsilon(args.attrs), dx, dw, db);
+    const wShape = [...(weight as TensorInfo).shape];
+    return [backend.makeTensorInfo([...(x as TensorInfo).shape], 'float32', dx), backend.makeTensorInfo(wShape, 'float32', dw), backend.makeTensorInfo(wShape, 'float32', db)];
+  };
+}
