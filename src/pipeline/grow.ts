@@ -122,12 +122,21 @@ interface LearningInputs {
   data: RunData;
   /** Layers recomputed in backpropagation, as checkLearningMemory chose. */
   recompute: boolean;
+  /** The grown model at initialization computes the source's function, as measured on held-out text. */
+  startKeepsSource: boolean;
 }
+
+/**
+ * A start whose held-out loss is within this many nats of the source's computes the source's
+ * function (an exact start differs by float32 rounding, about 1e-6; the lossy starts by 1e-3 and
+ * more): its selection score is the source model's, at a fraction of the grown model's cost.
+ */
+export const KEEPS_SOURCE_NATS = 1e-4;
 
 /** The learning phase: LiGO trains its operator on the training tokens; other methods skip it. */
 async function learn(run: GrowingRun, inputs: LearningInputs): Promise<LearnResult | undefined> {
   const { o } = run;
-  const { plan, grown, small, data, recompute } = inputs;
+  const { plan, grown, small, data, recompute, startKeepsSource } = inputs;
   const seqLen = inputs.settings.seqLen;
   if (!inputs.settings.learningPhase || !grown.operator) return undefined;
   grown.release();
@@ -144,6 +153,8 @@ async function learn(run: GrowingRun, inputs: LearningInputs): Promise<LearnResu
     onStep: (e) => run.progress({ phase: 'learn', ...e }),
     onLayer: (e) => run.progress({ phase: 'learn-layer', ...e }),
     validate: o.keepBest ? (w) => select(plan.target, w) : undefined,
+    // The start's score needs no grown model where the start keeps the source's function.
+    startScore: o.keepBest && startKeepsSource ? () => select(small.dims, small.weight) : undefined,
   });
   if (result.divergedAt !== undefined) {
     run.progress({ phase: 'load', message: `learning stopped at step ${result.divergedAt}: the loss was not finite; kept the operator of step ${result.keptStep} (try a smaller --lr)` });
@@ -187,6 +198,8 @@ export async function growInMemory(
     evaluate: ReturnType<typeof heldOutLoss>;
     /** Whether the learning phase recomputes layers, as checkLearningMemory chose; checked here when absent. */
     recompute?: boolean;
+    /** The source's held-out loss, where measured: a start that matches it is scored on the source (KEEPS_SOURCE_NATS). */
+    sourceHeldOut?: number;
   },
 ): Promise<GrownInMemory> {
   const { plan, settings, small, text } = args;
@@ -195,7 +208,8 @@ export async function growInMemory(
   try {
     run.progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
     const heldOutInit = await args.evaluate(plan.target, grown.materialize());
-    const learned = await learn(run, { plan, settings, grown, small, data: text, recompute });
+    const startKeepsSource = args.sourceHeldOut !== undefined && Math.abs(heldOutInit - args.sourceHeldOut) <= KEEPS_SOURCE_NATS;
+    const learned = await learn(run, { plan, settings, grown, small, data: text, recompute, startKeepsSource });
     return { grown, heldOutInit, learned };
   } catch (error) {
     grown.dispose();
@@ -241,7 +255,7 @@ async function growAndMeasure(run: Run, planned: PlannedInMemory, small: LoadedM
   const evaluate = heldOutLoss(text, settings.seqLen, o.batchSize);
   progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
   const source = await evaluate(small.dims, small.weights);
-  const { grown, heldOutInit, learned } = await growInMemory(run, { plan, settings, small, text, evaluate, recompute: memory?.recompute });
+  const { grown, heldOutInit, learned } = await growInMemory(run, { plan, settings, small, text, evaluate, recompute: memory?.recompute, sourceHeldOut: source });
   try {
     const dtype = outputDtype(o.dtype, small.storageDtype);
     const written = await grown.round(dtype);

@@ -61,6 +61,7 @@ export class BestOperator {
     private readonly validate: (weight: (name: string) => tf.Tensor) => Promise<SelectionScore>,
     private readonly schedule: { steps: number; every: number },
     private readonly onSelect?: (point: SelectionPoint) => void,
+    private readonly startScore?: () => Promise<SelectionScore>,
   ) {}
 
   private due(step: number): boolean {
@@ -71,13 +72,7 @@ export class BestOperator {
   /** Measures the operator after `step` steps when due, and keeps a copy when it is the best clear gain yet. */
   async consider(step: number): Promise<void> {
     if (!this.due(step)) return;
-    const grown = materializeEach(this.plan.tensors, this.small, this.operator);
-    let score: SelectionScore;
-    try {
-      score = await this.validate(mapGetter(grown, (name) => new Error(`grown model has no tensor "${name}"`)));
-    } finally {
-      tf.dispose([...grown.values()]);
-    }
+    const score = step === 0 && this.startScore ? await this.startScore() : await this.grownScore();
     const gain = this.start ? pairedGain(this.start, score.windows) : undefined;
     const point: SelectionPoint = { step, loss: score.loss, ...(gain ? { gain } : {}) };
     this.start ??= score.windows;
@@ -86,6 +81,16 @@ export class BestOperator {
     if (!this.kept || (score.loss < this.kept.loss && gain !== undefined && clearGain(gain))) {
       if (this.kept) tf.dispose(this.kept.values);
       this.kept = { step, loss: score.loss, values: this.operator.variables.map((v) => tf.clone(v)) };
+    }
+  }
+
+  /** The selection score of the model the operator builds now. */
+  private async grownScore(): Promise<SelectionScore> {
+    const grown = materializeEach(this.plan.tensors, this.small, this.operator);
+    try {
+      return await this.validate(mapGetter(grown, (name) => new Error(`grown model has no tensor "${name}"`)));
+    } finally {
+      tf.dispose([...grown.values()]);
     }
   }
 

@@ -262,12 +262,14 @@ export async function learnOperator(args: {
   onStep?: (event: StepEvent) => void;
   /** Held-out loss of a grown model, for keeping the best operator (see LearnOptions.selectEvery). */
   validate?: (weight: (name: string) => tf.Tensor) => Promise<SelectionScore>;
+  /** The start's selection score without building the grown model, where the caller knows it (the source's, for a start that keeps its function). */
+  startScore?: () => Promise<SelectionScore>;
   onSelect?: (point: SelectionPoint) => void;
   /** Each layer's forward and backward start, inside a step. */
   onLayer?: (event: LayerEvent) => void;
 }): Promise<LearnResult> {
   const { plan, operator, small, options } = args;
-  const best = args.validate ? new BestOperator(plan, small, operator, args.validate, { steps: options.steps, every: options.selectEvery ?? 0 }, args.onSelect) : undefined;
+  const best = args.validate ? new BestOperator(plan, small, operator, args.validate, { steps: options.steps, every: options.selectEvery ?? 0 }, args.onSelect, args.startScore) : undefined;
   const profile = new StepProfile();
   let current = 0;
   const onLayer = args.onLayer ? (layer: number, pass: 'forward' | 'backward') => args.onLayer?.({ step: current, steps: options.steps, layer, layers: plan.target.numLayers, pass }) : undefined;
