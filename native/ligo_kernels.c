@@ -21,7 +21,7 @@
 /* Rows per parallel chunk: enough work per chunk that scheduling stays negligible. */
 #define ROW_CHUNK 16
 
-int ligo_kernels_version(void) { return 1; }
+int ligo_kernels_version(void) { return 2; }
 
 int ligo_openmp(void) {
 #ifdef _OPENMP
@@ -230,5 +230,136 @@ int ligo_layer_norm_grad(const float *dy, const float *x, const float *w, float 
     db[j] = (float)bsum;
   }
   free(sums);
+  return 0;
+}
+
+/*
+ * Binary float32 ops over a 2-D strided walk, the shape every broadcast collapses to in
+ * js_kernels/elementwise.ts: out[r n + j] = x[r xr + j xc] op y[r yr + j yc]. Float arithmetic
+ * rounds each result once, as the JavaScript kernels' double arithmetic rounded on store does (for
+ * +, -, * and / of two floats the two are equal). op: BINARY_ADD ... BINARY_DIV.
+ */
+enum { BINARY_ADD = 0, BINARY_SUB = 1, BINARY_MUL = 2, BINARY_DIV = 3 };
+
+#define BINARY_LOOP(EXPR)                                                                    \
+  _Pragma("omp parallel for schedule(static) if (rows * n >= PARALLEL_MIN_ELEMENTS && rows > 1)") \
+  for (int64_t r = 0; r < rows; r++) {                                                       \
+    const float *a = x + r * xr;                                                             \
+    const float *b = y + r * yr;                                                             \
+    float *o = out + r * n;                                                                  \
+    if (xc == 1 && yc == 1) {                                                                \
+      for (int64_t j = 0; j < n; j++) { const float p = a[j], q = b[j]; o[j] = EXPR; }       \
+    } else if (yc == 0) {                                                                    \
+      const float q = b[0];                                                                  \
+      for (int64_t j = 0; j < n; j++) { const float p = a[j * xc]; o[j] = EXPR; }            \
+    } else if (xc == 0) {                                                                    \
+      const float p = a[0];                                                                  \
+      for (int64_t j = 0; j < n; j++) { const float q = b[j * yc]; o[j] = EXPR; }            \
+    } else {                                                                                 \
+      for (int64_t j = 0; j < n; j++) { const float p = a[j * xc], q = b[j * yc]; o[j] = EXPR; } \
+    }                                                                                        \
+  }
+
+static void binary_rows(int op, const float *x, int64_t xr, int64_t xc, const float *y, int64_t yr, int64_t yc, float *out, int64_t rows, int64_t n) {
+  switch (op) {
+    case BINARY_ADD: BINARY_LOOP(p + q) break;
+    case BINARY_SUB: BINARY_LOOP(p - q) break;
+    case BINARY_MUL: BINARY_LOOP(p * q) break;
+    case BINARY_DIV: BINARY_LOOP(p / q) break;
+  }
+}
+
+/* A single long row is split into row-sized pieces so that it, too, runs on every thread. */
+#define ROW_PIECE 16384
+
+int ligo_binary(int op, const float *x, int64_t xr, int64_t xc, const float *y, int64_t yr, int64_t yc, float *out, int64_t rows, int64_t n) {
+  if (op < BINARY_ADD || op > BINARY_DIV) return -1;
+  if (rows == 1 && n >= 2 * ROW_PIECE) {
+    const int64_t pieces = (n + ROW_PIECE - 1) / ROW_PIECE;
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < pieces; k++) {
+      const int64_t start = k * ROW_PIECE;
+      const int64_t len = start + ROW_PIECE > n ? n - start : ROW_PIECE;
+      binary_rows(op, x + start * xc, 0, xc, y + start * yc, 0, yc, out + start, 1, len);
+    }
+    return 0;
+  }
+  binary_rows(op, x, xr, xc, y, yr, yc, out, rows, n);
+  return 0;
+}
+
+/*
+ * Sum of x read as [outer, reduced, inner] over its middle axis, times scale, into out [outer,
+ * inner], accumulated in double as js_kernels/reduce.ts does (a mean rounds the sum to float32
+ * before scaling, as there). Runs over outer rows on every thread, or over blocks of inner columns
+ * when there is one outer row (the bias gradients: [rows, C] summed over rows).
+ */
+#define COLUMN_BLOCK 256
+
+static void sum_block(const float *x, int64_t reduced, int64_t inner, int64_t i0, int64_t i1, float *out, double scale) {
+  double acc[COLUMN_BLOCK];
+  for (int64_t i = i0; i < i1; i++) acc[i - i0] = 0;
+  for (int64_t r = 0; r < reduced; r++) {
+    const float *row = x + r * inner;
+    for (int64_t i = i0; i < i1; i++) acc[i - i0] += row[i];
+  }
+  for (int64_t i = i0; i < i1; i++) out[i] = scale == 1 ? (float)acc[i - i0] : (float)((double)(float)acc[i - i0] * scale);
+}
+
+void ligo_sum(const float *x, int64_t outer, int64_t reduced, int64_t inner, float *out, double scale) {
+  const int parallel = outer * reduced * inner >= PARALLEL_MIN_ELEMENTS;
+  if (inner == 1) {
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t o = 0; o < outer; o++) {
+      double sum = 0;
+      const float *row = x + o * reduced;
+      for (int64_t r = 0; r < reduced; r++) sum += row[r];
+      out[o] = scale == 1 ? (float)sum : (float)((double)(float)sum * scale);
+    }
+    return;
+  }
+  const int64_t blocks = (inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t k = 0; k < blocks; k++) {
+      const int64_t i0 = k * COLUMN_BLOCK;
+      const int64_t i1 = i0 + COLUMN_BLOCK > inner ? inner : i0 + COLUMN_BLOCK;
+      sum_block(x + o * reduced * inner, reduced, inner, i0, i1, out + o * inner, scale);
+    }
+  }
+}
+
+/*
+ * Copies x, read at x_offset with x_strides over dims, to out at out_offset with out_strides:
+ * transposes, slices and splits (out contiguous), concatenations and pads (out strided), as
+ * js_kernels/strided.ts stridedCopy and copy.ts scatterRows. rank <= STRIDED_MAX_RANK; returns -1
+ * past it (the caller copies in JavaScript). The last axis is the inner loop; the coordinates of
+ * each row are recomputed from its index, so rows run on every thread.
+ */
+#define STRIDED_MAX_RANK 8
+
+int ligo_strided_copy(const float *x, int64_t x_offset, const int32_t *x_strides, float *out, int64_t out_offset, const int32_t *out_strides, int rank, const int32_t *dims) {
+  if (rank < 1 || rank > STRIDED_MAX_RANK) return -1;
+  const int64_t n = dims[rank - 1];
+  const int64_t xs = x_strides[rank - 1], os = out_strides[rank - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < rank - 1; d++) rows *= dims[d];
+#pragma omp parallel for schedule(static) if (rows * n >= PARALLEL_MIN_ELEMENTS)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rest = r, from = x_offset, to = out_offset;
+    for (int d = rank - 2; d >= 0; d--) {
+      const int64_t c = rest % dims[d];
+      from += c * x_strides[d];
+      to += c * out_strides[d];
+      rest /= dims[d];
+    }
+    const float *src = x + from;
+    float *dst = out + to;
+    if (xs == 1 && os == 1) {
+      for (int64_t j = 0; j < n; j++) dst[j] = src[j];
+    } else {
+      for (int64_t j = 0; j < n; j++) dst[j * os] = src[j * xs];
+    }
+  }
   return 0;
 }

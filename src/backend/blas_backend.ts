@@ -169,7 +169,7 @@ function install(blas: BlasLibrary, fused: boolean, native: NativeKernels | unde
   };
   const replacements: KernelConfig[] = [
     { kernelName: 'BatchMatMul', backendName: BLAS_BACKEND_NAME, kernelFunc: blasBatchMatMul(blas, cpuKernel('BatchMatMul')) },
-    ...Object.entries(JS_KERNELS).map(([kernelName, make]) => ({ kernelName, backendName: BLAS_BACKEND_NAME, kernelFunc: make(cpuKernel(kernelName)) })),
+    ...Object.entries(JS_KERNELS).map(([kernelName, make]) => ({ kernelName, backendName: BLAS_BACKEND_NAME, kernelFunc: make(cpuKernel(kernelName), native) })),
   ];
   if (fused) {
     const gelu = native?.gelu ?? JS_GELU;

@@ -12,12 +12,15 @@ import { firstLine } from './start.js';
 import type { GeluImpl } from './js_kernels/gelu.js';
 import type { LayerNormImpl } from './js_kernels/layer_norm.js';
 import type { MaskedSoftmaxImpl } from './js_kernels/masked_softmax.js';
+import { NATIVE_BINARY_OPS, type BinaryRows, type NativeBinaryOp, type StridedCopy, type SumRows } from './native_types.js';
+
+export { NATIVE_BINARY_OPS, NATIVE_MIN_ELEMENTS, type BinaryRows, type NativeBinaryOp, type StridedCopy, type SumRows } from './native_types.js';
 
 /** Set to 0 to run the JavaScript kernels even where the native library is built (benchmarks compare both). */
 export const NATIVE_KERNELS_ENV_VAR = 'LIGO_NATIVE_KERNELS';
 
 /** The kernels' ABI version (ligo_kernels_version in the C file): a stale build is refused, not misused. */
-const NATIVE_KERNELS_VERSION = 1;
+const NATIVE_KERNELS_VERSION = 2;
 
 /** Where the build puts the library: build/native/, two folders up from src/backend/ and dist/backend/ alike. */
 export function nativeLibraryPath(platform: string = process.platform): string {
@@ -31,9 +34,17 @@ export interface NativeKernels {
   gelu: GeluImpl;
   layerNorm: LayerNormImpl;
   maskedSoftmax: MaskedSoftmaxImpl;
+  binary: Readonly<Record<NativeBinaryOp, BinaryRows>>;
+  sum: SumRows;
+  stridedCopy: StridedCopy;
 }
 
+
+
 type NativeFunc = (...args: unknown[]) => unknown;
+
+/** The library takes strides and dims as int32; larger ones are copied in JavaScript. */
+const INT32_MAX = 2 ** 31 - 1;
 
 function kernels(lib: KoffiLibrary): NativeKernels {
   const fn = (signature: string): NativeFunc => lib.func(signature);
@@ -45,7 +56,14 @@ function kernels(lib: KoffiLibrary): NativeKernels {
   const normGrad = fn(
     'int ligo_layer_norm_grad(const float *dy, const float *x, const float *w, float *dx, float *dw, float *db, int64_t rows, int64_t c, double eps)',
   );
+  const binary = fn('int ligo_binary(int op, const float *x, int64_t xr, int64_t xc, const float *y, int64_t yr, int64_t yc, float *out, int64_t rows, int64_t n)');
+  const sum = fn('void ligo_sum(const float *x, int64_t outer, int64_t reduced, int64_t inner, float *out, double scale)');
+  const copy = fn('int ligo_strided_copy(const float *x, int64_t xOffset, const int32_t *xStrides, float *out, int64_t outOffset, const int32_t *outStrides, int rank, const int32_t *dims)');
   const threads = fn('int ligo_threads()')() as number;
+  const rows =
+    (op: number): BinaryRows =>
+    (x, xr, xc, y, yr, yc, out, count, n) =>
+      void binary(op, x, xr, xc, y, yr, yc, out, count, n);
   const openmp = fn('int ligo_openmp()')() === 1;
   return {
     description: `native kernels${openmp ? `, ${threads} threads` : ', one thread'}`,
@@ -63,6 +81,11 @@ function kernels(lib: KoffiLibrary): NativeKernels {
       forward: (x, mask, out, t, s, scale) => void softmax(x, mask, out, x.length / s, t, s, scale),
       backward: (dy, y, dx, s, scale) => void softmaxGrad(dy, y, dx, y.length / s, s, scale),
     },
+    binary: Object.fromEntries(NATIVE_BINARY_OPS.map((op, code) => [op, rows(code)])) as Record<NativeBinaryOp, BinaryRows>,
+    sum: (x, outer, reduced, inner, out, scale) => void sum(x, outer, reduced, inner, out, scale),
+    stridedCopy: (x, xOffset, xStrides, out, outOffset, outStrides, dims) =>
+      [...xStrides, ...outStrides, ...dims].every((v) => Math.abs(v) <= INT32_MAX) &&
+      copy(x, xOffset, Int32Array.from(xStrides), out, outOffset, Int32Array.from(outStrides), dims.length, Int32Array.from(dims)) === 0,
   };
 }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { JS_GELU } from '../../src/backend/js_kernels/gelu.js';
 import { JS_LAYER_NORM } from '../../src/backend/js_kernels/layer_norm.js';
 import { JS_MASKED_SOFTMAX } from '../../src/backend/js_kernels/masked_softmax.js';
-import { loadNativeKernels, NATIVE_KERNELS_ENV_VAR, type NativeKernels } from '../../src/backend/native_kernels.js';
+import { loadNativeKernels, NATIVE_BINARY_OPS, NATIVE_KERNELS_ENV_VAR, type NativeKernels } from '../../src/backend/native_kernels.js';
+import { stridedCopy, stridesOf } from '../../src/backend/js_kernels/strided.js';
 import { createRng } from '../../src/data/random.js';
 
 /**
@@ -125,6 +126,85 @@ describe.skipIf(unavailable !== undefined)(`native kernels${unavailable === unde
       expect(maxRelDiff(dwa, dwb)).toBeLessThan(TOLERANCE);
       expect(maxRelDiff(dba, dbb)).toBeLessThan(TOLERANCE);
     }
+  });
+});
+
+/** The first index where two arrays differ (NaN equal to NaN), or -1 (a loop: toEqual on long arrays is slow). */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
+  return -1;
+}
+
+/** The JavaScript twin of ligo_binary: the same 2-D strided walk, each result rounded once. */
+const JS_OPS: Record<string, (a: number, b: number) => number> = { Add: (a, b) => a + b, Sub: (a, b) => a - b, Multiply: (a, b) => a * b, RealDiv: (a, b) => a / b };
+
+describe.skipIf(unavailable !== undefined)('native data movement and elementwise kernels', () => {
+  it('binary ops over same shapes, a row broadcast, a column broadcast, a scalar and one long row equal float32 arithmetic exactly', () => {
+    // [rows, n, x row stride, x col stride, y row stride, y col stride]
+    const walks: [number, number, number, number, number, number][] = [
+      [1, 100_000, 0, 1, 0, 1], // one long row, split across threads
+      [300, 257, 257, 1, 0, 1], // + bias [257]
+      [300, 257, 257, 1, 1, 0], // + column [300, 1]
+      [64, 2048, 2048, 1, 0, 0], // + scalar
+      [40, 33, 1, 40, 33, 1], // x read transposed
+    ];
+    for (const [rows, n, xr, xc, yr, yc] of walks) {
+      const x = random(Math.max(1, (rows - 1) * xr + (n - 1) * xc + 1), rows + n, 3);
+      const y = random(Math.max(1, (rows - 1) * yr + (n - 1) * yc + 1), n + 5, 3).map((v) => (v === 0 ? 0.5 : v));
+      for (const op of NATIVE_BINARY_OPS) {
+        const out = new Float32Array(rows * n);
+        native.binary[op](x, xr, xc, y, yr, yc, out, rows, n);
+        const want = new Float32Array(rows * n);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) want[r * n + j] = JS_OPS[op](x[r * xr + j * xc], y[r * yr + j * yc]);
+        expect(firstDifference(out, want)).toBe(-1);
+      }
+    }
+  });
+
+  it('sums over the middle of [outer, reduced, inner] (rows, columns as bias gradients, a mean) equal the JavaScript sums', () => {
+    for (const [outer, reduced, inner] of [[1, 2048, 1024], [300, 257, 1], [7, 33, 513], [1, 5, 3]] as const) {
+      const x = random(outer * reduced * inner, outer + reduced + inner);
+      for (const scale of [1, 1 / reduced]) {
+        const out = new Float32Array(outer * inner);
+        native.sum(x, outer, reduced, inner, out, scale);
+        const want = new Float32Array(outer * inner);
+        for (let o = 0; o < outer; o++) {
+          for (let i = 0; i < inner; i++) {
+            let acc = 0;
+            for (let r = 0; r < reduced; r++) acc += x[(o * reduced + r) * inner + i];
+            want[o * inner + i] = scale === 1 ? acc : Math.fround(acc) * scale;
+          }
+        }
+        expect(maxRelDiff(out, want)).toBeLessThan(TOLERANCE);
+      }
+    }
+  });
+
+  it('strided copies (a head transpose, a slice at an offset, a concatenation into a strided output) equal stridedCopy', () => {
+    const x = random(16 * 12 * 8 * 4, 9); // [16, 12, 8, 4]
+    const own = stridesOf([16, 12, 8, 4]);
+    const perm = [0, 2, 1, 3];
+    const dims = perm.map((p) => [16, 12, 8, 4][p]);
+    const a = new Float32Array(x.length);
+    const b = new Float32Array(x.length);
+    expect(native.stridedCopy(x, 0, perm.map((p) => own[p]), a, 0, stridesOf(dims), dims)).toBe(true);
+    stridedCopy(x, 0, dims, perm.map((p) => own[p]), b);
+    expect(firstDifference(a, b)).toBe(-1);
+    // the block [2:14, 3:11, :, 1:3] of x
+    const size = [12, 8, 8, 2];
+    const offset = 2 * own[0] + 3 * own[1] + 1;
+    const [c, d] = [new Float32Array(12 * 8 * 8 * 2), new Float32Array(12 * 8 * 8 * 2)];
+    expect(native.stridedCopy(x, offset, own, c, 0, stridesOf(size), size)).toBe(true);
+    stridedCopy(x, offset, size, own, d);
+    expect(firstDifference(c, d)).toBe(-1);
+    // x [6144, 1] written as column 2 of a [6144, 3] output: strided on the output side
+    const col = random(6144, 4);
+    const out = new Float32Array(6144 * 3);
+    expect(native.stridedCopy(col, 0, [1, 1], out, 2, [3, 1], [6144, 1])).toBe(true);
+    for (let r = 0; r < 6144; r += 997) expect([out[r * 3], out[r * 3 + 1], out[r * 3 + 2]]).toEqual([0, 0, col[r]]);
+    // a rank past the library's limit is declined, for the caller to copy in JavaScript
+    expect(native.stridedCopy(x, 0, new Array(9).fill(1), a, 0, new Array(9).fill(1), new Array(9).fill(1))).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { cpuValues, outputArray, type CpuBackend } from '../cpu_data.js';
+import { NATIVE_MIN_ELEMENTS, type BinaryRows } from '../native_types.js';
 import { broadcastStrides, collapse, forEachRow, sizeOf } from './strided.js';
 
 /**
@@ -61,8 +62,12 @@ export function unaryKernel(expression: string, fallback: KernelFunc): KernelFun
   };
 }
 
-/** `fallback` (tfjs-backend-cpu's kernel) takes anything but two float32 operands. */
-export function binaryKernel(expression: string, fallback: KernelFunc): KernelFunc {
+/**
+ * `fallback` (tfjs-backend-cpu's kernel) takes anything but two float32 operands. With `native`
+ * (the op in native_kernels.ts), a large output whose broadcast collapses to at most two dims (same
+ * shapes, a bias over rows, a scalar) is computed there, on every core.
+ */
+export function binaryKernel(expression: string, fallback: KernelFunc, native?: BinaryRows): KernelFunc {
   const row = compileRow(expression);
   return (args) => {
     const { a, b } = args.inputs;
@@ -76,6 +81,11 @@ export function binaryKernel(expression: string, fallback: KernelFunc): KernelFu
     if (out.length > 0) {
       const { dims, strides } = collapse(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
       const [xs, ys] = strides.map((s) => s[s.length - 1]);
+      if (native !== undefined && out.length >= NATIVE_MIN_ELEMENTS && dims.length <= 2) {
+        const [xr, yr] = strides.map((s) => (dims.length === 2 ? s[0] : 0));
+        native(x, xr, xs, y, yr, ys, out, dims.length === 2 ? dims[0] : 1, dims[dims.length - 1]);
+        return backend.makeTensorInfo(outShape, 'float32', out);
+      }
       let o = 0;
       forEachRow(dims, strides, (offsets, n) => {
         row(x, offsets[0], xs, y, offsets[1], ys, out, o, n);

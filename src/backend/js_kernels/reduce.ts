@@ -1,6 +1,7 @@
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { cpuValues, outputArray, type CpuBackend } from '../cpu_data.js';
+import { NATIVE_MIN_ELEMENTS, type SumRows } from '../native_types.js';
 import { sizeOf } from './strided.js';
 
 type Reduction = 'sum' | 'mean' | 'max' | 'min';
@@ -10,9 +11,10 @@ type Reduction = 'sum' | 'mean' | 'max' | 'min';
  * the last axes (softmax, LayerNorm statistics) and the leading ones (bias gradients, the sums
  * that undo broadcasting) are both that shape. tfjs-backend-cpu transposes the reduced axes to
  * the end first, a full copy. Sums accumulate in double precision as tfjs-backend-cpu's do; max and
- * min let NaN win as it does. Other axis sets and dtypes go to `fallback`.
+ * min let NaN win as it does. Other axis sets and dtypes go to `fallback`. With `nativeSum`, large
+ * sums run in the native library (native_kernels.ts), on every core.
  */
-export function reduceKernel(reduction: Reduction, axisAttr: 'axis' | 'reductionIndices', fallback: KernelFunc): KernelFunc {
+export function reduceKernel(reduction: Reduction, axisAttr: 'axis' | 'reductionIndices', fallback: KernelFunc, nativeSum?: SumRows): KernelFunc {
   return (args) => {
     const { x } = args.inputs;
     if (x === undefined) throw new Error(`${reduction} kernel: expected input x`);
@@ -27,7 +29,8 @@ export function reduceKernel(reduction: Reduction, axisAttr: 'axis' | 'reduction
     const out = outputArray(backend, outer * inner);
     if (reduction === 'sum' || reduction === 'mean') {
       const scale = reduction === 'mean' ? 1 / reduced : 1;
-      sumInto(values, outer, reduced, inner, out, scale);
+      if (nativeSum !== undefined && values.length >= NATIVE_MIN_ELEMENTS) nativeSum(values, outer, reduced, inner, out, scale);
+      else sumInto(values, outer, reduced, inner, out, scale);
     } else {
       extremeInto(values, outer, reduced, inner, out, reduction === 'max');
     }

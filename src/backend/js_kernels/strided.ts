@@ -6,6 +6,8 @@
  * coordinates and back, which is what made its broadcasting ops slow).
  */
 
+import { NATIVE_MIN_ELEMENTS, type StridedCopy } from '../native_types.js';
+
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Row-major strides of a shape (elements). */
@@ -70,6 +72,15 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
   const own = stridesOf(shape);
   const pad = outShape.length - shape.length;
   return outShape.map((_, d) => (d < pad || shape[d - pad] === 1 ? 0 : own[d - pad]));
+}
+
+/**
+ * Copies `x`, read at `strides` over `dims`, into `out` in row-major order from `outOffset`; with
+ * `native`, a large copy runs in the native library (on every core).
+ */
+export function copyRows(native: StridedCopy | undefined, x: Float32Array, xOffset: number, dims: readonly number[], strides: readonly number[], out: Float32Array, outOffset = 0): void {
+  if (native !== undefined && sizeOf(dims) >= NATIVE_MIN_ELEMENTS && native(x, xOffset, strides, out, outOffset, stridesOf(dims), dims)) return;
+  stridedCopy(x, xOffset, dims, strides, out, outOffset);
 }
 
 /** Copies `x`, read at `strides` over `dims`, into `out` in row-major order from `outOffset`. */
