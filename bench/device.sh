@@ -122,7 +122,9 @@ stage() {
 
 main() {
   echo "device.sh: budgets (s): adapters ${BUDGETS[0]}, matmul ${BUDGETS[1]}, step_webgpu ${BUDGETS[2]}, step_peer ${BUDGETS[3]}, check ${BUDGETS[4]}, profile ${BUDGETS[5]}; all within $DEADLINE_S s$([ "$QUICK" = 1 ] && echo ' (QUICK=1: tiny sizes)')"
-  tar -xJf "$BUNDLE" -C "$WORK" || { echo "device.sh: cannot unpack $BUNDLE"; return 1; }
+  # Python's lzma where tar has no xz to call.
+  tar -xJf "$BUNDLE" -C "$WORK" 2>/dev/null || "$PYTHON" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$BUNDLE" "$WORK" ||
+    { echo "device.sh: cannot unpack $BUNDLE (neither tar -J nor $PYTHON's tarfile)"; return 1; }
   local B=$WORK/ligo-device
   local NODE=$B/node APP=$B/app/bin
   cp "$B/COMMIT" "$RUN/commit.txt"

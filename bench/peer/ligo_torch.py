@@ -165,7 +165,7 @@ def main():
         "device": str(device),
         "batchSize": a.batch_size,
         "seqLen": a.seq_len,
-        **({"gpu": torch.cuda.get_device_name(device), "maxGpuBytes": torch.cuda.max_memory_allocated(device), "tf32": torch.backends.cuda.matmul.allow_tf32} if device.type == "cuda" else {}),
+        **({"gpu": torch.cuda.get_device_name(device), "maxGpuBytes": torch.cuda.max_memory_allocated(device), "tf32": getattr(torch.backends.cuda.matmul, "allow_tf32", None)} if device.type == "cuda" else {}),
     }))
 
 
