@@ -11,7 +11,9 @@
  * the kernel table per input shapes, --kernel-rows N its length.
  * --matmul-sizes and --result NAME (bench/results/NAME.json) keep device runs apart from these.
  * --peak-gflops G adds the share of a device's float32 peak (e.g. 67000 for an H200's non-tensor-core
- * FP32) to the end-to-end line.
+ * FP32) to the end-to-end line. On a GPU (bench/device.sh): --fit-batch lowers --batch-size to the
+ * largest whose tensors fit the adapter's buffer limit, --warmup-steps N shortens the untimed first
+ * call, --log-steps prints each step's seconds as it ends.
  *
  * Reports, all in one run on the same backend (wasm unless LIGO_BACKEND says otherwise):
  *   - the backend's matMul peak: tf.matMul of 512^2, 1024^2 and 2048^2 square matrices (GFLOP/s);
@@ -37,19 +39,27 @@ import { estimateLearningMemory, formatBytes } from '../src/train/estimate.js';
 import { materializeAll } from '../src/growth/materialize.js';
 import { causalLmLoss, forward } from '../src/models/index.js';
 import { AdamW, globalNormClip } from '../src/train/adamw.js';
-import { learnOperator, type LearnOptions } from '../src/train/learn.js';
+import { learnOperator, type LearnOptions, type LearnResult, type StepEvent } from '../src/train/learn.js';
 import { forwardFlopsPerToken, materializeFlops } from '../src/growth/flops.js';
 import { startKernelTimer } from './lib/kernel_timer.js';
+import { barrier, matmulPeak, type MatmulRate } from './lib/matmul_peak.js';
 import { argValue, fmt, hasFlag, machine, MB, median, printTable, writeResult } from './lib/report.js';
 import { startTensorMeter } from './lib/tensor_meter.js';
-import { gpt2Growth, type Gpt2GrowthShape } from './lib/gpt2_growth.js';
+import { gpt2Growth, gpt2GrowthPlan, type Gpt2GrowthShape } from './lib/gpt2_growth.js';
 
 const VOCAB = Number(argValue('--vocab', '256'));
-const BATCH = Number(argValue('--batch-size', '4'));
+/** Lowered by --fit-batch (setUp) where the largest tensor would pass the backend's per-buffer limit. */
+let BATCH = Number(argValue('--batch-size', '4'));
+/** --fit-batch: the largest batch up to --batch-size whose tensors fit that limit, instead of refusing. */
+const FIT_BATCH = hasFlag('--fit-batch');
 const SEQ = Number(argValue('--seq-len', '128'));
 /** learnOperator calls timed end to end, and optimizer steps in each. */
 const REPEATS = Number(argValue('--repeats', '3'));
 const STEPS = Number(argValue('--steps', '8'));
+/** Steps of the first, untimed call that warms up the kernels (default --steps). */
+const WARMUP_STEPS = Number(argValue('--warmup-steps', String(STEPS)));
+/** --log-steps: one stderr line per learning step (a slow device shows its pace before a timeout). */
+const LOG_STEPS = hasFlag('--log-steps');
 /** --recompute: layers recomputed in backpropagation (the grow flag of the same name). */
 const RECOMPUTE = hasFlag('--recompute');
 /** Repeats of each part of the step breakdown; 0 skips it. */
@@ -79,40 +89,6 @@ const LEARN: LearnOptions = { steps: STEPS, lr: 1e-3, warmup: 2, weightDecay: 0,
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const now = (): number => performance.now();
 
-/**
- * Waits until `t` is computed. A read-back (async: webgpu has no synchronous one under Node) of one
- * element: a GPU queue runs in order, so everything before it is done too.
- */
-async function barrier(t: tf.Tensor | undefined): Promise<void> {
-  if (t === undefined) return;
-  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, 1));
-  await one.data();
-  one.dispose();
-}
-
-async function matmulPeak(): Promise<{ size: number; gflops: number; ms: number }[]> {
-  const results: { size: number; gflops: number; ms: number }[] = [];
-  for (const n of MATMUL_SIZES) {
-    const a = tf.randomNormal([n, n]) as tf.Tensor2D;
-    const b = tf.randomNormal([n, n]) as tf.Tensor2D;
-    const warm = tf.matMul(a, b);
-    await barrier(warm);
-    warm.dispose();
-    const times: number[] = [];
-    for (let i = 0; i < MATMUL_REPEATS; i++) {
-      const start = now();
-      const c = tf.matMul(a, b);
-      await barrier(c);
-      times.push(now() - start);
-      c.dispose();
-    }
-    tf.dispose([a, b]);
-    const ms = median(times);
-    results.push({ size: n, ms, gflops: (2 * n ** 3) / (ms / 1000) / 1e9 });
-  }
-  return results;
-}
-
 const getter =
   (m: ReadonlyMap<string, tf.Tensor>) =>
   (name: string): tf.Tensor => {
@@ -126,7 +102,16 @@ type Meter = ReturnType<typeof startTensorMeter>;
 
 /** What one run of the benchmark measured, step by step. */
 interface Measured {
-  runs: { tokensPerSecond: number; seconds: number; tensorsBefore: number; tensorsAfter: number; tensorsPerStep: number[] }[];
+  runs: {
+    tokensPerSecond: number;
+    seconds: number;
+    /** Each step's seconds, and the step's host-side phases (on a GPU: time to enqueue, not to run). */
+    stepSeconds: number[];
+    phases: LearnResult['phases'];
+    tensorsBefore: number;
+    tensorsAfter: number;
+    tensorsPerStep: number[];
+  }[];
   /** Live tensor bytes before each learnOperator call and after the last: growth is a leak. */
   bytesBefore: number[];
   /** Peak live tensor bytes of one call, plus the source and operator (live before, and part of the estimate). */
@@ -140,7 +125,7 @@ interface Measured {
 /** Step 1: learnOperator end to end, as grow() runs it; the first call also warms up the kernels. */
 async function endToEnd(growth: Growth, meter: Meter): Promise<Pick<Measured, 'runs' | 'bytesBefore' | 'measuredPeak'>> {
   const { plan, small, operator } = growth;
-  log(`learnOperator: ${REPEATS + 1} calls of ${STEPS} steps at B=${BATCH}, T=${SEQ}...`);
+  log(`learnOperator: a warm-up call of ${WARMUP_STEPS} steps and ${REPEATS} of ${STEPS} at B=${BATCH}, T=${SEQ}...`);
   const runs: Measured['runs'] = [];
   let measuredPeak = 0;
   const bytesBefore: number[] = [];
@@ -149,9 +134,16 @@ async function endToEnd(growth: Growth, meter: Meter): Promise<Pick<Measured, 'r
     bytesBefore.push(meter.live());
     meter.resetPeak();
     const perStep: number[] = [];
-    const result = await learnOperator({ plan, operator, small, nextBatch: () => growth.batch(BATCH), maskTokenId: 0, options: LEARN, onStep: () => perStep.push(tf.memory().numTensors) });
+    const stepSeconds: number[] = [];
+    const onStep = (e: StepEvent): void => {
+      perStep.push(tf.memory().numTensors);
+      stepSeconds.push(e.stepSeconds);
+      if (LOG_STEPS) log(`  ${r === 0 ? 'warm-up call' : `call ${r}/${REPEATS}`}, step ${e.step}/${e.steps}: ${fmt(e.stepSeconds, 3)} s`);
+    };
+    const options = r === 0 ? { ...LEARN, steps: WARMUP_STEPS } : LEARN;
+    const result = await learnOperator({ plan, operator, small, nextBatch: () => growth.batch(BATCH), maskTokenId: 0, options, onStep });
     measuredPeak = Math.max(measuredPeak, meter.peak() - bytesBefore[r] + FLOAT_BYTES * (plan.parameters.source + plan.parameters.operator));
-    if (r > 0) runs.push({ tokensPerSecond: result.tokensPerSecond, seconds: result.seconds, tensorsBefore, tensorsAfter: tf.memory().numTensors, tensorsPerStep: perStep });
+    if (r > 0) runs.push({ tokensPerSecond: result.tokensPerSecond, seconds: result.seconds, stepSeconds, phases: result.phases, tensorsBefore, tensorsAfter: tf.memory().numTensors, tensorsPerStep: perStep });
   }
   bytesBefore.push(meter.live());
   return { runs, bytesBefore, measuredPeak };
@@ -246,7 +238,7 @@ function derived(plan: Growth['plan'], m: Measured) {
 }
 
 type Derived = ReturnType<typeof derived>;
-type Context = { backend: Awaited<ReturnType<typeof initBackend>>; plan: Growth['plan']; peak: Awaited<ReturnType<typeof matmulPeak>>; peakGflops: number; estimate: ReturnType<typeof estimateLearningMemory>; meter: Meter };
+type Context = { backend: Awaited<ReturnType<typeof initBackend>>; plan: Growth['plan']; peak: MatmulRate[]; peakGflops: number; estimate: ReturnType<typeof estimateLearningMemory>; meter: Meter };
 
 /** The JSON result. */
 function learnReport(c: Context, m: Measured, d: Derived) {
@@ -269,6 +261,8 @@ function learnReport(c: Context, m: Measured, d: Derived) {
       stepsPerRepeat: STEPS,
       tokensPerSecond: d.tokensPerSecond,
       tokensPerSecondRuns: m.runs.map((r) => r.tokensPerSecond),
+      stepSecondsRuns: m.runs.map((r) => r.stepSeconds),
+      hostPhaseSecondsRuns: m.runs.map((r) => r.phases),
       stepSeconds: d.stepSeconds,
       flopsPerStep: { model: d.modelFlopsPerStep, materialize: 3 * d.materializeFlopsForward, total: d.flopsPerStep },
       gflopsPerSecond: d.flopsPerStep / d.stepSeconds / 1e9,
@@ -357,16 +351,25 @@ async function setUp(): Promise<{ context: Context; growth: Growth }> {
   const backend = await initBackend({ backend: process.env.LIGO_BACKEND || 'wasm', log });
   // Started before any tensor exists, so it sees every buffer.
   const meter = startTensorMeter();
-  log('matMul peak...');
-  const peak = await matmulPeak();
-  const growth = gpt2Growth(SHAPE);
-  const estimate = estimateLearningMemory(growth.plan, { batchSize: BATCH, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }, backend.name);
-  // A tensor past the backend's per-buffer limit (webgpu) would fail or, worse, compute garbage.
+  // Checked on the plan, before any weight exists: a tensor past the backend's per-buffer limit
+  // (webgpu) would fail or, worse, compute garbage.
+  const plan = gpt2GrowthPlan(SHAPE);
+  const estimateAt = (batchSize: number) => estimateLearningMemory(plan, { batchSize, seqLen: SEQ, gradAccum: LEARN.gradAccum, recompute: RECOMPUTE }, backend.name);
   const tensorLimit = backend.profile.tensorLimit;
+  const fits = (batchSize: number): boolean => tensorLimit === undefined || estimateAt(batchSize).largestTensorBytes <= tensorLimit.bytes;
+  if (FIT_BATCH && !fits(BATCH) && BATCH > 1) {
+    const asked = BATCH;
+    while (BATCH > 1 && !fits(BATCH)) BATCH--;
+    log(`--fit-batch: B=${BATCH} instead of ${asked}, the largest up to it whose tensors fit ${formatBytes(tensorLimit?.bytes ?? 0)} (${tensorLimit?.reason ?? ''})`);
+  }
+  const estimate = estimateAt(BATCH);
   if (tensorLimit !== undefined && estimate.largestTensorBytes > tensorLimit.bytes) {
     throw new Error(`the largest tensor takes ${formatBytes(estimate.largestTensorBytes)}, more than ${formatBytes(tensorLimit.bytes)} (${tensorLimit.reason}); lower --batch-size or --seq-len`);
   }
-  return { context: { backend, plan: growth.plan, peak, peakGflops: Math.max(...peak.map((p) => p.gflops)), estimate, meter }, growth };
+  log('matMul peak...');
+  const peak = await matmulPeak(MATMUL_SIZES, { repeats: MATMUL_REPEATS });
+  const growth = gpt2Growth(SHAPE);
+  return { context: { backend, plan, peak, peakGflops: Math.max(...peak.map((p) => p.gflops)), estimate, meter }, growth };
 }
 
 async function bench(): Promise<void> {

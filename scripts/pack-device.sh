@@ -2,7 +2,7 @@
 # Packs a self-contained bundle for a linux-x64 GPU machine that has no Node and no registry
 # (the lent device machine): the Node binary running this script, the CLI and the benchmarks
 # bundled with their JS dependencies by esbuild, Dawn's dawn.node (npm `webgpu`), the tfjs wasm
-# files and the golden cases. bench/device.sh unpacks and runs it. Must stay under 64 MiB (what
+# files, the golden cases and the PyTorch peer (bench/peer/ligo_torch.py). bench/device.sh unpacks and runs it. Must stay under 64 MiB (what
 # travels to the device machine, the working tree included).
 #
 # Usage: scripts/pack-device.sh [OUT_FILE]   (default .device-bundle/ligo-device.tar.xz; npm run pack:device)
@@ -28,7 +28,8 @@ mkdir -p "$APP/bin" "$APP/data" "$APP/node_modules/webgpu/dist/linux-x64" "$APP/
 # which an ES module lacks, so the banner defines them (the wasm glue finds its .wasm beside the bundle).
 BANNER="import { createRequire as __ligoRequire } from 'node:module'; import { fileURLToPath as __ligoPath } from 'node:url'; import { dirname as __ligoDir } from 'node:path'; const require = __ligoRequire(import.meta.url); const __filename = __ligoPath(import.meta.url); const __dirname = __ligoDir(__filename);"
 # webgpu stays outside: it loads dawn.node by a path relative to its own index.js.
-"$ESBUILD" ligo=src/cli/main.ts learn=bench/learn.ts device_check=bench/device_check.ts \
+"$ESBUILD" ligo=src/cli/main.ts learn=bench/learn.ts device_check=bench/device_check.ts device_adapters=bench/device_adapters.ts \
+  device_matmul=bench/device_matmul.ts device_summary=bench/device_summary.ts \
   --bundle --platform=node --target=node20 --format=esm --outdir="$APP/bin" --out-extension:.js=.mjs \
   --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \
   --banner:js="$BANNER" --log-level=warning
@@ -46,6 +47,9 @@ node -e 'const p = require("./package.json"); console.log(JSON.stringify({ name:
 cp -r fixtures "$APP/fixtures"
 cp -r test/data/golden "$APP/data/golden"
 cp bench/device.sh "$B/device.sh"
+# The PyTorch peer that device.sh runs on CUDA beside the webgpu step.
+mkdir -p "$B/peer"
+cp bench/peer/ligo_torch.py "$B/peer/"
 # The Vulkan loader and GL dispatch libraries the device machine lacks (its README lists them):
 # Debian amd64 packages, unpacked there into / by device.sh when ldconfig has no libvulkan.so.1.
 GL_DEBS=(libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
@@ -53,7 +57,9 @@ mkdir -p "$B/gl"
 if command -v apt-get >/dev/null && (cd "$B/gl" && apt-get download "${GL_DEBS[@]}" >/dev/null 2>&1); then :; else
   echo "pack-device: could not apt-get download ${GL_DEBS[*]}; device.sh will need the Vulkan loader there (.gl/*.deb)" >&2
 fi
+# The commit it was packed from; "+changes" where the working tree differed from it.
 git -C "$ROOT" log -1 --format='%H %cI %s' >"$B/COMMIT" 2>/dev/null || echo unknown >"$B/COMMIT"
+git -C "$ROOT" diff --quiet HEAD 2>/dev/null || sed -i '1s/ / +changes /' "$B/COMMIT"
 
 mkdir -p "$(dirname "$OUT_FILE")"
 tar -C "$STAGE" -cf - ligo-device | xz -T0 "${XZ_LEVEL:--9}" >"$OUT_FILE"

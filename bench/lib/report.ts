@@ -21,6 +21,11 @@ export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/** A rate in TFLOP/s, or in GFLOP/s below a tenth of one (a software adapter, a CPU). */
+export function fmtRate(gflops: number): string {
+  return gflops >= 100 ? `${fmt(gflops / 1000, 2)} TFLOP/s` : `${fmt(gflops, 2)} GFLOP/s`;
+}
+
 /** Right-aligned columns except the first, which is left-aligned (row labels). */
 export function printTable(rows: readonly (readonly string[])[], log: (line: string) => void = console.log): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));

@@ -10,6 +10,11 @@ Weights and tokens are random: speed and memory do not depend on them.
 
 Prints one JSON line: step seconds, peak RSS, operator parameters and the sgemm rate measured here.
 Needs Debian's python3-torch (apt-get install python3-torch); not a dependency of ligo.
+
+--device cuda (default cpu) runs it on a GPU: the weights and the operator are made on the CPU
+exactly as there, then moved to the device, as is each batch; the GPU is synchronized before each
+clock reading, and the sgemm rate is measured at 4096 (float32: TF32 stays off, torch's default).
+Without a CUDA device it exits 3 with one line on stderr.
 """
 import argparse
 import json
@@ -22,12 +27,22 @@ import torch
 import torch.nn.functional as F
 
 
-def sgemm_rate(n=1024, repeats=4):
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def synchronize(device):
+    """Waits for the GPU's queued work, so that a clock reading counts it (nothing to wait for on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def sgemm_rate(n=1024, repeats=4, device=torch.device("cpu")):
+    a, b = torch.randn(n, n).to(device), torch.randn(n, n).to(device)
+    if device.type == "cuda":
+        torch.mm(a, b)  # the first product on a GPU also starts cuBLAS
     best = math.inf
     for _ in range(repeats):
+        synchronize(device)
         start = time.perf_counter()
         torch.mm(a, b)
+        synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best
 
@@ -60,7 +75,8 @@ class DenseLigo(torch.nn.Module):
         self.depth = torch.nn.ParameterDict({k.replace(".", "_"): p(layers_large, layers_small) for k in kinds})
 
     def head(self, layer, which, side):
-        return torch.kron(self.heads[(layer * 3 + which) * 2 + side], torch.eye(self.hd))
+        m = self.heads[(layer * 3 + which) * 2 + side]
+        return torch.kron(m, torch.eye(self.hd, device=m.device))
 
     def grow_layer(self, stacked, l):
         mix = {k: torch.einsum("j,j...->...", self.depth[k.replace(".", "_")][l], v) for k, v in stacked.items()}
@@ -82,7 +98,7 @@ class DenseLigo(torch.nn.Module):
 def gpt2_loss(glob, layer_weights, ids, heads):
     B, T = ids.shape
     x = glob["wte"][ids] + glob["wpe"][:T]
-    mask = torch.full((T, T), float("-inf")).triu(1)
+    mask = torch.full((T, T), float("-inf"), device=ids.device).triu(1)
     for w in layer_weights():
         C = x.shape[-1]
         h = F.layer_norm(x, (C,), w["ln_1.weight"], w["ln_1.bias"])
@@ -106,7 +122,12 @@ def main():
     ap.add_argument("--seq-len", type=int, default=512)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     a = ap.parse_args()
+    device = torch.device(a.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print(f"ligo_torch.py: torch {torch.__version__} has no CUDA device (built for CUDA {torch.version.cuda})", file=os.sys.stderr)
+        raise SystemExit(3)
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
     cfg = json.loads(a.source)
@@ -114,13 +135,16 @@ def main():
     heads_small = cfg["n_head"]
     heads_large = D // (d // heads_small)
     glob_small, stacked = small_model(cfg)
-    op = DenseLigo(d, D, heads_small, heads_large, cfg["n_layer"], a.layers, stacked.keys())
+    glob_small = {k: v.to(device) for k, v in glob_small.items()}
+    stacked = {k: v.to(device) for k, v in stacked.items()}
+    op = DenseLigo(d, D, heads_small, heads_large, cfg["n_layer"], a.layers, stacked.keys()).to(device)
     opt = torch.optim.AdamW(op.parameters(), lr=a.lr, weight_decay=0)
-    rate = sgemm_rate()
+    rate = sgemm_rate(4096, device=device) if device.type == "cuda" else sgemm_rate()
     steps = []
     for _ in range(a.steps):
+        synchronize(device)
         start = time.perf_counter()
-        ids = torch.randint(0, cfg["vocab_size"], (a.batch_size, a.seq_len))
+        ids = torch.randint(0, cfg["vocab_size"], (a.batch_size, a.seq_len)).to(device)
         glob = {"wte": glob_small["wte"] @ op.width["in"].T, "wpe": glob_small["wpe"] @ op.width["out"].T,
                 "ln_f.weight": op.width["out"] @ glob_small["ln_f.weight"], "ln_f.bias": op.width["out"] @ glob_small["ln_f.bias"]}
         loss = gpt2_loss(glob, lambda: (op.grow_layer(stacked, l) for l in range(a.layers)), ids, heads_large)
@@ -128,6 +152,7 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(op.parameters(), 1.0)
         opt.step()
+        synchronize(device)
         steps.append(time.perf_counter() - start)
         print(f"  peer step {len(steps)}/{a.steps}: {steps[-1]:.1f} s, loss {loss.item():.3f}", file=os.sys.stderr, flush=True)
     print(json.dumps({
@@ -137,6 +162,10 @@ def main():
         "sgemmFlops": rate,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "device": str(device),
+        "batchSize": a.batch_size,
+        "seqLen": a.seq_len,
+        **({"gpu": torch.cuda.get_device_name(device), "maxGpuBytes": torch.cuda.max_memory_allocated(device), "tf32": getattr(torch.backends.cuda.matmul, "allow_tf32", None)} if device.type == "cuda" else {}),
     }))
 
 

@@ -35,13 +35,16 @@ export interface WebGpuAdapter {
   software: boolean;
 }
 
-interface GpuLike {
-  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+/** navigator.gpu as Dawn provides it: the part ligo and its device benchmarks use. */
+export interface GpuLike {
+  requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power'; forceFallbackAdapter?: boolean }): Promise<AdapterLike | null>;
 }
-interface AdapterLike {
-  info?: Partial<WebGpuAdapterInfo> & { isFallbackAdapter?: boolean };
+/** A GPUAdapter: info and limits are objects of getters (read them by name; JSON.stringify sees nothing). */
+export interface AdapterLike {
+  info?: Partial<WebGpuAdapterInfo> & { isFallbackAdapter?: boolean; subgroupMinSize?: number; subgroupMaxSize?: number };
   isFallbackAdapter?: boolean;
   limits: WebGpuLimits;
+  features?: ReadonlySet<string>;
 }
 interface DawnModule {
   create(flags: string[]): GpuLike;
@@ -78,10 +81,15 @@ export function probeWebGpu(): Promise<WebGpuAdapter> {
   return probed;
 }
 
-async function probe(): Promise<WebGpuAdapter> {
+/** Installs navigator.gpu from Dawn (once) and returns it; throws when the package is missing. */
+export async function dawnGpu(): Promise<GpuLike> {
   // Dawn warns about an unset XDG_RUNTIME_DIR on headless machines; any writable directory quiets it.
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  const gpu = installNavigatorGpu(await loadDawn());
+  return installNavigatorGpu(await loadDawn());
+}
+
+async function probe(): Promise<WebGpuAdapter> {
+  const gpu = await dawnGpu();
   let adapter: AdapterLike | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
