@@ -12,7 +12,8 @@
  * --no-peer skips PyTorch, --peer-only skips ligo, --work DIR keeps the sources there between runs,
  * --name NAME writes bench/results/NAME.json (default real).
  *
- * For each row: peak RSS, seconds per step (median of the steps after the first), the whole run,
+ * For each row: peak RSS, seconds per step (median of the steps after the first), the whole run, the
+ * learning phase's wall time (every step and its selection passes) beside the peer's (its steps),
  * the peer's seconds per step and peak RSS and the ratio, the achieved GFLOP/s of a step against
  * the machine's sgemm rate measured in the same process, and ligo's per-phase profile of a step.
  * Writes bench/results/real.json.
@@ -130,7 +131,7 @@ const timedSteps = (s: readonly number[]): number => median(s.length > 1 ? s.sli
 async function main(): Promise<void> {
   const names = argValue('--rows', ROWS.map((r) => r.name).join(',')).split(',');
   const results: Record<string, unknown>[] = [];
-  const table: string[][] = [['row', 'peak RSS', 's/step', 'whole run', 'peer s/step', 'peer RSS', 'peer / ligo', 'GFLOP/s (sgemm)']];
+  const table: string[][] = [['row', 'peak RSS', 's/step', 'whole run', 'learning phase', 'peer phase', 'peer s/step', 'peer RSS', 'peer / ligo', 'GFLOP/s (sgemm)']];
   for (const row of ROWS.filter((r) => names.includes(r.name))) {
     const dir = path.join(WORK, row.name);
     await mkdir(dir, { recursive: true });
@@ -154,6 +155,8 @@ async function main(): Promise<void> {
       ours ? `${fmt(ours.maxRssBytes / GIB, 2)} GiB` : 'error' in ligo ? ligo.error : '-',
       ours ? fmt(perStep, 2) : '-',
       ours ? `${fmt(ours.wallSeconds, 0)} s` : '-',
+      ours ? `${fmt(ours.phaseSeconds, 1)} s` : '-',
+      theirs ? `${fmt(theirs.stepSeconds.reduce((a, b) => a + b, 0), 1)} s` : '-',
       theirs ? fmt(peerStep, 2) : 'error' in peer ? peer.error : '-',
       theirs ? `${fmt(theirs.maxRssBytes / GIB, 2)} GiB` : '-',
       ours && theirs ? `${fmt(peerStep / perStep, 2)}x` : '-',

@@ -14,6 +14,8 @@ export interface RealChildResult {
   stepSeconds: number[];
   secondsPerStep: number;
   phases: Record<string, number>;
+  /** Wall time of the learning phase: every step and the selection passes. */
+  phaseSeconds: number;
   recompute: boolean;
   operatorParameters: number;
   sgemmFlops: number;
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     stepSeconds,
     secondsPerStep: learning?.secondsPerStep ?? Number.NaN,
     phases: learning?.phases ?? {},
+    phaseSeconds: learning?.phaseSeconds ?? Number.NaN,
     recompute: learning?.recompute ?? false,
     operatorParameters: report.parameters.operator,
     sgemmFlops,

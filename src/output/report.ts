@@ -44,6 +44,8 @@ export interface GrowthRunInfo {
     /** Seconds per learning step, and where they went (materialize, forward, recompute, backward, optimizer, other). */
     secondsPerStep?: number;
     phases?: Record<string, number>;
+    /** Wall time of the whole phase: its steps and its selection passes (--keep-best). */
+    phaseSeconds?: number;
   } | null;
   /** How to train the grown model further. */
   downstream?: { peakLrFraction: number; warmupFraction: number; schedule: string; note: string; convergedSource?: string; groups?: GroupAdvice };

@@ -63,6 +63,7 @@ export function runReport(facts: RunFacts): Omit<GrowthRunInfo, 'wallSeconds'> {
           recompute: facts.learned.recompute ?? false,
           secondsPerStep: facts.learned.result.secondsPerStep,
           phases: facts.learned.result.phases,
+          phaseSeconds: facts.learned.result.seconds,
         }
       : null,
     downstream: facts.groups ? { ...DOWNSTREAM_ADVICE, groups: facts.groups } : DOWNSTREAM_ADVICE,
