@@ -37,14 +37,13 @@ export function chooseRecompute(plan: GrowthPlan, shape: Omit<LearningShape, 're
   const kept = estimateLearningMemory(plan, { ...shape, recompute: false }, backend);
   if (setting !== 'auto' || kept.totalBytes <= limit.bytes) {
     if (setting !== true) return { recompute: false, keepLayerWeights: false, estimate: kept, limit };
-    // --recompute asked for: the least memory, every layer rebuilt in backpropagation.
-    return { recompute: true, keepLayerWeights: false, estimate: estimateLearningMemory(plan, { ...shape, recompute: true }, backend), limit };
+    return { ...recomputed(plan, shape, backend, limit), limit };
   }
   const reason = `without recomputation the learning phase needs about ${formatBytes(kept.totalBytes)}, more than ${formatBytes(limit.bytes)} (${limit.reason}): recomputing each layer in backpropagation (about 1/3 more compute; --no-recompute refuses instead)`;
   return { ...recomputed(plan, shape, backend, limit), limit, reason };
 }
 
-/** Recomputation chosen by itself: each layer's grown weights kept through the step where that still fits the limit (faster), else rebuilt. */
+/** Recomputation, keeping each layer's grown weights through the step where that still fits the limit. */
 function recomputed(plan: GrowthPlan, shape: Omit<LearningShape, 'recompute'>, backend: string | BackendProfile, limit: MemoryLimit): Omit<MemoryChoice, 'limit'> {
   const keeping = estimateLearningMemory(plan, { ...shape, recompute: true, keepLayerWeights: true }, backend);
   if (keeping.totalBytes <= limit.bytes) return { recompute: true, keepLayerWeights: true, estimate: keeping };

@@ -53,10 +53,8 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
   seqLen?: number;
   gradAccum?: number;
   /**
-   * Keep only each layer's input for backpropagation and recompute the rest, its grown weights
-   * included (the least memory, about 1/3 more compute). 'auto' (the default): only when the
-   * learning phase would not fit without it, and then keeping each layer's grown weights through
-   * the step where they fit (pipeline/memory.ts).
+   * Keep only each layer's input for backpropagation and recompute the rest (less memory, about
+   * 1/3 more compute). 'auto' (the default): only when the learning phase would not fit without it.
    */
   recompute?: boolean | 'auto';
   /** How ligo's width operators are parameterized (growth/plan.ts OperatorForm). */

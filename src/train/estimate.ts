@@ -217,10 +217,8 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape, b
   // --recompute: layers materialize their own weights when they run, so besides the tensors
   // outside the layers only one layer's grown weights exist at a time, plus, where they are
   // kept for the backward pass (keepLayerWeights), every layer's once.
-  // Kept layers hold what a layer's materialization keeps for backprop, every layer at once (measured
-  // on bench:real's GPT-2 124M -> 355M: 11.6 GiB peak RSS kept against 6.4-6.9 rebuilt).
-  const outside = plan.tensors.filter((t) => t.layer === undefined);
-  const grownBytes = !shape.recompute ? grownOf(plan.tensors) : shape.keepLayerWeights ? grownOf(plan.tensors) : grownOf(outside) + largestLayer(plan, grownOf);
+  const layerWeights = shape.recompute && shape.keepLayerWeights ? FLOAT32_BYTES * plan.tensors.reduce((n, t) => n + (t.layer === undefined ? 0 : product(t.shape)), 0) : 0;
+  const grownBytes = shape.recompute ? grownOf(plan.tensors.filter((t) => t.layer === undefined)) + largestLayer(plan, grownOf) + layerWeights : grownOf(plan.tensors);
   const perLayer = a.hidden * C + a.ffn * F + a.scores * H * T - (profile === undefined ? 0 : fusedSavings(plan.target, profile));
   const perToken = (shape.recompute ? L * RECOMPUTE_KEPT * C + perLayer : L * perLayer) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;

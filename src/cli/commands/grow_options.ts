@@ -122,7 +122,7 @@ function withLearningKnobs<T>(y: Argv<T>) {
       type: 'boolean',
       group: 'Learning phase:',
       describe:
-        'recompute each layer (its grown weights included) in backpropagation instead of keeping it: the least memory, about 1/3 more compute [default: only when the learning phase would not fit in memory otherwise, and then keeping each layer\'s grown weights through the step where they fit, which is faster; --no-recompute refuses such a run instead]',
+        'recompute each layer (its grown weights included) in backpropagation instead of keeping it: a fraction of the memory, about 1/3 more compute [default: only when the learning phase would not fit in memory otherwise; --no-recompute refuses such a run instead]',
     })
     .option('operator', {
       type: 'string',
