@@ -113,11 +113,6 @@ export class GrownWeights {
   }
 }
 
-/** How the learning phase holds its layers in memory (MemoryChoice's choice). */
-type LearningMemory = Pick<MemoryChoice, 'recompute' | 'keepLayerWeights'>;
-
-const NO_RECOMPUTE: LearningMemory = { recompute: false, keepLayerWeights: false };
-
 /** What the learning phase works on. */
 interface LearningInputs {
   plan: GrowthPlan;
@@ -125,8 +120,8 @@ interface LearningInputs {
   grown: GrownWeights;
   small: LoadedModel;
   data: RunData;
-  /** Layers recomputed in backpropagation (and their grown weights kept through the step), as checkLearningMemory chose. */
-  memory: LearningMemory;
+  /** Layers recomputed in backpropagation, as checkLearningMemory chose. */
+  recompute: boolean;
   /** The grown model at initialization computes the source's function, as measured on held-out text. */
   startKeepsSource: boolean;
 }
@@ -141,7 +136,7 @@ export const KEEPS_SOURCE_NATS = 1e-4;
 /** The learning phase: LiGO trains its operator on the training tokens; other methods skip it. */
 async function learn(run: GrowingRun, inputs: LearningInputs): Promise<LearnResult | undefined> {
   const { o } = run;
-  const { plan, grown, small, data, memory, startKeepsSource } = inputs;
+  const { plan, grown, small, data, recompute, startKeepsSource } = inputs;
   const seqLen = inputs.settings.seqLen;
   if (!inputs.settings.learningPhase || !grown.operator) return undefined;
   grown.release();
@@ -154,7 +149,7 @@ async function learn(run: GrowingRun, inputs: LearningInputs): Promise<LearnResu
     small: small.weight,
     nextBatch: () => tf.tensor2d(sampler.next(), [o.batchSize, seqLen], 'int32'),
     maskTokenId: data.maskTokenId ?? 0,
-    options: { ...o, recompute: memory.recompute, keepLayerWeights: memory.keepLayerWeights },
+    options: { ...o, recompute },
     onStep: (e) => run.progress({ phase: 'learn', ...e }),
     onLayer: (e) => run.progress({ phase: 'learn-layer', ...e }),
     validate: o.keepBest ? (w) => select(plan.target, w) : undefined,
@@ -201,20 +196,20 @@ export async function growInMemory(
     small: LoadedModel;
     text: RunData;
     evaluate: ReturnType<typeof heldOutLoss>;
-    /** Whether the learning phase recomputes layers (and keeps their weights), as checkLearningMemory chose; checked here when absent. */
-    memory?: LearningMemory;
+    /** Whether the learning phase recomputes layers, as checkLearningMemory chose; checked here when absent. */
+    recompute?: boolean;
     /** The source's held-out loss, where measured: a start that matches it is scored on the source (KEEPS_SOURCE_NATS). */
     sourceHeldOut?: number;
   },
 ): Promise<GrownInMemory> {
   const { plan, settings, small, text } = args;
-  const memory = args.memory ?? (settings.learningPhase ? await learningMemory(run, plan, settings) : NO_RECOMPUTE);
+  const recompute = args.recompute ?? (settings.learningPhase ? (await learningMemory(run, plan, settings)).recompute : false);
   const grown = new GrownWeights(plan, settings.recipe, small, run.o.seed, run.o);
   try {
     run.progress({ phase: 'evaluate', message: 'held-out loss of the grown model at initialization' });
     const heldOutInit = await args.evaluate(plan.target, grown.materialize());
     const startKeepsSource = args.sourceHeldOut !== undefined && Math.abs(heldOutInit - args.sourceHeldOut) <= KEEPS_SOURCE_NATS;
-    const learned = await learn(run, { plan, settings, grown, small, data: text, memory, startKeepsSource });
+    const learned = await learn(run, { plan, settings, grown, small, data: text, recompute, startKeepsSource });
     return { grown, heldOutInit, learned };
   } catch (error) {
     grown.dispose();
@@ -260,7 +255,7 @@ async function growAndMeasure(run: Run, planned: PlannedInMemory, small: LoadedM
   const evaluate = heldOutLoss(text, settings.seqLen, o.batchSize);
   progress({ phase: 'evaluate', message: 'held-out loss of the source model' });
   const source = await evaluate(small.dims, small.weights);
-  const { grown, heldOutInit, learned } = await growInMemory(run, { plan, settings, small, text, evaluate, memory, sourceHeldOut: source });
+  const { grown, heldOutInit, learned } = await growInMemory(run, { plan, settings, small, text, evaluate, recompute: memory?.recompute, sourceHeldOut: source });
   try {
     const dtype = outputDtype(o.dtype, small.storageDtype);
     const written = await grown.round(dtype);

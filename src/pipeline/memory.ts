@@ -15,8 +15,6 @@ export function stepTime(plan: GrowthPlan, shape: LearningShape, rate: number): 
 /** The learning phase's memory as planned: the estimate, the limit, and whether layers are recomputed. */
 export interface MemoryChoice {
   recompute: boolean;
-  /** With recompute: each layer's grown weights built once a step and kept for the backward pass, where that fits (LearningShape.keepLayerWeights). */
-  keepLayerWeights: boolean;
   estimate: MemoryEstimate;
   /** The limit the choice was made against (one reading of the available memory, used to refuse too). */
   limit: MemoryLimit;
@@ -36,18 +34,11 @@ export function chooseRecompute(plan: GrowthPlan, shape: Omit<LearningShape, 're
   const limit = learningMemoryLimit(backend, availableBytes);
   const kept = estimateLearningMemory(plan, { ...shape, recompute: false }, backend);
   if (setting !== 'auto' || kept.totalBytes <= limit.bytes) {
-    if (setting !== true) return { recompute: false, keepLayerWeights: false, estimate: kept, limit };
-    return { ...recomputed(plan, shape, backend, limit), limit };
+    const recompute = setting === true;
+    return { recompute, estimate: recompute ? estimateLearningMemory(plan, { ...shape, recompute }, backend) : kept, limit };
   }
   const reason = `without recomputation the learning phase needs about ${formatBytes(kept.totalBytes)}, more than ${formatBytes(limit.bytes)} (${limit.reason}): recomputing each layer in backpropagation (about 1/3 more compute; --no-recompute refuses instead)`;
-  return { ...recomputed(plan, shape, backend, limit), limit, reason };
-}
-
-/** Recomputation, keeping each layer's grown weights through the step where that still fits the limit. */
-function recomputed(plan: GrowthPlan, shape: Omit<LearningShape, 'recompute'>, backend: string | BackendProfile, limit: MemoryLimit): Omit<MemoryChoice, 'limit'> {
-  const keeping = estimateLearningMemory(plan, { ...shape, recompute: true, keepLayerWeights: true }, backend);
-  if (keeping.totalBytes <= limit.bytes) return { recompute: true, keepLayerWeights: true, estimate: keeping };
-  return { recompute: true, keepLayerWeights: false, estimate: estimateLearningMemory(plan, { ...shape, recompute: true }, backend) };
+  return { recompute: true, estimate: estimateLearningMemory(plan, { ...shape, recompute: true }, backend), limit, reason };
 }
 
 /**

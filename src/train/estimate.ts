@@ -77,12 +77,6 @@ export interface LearningShape {
   gradAccum: number;
   /** --recompute: layers keep only their inputs; one layer's intermediates exist at a time. */
   recompute?: boolean;
-  /**
-   * With recompute: each layer's grown weights are built once a step and kept through the
-   * backward pass (its recomputation reuses them) instead of built again there: the grown
-   * model's layers once more in memory, one materialization a step less.
-   */
-  keepLayerWeights?: boolean;
 }
 
 export interface MemoryEstimate {
@@ -215,10 +209,8 @@ export function estimateLearningMemory(plan: GrowthPlan, shape: LearningShape, b
     return FLOAT32_BYTES * (grownCopies * elements + m.stack + MATERIALIZE_COPIES * m.other);
   };
   // --recompute: layers materialize their own weights when they run, so besides the tensors
-  // outside the layers only one layer's grown weights exist at a time, plus, where they are
-  // kept for the backward pass (keepLayerWeights), every layer's once.
-  const layerWeights = shape.recompute && shape.keepLayerWeights ? FLOAT32_BYTES * plan.tensors.reduce((n, t) => n + (t.layer === undefined ? 0 : product(t.shape)), 0) : 0;
-  const grownBytes = shape.recompute ? grownOf(plan.tensors.filter((t) => t.layer === undefined)) + largestLayer(plan, grownOf) + layerWeights : grownOf(plan.tensors);
+  // outside the layers only one layer's grown weights exist at a time.
+  const grownBytes = shape.recompute ? grownOf(plan.tensors.filter((t) => t.layer === undefined)) + largestLayer(plan, grownOf) : grownOf(plan.tensors);
   const perLayer = a.hidden * C + a.ffn * F + a.scores * H * T - (profile === undefined ? 0 : fusedSavings(plan.target, profile));
   const perToken = (shape.recompute ? L * RECOMPUTE_KEPT * C + perLayer : L * perLayer) + LOGIT_COPIES * V;
   const activationBytes = FLOAT32_BYTES * B * T * perToken;

@@ -22,8 +22,6 @@ export interface LearnOptions {
   gradAccum: number;
   /** Recompute each layer's intermediates in backpropagation instead of keeping them (see recompute.ts). */
   recompute?: boolean;
-  /** With recompute: build each layer's grown weights once a step and keep them for its recomputation (estimate.ts LearningShape). */
-  keepLayerWeights?: boolean;
   /** Weight of the KL term to the small model's next-token distribution; 0 disables it. */
   distill: number;
   seed: number;
@@ -277,7 +275,7 @@ export async function learnOperator(args: {
   const onLayer = args.onLayer ? (layer: number, pass: 'forward' | 'backward') => args.onLayer?.({ step: current, steps: options.steps, layer, layers: plan.target.numLayers, pass }) : undefined;
   // The small layers stacked once per kind for the whole phase (freed at its end), not per layer and step.
   const stacks: DepthStacks = new Map();
-  const runLayer = options.recompute ? materializingLayers(plan, small, operator, { onLayer, profile }, stacks, options.keepLayerWeights === true) : onLayer ? reportingLayers(onLayer) : undefined;
+  const runLayer = options.recompute ? materializingLayers(plan, small, operator, { onLayer, profile }, stacks) : onLayer ? reportingLayers(onLayer) : undefined;
   let tokens = 0;
   const context: StepContext = { plan, small, options, objective: objectiveFor(plan.target, args.maskTokenId), nextBatch: args.nextBatch, runLayer, onTokens: (n) => void (tokens += n) };
   const optimizer = operatorOptimizer(operator, options);

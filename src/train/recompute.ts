@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { materializeTensor, type DepthStacks, type SmallWeights } from '../growth/materialize.js';
 import type { GrowthOperator } from '../growth/operator.js';
 import { operatorMatrices, parametersFor } from '../growth/operator_matrices.js';
-import { tensorsByLayer, type GrowthPlan, type PlannedTensor } from '../growth/plan.js';
+import { tensorsByLayer, type GrowthPlan } from '../growth/plan.js';
 import { tidyLayer, type LayerRunner, type Weights } from '../models/index.js';
 import { timed, type StepProfile } from './step_profile.js';
 
@@ -67,16 +67,12 @@ export function reportingLayers(onLayer: (layer: number, pass: 'forward' | 'back
  * operator parameters it reads (passed as the layer's inputs, so gradients reach them) and the
  * frozen small weights (captured: they live for the whole run). Only the tensors outside the layers
  * (embeddings, final norm, head) are materialized up front: the grown model never exists whole.
- * With `keepWeights`, each layer's weights are instead built once, before the layer, and passed
- * as its inputs: its recomputation in backpropagation reuses them and their gradients flow back
- * through the one materialization (the grown layers are then all alive until the step ends).
  */
-export function materializingLayers(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator, hooks: LayerHooks = {}, stacks?: DepthStacks, keepWeights = false): LayerRunner {
+export function materializingLayers(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator, hooks: LayerHooks = {}, stacks?: DepthStacks): LayerRunner {
   const byLayer = tensorsByLayer(plan.tensors);
   return (layer, x, _w, body) => {
     hooks.onLayer?.(layer, 'forward');
     const tensors = byLayer.get(layer) ?? [];
-    if (keepWeights) return builtOnce(plan, small, operator, hooks, stacks, layer, tensors)(x, body);
     const names = [...new Set(tensors.flatMap((t) => parametersFor(plan, t)))];
     const index = new Map(names.map((n, i) => [n, i]));
     const run = (inputs: tf.Tensor[]): tf.Tensor => {
@@ -99,28 +95,10 @@ export function materializingLayers(plan: GrowthPlan, small: SmallWeights, opera
       };
       return body(weights, inputs[0]);
     };
-    return checkpointed(run, () => hooks.onLayer?.(layer, 'backward'), hooks.profile)(x, ...names.map((n) => operatorParam(operator, n)));
+    return checkpointed(run, () => hooks.onLayer?.(layer, 'backward'), hooks.profile)(x, ...names.map((n) => {
+      const p = operator.params.get(n);
+      if (!p) throw new Error(`growth operator has no parameter "${n}"`);
+      return p;
+    }));
   };
-}
-
-/** One layer recomputed over weights built once, before it (materializingLayers' keepWeights). */
-function builtOnce(plan: GrowthPlan, small: SmallWeights, operator: GrowthOperator, hooks: LayerHooks, stacks: DepthStacks | undefined, layer: number, tensors: readonly PlannedTensor[]) {
-  return (x: tf.Tensor, body: (w: Weights, x: tf.Tensor) => tf.Tensor): tf.Tensor => {
-    const op = operatorMatrices(plan, (name) => operatorParam(operator, name), operator.start);
-    const built = tensors.map((t) => timed(hooks.profile, 'materialize', () => materializeTensor(t, small, op, stacks)));
-    const index = new Map(tensors.map((t, i) => [t.name, i]));
-    const run = (inputs: tf.Tensor[]): tf.Tensor =>
-      body((name) => {
-        const i = index.get(name);
-        if (i === undefined) throw new Error(`layer ${layer} read "${name}", which is not one of its grown tensors`);
-        return inputs[i + 1];
-      }, inputs[0]);
-    return checkpointed(run, () => hooks.onLayer?.(layer, 'backward'), hooks.profile)(x, ...built);
-  };
-}
-
-function operatorParam(operator: GrowthOperator, name: string): tf.Tensor2D {
-  const p = operator.params.get(name);
-  if (!p) throw new Error(`growth operator has no parameter "${name}"`);
-  return p as tf.Tensor2D;
 }

@@ -13,17 +13,14 @@ export const STEP_EFFICIENCY = 0.15;
 /**
  * FLOPs of one learning step: forward and backward of the grown model over every micro-batch
  * (a recomputed forward more with recompute), and materialization of the grown weights as
- * often: once per micro-batch and pass with recompute (layers build their own weights; the
- * recomputed pass reuses them with keepLayerWeights), else once per step (accumulated gradients
- * are backpropagated through the operator once).
+ * often: once per micro-batch and pass with recompute (layers build their own weights), else
+ * once per step (accumulated gradients are backpropagated through the operator once).
  */
 export function learningStepFlops(plan: GrowthPlan, shape: LearningShape): number {
   const passes = TRAIN_STEP_FORWARDS + (shape.recompute ? 1 : 0);
   const tokens = shape.batchSize * shape.seqLen * shape.gradAccum;
   const builds = shape.recompute ? shape.gradAccum : 1;
-  // Layers whose weights are kept through the step skip materializing again in their recomputation.
-  const materializations = passes - (shape.recompute && shape.keepLayerWeights ? 1 : 0);
-  return passes * forwardFlopsPerToken(plan, shape.seqLen) * tokens + materializations * materializeFlops(plan) * builds;
+  return passes * (forwardFlopsPerToken(plan, shape.seqLen) * tokens + materializeFlops(plan) * builds);
 }
 
 /** Seconds a learning step should take at `rate` FLOP/s of matrix products (measureMatmulRate). */

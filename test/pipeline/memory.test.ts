@@ -29,16 +29,10 @@ describe('the memory planner chooses recomputation by itself', () => {
     const roomy = chooseRecompute(p, shape, 'auto', blas, kept * 2);
     expect(roomy.recompute).toBe(false);
     expect(roomy.reason).toBeUndefined();
-    // Between recomputing with the layers' weights kept and keeping everything: recompute, weights kept.
-    const keeping = estimateLearningMemory(p, { ...shape, recompute: true, keepLayerWeights: true }, blas).totalBytes;
-    expect(keeping).toBeGreaterThan(recomputed);
-    expect(keeping).toBeLessThan(kept);
-    const tight = chooseRecompute(p, shape, 'auto', blas, (kept + keeping) / 2);
-    expect([tight.recompute, tight.keepLayerWeights, tight.estimate.totalBytes]).toEqual([true, true, keeping]);
+    const tight = chooseRecompute(p, shape, 'auto', blas, (kept + recomputed) / 2);
+    expect(tight.recompute).toBe(true);
+    expect(tight.estimate.totalBytes).toBe(recomputed);
     expect(tight.reason).toMatch(/without recomputation the learning phase needs about .* recomputing each layer/);
-    // Where only full recomputation fits, every layer builds its weights again in backpropagation.
-    const tighter = chooseRecompute(p, shape, 'auto', blas, (keeping + recomputed) / 2);
-    expect([tighter.recompute, tighter.keepLayerWeights, tighter.estimate.totalBytes]).toEqual([true, false, recomputed]);
   });
 
   it('does as told when told: --recompute always, --no-recompute never', async () => {
@@ -62,9 +56,5 @@ describe('the memory planner chooses recomputation by itself', () => {
     expect(recompute / plain).toBeGreaterThan(1.3);
     expect(recompute / plain).toBeLessThan(1.34);
     expect(stepTime(p, { ...shape, recompute: false }, 1e9)).toMatch(/^about [\d.]+ s per step/);
-    // Kept weights: the recomputation builds nothing, the extra forward remains.
-    const keeping = learningStepFlops(p, { ...shape, recompute: true, keepLayerWeights: true });
-    expect(keeping).toBeLessThan(recompute);
-    expect(keeping).toBeGreaterThan(plain);
   });
 });
