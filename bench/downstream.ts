@@ -46,7 +46,7 @@ import { growInMemory } from '../src/pipeline/grow.js';
 import { GROW_DEFAULTS, resolveGrowOptions, type GrowOptions, type ResolvedGrowOptions } from '../src/pipeline/options.js';
 import { planFromOptions } from '../src/pipeline/plan.js';
 import { recommendedSchedule } from '../src/train/downstream.js';
-import { recipeRates } from '../src/train/lr_groups.js';
+import { recipeRates, type SplitShape } from '../src/train/lr_groups.js';
 import { MIN_LR_FRACTION } from '../src/train/schedule.js';
 import { startNewParameters, type NewParameters } from '../src/growth/index.js';
 import { toVariables, trainModel, type TrainOptions } from '../src/train/full.js';
@@ -137,7 +137,7 @@ function parseRecipes(text: string): Record<string, GrowRecipe> {
   return recipes;
 }
 
-const SCHEDULE_NAMES: readonly ScheduleName[] = ['rewarm', 'recommended', 'lr0.3x', 'lr0.5x', 'lr0.1x', 'split', 'split-default', 'lemon'];
+const SCHEDULE_NAMES: readonly ScheduleName[] = ['rewarm', 'recommended', 'lr0.3x', 'lr0.5x', 'lr0.1x', 'split', 'split-default', 'lemon', 'split-geo', 'split-long', 'split-half', 'split-parts', 'split-parts-long'];
 
 /** --levers/--recipes: scratch, net2net and each chosen ligo recipe, on --schedule. */
 function leverRows(names: string[], recipes: Record<string, GrowRecipe>, schedule: ScheduleName): Row[] {
@@ -194,18 +194,33 @@ function schedules(steps: number): Record<ScheduleName, TrainOptions> {
   const rewarm: TrainOptions = { steps, lr: 2e-3, warmup: Math.round(steps / 10), weightDecay: 0, clip: 1, seed: 2 };
   const recommended = recommendedSchedule(rewarm);
   // The per-group ones: trainModel's `groups` set every rate (groupRates); the entry is their base.
-  return { rewarm, recommended, 'lr0.3x': { ...rewarm, lr: rewarm.lr * 0.3 }, 'lr0.5x': { ...rewarm, lr: rewarm.lr / 2 }, 'lr0.1x': { ...rewarm, lr: rewarm.lr * 0.1 }, split: rewarm, 'split-default': rewarm, lemon: rewarm };
+  return { rewarm, recommended, 'lr0.3x': { ...rewarm, lr: rewarm.lr * 0.3 }, 'lr0.5x': { ...rewarm, lr: rewarm.lr / 2 }, 'lr0.1x': { ...rewarm, lr: rewarm.lr * 0.1 }, split: rewarm, 'split-default': rewarm, lemon: rewarm, 'split-geo': rewarm, 'split-long': rewarm, 'split-half': rewarm, 'split-parts': rewarm, 'split-parts-long': rewarm };
 }
 
 /** The rate the benchmark's sources end their training at (the end of their cosine schedule), which `ligo compare --source-lr` would be given. */
 const SOURCE_FINAL_LR = sourceSchedule(0).lr * MIN_LR_FRACTION;
 
+/**
+ * Variations of split with the source's rate unknown (lr_groups.ts SplitShape), each aimed at the
+ * rise above the start that split-default still shows from a converged source: the new weights'
+ * peak at the geometric mean of the scratch peak and the inherited rate, or at half the peak;
+ * their warmup over half the steps; partly new tensors held whole at the inherited rate
+ * (`split-parts`: only the added layers re-warmed), also with the longer warmup.
+ */
+const SPLIT_SHAPES: Partial<Record<ScheduleName, SplitShape>> = {
+  'split-geo': { newPeak: 'geometric' },
+  'split-long': { newWarmupFraction: 0.5 },
+  'split-half': { newPeak: 0.5 },
+  'split-parts': { partlyNew: 'inherited' },
+  'split-parts-long': { partlyNew: 'inherited', newWarmupFraction: 0.5 },
+};
+
 /** A per-group schedule's rates over the grown model's new and inherited weights; undefined for one schedule for all. */
 function groupRates(name: ScheduleName, base: TrainOptions, grown: Grown): Parameters<typeof trainModel>[0]['groups'] {
   if (grown.plan.method === 'random') return undefined;
-  const recipe = name === 'split' || name === 'split-default' ? 'split' : name === 'lemon' ? 'lemon' : undefined;
+  const recipe = name === 'split' || name === 'split-default' || name in SPLIT_SHAPES ? 'split' : name === 'lemon' ? 'lemon' : undefined;
   if (!recipe) return undefined;
-  return { rates: recipeRates(recipe, base, name === 'split' ? SOURCE_FINAL_LR : undefined), listing: grown.listing };
+  return { rates: recipeRates(recipe, base, name === 'split' ? SOURCE_FINAL_LR : undefined, SPLIT_SHAPES[name]), listing: grown.listing };
 }
 
 /** What every run of one benchmark process shares. */

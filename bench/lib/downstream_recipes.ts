@@ -10,9 +10,11 @@ import type { GrowOptions } from '../../src/pipeline/options.js';
 /**
  * The downstream schedules (bench/downstream.ts SCHEDULES): one for every weight (rewarm,
  * recommended, lower peaks), or per group (src/train/lr_groups.ts): `split` with the source's
- * final rate known, `split-default` as if unknown (a tenth of the peak), `lemon`'s faster decay.
+ * final rate known, `split-default` as if unknown (a tenth of the peak), `lemon`'s faster decay;
+ * `split-geo`, `split-long`, `split-half`, `split-parts`, `split-parts-long`: variations of
+ * split-default (bench/downstream.ts SPLIT_SHAPES).
  */
-export type ScheduleName = 'rewarm' | 'recommended' | 'lr0.3x' | 'lr0.5x' | 'lr0.1x' | 'split' | 'split-default' | 'lemon';
+export type ScheduleName = 'rewarm' | 'recommended' | 'lr0.3x' | 'lr0.5x' | 'lr0.1x' | 'split' | 'split-default' | 'lemon' | 'split-geo' | 'split-long' | 'split-half' | 'split-parts' | 'split-parts-long';
 
 /** Learning-phase options a row sets, as `ligo grow` flags set them. */
 export type GrowRecipe = Partial<Pick<GrowOptions, 'start' | 'init' | 'steps' | 'lr' | 'depthLr' | 'noise' | 'splitNoise' | 'split' | 'copyNoise' | 'keepBest' | 'selectEvery' | 'warmup' | 'batchSize' | 'seqLen' | 'distill' | 'operator' | 'rank'>>;

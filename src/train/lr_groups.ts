@@ -13,6 +13,11 @@
  *   - `lemon`: one schedule, the same peak, but cosine decay over the first LEMON_DECAY_FRACTION of
  *     the steps, then held at its end.
  *   - `single`: one schedule for everything (downstream.ts recommendedSchedule), as before.
+ *
+ * SplitShape varies split for bench:downstream (docs/BENCHMARKS.md, "Flattening the rest of the
+ * rise"): a lower or geometric peak for the new parameters, a longer warmup, or partly new
+ * tensors held whole with their inherited entries. Each lowered the rise above the start on a
+ * converged source, and each lost ligo's lead over net2net by the end, so none is the default.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NewParameters } from '../growth/index.js';
@@ -32,36 +37,55 @@ export const LEMON_DECAY_FRACTION = 0.5;
  */
 export const DEFAULT_SOURCE_LR_FRACTION = 0.1;
 
+/** Where the new entries of a partly new tensor train: with the new parameters (split), or held with the tensor's inherited entries. */
+export type PartlyNewRate = 'new' | 'inherited';
+
 /** Learning rate of each group at a step (0-based). */
 export interface GroupRates {
   newLr: (step: number) => number;
   inheritedLr: (step: number) => number;
+  partlyNew: PartlyNewRate;
+}
+
+/**
+ * Variations of split's new-parameter schedule, for bench:downstream's comparisons: the peak (a
+ * fraction of the scratch peak, or the geometric mean of it and the inherited rate), the warmup
+ * (a fraction of the steps), and where partly new tensors' new entries train (default `new`).
+ */
+export interface SplitShape {
+  newPeak?: number | 'geometric';
+  newWarmupFraction?: number;
+  partlyNew?: PartlyNewRate;
 }
 
 /**
  * The groups' rates under a recipe, from the schedule a scratch model of the grown shape would use
  * (its peak and steps) and the rate the source ended at (split only; default a fraction of the peak).
  */
-export function recipeRates(recipe: DownstreamRecipe, scratch: Schedule, sourceLr?: number): GroupRates {
+export function recipeRates(recipe: DownstreamRecipe, scratch: Schedule, sourceLr?: number, shape: SplitShape = {}): GroupRates {
   const rewarm = recommendedSchedule(scratch);
   if (recipe === 'single') {
     const lr = (step: number) => learningRate(step, rewarm);
-    return { newLr: lr, inheritedLr: lr };
+    return { newLr: lr, inheritedLr: lr, partlyNew: 'new' };
   }
   if (recipe === 'lemon') {
     const fast = { ...scratch, steps: Math.max(scratch.warmup + 1, Math.round(scratch.steps * LEMON_DECAY_FRACTION)) };
     const lr = (step: number) => learningRate(step, fast);
-    return { newLr: lr, inheritedLr: lr };
+    return { newLr: lr, inheritedLr: lr, partlyNew: 'new' };
   }
   const held = sourceLr ?? scratch.lr * DEFAULT_SOURCE_LR_FRACTION;
-  const newLr = (step: number) => learningRate(step, rewarm);
-  return { newLr, inheritedLr: (step) => Math.min(held, newLr(step)) };
+  const peak = shape.newPeak === 'geometric' ? Math.sqrt(held * scratch.lr) : scratch.lr * (shape.newPeak ?? 1);
+  const warmup = shape.newWarmupFraction === undefined ? rewarm.warmup : Math.max(scratch.warmup, Math.round(scratch.steps * shape.newWarmupFraction));
+  const schedule = { ...rewarm, lr: peak, warmup };
+  const newLr = (step: number) => learningRate(step, schedule);
+  return { newLr, inheritedLr: (step) => Math.min(held, newLr(step)), partlyNew: shape.partlyNew ?? 'new' };
 }
 
 /**
  * Per trained tensor, its learning rate at a step: a number for a tensor that is wholly new or
- * inherited, a tensor of rates for a partly new one (inherited + (new - inherited) * mask, mask 1
- * on new entries). Tensors the listing does not name train as new. Dispose the masks when done.
+ * inherited, and for a partly new one unless its new entries have their own rate; then a tensor
+ * of rates (inherited + (new - inherited) * mask, mask 1 on new entries). Tensors the listing does
+ * not name train as new. Dispose the masks when done.
  */
 export class GroupedRates {
   private readonly masks = new Map<string, tf.Tensor>();
@@ -70,19 +94,22 @@ export class GroupedRates {
     private readonly rates: GroupRates,
     private readonly listing: NewParameters,
   ) {
+    if (rates.partlyNew === 'inherited') return; // no per-element rates, no masks held
     for (const [name, t] of Object.entries(listing.tensors)) {
       if (t.status === 'partly new' && t.new) this.masks.set(name, newMask(t.shape, t.new));
     }
   }
 
-  /** Call inside a tidy: a partly new tensor's rates are a temporary tensor. */
+  /** Call inside a tidy: a partly new tensor's rates may be a temporary tensor. */
   rate(name: string, step: number): number | tf.Tensor {
     const newLr = this.rates.newLr(step);
     const inheritedLr = this.rates.inheritedLr(step);
     const status = this.listing.tensors[name]?.status ?? 'new';
     if (status === 'inherited') return inheritedLr;
+    if (status === 'new') return newLr;
     const mask = this.masks.get(name);
-    if (status === 'new' || !mask || newLr === inheritedLr) return newLr;
+    if (!mask) return this.rates.partlyNew === 'inherited' ? inheritedLr : newLr;
+    if (newLr === inheritedLr) return newLr;
     return tf.add(inheritedLr, tf.mul(mask, newLr - inheritedLr)); // [shape]
   }
 

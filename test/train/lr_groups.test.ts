@@ -18,6 +18,9 @@ describe('per-group learning rates', () => {
 
   it('split: new weights re-warm over the first third to the peak; inherited ones are held at the source rate, never above the new rate', () => {
     const r = recipeRates('split', BASE, 1e-3);
+    // A partly new tensor's new entries train at the new rate; the bench's variant holds them with the inherited entries.
+    expect(r.partlyNew).toBe('new');
+    expect(recipeRates('split', BASE, 1e-3, { partlyNew: 'inherited' }).partlyNew).toBe('inherited');
     // Warmup round(12 / 3) = 4 steps: 2.5e-3, 5e-3, 7.5e-3, 1e-2, then cosine.
     expect([0, 1, 2, 3].map(r.newLr)).toEqual([2.5e-3, 5e-3, 7.5e-3, 1e-2]);
     expect(r.newLr(11)).toBeCloseTo(learningRate(11, { lr: 1e-2, warmup: 4, steps: 12 }), 12);
@@ -76,6 +79,34 @@ describe('per-group learning rates', () => {
     grouped.dispose();
   });
 
+  it('partly new tensors held with their inherited entries: the inherited rate, a new tensor the new rate, and no mask is held', () => {
+    const rates = recipeRates('split', BASE, 1e-3, { partlyNew: 'inherited' });
+    const listing: NewParameters = {
+      newLayers: [1],
+      parameters: { total: 24, new: 18 },
+      tensors: { part: { status: 'partly new', shape: [3, 4], new: [[[2, 3]], [[0, 1], [3, 4]]] }, fresh: { status: 'new', shape: [3, 4] }, kept: { status: 'inherited', shape: [3, 4] } },
+    };
+    const before = tf.memory().numTensors;
+    const grouped = new GroupedRates(rates, listing);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const step of [0, 2, 5, 11]) {
+      expect(grouped.rate('part', step)).toBe(rates.inheritedLr(step));
+      expect(grouped.rate('kept', step)).toBe(rates.inheritedLr(step));
+      expect(grouped.rate('fresh', step)).toBe(rates.newLr(step));
+      expect(grouped.rate('unlisted', step)).toBe(rates.newLr(step));
+    }
+    expect(rates.newLr(5)).toBeGreaterThan(rates.inheritedLr(5));
+    grouped.dispose();
+  });
+
+  it('split shapes: a geometric peak between the inherited rate and the peak, a fraction of the peak, a longer warmup', () => {
+    expect(recipeRates('split', BASE, 1e-4, { newPeak: 'geometric' }).newLr(3)).toBeCloseTo(1e-3, 12); // sqrt(1e-4 * 1e-2)
+    expect(recipeRates('split', BASE, 1e-4, { newPeak: 0.5 }).newLr(3)).toBeCloseTo(5e-3, 12);
+    const long = recipeRates('split', BASE, 1e-4, { newWarmupFraction: 0.5 });
+    expect(long.newLr(5)).toBeCloseTo(1e-2, 12); // warmup round(12 / 2) = 6 steps
+    expect(long.newLr(2)).toBeCloseTo(5e-3, 12);
+  });
+
   it('trainModel: after one step every weight moved by its group\'s rate (fresh optimizer state: nothing carried in)', async () => {
     const { description, dims } = resolveArchitecture({ model_type: 'gpt2', vocab_size: 32, n_positions: 16, n_embd: 16, n_layer: 1, n_head: 2, tie_word_embeddings: true });
     const specs = tensorSpecs(description, dims);
@@ -88,7 +119,7 @@ describe('per-group learning rates', () => {
     tensors['transformer.wte.weight'] = { status: 'partly new', shape: [32, 16], new: [[], [[8, 16]]] };
     tensors['transformer.h.0.attn.c_attn.weight'] = { status: 'new', shape: [16, 48] };
     const listing: NewParameters = { newLayers: [], parameters: { total: 0, new: 0 }, tensors };
-    const rates = { newLr: () => 1e-2, inheritedLr: () => 1e-3 };
+    const rates = { newLr: () => 1e-2, inheritedLr: () => 1e-3, partlyNew: 'new' as const };
     const ids = tf.tensor2d([Array.from({ length: 16 }, (_, t) => (t * 5) % 32)], [1, 16], 'int32');
     await trainModel({ dims, weights: vars, nextBatch: () => tf.clone(ids), options: { steps: 1, lr: 1, warmup: 0, weightDecay: 0, clip: 1 }, evalEvery: 1, evaluate: async () => 0, groups: { rates, listing } });
     const moved = (name: string): number[] => {
