@@ -88,7 +88,7 @@ async function writeSource(dir: string, config: Record<string, unknown>, dims: M
   await copyFile(path.join('fixtures', 'tiny-gpt2', 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
 }
 
-/** Pretrains (or loads the cached) source model; returns its directory. */
+/** Pretrains (or loads the cached) source model of bench:downstream; returns its directory. */
 export async function sourceModel(args: {
   family: Family;
   steps: number;
@@ -97,11 +97,31 @@ export async function sourceModel(args: {
   evaluate: (dims: ModelDims, weights: Weights) => Promise<number>;
   log: (message: string) => void;
 }): Promise<{ dir: string; heldOut: number; seconds: number }> {
-  const { family, log } = args;
-  const config = SOURCES[family];
-  const schedule = sourceSchedule(args.steps);
+  const name = `source-${args.family}${args.quick ? '-quick' : ''}${args.steps === 250 ? '' : `-${args.steps}`}`;
+  return pretrainedSource({ ...args, name, label: args.family, config: SOURCES[args.family] });
+}
+
+/**
+ * A small model of `config` pretrained on `train` for `steps` steps of sourceSchedule (seeded),
+ * written under bench/.cache/downstream/<name> and reused while its config and schedule are the
+ * same. Masked-LM families take `maskTokenId`.
+ */
+export async function pretrainedSource(args: {
+  name: string;
+  label: string;
+  config: Record<string, unknown>;
+  steps: number;
+  train: Int32Array;
+  evaluate: (dims: ModelDims, weights: Weights) => Promise<number>;
+  log: (message: string) => void;
+  maskTokenId?: number;
+  /** Peak learning rate, where not sourceSchedule's. */
+  lr?: number;
+}): Promise<{ dir: string; heldOut: number; seconds: number }> {
+  const { config, log } = args;
+  const schedule = { ...sourceSchedule(args.steps), ...(args.lr === undefined ? {} : { lr: args.lr }) };
   const key = JSON.stringify({ config, SOURCE_SCHEDULE: schedule, SEQ, BATCH, version: 1 });
-  const dir = path.join(CACHE, `source-${family}${args.quick ? '-quick' : ''}${args.steps === 250 ? '' : `-${args.steps}`}`);
+  const dir = path.join(CACHE, args.name);
   const meta = path.join(dir, 'training.json');
   if (existsSync(meta)) {
     const saved = JSON.parse(await readFile(meta, 'utf8')) as { key: string; heldOutLoss: number; seconds: number };
@@ -113,8 +133,16 @@ export async function sourceModel(args: {
   const vars = toVariables(init);
   tf.dispose([...init.values()]);
   const sampler = new BatchSampler(args.train, { batchSize: BATCH, seqLen: SEQ, seed: 11 });
-  log(`${family}: pretraining the source model for ${schedule.steps} steps`);
-  const result = await trainModel({ dims, weights: vars, nextBatch: () => tf.tensor2d(sampler.next(), [BATCH, SEQ], 'int32'), options: schedule, evalEvery: schedule.steps, evaluate: (w) => args.evaluate(dims, w) });
+  log(`${args.label}: pretraining the source model for ${schedule.steps} steps`);
+  const result = await trainModel({
+    dims,
+    weights: vars,
+    nextBatch: () => tf.tensor2d(sampler.next(), [BATCH, SEQ], 'int32'),
+    options: schedule,
+    evalEvery: schedule.steps,
+    evaluate: (w) => args.evaluate(dims, w),
+    maskTokenId: args.maskTokenId,
+  });
   const heldOutLoss = result.curve[result.curve.length - 1].loss;
   await writeSource(dir, config, dims, vars);
   tf.dispose([...vars.values()]);

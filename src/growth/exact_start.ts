@@ -19,13 +19,20 @@
  * starts as a copy of a small unit's weights, not zero: the filled dims get gradients from the
  * first step. At integer factors (m = 0, s = 1) this is exactly the copy start.
  * FFN units and attention heads keep their copy/split start, which is exact at any factor.
+ *
+ * `ligo-paper` (the LiGO paper's own start, as its official code initializes the operators):
+ * lossy by design, for the learning phase to repair. Each width operator keeps the source's units
+ * as its first ones and starts every new unit as a random mixture of them, on both sides
+ * (paper_start.ts); depth starts as the paper's noisy stacking (depth_start.ts). Its mixtures are
+ * dense, so it takes the dense operator form.
  */
 import { rotaryDims, type ModelDims } from '../arch/dims.js';
 import type { ArchitectureDescription, AxisRole, TensorTemplate } from '../arch/types.js';
 import { UsageError } from '../errors.js';
-import { methodRecipe, type GrowthMethod } from './methods.js';
+import { PAPER_DEPTH_NOISE, resolveDepthStart, type DepthStart } from './depth_start.js';
+import type { GrowthMethod } from './methods.js';
 
-export const START_RULES = ['exact', 'copy'] as const;
+export const START_RULES = ['exact', 'copy', 'ligo-paper'] as const;
 export type StartRule = (typeof START_RULES)[number];
 
 /** The fixed methods keep their published (copy) rule unless asked; ligo starts exact. */
@@ -52,7 +59,15 @@ export interface StartPlan {
   residual?: ResidualStart;
   /** Present when head_dim grows by an integer factor and the exact rule keeps attention (see headDimStart). */
   headDim?: HeadDimStart;
+  /** How the depth operator starts the layers (depth_start.ts); absent in plans made before it was a choice: the method's default. */
+  depth?: DepthStart;
 }
+
+/** The start is drawn at random (the paper's mixtures, noisy stacking): not a selection, so it is made and measured in memory. */
+export const drawnStart = (start: StartPlan | undefined): boolean => start?.rule === 'ligo-paper' || start?.depth === 'noisy';
+
+/** The paper's mixtures are dense: a low-rank operator's fixed start is a selection and cannot hold them. */
+export const startNeedsDense = (rule: StartRule | undefined): boolean => rule === 'ligo-paper';
 
 /**
  * head_dim grown by an integer factor f, exactly: every query head's scores q.k / sqrt(hd) stay
@@ -110,11 +125,18 @@ export function planStart(options: {
   target: ModelDims;
   method: GrowthMethod;
   start?: StartRule;
+  /** --depth-start (ligo only); default: the method's (depth_start.ts). */
+  depthStart?: DepthStart;
 }): StartPlan {
   const { description, source, target, method } = options;
   if (options.start !== undefined && !START_RULES.includes(options.start)) {
     throw new UsageError(`--start: expected one of ${START_RULES.join(', ')}, got "${String(options.start)}"`, { flag: '--start' });
   }
+  if (options.start === 'ligo-paper' && method !== 'ligo') {
+    throw new UsageError(`--start ligo-paper: the paper's random start is made for ligo's learning phase to repair; use it with --method ligo`, { flag: '--start' });
+  }
+  const depth = resolveDepthStart({ description, method, start: options.start, asked: options.depthStart });
+  if (options.start === 'ligo-paper') return { rule: 'ligo-paper', exact: false, notes: paperNotes(description, source, target, depth), depth };
   let rule = options.start ?? defaultStart(method);
   const notes: string[] = [];
   if (method === 'random') notes.push('random: fresh tensors, nothing of the source is kept');
@@ -139,11 +161,24 @@ export function planStart(options: {
   if (!headsAgree(source, target)) {
     notes.push(`${source.numHeads} -> ${target.numHeads} query heads over ${source.numKvHeads} -> ${target.numKvHeads} key/value heads: a copied query head reads another key/value head than its source`);
   }
-  const preserve = methodRecipe(method, description, 'stack').depth?.preserve ?? false;
-  if (target.numLayers !== source.numLayers && !preserve && method !== 'random') {
-    notes.push(description.preservation.identityRepeats ? `${method} repeats layers as plain copies, which add to the residual stream again` : `${source.modelType} is post-norm: a repeated layer cannot start as an identity`);
-  }
-  return { rule, exact: notes.length === 0, notes, ...(residual ? { residual } : {}), ...(headDim ? { headDim } : {}) };
+  if (method !== 'random') notes.push(...depthNotes(description, source, target, method, depth));
+  return { rule, exact: notes.length === 0, notes, ...(residual ? { residual } : {}), ...(headDim ? { headDim } : {}), depth };
+}
+
+/** Why the depth start is not exact, one reason a line (none for identity repeats, or copies where no layer is added). */
+function depthNotes(description: ArchitectureDescription, source: ModelDims, target: ModelDims, method: GrowthMethod, depth: DepthStart): string[] {
+  if (depth === 'noisy') return [`every layer starts as a noisy stack (the paper's): its source layer plus U(0, ${PAPER_DEPTH_NOISE}) of every source layer, normalized`];
+  if (depth === 'identity' || target.numLayers === source.numLayers) return [];
+  if (!description.preservation.identityRepeats) return [`${source.modelType} is post-norm: a repeated layer cannot start as an identity`];
+  return [`${method === 'ligo' ? 'new layers start as plain copies of source layers (G_stack)' : `${method} repeats layers as plain copies`}, which add to the residual stream again`];
+}
+
+/** What the paper's start changes, one reason a line: its width mixtures where any width grows, then its depth start's. */
+function paperNotes(description: ArchitectureDescription, source: ModelDims, target: ModelDims, depth: DepthStart): string[] {
+  const keys = ['hiddenSize', 'intermediateSize', 'numHeads', 'numKvHeads', 'headDim'] as const;
+  const notes = keys.some((k) => target[k] !== source[k]) ? ["new units start as random mixtures of the source's, read as such by every consuming weight (not split): the paper's init"] : [];
+  notes.push(...depthNotes(description, source, target, 'ligo', depth));
+  return notes.length > 0 ? notes : ["the paper's start, with no new unit to mix and no noise on the layers"];
 }
 
 /** The target dims the start needs: under a filled residual start, every norm's epsilon times s. */
@@ -153,9 +188,15 @@ export function startTarget(target: ModelDims, source: ModelDims, start: StartPl
 
 /**
  * Symmetry-breaking knobs that assume every consuming row of a unit is one of its copies, which a
- * filled start's readers are not: refused in one line rather than silently inexact.
+ * filled start's readers are not, and the paper's start has no copies at all: refused in one line
+ * rather than silently inexact or ignored. `split`: --split where given.
  */
-export function checkStartKnobs(start: StartPlan, knobs: { splitNoise?: number; copyNoise?: number }): void {
+export function checkStartKnobs(start: StartPlan, knobs: { splitNoise?: number; copyNoise?: number; split?: string }): void {
+  if (start.rule === 'ligo-paper') {
+    const knob = knobs.split !== undefined ? '--split' : (knobs.splitNoise ?? 0) > 0 ? '--split-noise' : (knobs.copyNoise ?? 0) > 0 ? '--copy-noise' : undefined;
+    if (knob === undefined) return;
+    throw new UsageError(`${knob}: shapes how copies share their weights, and --start ligo-paper has no copies (its new units are random mixtures)`, { flag: knob, hint: 'leave it out, or use --start exact or copy' });
+  }
   if (!start.residual) return;
   const flag = (knobs.splitNoise ?? 0) > 0 ? '--split-noise' : (knobs.copyNoise ?? 0) > 0 ? '--copy-noise' : undefined;
   if (flag === undefined) return;

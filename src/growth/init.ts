@@ -105,6 +105,11 @@ export type DepthPattern = (typeof DEPTH_PATTERNS)[number];
 export interface DepthInit {
   pattern: DepthPattern;
   preserve: boolean;
+  /**
+   * The paper's noisy stacking (depth_start.ts): U(0, noise) on every coefficient of a large
+   * layer, then its row normalized to sum to 1. Not a selection: drawn in initial_operator.ts.
+   */
+  noise?: number;
 }
 
 export function sourceLayer(pattern: DepthPattern, layer: number, large: number, small: number): number {
@@ -134,6 +139,7 @@ export const depthMatrix = (pattern: DepthPattern, large: number, small: number,
 export const OUTPUT_GROUPS: readonly LayerGroup[] = ['attn_out', 'mlp_out'];
 
 export function describeDepthInit(init: DepthInit, split: SplitMode = 'even'): string {
-  const depth = init.preserve ? `${init.pattern}, repeated layers start as identities` : init.pattern;
+  const how = init.preserve ? ', repeated layers start as identities' : (init.noise ?? 0) > 0 ? `, noisy (each layer its source plus U(0, ${init.noise}) of every source layer, normalized)` : '';
+  const depth = `${init.pattern}${how}`;
   return split === 'first' ? `${depth}; copies split onto the first` : depth;
 }

@@ -10,6 +10,7 @@ import { operatorId } from './plan.js';
 import type { GrowthPlan, OperatorParameter } from './plan_types.js';
 import type { Selection } from './selection.js';
 import { initialSelections } from './start_selections.js';
+import { noisyDepthMatrix, paperWidthMatrices } from './paper_start.js';
 
 export interface OperatorInit {
   depth: DepthInit;
@@ -71,12 +72,15 @@ export type InitialValues = { values: Map<string, OperatorMatrix>; starts: Map<s
 /**
  * Every parameter's starting values, in the plan's order: trained ones dense in `values` (with the
  * noise knobs), a low-rank operator's fixed selections in `starts`, its U zero (the operator
- * starts at its selection) and its V random, so U receives gradients from the first step.
+ * starts at its selection) and its V random, so U receives gradients from the first step. The
+ * paper's start (paper_start.ts) draws its width matrices first, then any noisy depth rows.
  */
 export function initialValues(plan: GrowthPlan, init: OperatorInit): InitialValues {
   const values = new Map<string, OperatorMatrix>();
   const starts = new Map<string, Selection>();
   const selections = initialSelections(plan, init.depth, init.split);
+  const paper = plan.start?.rule === 'ligo-paper' ? paperWidthMatrices(plan.operatorParameters, init.random) : undefined;
+  const depthNoise = init.depth.noise ?? 0;
   const splitNoise = init.splitNoise ?? 0;
   const copyNoise = init.copyNoise ?? 0;
   for (const p of plan.operatorParameters) {
@@ -91,8 +95,18 @@ export function initialValues(plan: GrowthPlan, init: OperatorInit): InitialValu
       values.set(p.name, { data: v, shape: [rows, cols] });
       continue;
     }
+    const drawn = paper?.get(p.name);
+    if (drawn) {
+      values.set(p.name, { data: drawn, shape: [rows, cols] });
+      continue;
+    }
+    if (paper && p.role === 'selection') throw new Error(`the paper's start draws dense width matrices: "${p.name}" must be a dense matrix`);
     const initial = selections.get(p.name);
     if (!initial) throw new Error(`no starting selection for operator parameter "${p.name}"`);
+    if (p.role === 'depth' && depthNoise > 0) {
+      values.set(p.name, { data: noisyDepthMatrix(initial, depthNoise, init.random), shape: [rows, cols] });
+      continue;
+    }
     const sel = splitNoise > 0 && isMainOn(p, 'in') ? jitterSplit(initial, splitNoise, () => gaussian(init.random)) : initial;
     if (p.role === 'selection') {
       if (copyNoise > 0) throw new Error('copy noise changes the starting matrices, which a low-rank operator keeps as selections: use the dense operator');

@@ -1,4 +1,5 @@
 import type { ArchitectureDescription } from '../arch/types.js';
+import { depthInit, resolveDepthStart, type DepthStart } from './depth_start.js';
 import type { DepthInit, DepthPattern } from './init.js';
 
 export const GROWTH_METHODS = ['ligo', 'net2net', 'stack', 'interlace', 'random'] as const;
@@ -20,12 +21,13 @@ export interface MethodRecipe {
  */
 export const LIGO_INIT_NOISE = 0;
 
-export function methodRecipe(method: GrowthMethod, description: ArchitectureDescription, ligoPattern: DepthPattern): MethodRecipe {
+/** `depthStart`: ligo's (depth_start.ts, resolved from --depth-start and --start); default its own. */
+export function methodRecipe(method: GrowthMethod, description: ArchitectureDescription, ligoPattern: DepthPattern, depthStart?: DepthStart): MethodRecipe {
   // Repeats start as identities only where the family says that is exact (arch/types.ts Preservation).
   const preserve = description.preservation.identityRepeats;
   switch (method) {
     case 'ligo':
-      return { learns: true, depth: { pattern: ligoPattern, preserve } };
+      return { learns: true, depth: depthInit(ligoPattern, depthStart ?? resolveDepthStart({ description, method })) };
     case 'net2net':
       return { learns: false, depth: { pattern: 'stack', preserve } };
     case 'stack':

@@ -2,6 +2,7 @@ import { rotaryDims, type ModelDims } from '../arch/dims.js';
 import { axisSize, groupCount, roleSize, tensorSpecs, parameterCount } from '../arch/spec.js';
 import { axisSegments, isInterleaved, type ArchitectureDescription, type Axis, type AxisRole, type AxisSide } from '../arch/types.js';
 import { planStart, residualOperatorId, residualUse, startTarget, type ResidualUse, type StartPlan, type StartRule } from './exact_start.js';
+import type { DepthStart } from './depth_start.js';
 import { operatorLayout } from './layout.js';
 import type { GrowthMethod } from './methods.js';
 import { DENSE_FORM, type DepthOperatorSpec, type GrowthPlan, type InterleavePlan, type OperatorForm, type PlannedSegment, type PlannedTensor, type WidthOperatorSpec } from './plan_types.js';
@@ -142,6 +143,8 @@ export function planGrowth(options: {
   operator?: OperatorForm;
   /** Default: the method's (exact_start.ts defaultStart). */
   start?: StartRule;
+  /** ligo's depth start (depth_start.ts); default: the method's. */
+  depthStart?: DepthStart;
 }): GrowthPlan {
   const { description, source, method, optionalPresent } = options;
   const start = planStart(options);

@@ -10,6 +10,7 @@ import type { GrowthOperator, OperatorMatrix } from '../growth/operator.js';
 import type { ModelHeader } from '../arch/load.js';
 import { DENSE_FORM, OPERATOR_KINDS, planGrowth, START_RULES, type GrowthMethod, type GrowthPlan, type OperatorForm, type StartRule } from '../growth/plan.js';
 import { denseMatrix } from '../growth/init.js';
+import { DEPTH_STARTS, type DepthStart } from '../growth/depth_start.js';
 import { asSelection, type Selection } from '../growth/selection.js';
 import { OPERATOR_FILE } from './files.js';
 
@@ -32,7 +33,12 @@ export interface OperatorMetadata {
   operator: OperatorForm;
   /** The start the operator began from (its plan has the start's operators); files without the key began from copies. */
   start: StartRule;
+  /** ligo's depth start (growth/depth_start.ts); files without the key began from the method's default. */
+  depthStart?: DepthStart;
 }
+
+/** __metadata__ key of a ligo operator's depth start, written by ligo runs only (the fixed methods' is their own). */
+export const DEPTH_START_KEY = 'ligo_depth_start';
 
 /** __metadata__ key of the plan's start rule (exact_start.ts). */
 export const START_KEY = 'ligo_start';
@@ -50,6 +56,7 @@ export function planForOperator(source: Pick<ModelHeader, 'description' | 'dims'
     optionalPresent: source.match.optionalPresent,
     operator: metadata.operator,
     start: metadata.start,
+    ...(metadata.depthStart ? { depthStart: metadata.depthStart } : {}),
   });
 }
 
@@ -119,6 +126,7 @@ async function writeOperatorMatrices(dir: string, plan: GrowthPlan, planned: rea
     ligo_optional: JSON.stringify(optionalPresent),
     [START_KEY]: plan.start?.rule ?? 'copy',
   };
+  if (plan.method === 'ligo' && plan.start?.depth) metadata[DEPTH_START_KEY] = plan.start.depth;
   if (Object.keys(selections).length > 0) metadata[SELECTIONS_KEY] = JSON.stringify(selections);
   if (plan.operator.kind !== 'dense') metadata[FORM_KEY] = JSON.stringify(plan.operator);
   const header = encodeHeader(layout, metadata);
@@ -165,12 +173,19 @@ function parseMetadata(file: string, st: SafetensorsFile): OperatorMetadata {
     optionalPresent: JSON.parse(meta.ligo_optional ?? '[]') as string[],
     operator: parseForm(file, meta[FORM_KEY]),
     start: parseStart(file, meta[START_KEY]),
+    ...parseDepthStart(file, meta[DEPTH_START_KEY]),
   };
+}
+
+function parseDepthStart(file: string, raw: string | undefined): { depthStart?: DepthStart } {
+  if (raw === undefined) return {};
+  if (!(DEPTH_STARTS as readonly string[]).includes(raw)) throw new CheckpointError(`${file}: "${DEPTH_START_KEY}" in __metadata__ is "${raw}", expected ${DEPTH_STARTS.join(', ')}`, { file });
+  return { depthStart: raw as DepthStart };
 }
 
 function parseStart(file: string, raw: string | undefined): StartRule {
   if (raw === undefined) return 'copy';
-  if (!(START_RULES as readonly string[]).includes(raw)) throw new CheckpointError(`${file}: "${START_KEY}" in __metadata__ is "${raw}", expected ${START_RULES.join(' or ')}`, { file });
+  if (!(START_RULES as readonly string[]).includes(raw)) throw new CheckpointError(`${file}: "${START_KEY}" in __metadata__ is "${raw}", expected ${START_RULES.join(', ')}`, { file });
   return raw as StartRule;
 }
 

@@ -1,6 +1,7 @@
 import type { DType } from '../checkpoint/dtypes.js';
 import { UsageError } from '../errors.js';
 import { SPLIT_MODES, type DepthPattern, type SplitMode } from '../growth/init.js';
+import type { DepthStart } from '../growth/depth_start.js';
 import type { StartRule } from '../growth/exact_start.js';
 import { LIGO_INIT_NOISE } from '../growth/methods.js';
 import { GROWTH_METHODS, OPERATOR_KINDS, type GrowthMethod, type OperatorKind } from '../growth/plan.js';
@@ -77,6 +78,11 @@ export interface GrowOptions extends TargetOptions, GrownOutputOptions {
    * Net2Net's rule. Default: exact for ligo, copy for the fixed methods; the plan resolves it.
    */
   start?: StartRule;
+  /**
+   * How ligo's depth operator starts new layers (growth/depth_start.ts): identity, copy (G_stack)
+   * or noisy (the paper's). Default: identity where the family allows it, noisy with --start ligo-paper.
+   */
+  depthStart?: DepthStart;
   /** With split first: later copies start as their unit plus this times a random mixture of units (growth/initial_operator.ts OperatorInit). */
   copyNoise?: number;
   /** Keep the operator (initial, every selectEvery steps, final) with the lowest held-out loss. */
@@ -157,7 +163,7 @@ export const GROW_DEFAULTS = {
 
 /** GrowOptions with every default filled in (the options a run actually uses). */
 export type ResolvedGrowOptions = Required<
-  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'headsLr' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | 'sourceLr' | keyof TargetOptions>
+  Omit<GrowOptions, 'targetConfig' | 'data' | 'maxTokens' | 'headsLr' | 'dtype' | 'maxShardSize' | 'backend' | 'threads' | 'onProgress' | 'start' | 'depthStart' | 'sourceLr' | keyof TargetOptions>
 > &
   GrowOptions & {
     /**
@@ -177,7 +183,8 @@ export function resolveGrowOptions(options: GrowOptions): ResolvedGrowOptions {
   checkTargetOptions(options);
   checkNumbers(o);
   // The fixed rules are defined by net2net's even split; --split first makes them share ligo's start.
-  o.split = options.split ?? (o.method === 'ligo' ? GROW_DEFAULTS.split : 'even');
+  // The paper's start has no copies to split (its new units are mixtures): nothing to say 'first' of.
+  o.split = options.split ?? (o.method === 'ligo' && o.start !== 'ligo-paper' ? GROW_DEFAULTS.split : 'even');
   if (!SPLIT_MODES.includes(o.split)) throw new UsageError(`--split: expected one of ${SPLIT_MODES.join(', ')}, got "${String(o.split)}"`, { flag: '--split' });
   if (!OPERATOR_KINDS.includes(o.operator)) throw new UsageError(`--operator: expected one of ${OPERATOR_KINDS.join(', ')}, got "${String(o.operator)}"`, { flag: '--operator' });
   if (o.recompute !== true && o.recompute !== false && o.recompute !== 'auto') {

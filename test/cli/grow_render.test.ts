@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareWithStart, learningLine } from '../../src/cli/commands/grow_render.js';
+import { compareWithStart, learningLine, startGap } from '../../src/cli/commands/grow_render.js';
 
 const heldOut = (grownAtInit: number | null, grown: number | null) => ({ source: 2.5, grownAtInit, grown, tokens: 1024 });
 
@@ -25,5 +25,17 @@ describe('ligo grow: the learned operator next to its start', () => {
     expect(learningLine({ ...run, method: 'ligo', steps: 0 })).toMatch(/^none: the start as written \(--steps N --data FILE learns the operator\)$/);
     expect(learningLine({ ...run, method: 'net2net', steps: 0 })).toBe('-');
     expect(learningLine({ ...run, method: 'ligo', steps: 20, learnTokensPerSecond: 1234.4 })).toBe('1,234 tokens/s on blas');
+  });
+});
+
+describe("ligo grow: a lossy start's gap", () => {
+  const lossy = { rule: 'ligo-paper' as const, exact: false, notes: ['new units start as random mixtures'] };
+  it('says the gap at the start, after learning, and the share repaired', () => {
+    expect(startGap({ start: lossy, steps: 20, heldOut: heldOut(2.7, 2.55) })).toBe('+0.2000 nats at the start, +0.0500 after 20 steps (75% repaired)');
+    expect(startGap({ start: lossy, steps: 0, heldOut: heldOut(2.7, 2.7) })).toBe('+0.2000 nats at the start (--steps N learns the operator to repair it)');
+  });
+  it('says nothing for an exact start or without text', () => {
+    expect(startGap({ start: { rule: 'exact', exact: true, notes: [] }, steps: 20, heldOut: heldOut(2.5, 2.49) })).toBeUndefined();
+    expect(startGap({ start: lossy, steps: 20, heldOut: heldOut(null, null) })).toBeUndefined();
   });
 });

@@ -104,7 +104,7 @@ describe('--start exact at a non-integer width', () => {
     // --data must exist: a dry run checks the inputs grow would.
     await writeFile(path.join(work, 'text.txt'), 'some text');
     await expect(planGrow({ source: path.join(GOLDEN_DIR, 'llama-gqa-untied'), out: path.join(work, 'never'), hiddenSize: 96, splitNoise: 0.1, data: path.join(work, 'text.txt') })).rejects.toThrow(/^--split-noise: not function-preserving with --start exact/);
-    await expect(planGrow({ source: bert, out: path.join(work, 'never'), hiddenSize: 96, start: 'half' as 'exact' })).rejects.toThrow(/--start: expected one of exact, copy, got "half"/);
+    await expect(planGrow({ source: bert, out: path.join(work, 'never'), hiddenSize: 96, start: 'half' as 'exact' })).rejects.toThrow(/--start: expected one of exact, copy, ligo-paper, got "half"/);
     expect(await readdir(work)).not.toContain('never');
   });
 });

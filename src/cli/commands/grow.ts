@@ -1,7 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { BUNDLED_FIXTURE } from '../../fixture.js';
 import { formatCommand, type GrowthReport } from '../../output/index.js';
-import { grow, planGrow, type GrowOptions } from '../../pipeline/index.js';
+import { grow, planGrow, REPAIR_STEPS, type GrowOptions } from '../../pipeline/index.js';
 import { createOutput, type CliIO } from '../output.js';
 import { formatSeconds, insideStep } from '../progress.js';
 import { optionsFrom, withBackendOption, withHubSourceOptions, withOutputOptions, type ArgsOf } from '../options.js';
@@ -23,6 +23,8 @@ const builder = (y: Argv) =>
     .example('$0 grow ./gpt2 --layers 24 --hidden-size 1024 --data wiki.txt --steps 20 --out g', 'learn the operator for 20 steps on your text')
     .example('$0 grow ./llama --hidden-size 4096 --kv-heads 8 --data c4.jsonl --out big --dtype bf16', 'Llama with GQA')
     .example('$0 grow ./bert --target-config large.json --method net2net --out bert-large', 'a baseline, no data needed')
+    .example('$0 grow ./gpt2 --layers 24 --depth-start copy --data wiki.txt --out g', 'new layers as copies of the old (G_stack), repaired by learning')
+    .example('$0 grow ./bert --target-config large.json --start ligo-paper --data wiki.txt --out g', "the LiGO paper's own random start, learned")
     .example('$0 grow ./gpt2 --layers 24 --dry-run', 'show the plan only')
     .example('$0 grow openai-community/gpt2 --layers 24 --data wiki.txt --out g --push-to-hub me/gpt2-24l', 'from the Hub and back')
     .epilogue(
@@ -46,6 +48,12 @@ const builder = (y: Argv) =>
         'and its inherited ones held at the rate the source ended at (--source-lr, or its trainer_state.json;',
         'else a tenth of the peak): re-warming every weight to the peak undoes the head start (growth.json:',
         'downstream; the model card has the PyTorch parameter groups).',
+        'Lossy starts are what the learning phase repairs: --start copy at a non-integer width factor, new',
+        'layers as plain copies (--depth-start copy: G_stack, "Stacking your transformers", 2024, found',
+        'stacked copies train faster than fresh layers at LLM scale), and the paper\'s own start (--start',
+        'ligo-paper: new units random mixtures of the old, layers noisy stacks, drawn from --seed). With',
+        `--data a lossy start learns ${REPAIR_STEPS} steps by default, and the report gives its held-out gap to the source`,
+        'before and after; docs/BENCHMARKS.md has how much of the gap each start gets back.',
         'Exit codes: 0 success, 1 runtime failure, 2 usage error.',
       ].join('\n'),
     );
@@ -53,7 +61,7 @@ const builder = (y: Argv) =>
 
 /** The flags that set the library option of the same name, one for one (source, data and the target size have defaults of their own). */
 const GROW_OPTION_KEYS = [
-  'out', 'targetConfig', 'method', 'init', 'steps', 'lr', 'depthLr', 'headsLr', 'noise', 'splitNoise', 'split', 'start', 'copyNoise', 'keepBest', 'selectEvery', 'warmup', 'weightDecay', 'clip', 'batchSize', 'seqLen', 'gradAccum',
+  'out', 'targetConfig', 'method', 'init', 'steps', 'lr', 'depthLr', 'headsLr', 'noise', 'splitNoise', 'split', 'start', 'depthStart', 'copyNoise', 'keepBest', 'selectEvery', 'warmup', 'weightDecay', 'clip', 'batchSize', 'seqLen', 'gradAccum',
   'recompute', 'operator', 'rank', 'distill', 'seed', 'maxTokens', 'heldOut', 'sourceLr', 'dtype', 'maxShardSize', 'overwrite', 'backend', 'threads',
 ] as const satisfies readonly (keyof GrowOptions)[];
 

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { parseDType } from '../../checkpoint/dtypes.js';
 import { parseSize } from '../../checkpoint/size.js';
 import { UsageError } from '../../errors.js';
-import { DEPTH_PATTERNS, GROWTH_METHODS, OPERATOR_KINDS, SPLIT_MODES, START_RULES } from '../../growth/index.js';
+import { DEPTH_PATTERNS, DEPTH_STARTS, GROWTH_METHODS, OPERATOR_KINDS, SPLIT_MODES, START_RULES } from '../../growth/index.js';
 import type { TargetOptions } from '../../growth/index.js';
 import { GROW_DEFAULTS, REPAIR_STEPS, type GrowOptions } from '../../pipeline/index.js';
 import { numberArg, withDataOptions } from '../options.js';
@@ -59,7 +59,7 @@ export function withLearningPhaseOptions<T>(y: Argv<T>) {
  * commands give it defaults of their own.
  */
 export const LEARNING_OPTION_KEYS = [
-  'init', 'start', 'split', 'operator', 'seqLen', 'maxTokens', 'batchSize', 'lr', 'depthLr', 'headsLr', 'noise', 'splitNoise', 'copyNoise', 'keepBest', 'selectEvery',
+  'init', 'start', 'depthStart', 'split', 'operator', 'seqLen', 'maxTokens', 'batchSize', 'lr', 'depthLr', 'headsLr', 'noise', 'splitNoise', 'copyNoise', 'keepBest', 'selectEvery',
   'warmup', 'weightDecay', 'clip', 'gradAccum', 'recompute', 'rank', 'distill', 'seed', 'heldOut', 'sourceLr',
 ] as const satisfies readonly (keyof GrowOptions)[];
 
@@ -94,7 +94,14 @@ function withLearningKnobs<T>(y: Argv<T>) {
       choices: START_RULES,
       group: 'Method:',
       describe:
-        `where the operator starts: exact keeps the source's function at any width (past whole copies, new residual dims start as the mean of the old under LayerNorm, zero under RMSNorm, with norm gains and epsilon rescaled) or copy (net2net's copies, exact only at integer width factors) [default: exact for ligo, copy for net2net/stack/interlace]`,
+        `where the operator starts: exact keeps the source's function at any width (past whole copies, new residual dims start as the mean of the old under LayerNorm, zero under RMSNorm, with norm gains and epsilon rescaled), copy (net2net's copies, exact only at integer width factors) or ligo-paper (the LiGO paper's start, lossy by design: new units are random mixtures of the old on both sides of every weight, layers start as noisy stacks; ligo only, drawn from --seed, takes the dense operator and --data, and learns ${REPAIR_STEPS} steps to repair it) [default: exact for ligo, copy for net2net/stack/interlace]`,
+    })
+    .option('depth-start', {
+      type: 'string',
+      choices: DEPTH_STARTS,
+      group: 'Method:',
+      describe:
+        `how ligo's new layers start (--init says from which source layer): identity (every repeat's output projections zeroed, so it adds nothing and the function is kept; pre-norm families only), copy (plain copies of their source layers, as G_stack stacks: lossy, since each copy adds its update to the residual stream again, and repaired by ${REPAIR_STEPS} learning steps with --data) or noisy (the paper's: each layer its source plus U(0, 0.03) of every source layer, normalized; needs --data) [default: identity where the family allows it, copy for post-norm families, noisy with --start ligo-paper]`,
     })
     .option('split', {
       type: 'string',
@@ -127,10 +134,9 @@ function withLearningKnobs<T>(y: Argv<T>) {
     .option('operator', {
       type: 'string',
       choices: OPERATOR_KINDS,
-      default: GROW_DEFAULTS.operator,
       group: 'Method:',
       describe:
-        'how ligo parameterizes each width operator: lowrank (the function-preserving starting selection plus a learned correction of rank --rank: a few MB to train at any size) or dense (one full large x small matrix per operator, as in the LiGO paper: larger than the model it builds at real sizes)',
+        `how ligo parameterizes each width operator: lowrank (the function-preserving starting selection plus a learned correction of rank --rank: a few MB to train at any size) or dense (one full large x small matrix per operator, as in the LiGO paper: larger than the model it builds at real sizes) [default: ${GROW_DEFAULTS.operator}; dense with --start ligo-paper]`,
     })
     .option('rank', num('--rank', 'rank of the low-rank operator\'s learned correction', GROW_DEFAULTS.rank))
     .option('distill', num('--distill', 'weight of a KL term to the small model\'s next-token distribution', GROW_DEFAULTS.distill))
