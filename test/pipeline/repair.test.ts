@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openModel } from '../../src/arch/load.js';
 import { resolveGrowOptions, type GrowOptions } from '../../src/pipeline/options.js';
 import { planFromOptions } from '../../src/pipeline/plan.js';
-import { REPAIR_STEPS, repairHint, withRepair } from '../../src/pipeline/repair.js';
+import { REPAIR_DEPTH_LR, REPAIR_STEPS, repairHint, withRepair } from '../../src/pipeline/repair.js';
 import { resolveRun } from '../../src/pipeline/run_settings.js';
 import { GPT2_DIR } from '../cli/helpers.js';
 
@@ -41,6 +41,16 @@ describe('a lossy start learns by default where there is text', () => {
       expect(noData.o.steps).toBe(0);
       expect(noData.hint).toMatch(/^the start is lossy \(.*\): --data FILE learns the operator for 20 steps to repair it$/);
       expect((await decide({})).hint).toBeUndefined();
+      // Added layers started as copies: their depth coefficients learn at REPAIR_DEPTH_LR, said in the line, unless --depth-lr is given.
+      const stacked = await decide({ depthStart: 'copy', data: 'text.txt' });
+      expect([stacked.o.steps, stacked.o.depthLr]).toEqual([REPAIR_STEPS, REPAIR_DEPTH_LR]);
+      expect(stacked.lines).toEqual([expect.stringMatching(/repair it, the depth coefficients at --depth-lr 0\.05 \(added layers start as copies\) \(--steps 0/)]);
+      expect((await decide({ depthStart: 'copy', data: 'text.txt', depthLr: 1e-3 })).o.depthLr).toBe(1e-3);
+      // The rate holds for any number of steps asked for, and nothing more is said.
+      const asked = await decide({ depthStart: 'copy', data: 'text.txt', steps: 7 });
+      expect([asked.o.steps, asked.o.depthLr, asked.lines]).toEqual([7, REPAIR_DEPTH_LR, []]);
+      // Identity layers (the copy start's default depth) keep the default rate.
+      expect(lossy.o.depthLr).toBe(resolveGrowOptions({ source: GPT2_DIR, out: '' }).depthLr);
     } finally {
       await source.close();
     }

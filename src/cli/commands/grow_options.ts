@@ -78,7 +78,7 @@ function withLearningKnobs<T>(y: Argv<T>) {
     .option('lr', num('--lr', 'peak learning rate (AdamW) of the width matrices', GROW_DEFAULTS.lr))
     .option(
       'depth-lr',
-      num('--depth-lr', 'peak learning rate of the depth coefficients (a few per layer, so they need larger steps than width entries to matter)', GROW_DEFAULTS.depthLr),
+      num('--depth-lr', 'peak learning rate of the depth coefficients (a few per layer, so they need larger steps than width entries to matter); 5e-2 when not given where added layers start as copies or noisy stacks (--depth-start copy, noisy)', GROW_DEFAULTS.depthLr),
     )
     .option(
       'heads-lr',
