@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveArchitecture } from '../src/arch/index.js';
 import { GROW_DEFAULTS } from '../src/pipeline/options.js';
 import { learningStepFlops } from '../src/train/step_cost.js';
-import { planGrowth, type GrowthPlan } from '../src/growth/plan.js';
+import { planGrowth, withOperatorForm, type GrowthPlan } from '../src/growth/plan.js';
 import { resolveTarget } from '../src/growth/target.js';
 import { hasCheckpoint, writeRandomCheckpoint } from './lib/random_checkpoint.js';
 import { argValue, fmt, GIB, hasFlag, machine, median, printTable, writeResult } from './lib/report.js';
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     const theirs = 'error' in peer ? undefined : peer;
     const perStep = ours ? timedSteps(ours.stepSeconds) : Number.NaN;
     const peerStep = theirs ? timedSteps(theirs.stepSeconds) : Number.NaN;
-    const flops = learningStepFlops({ ...plan, operator: { kind: GROW_DEFAULTS.operator, rank: GROW_DEFAULTS.rank } }, { batchSize: row.batchSize, seqLen: row.seqLen, gradAccum: 1, recompute: ours?.recompute ?? false });
+    const flops = learningStepFlops(withOperatorForm(plan, { kind: GROW_DEFAULTS.operator, rank: GROW_DEFAULTS.rank }), { batchSize: row.batchSize, seqLen: row.seqLen, gradAccum: 1, recompute: ours?.recompute ?? false });
     const achieved = flops / perStep;
     table.push([
       row.name,
