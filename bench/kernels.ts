@@ -64,13 +64,12 @@ async function bench(): Promise<void> {
   const cores = os.availableParallelism();
   const js = calls({ gelu: JS_GELU, layerNorm: JS_LAYER_NORM, maskedSoftmax: JS_MASKED_SOFTMAX });
   const nativeKernels = await native(cores);
-  const setThreads = async (threads: number) => void (await native(threads));
   const rows: { kernel: string; js: number; native1: number; nativeAll: number }[] = [];
   for (const [kernel, run] of Object.entries(js)) {
     const nativeCall = calls(nativeKernels)[kernel];
-    await setThreads(1);
+    nativeKernels.setThreads(1);
     const native1 = timeMs(nativeCall);
-    await setThreads(cores);
+    nativeKernels.setThreads(cores);
     rows.push({ kernel, js: timeMs(run), native1, nativeAll: timeMs(nativeCall) });
   }
   printTable([

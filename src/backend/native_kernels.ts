@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { importKoffi, type KoffiLibrary } from './koffi.js';
 import { firstLine } from './start.js';
 import type { GeluImpl } from './js_kernels/gelu.js';
-import type { LayerNormImpl } from './js_kernels/layer_norm.js';
+import { JS_LAYER_NORM, type LayerNormImpl } from './js_kernels/layer_norm.js';
 import type { MaskedSoftmaxImpl } from './js_kernels/masked_softmax.js';
 import { NATIVE_BINARY_OPS, type BinaryRows, type NativeBinaryOp, type StridedCopy, type SumRows } from './native_types.js';
 
@@ -35,6 +35,8 @@ export interface NativeKernels {
   layerNorm: LayerNormImpl;
   maskedSoftmax: MaskedSoftmaxImpl;
   binary: Readonly<Record<NativeBinaryOp, BinaryRows>>;
+  /** Sets the kernels' thread count (OpenMP; ignored by a build without it). */
+  setThreads: (threads: number) => void;
   sum: SumRows;
   stridedCopy: StridedCopy;
 }
@@ -46,7 +48,8 @@ type NativeFunc = (...args: unknown[]) => unknown;
 /** The library takes strides and dims as int32; larger ones are copied in JavaScript. */
 const INT32_MAX = 2 ** 31 - 1;
 
-function kernels(lib: KoffiLibrary): NativeKernels {
+/** The library's kernels, on `threads` threads where given (else OpenMP's default, every core). */
+function kernels(lib: KoffiLibrary, threads?: number): NativeKernels {
   const fn = (signature: string): NativeFunc => lib.func(signature);
   const geluForward = fn('void ligo_gelu_new(const float *x, float *out, int64_t n)');
   const geluBackward = fn('void ligo_gelu_new_grad(const float *dy, const float *x, float *out, int64_t n)');
@@ -59,14 +62,16 @@ function kernels(lib: KoffiLibrary): NativeKernels {
   const binary = fn('int ligo_binary(int op, const float *x, int64_t xr, int64_t xc, const float *y, int64_t yr, int64_t yc, float *out, int64_t rows, int64_t n)');
   const sum = fn('void ligo_sum(const float *x, int64_t outer, int64_t reduced, int64_t inner, float *out, double scale)');
   const copy = fn('int ligo_strided_copy(const float *x, int64_t xOffset, const int32_t *xStrides, float *out, int64_t outOffset, const int32_t *outStrides, int rank, const int32_t *dims)');
-  const threads = fn('int ligo_threads()')() as number;
+  const setThreads = fn('void ligo_set_threads(int threads)');
+  if (threads !== undefined) setThreads(threads);
+  const running = fn('int ligo_threads()')() as number;
   const rows =
     (op: number): BinaryRows =>
     (x, xr, xc, y, yr, yc, out, count, n) =>
       void binary(op, x, xr, xc, y, yr, yc, out, count, n);
   const openmp = fn('int ligo_openmp()')() === 1;
   return {
-    description: `native kernels${openmp ? `, ${threads} threads` : ', one thread'}`,
+    description: `native kernels${openmp ? `, ${running} threads` : ', one thread'}`,
     gelu: {
       forward: (x, out) => void geluForward(x, out, x.length),
       backward: (dy, x, out) => void geluBackward(dy, x, out, x.length),
@@ -74,7 +79,8 @@ function kernels(lib: KoffiLibrary): NativeKernels {
     layerNorm: {
       forward: (x, w, b, eps, out) => void norm(x, w, b, out, x.length / w.length, w.length, eps),
       backward: (dy, x, w, eps, dx, dw, db) => {
-        if (normGrad(dy, x, w, dx, dw, db, x.length / w.length, w.length, eps) !== 0) throw new Error('LayerNormGrad: the native kernel could not allocate its row sums');
+        // -1: the library could not allocate its per-thread row sums; the JavaScript kernel needs none.
+        if (normGrad(dy, x, w, dx, dw, db, x.length / w.length, w.length, eps) !== 0) JS_LAYER_NORM.backward(dy, x, w, eps, dx, dw, db);
       },
     },
     maskedSoftmax: {
@@ -83,6 +89,7 @@ function kernels(lib: KoffiLibrary): NativeKernels {
     },
     binary: Object.fromEntries(NATIVE_BINARY_OPS.map((op, code) => [op, rows(code)])) as Record<NativeBinaryOp, BinaryRows>,
     sum: (x, outer, reduced, inner, out, scale) => void sum(x, outer, reduced, inner, out, scale),
+    setThreads: (n) => void setThreads(n),
     stridedCopy: (x, xOffset, xStrides, out, outOffset, outStrides, dims) =>
       [...xStrides, ...outStrides, ...dims].every((v) => Math.abs(v) <= INT32_MAX) &&
       copy(x, xOffset, Int32Array.from(xStrides), out, outOffset, Int32Array.from(outStrides), dims.length, Int32Array.from(dims)) === 0,
@@ -107,8 +114,7 @@ export async function loadNativeKernels(
     const lib = koffi.load(file);
     const version = lib.func('int ligo_kernels_version()')() as number;
     if (version !== NATIVE_KERNELS_VERSION) return { unavailable: `${file} is version ${version}, ligo needs ${NATIVE_KERNELS_VERSION}: run npm install again` };
-    if (threads !== undefined) lib.func('void ligo_set_threads(int threads)')(threads);
-    return kernels(lib);
+    return kernels(lib, threads);
   } catch (err) {
     return { unavailable: `${file}: ${firstLine(err)}` };
   }

@@ -31,7 +31,7 @@ async function ligoSetup() {
 }
 
 /** Four learning steps measured every two, as --keep-best measures them, with scripted selection scores. */
-async function learnFour(setup: Awaited<ReturnType<typeof ligoSetup>>, depthLr: number, validate: () => Promise<SelectionScore>) {
+async function learnFour(setup: Awaited<ReturnType<typeof ligoSetup>>, depthLr: number, validate: () => Promise<SelectionScore>, startScore?: () => Promise<SelectionScore>) {
   let call = 0;
   return learnOperator({
     plan: setup.plan,
@@ -41,6 +41,7 @@ async function learnFour(setup: Awaited<ReturnType<typeof ligoSetup>>, depthLr: 
     maskTokenId: 0,
     options: { steps: 4, lr: 1e-2, depthLr, warmup: 0, weightDecay: 0, clip: 1, gradAccum: 1, distill: 0, seed: 0, selectEvery: 2 },
     validate,
+    startScore,
   });
 }
 
@@ -182,23 +183,14 @@ describe('learning-phase selection and per-part learning rates', () => {
 
   it("scores the start with startScore where given (the source's score, no grown model built) and later steps against it", async () => {
     const setup = await ligoSetup();
-    let call = 0;
     const grownScores: number[] = [];
     const start = [2, 2.5, 1.5, 3];
-    const result = await learnOperator({
-      plan: setup.plan,
-      operator: setup.op,
-      small: weightsFrom(setup.model.weights),
-      nextBatch: () => batch(call++),
-      maskTokenId: 0,
-      options: { steps: 4, lr: 1e-2, depthLr: 1e-2, warmup: 0, weightDecay: 0, clip: 1, gradAccum: 1, distill: 0, seed: 0, selectEvery: 2 },
-      validate: async () => {
-        grownScores.push(grownScores.length);
-        // every window 0.1 lower than the start's: a clear gain at step 2, none better after
-        return grownScores.length === 1 ? score(start.map((w) => w - 0.1)) : flat(9);
-      },
-      startScore: async () => score(start),
-    });
+    const validate = async () => {
+      grownScores.push(grownScores.length);
+      // every window 0.1 lower than the start's: a clear gain at step 2, none better after
+      return grownScores.length === 1 ? score(start.map((w) => w - 0.1)) : flat(9);
+    };
+    const result = await learnFour(setup, 1e-2, validate, async () => score(start));
     // The grown model is scored at steps 2 and 4 only; step 0 came from startScore.
     expect(grownScores).toHaveLength(2);
     expect(result.selection.map((p) => p.step)).toEqual([0, 2, 4]);
